@@ -1,0 +1,138 @@
+"""Common interface of robust aggregators and pre-aggregators (SPEC §3).
+
+An aggregator maps an (n, d) array of rows (n − f good, f Byzantine, positions unknown to it)
+to ℝ^d. Every aggregator receives ``f`` explicitly and never looks at which rows are good.
+A pre-aggregator maps (n, d) → (m, d) and composes with any aggregator (``"nnm+cwtm"``).
+
+Calling an aggregator (``agg(X, rng)``) is what the server does: stateful rules (cclip) then
+remember their output. ``agg.evaluate(X, rng)`` computes the same value WITHOUT touching the
+state; omniscient attacks use it to probe the server's rule.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from byzref.errors import ConfigError, check_int
+from byzref.registry import Registry
+
+__all__ = ["AGGREGATORS", "PRE_AGGREGATORS", "Aggregator", "PreAggregator", "as_matrix"]
+
+AGGREGATORS = Registry("aggregator")
+PRE_AGGREGATORS = Registry("pre-aggregator")
+
+
+def as_matrix(X) -> np.ndarray:
+    """Return X as an (n, d) float64 C-contiguous array (n ≥ 1, d ≥ 1), or raise ConfigError."""
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1:
+        raise ConfigError(f"aggregator input must be an (n, d) array with n, d ≥ 1, got shape {X.shape}")
+    return np.ascontiguousarray(X)
+
+
+class _Robust:
+    """Shared parameter handling of aggregators and pre-aggregators: ``f`` and its range."""
+
+    name: ClassVar[str] = "?"
+    #: True when the rule is only defined for f < n/2 (cwmed, cwtm, krum, ...).
+    needs_f_lt_half: ClassVar[bool] = False
+    test_config: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, f: int = 0):
+        self.f = check_int("f", f, 0)
+
+    def check(self, n: int) -> None:
+        """Validate the parameters against the number of input rows n; raise ConfigError."""
+        check_int("n", n, 1)
+        if self.needs_f_lt_half and not 2 * self.f < n:
+            raise ConfigError(
+                f"{self.name}: f = {self.f} with n = {n} rows; this rule needs f < n/2, "
+                f"i.e. f ≤ {(n - 1) // 2}"
+            )
+        if self.f >= n:
+            raise ConfigError(f"{self.name}: f = {self.f} must be < n = {n}")
+
+    def params(self) -> dict[str, Any]:
+        """Hyper-parameters as a plain dict (for records and ``byzref info``)."""
+        return {k: v for k, v in vars(self).items() if not k.startswith("_")}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
+        return f"{type(self).__name__}({args})"
+
+
+class Aggregator(_Robust):
+    """Base class of aggregators (n, d) → (d,); subclasses implement ``_aggregate``.
+
+    Class attributes declare the theory constants where known (``kappa(n)`` for (f, κ)-robustness,
+    SPEC §3) and whether the rule needs randomness (``random``) or keeps state (``stateful``).
+    """
+
+    stateful: ClassVar[bool] = False
+    random: ClassVar[bool] = False
+
+    def kappa(self, n: int) -> float | None:
+        """Declared (f, κ)-robustness constant for n inputs, or None when not known."""
+        return None
+
+    def describe(self, n: int | None = None) -> dict[str, Any]:
+        """Name, parameters and (when n is given) the declared κ, as plain data."""
+        out: dict[str, Any] = {"name": self.name, "params": self.params(),
+                               "needs_f_lt_half": self.needs_f_lt_half}
+        if n is not None:
+            out["kappa"] = self.kappa(n)
+            out["kappa_lower_bound"] = (self.f / (n - 2 * self.f)) if 2 * self.f < n else None
+        return out
+
+    def evaluate(self, X, rng: np.random.Generator | None = None) -> np.ndarray:
+        """Agg(X) without changing any internal state."""
+        X = as_matrix(X)
+        self.check(X.shape[0])
+        if rng is None and self.random:
+            raise ConfigError(f"aggregator {self.name!r} is random and needs an rng")
+        return self._aggregate(X, rng)
+
+    def __call__(self, X, rng: np.random.Generator | None = None) -> np.ndarray:
+        """Agg(X) as the server computes it (stateful rules remember the output)."""
+        out = self.evaluate(X, rng)
+        self._commit(out)
+        return out
+
+    def reset(self) -> None:
+        """Forget any state (start of a new run)."""
+
+    def _commit(self, out: np.ndarray) -> None:
+        """Update internal state after a server call (no-op for stateless rules)."""
+
+    def _aggregate(self, X: np.ndarray, rng: np.random.Generator | None) -> np.ndarray:
+        raise NotImplementedError
+
+
+class PreAggregator(_Robust):
+    """Base class of pre-aggregators (n, d) → (m, d); subclasses implement ``_apply``."""
+
+    random: ClassVar[bool] = False
+
+    def out_rows(self, n: int) -> int:
+        """Number of rows m produced from n input rows."""
+        return n
+
+    def describe(self, n: int | None = None) -> dict[str, Any]:
+        """Name and parameters as plain data."""
+        out: dict[str, Any] = {"name": self.name, "params": self.params()}
+        if n is not None:
+            out["out_rows"] = self.out_rows(n)
+        return out
+
+    def __call__(self, X, rng: np.random.Generator | None = None) -> np.ndarray:
+        """Apply the pre-aggregator to the rows of X; returns a new (m, d) array."""
+        X = as_matrix(X)
+        self.check(X.shape[0])
+        if rng is None and self.random:
+            raise ConfigError(f"pre-aggregator {self.name!r} is random and needs an rng")
+        return self._apply(X, rng)
+
+    def _apply(self, X: np.ndarray, rng: np.random.Generator | None) -> np.ndarray:
+        raise NotImplementedError

@@ -1,0 +1,10 @@
+"""Byzantine attacks (SPEC §5). One file per attack; each registers itself in ``ATTACKS``."""
+
+from byzref.attacks.base import ATTACKS, Attack, AttackContext
+
+__all__ = ["ATTACKS", "Attack", "AttackContext", "build_attack"]
+
+
+def build_attack(config):
+    """Build an attack from ``"name"`` or ``{"name": ..., **params}``."""
+    return ATTACKS.build(config)

@@ -1,0 +1,112 @@
+"""Common interface of Byzantine attacks (SPEC §5).
+
+An attack writes the f Byzantine rows. It receives the good rows ``H`` (the rows the server is
+about to aggregate, or the good messages, depending on the engine's attack target) and an
+:class:`AttackContext` that exposes what an omniscient adversary may use. Attacks that need the
+algorithm or the problem (``none``, ``bit_flip``, ``label_flip``) read it through the context's
+callables, which the engine fills in; the interface does not change for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from byzref.errors import ConfigError, check_int
+from byzref.registry import Registry
+
+__all__ = ["ATTACKS", "Attack", "AttackContext"]
+
+ATTACKS = Registry("attack")
+
+
+@dataclass
+class AttackContext:
+    """What the adversary sees besides the good rows.
+
+    Attributes
+    ----------
+    n, f : int
+        Number of workers and of Byzantine workers (the last f rows, SPEC §1).
+    t : int
+        Iteration index.
+    aggregate : callable or None
+        ``aggregate(X) -> (d,)``: the server's aggregator (pre-aggregators included) evaluated on a
+        full (n, d) array without side effects. Needed by adaptive attacks.
+    own_rows : callable or None
+        ``own_rows() -> (f, d)``: the rows the Byzantine workers would send if they followed the
+        protocol on their own data. Needed by ``none`` and ``bit_flip``.
+    flipped_rows : callable or None
+        ``flipped_rows() -> (f, d)``: the same, computed on label-flipped data (``label_flip``).
+    """
+
+    n: int
+    f: int
+    t: int = 0
+    aggregate: Callable[[np.ndarray], np.ndarray] | None = None
+    own_rows: Callable[[], np.ndarray] | None = None
+    flipped_rows: Callable[[], np.ndarray] | None = None
+
+
+class Attack:
+    """Base class; subclasses implement ``_rows(H, ctx, rng) -> (f, d)`` or ``_vector(...) -> (d,)``.
+
+    Attributes
+    ----------
+    requires : frozenset of str
+        Context fields the attack needs (``"aggregate"``, ``"own_rows"``, ``"flipped_rows"``).
+    random : bool
+        Whether the attack draws random numbers (then ``rng`` is required).
+    """
+
+    name: ClassVar[str] = "?"
+    requires: ClassVar[frozenset[str]] = frozenset()
+    random: ClassVar[bool] = False
+    test_config: ClassVar[dict[str, Any]] = {}
+
+    def params(self) -> dict[str, Any]:
+        """Hyper-parameters as a plain dict (for records and ``byzref info``)."""
+        return {k: v for k, v in vars(self).items() if not k.startswith("_")}
+
+    def describe(self) -> dict[str, Any]:
+        """Name, parameters and requirements as plain data."""
+        return {"name": self.name, "params": self.params(), "requires": sorted(self.requires)}
+
+    def __call__(self, H, ctx: AttackContext, rng: np.random.Generator | None = None) -> np.ndarray:
+        """Return the (f, d) Byzantine rows given the (n − f, d) good rows H. H is not modified."""
+        H = np.asarray(H, dtype=np.float64)
+        if H.ndim != 2:
+            raise ConfigError(f"attack input H must be an (n - f, d) array, got shape {H.shape}")
+        f = check_int("f", ctx.f, 0)
+        if H.shape[0] != ctx.n - f:
+            raise ConfigError(f"attack got {H.shape[0]} good rows, expected n - f = {ctx.n - f}")
+        for field in sorted(self.requires):
+            if getattr(ctx, field) is None:
+                raise ConfigError(f"attack {self.name!r} needs AttackContext.{field}")
+        if rng is None and self.random:
+            raise ConfigError(f"attack {self.name!r} is random and needs an rng")
+        if f == 0:
+            return np.empty((0, H.shape[1]))
+        H_view = H.view()
+        H_view.flags.writeable = False  # the good rows are never mutated
+        out = np.asarray(self._rows(H_view, ctx, rng), dtype=np.float64)
+        if out.shape != (f, H.shape[1]):
+            raise AssertionError(
+                f"attack {self.name!r} returned shape {out.shape}, expected {(f, H.shape[1])}"
+            )
+        return out
+
+    def _rows(self, H: np.ndarray, ctx: AttackContext, rng) -> np.ndarray:
+        """Default: the same vector for every Byzantine row."""
+        v = self._vector(H, ctx, rng)
+        return np.broadcast_to(v, (ctx.f, H.shape[1])).copy()
+
+    def _vector(self, H: np.ndarray, ctx: AttackContext, rng) -> np.ndarray:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
+        return f"{type(self).__name__}({args})"

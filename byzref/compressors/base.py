@@ -1,0 +1,126 @@
+"""Common interface of compressors (SPEC §2).
+
+A compressor maps each row x ∈ ℝ^d of an (m, d) array to C(x) ∈ ℝ^d (the decompressed message),
+with independent randomness per row drawn from a passed :class:`numpy.random.Generator`.
+It declares its class as data:
+
+* contractive 𝔹(α):  E‖C(x) − x‖² ≤ (1 − α)‖x‖²   (``alpha(d)``; EF21-type methods need this)
+* unbiased 𝕌(ω):     E C(x) = x,  E‖C(x) − x‖² ≤ ω‖x‖²   (``omega(d)``; MARINA/DASHA/DIANA)
+
+and the bits one message costs, with ``float_bits`` bits per float and ⌈log₂ d⌉ per index.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+import numpy as np
+
+from byzref.errors import ConfigError, check_int
+from byzref.registry import Registry
+
+__all__ = ["COMPRESSORS", "CONTRACTIVE", "UNBIASED", "Compressor", "as_rows", "index_bits"]
+
+COMPRESSORS = Registry("compressor")
+
+CONTRACTIVE = "contractive"
+UNBIASED = "unbiased"
+
+
+def index_bits(d: int) -> int:
+    """⌈log₂ d⌉ bits to address one of d coordinates (0 when d = 1)."""
+    return max(0, math.ceil(math.log2(d))) if d > 1 else 0
+
+
+def as_rows(X) -> np.ndarray:
+    """Return X as a 2-D float64 C-contiguous array (a 1-D vector becomes one row)."""
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim == 1:
+        X = X[None, :]
+    if X.ndim != 2:
+        raise ConfigError(f"compressor input must be a vector or an (m, d) array, got shape {X.shape}")
+    if X.shape[1] < 1:
+        raise ConfigError("compressor input must have d ≥ 1 columns")
+    return np.ascontiguousarray(X)
+
+
+class Compressor:
+    """Base class; subclasses implement ``_compress`` and the constants.
+
+    Attributes
+    ----------
+    name : str
+        Registry name (set by the registry).
+    classes : tuple of str
+        The classes the compressor belongs to with its declared constant(s): any of
+        ``"contractive"`` (with ``alpha(d)``) and ``"unbiased"`` (with ``omega(d)``).
+    deterministic : bool
+        True when C(x) uses no randomness (``rng`` may then be None).
+    test_config : dict
+        Small parameters used by the conformance tests.
+    """
+
+    name: ClassVar[str] = "?"
+    classes: ClassVar[tuple[str, ...]] = ()
+    deterministic: ClassVar[bool] = False
+    test_config: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, float_bits: int = 32):
+        self.float_bits = check_int("float_bits", float_bits, 1, 128)
+
+    # ---- constants (data) --------------------------------------------------------------------
+    def alpha(self, d: int) -> float | None:
+        """Contraction constant α of 𝔹(α) in dimension d (None if not contractive)."""
+        return None
+
+    def omega(self, d: int) -> float | None:
+        """Variance constant ω of 𝕌(ω) in dimension d (None if not unbiased)."""
+        return None
+
+    def bits(self, d: int) -> float:
+        """Bits of one compressed message of a d-vector."""
+        raise NotImplementedError
+
+    def is_contractive(self) -> bool:
+        """Whether the compressor is declared in 𝔹(α)."""
+        return CONTRACTIVE in self.classes
+
+    def is_unbiased(self) -> bool:
+        """Whether the compressor is declared in 𝕌(ω)."""
+        return UNBIASED in self.classes
+
+    def check(self, d: int) -> None:
+        """Validate the parameters against the dimension d (e.g. 1 ≤ k ≤ d); raise ConfigError."""
+        check_int("d", d, 1)
+
+    def params(self) -> dict[str, Any]:
+        """Hyper-parameters as a plain dict (for records and ``byzref info``)."""
+        return {k: v for k, v in vars(self).items() if not k.startswith("_")}
+
+    def describe(self, d: int | None = None) -> dict[str, Any]:
+        """Name, parameters, classes and (when d is given) constants and bits, as plain data."""
+        out: dict[str, Any] = {"name": self.name, "params": self.params(),
+                               "classes": list(self.classes),
+                               "deterministic": self.deterministic}
+        if d is not None:
+            out.update(d=d, alpha=self.alpha(d), omega=self.omega(d), bits=self.bits(d))
+        return out
+
+    # ---- the map --------------------------------------------------------------------------------
+    def __call__(self, X, rng: np.random.Generator | None = None) -> np.ndarray:
+        """Compress every row of X (an (m, d) array or a d-vector); returns a new array, same shape."""
+        X_in = np.asarray(X)
+        rows = as_rows(X_in)
+        self.check(rows.shape[1])
+        if rng is None and not self.deterministic:
+            raise ConfigError(f"compressor {self.name!r} is random and needs an rng (numpy Generator)")
+        out = self._compress(rows, rng)
+        return out.reshape(X_in.shape) if X_in.ndim == 1 else out
+
+    def _compress(self, X: np.ndarray, rng: np.random.Generator | None) -> np.ndarray:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
+        return f"{type(self).__name__}({args})"
