@@ -1,0 +1,202 @@
+"""Common structure of the algorithms (SPEC §4).
+
+The server holds x^t and one row per worker, G^t ∈ ℝ^{n×d} (the EF21 states g_i^t, or whatever
+the method aggregates). Each iteration
+
+    ĝ^t = Agg(G^t);   x^{t+1} = x^t − γ ĝ^t;   every good worker updates its row at x^{t+1};
+    the attack writes the Byzantine rows.
+
+An algorithm is written once as an update of a *block* of workers (:class:`Block`): the good
+workers' block, whose rows are a view into the server's array G (an honest worker's copy equals
+the server's), and, when the attack needs it, a *shadow* block in which the Byzantine workers run
+the protocol on their own data (``none``, ``bit_flip``, ``label_flip``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from byzref.compressors.base import CONTRACTIVE, UNBIASED, Compressor
+from byzref.errors import ConfigError, check_int, check_real
+from byzref.registry import Registry
+
+__all__ = ["ALGORITHMS", "Algorithm", "Block", "Oracle"]
+
+ALGORITHMS = Registry("algorithm")
+
+
+class Oracle:
+    """Per-iteration gradient oracle shared by all blocks (common random numbers).
+
+    Samples for all n workers are drawn once per iteration from the ``samples`` stream, the first
+    time a stochastic gradient is requested; every block reads its rows of the same (n, d) result.
+    Rows listed in ``flip`` (label-flip attack) are computed with flipped labels.
+
+    Parameters
+    ----------
+    problem : problems.base.Problem
+    rng : numpy.random.Generator
+        The "samples" stream.
+    batch : int
+    """
+
+    def __init__(self, problem, rng: np.random.Generator, batch: int, flip: slice | None = None):
+        self.problem, self.rng, self.batch, self.flip = problem, rng, batch, flip
+        n, d = problem.n, problem.d
+        self._buf = np.empty((n, d))
+        self._buf2 = np.empty((n, d))
+        self._samples = None
+        self._cache: dict[str, tuple] = {}
+        self.grad_evals = 0  # stochastic/full gradient evaluations per worker, for accounting
+
+    def new_iteration(self) -> None:
+        """Forget the samples and results of the previous iteration."""
+        self._samples = None
+        self._cache.clear()
+
+    def _draw(self):
+        if self._samples is None:
+            self._samples = self.problem.draw(self.rng, self.batch)
+        return self._samples
+
+    def _flip_rows(self, out: np.ndarray, x: np.ndarray, samples) -> None:
+        if self.flip is not None:
+            out[self.flip] = self.problem.flipped_stoch_grads(x, samples)[self.flip]
+
+    def stoch(self, x: np.ndarray, rows: slice) -> np.ndarray:
+        """∇f_i(x; ξ_i^t) for the workers in ``rows`` (one sample per iteration)."""
+        key = "stoch"
+        if key not in self._cache:
+            s = self._draw()
+            g = self.problem.stoch_grads(x, s, out=self._buf)
+            self._flip_rows(g, x, s)
+            self._cache[key] = (g,)
+        return self._cache[key][0][rows]
+
+    def pair(self, x_new: np.ndarray, x_old: np.ndarray, rows: slice) -> tuple[np.ndarray, np.ndarray]:
+        """(∇f_i(x_new; ξ), ∇f_i(x_old; ξ)) with the SAME sample ξ_i^t for the workers in ``rows``."""
+        key = "pair"
+        if key not in self._cache:
+            s = self._draw()
+            a, b = self.problem.stoch_grads_pair(x_new, x_old, s, out_new=self._buf, out_old=self._buf2)
+            self._flip_rows(a, x_new, s)
+            self._flip_rows(b, x_old, s)
+            self._cache[key] = (a, b)
+        a, b = self._cache[key]
+        return a[rows], b[rows]
+
+    def full(self, x: np.ndarray, rows: slice) -> np.ndarray:
+        """Full local gradients ∇f_i(x) for the workers in ``rows``."""
+        key = "full"
+        if key not in self._cache:
+            if self.flip is not None:
+                raise ConfigError("label_flip needs a stochastic-gradient method (no flipped full gradients)")
+            self._cache[key] = (self.problem.worker_grads(x, out=self._buf),)
+        return self._cache[key][0][rows]
+
+
+@dataclass
+class Block:
+    """A contiguous block of workers running the protocol.
+
+    Attributes
+    ----------
+    rows : ndarray (m, d)
+        The rows this block contributes to the server's array (a view into G for the good block).
+    workers : slice
+        Worker indices of the block (rows of the oracle's (n, d) results).
+    oracle : Oracle
+    rng : numpy.random.Generator
+        Compressor randomness of this block.
+    state : dict of ndarray
+        Method-specific per-worker arrays (momenta, shifts, ...).
+    msg : ndarray (m, d) or None
+        The messages sent this iteration (for the "message" attack target).
+    """
+
+    rows: np.ndarray
+    workers: slice
+    oracle: Oracle
+    rng: np.random.Generator
+    state: dict[str, Any] = field(default_factory=dict)
+    msg: np.ndarray | None = None
+
+
+class Algorithm:
+    """Base class. Subclasses implement ``init(blk, x0)`` and ``step(blk, x_new, x_old, g_hat, t)``.
+
+    Class attributes
+    ----------------
+    compressor_class : "contractive", "unbiased" or None
+        The class the method's analysis needs (SPEC §2); None for methods without compression.
+    stochastic : bool
+        Whether the method uses stochastic gradients (and so a batch size).
+    message_kind : "increment" or "replace"
+        How the server turns a message into a row: g_j += msg (EF21 family) or row = msg.
+    """
+
+    name: ClassVar[str] = "?"
+    compressor_class: ClassVar[str | None] = CONTRACTIVE
+    stochastic: ClassVar[bool] = True
+    message_kind: ClassVar[str] = "increment"
+    test_config: ClassVar[dict[str, Any]] = {}
+    #: presets force mean aggregation, f = 0 and no attack (e.g. "dm21" = EF21-SGD2M).
+    preset_of: ClassVar[str | None] = None
+
+    def __init__(self, gamma: float, batch: int = 1):
+        self.gamma = check_real("gamma", gamma, 0.0, None, lo_open=True)
+        self.batch = check_int("batch", batch, 1)
+
+    def params(self) -> dict[str, Any]:
+        """Hyper-parameters as a plain dict."""
+        return {k: v for k, v in vars(self).items() if not k.startswith("_")}
+
+    def check_compressor(self, comp: Compressor) -> None:
+        """Raise ConfigError when the compressor's declared class does not fit the method."""
+        need = self.compressor_class
+        if need is None:
+            if comp.name != "identity":
+                raise ConfigError(f"algorithm {self.name!r} does not compress; use compressor 'identity'")
+            return
+        if need not in comp.classes:
+            have = ", ".join(comp.classes) or "none"
+            hint = ("a contractive compressor in 𝔹(α) such as top_k or rand_k_biased"
+                    if need == CONTRACTIVE else
+                    "an unbiased compressor in 𝕌(ω) such as rand_k, natural or qsgd")
+            raise ConfigError(
+                f"algorithm {self.name!r} needs {hint}; compressor {comp.name!r} is declared {have}"
+            )
+
+    def init(self, blk: Block, x0: np.ndarray, comp: Compressor) -> float:
+        """Initialise the block at x⁰ (write ``blk.rows``); return uplink bits per worker."""
+        raise NotImplementedError
+
+    def step(self, blk: Block, x_new, x_old, g_hat, comp: Compressor) -> float:
+        """Update the block at x^{t+1}; write ``blk.rows`` and ``blk.msg``; return uplink bits per worker."""
+        raise NotImplementedError
+
+    def apply_message(self, rows: np.ndarray, msg: np.ndarray, g_hat: np.ndarray) -> None:
+        """Server side of the "message" attack target: turn Byzantine messages into rows."""
+        if self.message_kind == "increment":
+            rows += msg
+        else:
+            rows[...] = msg
+
+    def iteration_setup(self, rng: np.random.Generator) -> None:
+        """Draw per-iteration shared randomness (e.g. MARINA's coin) from the "algorithm" stream."""
+
+
+def float_bits(comp: Compressor, d: int) -> float:
+    """Bits of one uncompressed d-vector."""
+    return float(d * comp.float_bits)
+
+
+def compress_into(comp: Compressor, X: np.ndarray, rng) -> np.ndarray:
+    """C applied to every row of the C-contiguous (m, d) array X, bypassing per-call validation."""
+    return comp._compress(X, rng)
+
+
+UNBIASED_ = UNBIASED  # re-exported for algorithm modules

@@ -1,0 +1,134 @@
+"""Byz-DM21: double momentum + EF21 + robust aggregation (SPEC §4.1).
+
+Li, Liu, Yi, "Accelerating Byzantine-Robust Distributed Learning with Compressed Communication via
+Double Momentum and Variance Reduction", arXiv:2603.15144 (AISTATS 2026); with Agg = mean and
+f = 0 it is EF21-SGD2M (Fatkhullin, Tyurin, Richtárik, NeurIPS 2023), available as ``dm21``.
+"""
+
+from __future__ import annotations
+
+from byzref.algorithms._ef21 import ef21_step
+from byzref.algorithms.base import ALGORITHMS, Algorithm, float_bits
+from byzref.errors import check_choice, check_real
+
+
+@ALGORITHMS.register("byz_dm21")
+class ByzDM21(Algorithm):
+    r"""Byz-DM21: EMA of an EMA of stochastic gradients, compressed with EF21 (SPEC §4.1).
+
+    .. math::
+        v_i^{t+1} &= (1-\eta) v_i^t + \eta \nabla f_i(x^{t+1}; \xi_i^{t+1}) \\
+        u_i^{t+1} &= (1-\eta_2) u_i^t + \eta_2 v_i^{t+1} \\
+        g_i^{t+1} &= g_i^t + C(u_i^{t+1} - g_i^t)
+
+    Init: v⁰ = u⁰ = g⁰ = ∇f_i(x⁰; ξ⁰) (sent once uncompressed, d·b_f bits).
+
+    Parameters
+    ----------
+    gamma : float > 0
+        Server step size γ.
+    eta : float in (0, 1]
+        First momentum η.
+    eta2 : float in (0, 1] or None
+        Second momentum η₂ (default η, as in the authors' code; the rate theory decouples them, SPEC §6).
+    batch : int ≥ 1
+    variant : "paper" or "released"
+        "released" uses the first-momentum line of the authors' released ``DoubleMomentumWorker``,
+        which carries the STORM term v ← (1−η)v + η s_new + (1−η)(s_new − s_old) (SPEC §4.2 note).
+
+    Notes
+    -----
+    Needs C ∈ 𝔹(α). Claimed rate O(ε⁻⁴) (avg ‖∇f‖² ∝ T^{−1/2}) with η = η₂ ∝ T^{−1/2}, γ ∝ η.
+    """
+
+    test_config = {"gamma": 0.05, "eta": 0.5}
+
+    def __init__(self, gamma: float, eta: float, eta2: float | None = None, batch: int = 1,
+                 variant: str = "paper"):
+        super().__init__(gamma, batch)
+        self.eta = check_real("eta", eta, 0.0, 1.0, lo_open=True)
+        self.eta2 = self.eta if eta2 is None else check_real("eta2", eta2, 0.0, 1.0, lo_open=True)
+        self.variant = check_choice("variant", variant, ("paper", "released"))
+
+    def init(self, blk, x0, comp):
+        s = blk.oracle.stoch(x0, blk.workers)
+        blk.state["v"] = s.copy()
+        blk.state["u"] = s.copy()
+        blk.rows[...] = s
+        blk.msg = blk.rows.copy()
+        return float_bits(comp, x0.shape[0])
+
+    def _first_momentum(self, blk, x_new, x_old):
+        v, eta = blk.state["v"], self.eta
+        if self.variant == "released":
+            s_new, s_old = blk.oracle.pair(x_new, x_old, blk.workers)
+            # v ← s_new + (1 − η)(v − s_old)
+            v -= s_old
+            v *= 1.0 - eta
+            v += s_new
+        else:
+            s = blk.oracle.stoch(x_new, blk.workers)
+            v *= 1.0 - eta
+            v += eta * s
+        return v
+
+    def step(self, blk, x_new, x_old, g_hat, comp):
+        v = self._first_momentum(blk, x_new, x_old)
+        u = blk.state["u"]
+        u *= 1.0 - self.eta2
+        u += self.eta2 * v
+        return ef21_step(blk, u, comp)
+
+
+@ALGORITHMS.register("byz_vr_dm21")
+class ByzVRDM21(ByzDM21):
+    r"""Byz-VR-DM21: STORM first momentum + second momentum + EF21 (SPEC §4.2).
+
+    .. math::
+        v_i^{t+1} &= \nabla f_i(x^{t+1}; \xi_i^{t+1}) + (1-\eta)\,(v_i^t - \nabla f_i(x^t; \xi_i^{t+1})) \\
+        u_i^{t+1} &= (1-\eta_2) u_i^t + \eta_2 v_i^{t+1}, \qquad g_i^{t+1} = g_i^t + C(u_i^{t+1} - g_i^t)
+
+    Two stochastic gradients per worker per iteration (same sample at x^{t+1} and x^t).
+
+    Parameters
+    ----------
+    gamma, eta, eta2, batch : as :class:`ByzDM21`.
+    init : "paper" or "released"
+        "paper": v⁰ = u⁰ = g⁰ = ∇f_i(x⁰; ξ⁰). "released" (authors' code): v⁰ = η s, u⁰ = η v⁰,
+        g⁰ = C(u⁰) (compressed first message).
+
+    Notes
+    -----
+    Claimed rate O(ε⁻³) (avg ‖∇f‖² ∝ T^{−2/3}) with the decoupled schedule of SPEC §6:
+    η ∝ T^{−2/3}, η₂ ∝ T^{−1/3}, γ ∝ η₂.
+    """
+
+    test_config = {"gamma": 0.05, "eta": 0.5}
+
+    def __init__(self, gamma: float, eta: float, eta2: float | None = None, batch: int = 1,
+                 init: str = "paper"):
+        super().__init__(gamma, eta, eta2, batch, variant="released")
+        del self.variant
+        self.init_mode = check_choice("init", init, ("paper", "released"))
+
+    def params(self):
+        out = super().params()
+        out["init"] = out.pop("init_mode")
+        return out
+
+    def init(self, blk, x0, comp):
+        if self.init_mode == "paper":
+            return super().init(blk, x0, comp)
+        s = blk.oracle.stoch(x0, blk.workers)
+        v = blk.state["v"] = self.eta * s
+        blk.state["u"] = self.eta * v
+        blk.rows[...] = 0.0
+        return ef21_step(blk, blk.state["u"], comp)
+
+    def _first_momentum(self, blk, x_new, x_old):
+        s_new, s_old = blk.oracle.pair(x_new, x_old, blk.workers)
+        v = blk.state["v"]
+        v -= s_old
+        v *= 1.0 - self.eta
+        v += s_new
+        return v

@@ -1,0 +1,70 @@
+"""Byz-VR-MARINA (Gorbunov, Horváth, Richtárik, Gidel, ICLR 2023, arXiv:2206.00529), SPEC §4.3."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from byzref.algorithms.base import ALGORITHMS, Algorithm, float_bits
+from byzref.compressors.base import UNBIASED
+from byzref.errors import check_real
+
+
+@ALGORITHMS.register("byz_vr_marina")
+class ByzVRMARINA(Algorithm):
+    r"""Byz-VR-MARINA: compressed SARAH/PAGE-type differences with a shared coin (SPEC §4.3).
+
+    One coin c_t ~ Bernoulli(p) per iteration, shared by all workers:
+
+    .. math::
+        g_i^{t+1} = \begin{cases} \nabla f_i(x^{t+1}) & c_t = 1 \text{ (full, uncompressed)} \\
+        \hat g^t + Q\big(\tfrac1b \sum_{j\in I_i^t} [\nabla f_{ij}(x^{t+1}) - \nabla f_{ij}(x^t)]\big)
+        & c_t = 0 \end{cases}
+
+    Init g_i⁰ = ∇f_i(x⁰).
+
+    Parameters
+    ----------
+    gamma : float > 0
+    p : float in (0, 1]
+        Probability of a full-gradient round (default 1/(ω+1)... set explicitly; default 0.1).
+    batch : int ≥ 1
+
+    Notes
+    -----
+    Needs Q ∈ 𝕌(ω). The server turns a Byzantine message m into the row ĝ^t + m on coin-0 rounds
+    and m on coin-1 rounds.
+    """
+
+    compressor_class = UNBIASED
+    message_kind = "marina"
+    test_config = {"gamma": 0.05, "p": 0.2}
+
+    def __init__(self, gamma: float, p: float = 0.1, batch: int = 1):
+        super().__init__(gamma, batch)
+        self.p = check_real("p", p, 0.0, 1.0, lo_open=True)
+        self._coin = True
+
+    def iteration_setup(self, rng: np.random.Generator) -> None:
+        self._coin = bool(rng.random() < self.p)
+
+    def init(self, blk, x0, comp):
+        blk.rows[...] = blk.oracle.full(x0, blk.workers)
+        blk.msg = blk.rows.copy()
+        return float_bits(comp, x0.shape[0])
+
+    def step(self, blk, x_new, x_old, g_hat, comp):
+        if self._coin:
+            blk.rows[...] = blk.oracle.full(x_new, blk.workers)
+            blk.msg = blk.rows.copy()
+            return float_bits(comp, x_new.shape[0])
+        a, b = blk.oracle.pair(x_new, x_old, blk.workers)
+        q = comp._compress(np.subtract(a, b), blk.rng)
+        np.add(g_hat[None, :], q, out=blk.rows)
+        blk.msg = q
+        return comp.bits(x_new.shape[0])
+
+    def apply_message(self, rows, msg, g_hat):
+        if self._coin:
+            rows[...] = msg
+        else:
+            np.add(g_hat[None, :], msg, out=rows)

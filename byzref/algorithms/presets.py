@@ -1,0 +1,31 @@
+"""Non-Byzantine presets (SPEC §4): mean aggregation, f = 0, no attack.
+
+* ``dm21``: EF21-SGD2M (Fatkhullin, Tyurin, Richtárik, NeurIPS 2023) = Byz-DM21 with mean, f = 0.
+* ``ef21_sgdm``: EF21-SGDM = Byz-EF21-SGDM with mean, f = 0.
+* ``ef21``: EF21 (Richtárik, Sokolov, Fatkhullin, NeurIPS 2021) = Byz-EF21 with mean, f = 0.
+"""
+
+from byzref.algorithms.base import ALGORITHMS
+from byzref.algorithms.byz_dm21 import ByzDM21
+from byzref.algorithms.byz_ef21 import ByzEF21, ByzEF21SGDM
+
+
+@ALGORITHMS.register("dm21")
+class DM21(ByzDM21):
+    """EF21-SGD2M: Byz-DM21 with mean aggregation and f = 0 (SPEC §4.1)."""
+
+    preset_of = "byz_dm21"
+
+
+@ALGORITHMS.register("ef21_sgdm")
+class EF21SGDM(ByzEF21SGDM):
+    """EF21-SGDM: Byz-EF21-SGDM with mean aggregation and f = 0 (SPEC §4.3)."""
+
+    preset_of = "byz_ef21_sgdm"
+
+
+@ALGORITHMS.register("ef21")
+class EF21(ByzEF21):
+    """EF21: Byz-EF21 with mean aggregation and f = 0 (SPEC §4.3)."""
+
+    preset_of = "byz_ef21"

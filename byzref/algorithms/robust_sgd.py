@@ -1,0 +1,115 @@
+"""Robust baselines without error feedback: worker-momentum SGD, BR-CSGD, BR-DIANA (SPEC §4.3)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from byzref.algorithms.base import ALGORITHMS, Algorithm, float_bits
+from byzref.compressors.base import UNBIASED
+from byzref.errors import check_real
+
+
+@ALGORITHMS.register("robust_momentum_sgd")
+class RobustMomentumSGD(Algorithm):
+    r"""Robust SGD with worker momentum (Karimireddy, He, Jaggi, ICML 2021), SPEC §4.3.
+
+    .. math:: m_i^{t+1} = (1-\beta) \nabla f_i(x^{t+1}; \xi_i^{t+1}) + \beta m_i^t
+
+    No compression (compressor must be identity); the server aggregates the m_i.
+    Init m⁰ = ∇f_i(x⁰; ξ⁰).
+
+    Parameters
+    ----------
+    gamma : float > 0
+    beta : float in [0, 1)
+    batch : int ≥ 1
+    """
+
+    compressor_class = None
+    message_kind = "replace"
+    test_config = {"gamma": 0.05, "beta": 0.5}
+
+    def __init__(self, gamma: float, beta: float = 0.9, batch: int = 1):
+        super().__init__(gamma, batch)
+        self.beta = check_real("beta", beta, 0.0, 1.0, hi_open=True)
+
+    def init(self, blk, x0, comp):
+        blk.rows[...] = blk.oracle.stoch(x0, blk.workers)
+        blk.msg = blk.rows
+        return float_bits(comp, x0.shape[0])
+
+    def step(self, blk, x_new, x_old, g_hat, comp):
+        blk.rows *= self.beta
+        blk.rows += (1.0 - self.beta) * blk.oracle.stoch(x_new, blk.workers)
+        blk.msg = blk.rows
+        return float_bits(comp, x_new.shape[0])
+
+
+@ALGORITHMS.register("br_csgd")
+class BRCSGD(Algorithm):
+    r"""BR-CSGD: the server aggregates compressed stochastic gradients, no memory (SPEC §4.3).
+
+    .. math:: \text{row}_i^{t+1} = Q(\nabla f_i(x^{t+1}; \xi_i^{t+1}))
+
+    Parameters
+    ----------
+    gamma : float > 0
+    batch : int ≥ 1
+
+    Notes
+    -----
+    Needs Q ∈ 𝕌(ω).
+    """
+
+    compressor_class = UNBIASED
+    message_kind = "replace"
+    test_config = {"gamma": 0.05}
+
+    def init(self, blk, x0, comp):
+        return self.step(blk, x0, x0, None, comp)
+
+    def step(self, blk, x_new, x_old, g_hat, comp):
+        blk.rows[...] = comp._compress(np.ascontiguousarray(blk.oracle.stoch(x_new, blk.workers)), blk.rng)
+        blk.msg = blk.rows
+        return comp.bits(x_new.shape[0])
+
+
+@ALGORITHMS.register("br_diana")
+class BRDIANA(Algorithm):
+    r"""BR-DIANA: compressed differences to a learned shift h_i (SPEC §4.3).
+
+    .. math::
+        q_i = Q(\nabla f_i(x; \xi) - h_i), \quad \text{row}_i = q_i + h_i, \quad
+        h_i \leftarrow h_i + \alpha_h q_i, \quad \alpha_h = 1/(\omega+1)
+
+    Init h⁰ = 0 and the first row is computed the same way at x⁰.
+
+    Parameters
+    ----------
+    gamma : float > 0
+    batch : int ≥ 1
+    alpha : float in (0, 1] or None
+        Shift step α_h (default 1/(ω+1) from the compressor's declared ω).
+    """
+
+    compressor_class = UNBIASED
+    message_kind = "replace"
+    test_config = {"gamma": 0.05}
+
+    def __init__(self, gamma: float, batch: int = 1, alpha: float | None = None):
+        super().__init__(gamma, batch)
+        self.alpha = None if alpha is None else check_real("alpha", alpha, 0.0, 1.0, lo_open=True)
+
+    def init(self, blk, x0, comp):
+        blk.state["h"] = np.zeros_like(blk.rows)
+        return self.step(blk, x0, x0, None, comp)
+
+    def step(self, blk, x_new, x_old, g_hat, comp):
+        d = x_new.shape[0]
+        alpha = self.alpha if self.alpha is not None else 1.0 / (comp.omega(d) + 1.0)
+        h = blk.state["h"]
+        q = comp._compress(blk.oracle.stoch(x_new, blk.workers) - h, blk.rng)
+        np.add(q, h, out=blk.rows)
+        h += alpha * q
+        blk.msg = blk.rows
+        return comp.bits(d)
