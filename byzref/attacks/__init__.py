@@ -1,5 +1,18 @@
 """Byzantine attacks (SPEC §5). One file per attack; each registers itself in ``ATTACKS``."""
 
+from byzref.attacks import (  # noqa: F401  (imported to register the attacks)
+    adaptive_alie,
+    adaptive_ipm,
+    alie,
+    bit_flip,
+    gaussian,
+    ipm,
+    label_flip,
+    mimic,
+    none,
+    nonfinite,
+    sign_flip,
+)
 from byzref.attacks.base import ATTACKS, Attack, AttackContext
 
 __all__ = ["ATTACKS", "Attack", "AttackContext", "build_attack"]

@@ -1,0 +1,93 @@
+"""Attack ``alie``: "a little is enough" (SPEC §5)."""
+
+from __future__ import annotations
+
+import numbers
+from functools import lru_cache
+from typing import Any, ClassVar
+
+from scipy.special import ndtri
+
+from byzref.attacks._common import good_mean, good_std
+from byzref.attacks.base import ATTACKS, Attack
+from byzref.errors import ConfigError, check_choice, check_real
+
+__all__ = ["ALIE", "baruch_z"]
+
+_RULES = ("baruch", "baruch_original")
+
+
+@lru_cache(maxsize=256)
+def baruch_z(n: int, f: int, rule: str = "baruch") -> float:
+    """The ALIE scale z from (n, f) (SPEC §5).
+
+    s = ⌊n/2⌋ + 1 − f (the number of good workers the attacker must win over), and
+
+    - ``"baruch"``:          z = Φ⁻¹((n − f − s)/(n − f))  (Karimireddy et al.; the Byz-DM21 authors' code)
+    - ``"baruch_original"``: z = Φ⁻¹((n − s)/n)            (as printed by Baruch et al. 2019)
+
+    Examples: (n, f) = (20, 8) → Φ⁻¹(0.75) = 0.6745; (20, 5) → 0.2533; (10, 3) → 0.1800; (11, 1) → 0.
+    The probability must lie in (0, 1), otherwise z = ±∞. For "baruch" this holds iff n ≥ 3 and
+    f ≤ ⌊n/2⌋ (s ≥ 1 and s < n − f); for "baruch_original" iff 1 ≤ s < n, i.e. f ≤ ⌊n/2⌋ and n ≥ 2.
+    Outside that range a :class:`ConfigError` names n, f, s and the probability. Small f gives a
+    probability below 1/2 and a NEGATIVE z (e.g. (20, 1): z = Φ⁻¹(9/19) < 0); that is the formula.
+    """
+    s = n // 2 + 1 - f
+    if rule == "baruch":
+        num, den = n - f - s, n - f
+    elif rule == "baruch_original":
+        num, den = n - s, n
+    else:  # pragma: no cover - guarded by the constructor
+        raise ConfigError(f"z rule {rule!r} unknown; valid: {', '.join(_RULES)}")
+    if den <= 0 or not 0 < num < den:
+        raise ConfigError(
+            f"alie z = {rule!r} is undefined for n = {n}, f = {f}: s = floor(n/2) + 1 - f = {s} gives "
+            f"probability {num}/{den} outside (0, 1); it needs f <= floor(n/2)"
+            + (" and n >= 3" if rule == "baruch" else " and n >= 2")
+            + "; pass a numeric z instead"
+        )
+    return float(ndtri(num / den))
+
+
+@ATTACKS.register("alie")
+class ALIE(Attack):
+    """A little is enough: every Byzantine row is mean(H) + sign·z·std(H), coordinate-wise.
+
+    Definition (SPEC §5): b_k = μ_k + sign · z · σ_k with μ = mean of the good rows and σ their sample
+    standard deviation (ddof = 1) per coordinate k. With the default sign = −1 this is the
+    "μ − z·σ" form of Baruch, Baruch, Goldberg (NeurIPS 2019) as used by Karimireddy et al. and the
+    Byz-DM21 authors' code; sign = +1 with z = 1.5 is byzfl's ``ALittleIsEnough`` (μ + τ·σ).
+
+    Parameters
+    ----------
+    z : "baruch" (default), "baruch_original" or a finite real
+        The scale; the named rules are computed from (n, f) at call time by :func:`baruch_z`
+        (cached), which documents when they are undefined (a ConfigError naming n and f).
+    sign : −1 (default) or +1
+        Direction of the shift relative to the mean.
+
+    Needs n − f ≥ 2 good rows (the sample std).
+    """
+
+    test_config: ClassVar[dict[str, Any]] = {"z": "baruch", "sign": -1}
+
+    def __init__(self, z: str | float = "baruch", sign: int = -1):
+        if isinstance(z, str):
+            self.z = check_choice("z", z, _RULES)
+        elif isinstance(z, numbers.Real) and not isinstance(z, bool):
+            self.z = check_real("z", z)
+        else:
+            raise ConfigError(f"z must be 'baruch', 'baruch_original' or a real number, got {z!r}")
+        self.sign = int(check_choice("sign", sign, (-1, 1)))
+
+    def scale(self, n: int, f: int) -> float:
+        """The z used for (n, f)."""
+        return baruch_z(n, f, self.z) if isinstance(self.z, str) else self.z
+
+    def _vector(self, H, ctx, rng):
+        z = self.scale(ctx.n, ctx.f)
+        mu = good_mean(H, self.name)
+        sd = good_std(H, self.name, mu)
+        sd *= self.sign * z
+        sd += mu
+        return sd

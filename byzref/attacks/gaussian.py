@@ -1,0 +1,34 @@
+"""Attack ``gaussian``: independent Gaussian noise rows (SPEC §5)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from byzref.attacks.base import ATTACKS, Attack
+from byzref.errors import check_real
+
+
+@ATTACKS.register("gaussian")
+class Gaussian(Attack):
+    """Gaussian: each Byzantine row is an independent draw from N(μ·1, σ_a² I).
+
+    Definition (SPEC §5): b_j ~ N(μ 1_d, σ_a² I_d) for j = 1..f, independent across rows and rounds,
+    drawn from the attack's generator (``rng`` is required). Unlike the other attacks the rows differ.
+
+    Parameters
+    ----------
+    mu : float, default 0.0
+        Mean of every coordinate (SPEC §5 uses 0; byzfl's ``Gaussian`` exposes it).
+    sigma : float ≥ 0, default 1.0
+        Standard deviation σ_a per coordinate (byzfl's default). σ_a = 0 sends the constant μ.
+    """
+
+    random = True
+    test_config: ClassVar[dict[str, Any]] = {"mu": 0.0, "sigma": 1.0}
+
+    def __init__(self, mu: float = 0.0, sigma: float = 1.0):
+        self.mu = check_real("mu", mu)
+        self.sigma = check_real("sigma", sigma, 0.0)
+
+    def _rows(self, H, ctx, rng):
+        return rng.normal(self.mu, self.sigma, size=(ctx.f, H.shape[1]))

@@ -1,0 +1,28 @@
+"""Attack ``label_flip``: honest rows computed on label-flipped data (SPEC §5)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from byzref.attacks.base import ATTACKS, Attack
+
+
+@ATTACKS.register("label_flip")
+class LabelFlip(Attack):
+    """Label flip (LF): the honest row each Byzantine worker computes on its data with flipped labels.
+
+    Definition (SPEC §5): Byzantine row j = ``ctx.flipped_rows()[j]``, the row worker j would send when
+    following the protocol on its own data with flipped labels (the problem must support label
+    flipping; the engine provides the callable). The returned array is a copy.
+
+    Parameters: none. Requires ``AttackContext.flipped_rows``. Used by Karimireddy et al. 2022 and the
+    Byz-DM21 paper (Li, Liu, Yi 2026).
+    """
+
+    requires = frozenset({"flipped_rows"})
+    test_config: ClassVar[dict[str, Any]] = {}
+
+    def _rows(self, H, ctx, rng):
+        return np.array(ctx.flipped_rows(), dtype=np.float64, copy=True)
