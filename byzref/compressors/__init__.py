@@ -1,5 +1,14 @@
 """Compressors (SPEC §2). One file per compressor; each registers itself in ``COMPRESSORS``."""
 
+from byzref.compressors import (  # noqa: F401  (importing registers each compressor)
+    identity,
+    natural,
+    qsgd,
+    rand_k,
+    rand_k_biased,
+    scaled_sign,
+    top_k,
+)
 from byzref.compressors.base import COMPRESSORS, CONTRACTIVE, UNBIASED, Compressor
 
 __all__ = ["COMPRESSORS", "CONTRACTIVE", "UNBIASED", "Compressor", "build_compressor"]

@@ -1,0 +1,81 @@
+"""Natural compression: unbiased random rounding to powers of two (SPEC §2)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from byzref.compressors.base import COMPRESSORS, UNBIASED, Compressor, as_rows
+
+__all__ = ["Natural"]
+
+
+@COMPRESSORS.register("natural")
+class Natural(Compressor):
+    r"""Natural compression: each entry is rounded at random to one of the two nearest powers of two.
+
+    For :math:`x_j \ne 0` with :math:`2^{e} \le |x_j| < 2^{e+1}`:
+
+    .. math:: C(x)_j = \operatorname{sign}(x_j)
+              \begin{cases} 2^{e+1} & \text{w.p. } p_j = |x_j|/2^{e} - 1, \\
+                            2^{e}   & \text{w.p. } 1 - p_j, \end{cases}
+
+    so :math:`\mathbb{E}\, C(x)_j = x_j`; zeros (and exact powers of two) stay as they are.
+
+    Parameters
+    ----------
+    float_bits : int, default 32
+        Accepted for a uniform interface; the message cost does not depend on it.
+
+    Notes
+    -----
+    Unbiased, :math:`C \in \mathbb{U}(1/8)`: per entry the variance is
+    :math:`(2^{e+1} - |x_j|)(|x_j| - 2^{e}) \le x_j^2/8` (equality at :math:`|x_j| = \tfrac43 2^{e}`).
+    One message costs 9d bits (sign and 8-bit exponent). Randomness: one uniform per entry,
+    ``rng.random((m, d))``, entry rounded up iff u < p. Choices where the SPEC is silent: the
+    exponent is not clipped to the 8-bit range (entries are rounded in float64); entries with
+    |x_j| > 2^1023, whose upper power would overflow, and non-finite entries are returned
+    unchanged. SPEC §2.
+
+    References
+    ----------
+    Horváth, Ho, Horváth, Sahu, Canini, Richtárik, "Natural compression for distributed deep
+    learning", 2019, arXiv:1905.10988.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = Natural()(np.array([0.0, -1.0, 3.0]), np.random.default_rng(0))
+    >>> y[0] == 0.0 and y[1] == -1.0 and y[2] in (2.0, 4.0)
+    True
+    """
+
+    classes = (UNBIASED,)
+    deterministic = False
+    test_config = {}
+
+    def omega(self, d: int) -> float:
+        return 1.0 / 8.0
+
+    def bits(self, d: int) -> float:
+        return float(9 * d)
+
+    def outcomes(self, X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The two possible values of each entry and the probability of the second one.
+
+        Returns ``(low, high, p_high)`` arrays shaped like X (as rows): C(x)_j = high_j with
+        probability p_high_j, else low_j. Exposed for exact-expectation tests.
+        """
+        X = as_rows(X)
+        a = np.abs(X)
+        mant, ex = np.frexp(a)  # a = mant · 2^ex, mant ∈ [0.5, 1) (0 for a = 0)
+        same = ~np.isfinite(X) | (ex > 1023) | (a == 0.0)  # entries returned unchanged
+        p = np.where(same, 0.0, 2.0 * mant - 1.0)  # exact: p = a/2^(ex−1) − 1
+        e = np.where(same, 0, ex)  # keeps ldexp below from overflowing on masked entries
+        low = np.where(same, X, np.copysign(np.ldexp(0.5, e), X))
+        high = np.where(same, X, np.copysign(np.ldexp(1.0, e), X))
+        return low, high, p
+
+    def _compress(self, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        low, high, p = self.outcomes(X)
+        U = rng.random(X.shape)
+        return np.where(U < p, high, low)

@@ -1,0 +1,91 @@
+"""QSGD / random dithering with s levels and the ℓ₂ norm (SPEC §2)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from byzref.compressors.base import COMPRESSORS, UNBIASED, Compressor, as_rows
+from byzref.errors import check_int
+
+__all__ = ["QSGD"]
+
+
+@COMPRESSORS.register("qsgd")
+class QSGD(Compressor):
+    r"""Random dithering (QSGD): each entry is rounded at random to one of s levels of ‖x‖.
+
+    .. math:: C(x)_j = \|x\|_2 \operatorname{sign}(x_j)\, \xi_j / s, \qquad
+              \xi_j = \begin{cases} \ell_j + 1 & \text{w.p. } r_j - \ell_j, \\
+                                    \ell_j & \text{otherwise,} \end{cases}
+
+    with :math:`r_j = s|x_j|/\|x\|_2` and :math:`\ell_j = \lfloor r_j \rfloor`, so
+    :math:`\mathbb{E}\,\xi_j = r_j` and :math:`\mathbb{E}\, C(x) = x`. C(0) = 0.
+
+    Parameters
+    ----------
+    s : int
+        Number of quantization levels, s ≥ 1.
+    float_bits : int, default 32
+        Bits per float, :math:`b_f` (the norm is sent as one float).
+
+    Notes
+    -----
+    Unbiased, :math:`C \in \mathbb{U}(\min(d/s^2, \sqrt{d}/s))`: the exact variance is
+    :math:`(\|x\|/s)^2 \sum_j p_j(1 - p_j)` with :math:`p_j = r_j - \ell_j`, and
+    :math:`p(1-p) \le \min(1/4, r_j)` with :math:`\sum_j r_j \le s\sqrt{d}`.
+    One message costs :math:`b_f + d(1 + \lceil \log_2(s+1) \rceil)` bits.
+    Randomness: one uniform per entry, ``rng.random((m, d))``, level raised iff u < p_j.
+    Rows with a non-finite entry or an overflowing norm are returned unchanged (no guarantee
+    applies to them). SPEC §2.
+
+    References
+    ----------
+    Alistarh, Grubic, Li, Tomioka, Vojnovic, "QSGD: communication-efficient SGD via gradient
+    quantization and encoding", NeurIPS 2017, arXiv:1610.02132.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> QSGD(s=1)(np.array([3.0, 0.0, 0.0]), np.random.default_rng(0)).tolist()
+    [3.0, 0.0, 0.0]
+    """
+
+    classes = (UNBIASED,)
+    deterministic = False
+    test_config = {"s": 4}
+
+    def __init__(self, s: int, float_bits: int = 32):
+        super().__init__(float_bits)
+        self.s = check_int("s", s, 1)
+
+    def omega(self, d: int) -> float:
+        return min(d / self.s**2, math.sqrt(d) / self.s)
+
+    def bits(self, d: int) -> float:
+        return float(self.float_bits + d * (1 + math.ceil(math.log2(self.s + 1))))
+
+    def outcomes(self, X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The two possible values of each entry and the probability of the second one.
+
+        Returns ``(low, high, p_high)`` arrays shaped like X (as rows): C(x)_j = high_j with
+        probability p_high_j, else low_j. Exposed for exact-expectation tests.
+        """
+        X = as_rows(X)
+        s = float(self.s)
+        norm = np.sqrt(np.einsum("ij,ij->i", X, X))[:, None]
+        ok = np.isfinite(norm) & (norm > 0.0)  # rows that are quantized
+        safe = np.where(ok, norm, 1.0)
+        r = np.where(ok, s * (np.abs(X) / safe), 0.0)  # |x_j| ≤ ‖x‖ ⇒ r ≤ s after rounding too
+        lev = np.minimum(np.floor(r), s)
+        p = r - lev
+        step = np.copysign(safe / s, X)
+        low = np.where(ok, step * lev, X)
+        high = np.where(ok, step * (lev + 1.0), X)
+        return low, high, p
+
+    def _compress(self, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        low, high, p = self.outcomes(X)
+        U = rng.random(X.shape)
+        return np.where(U < p, high, low)
