@@ -69,9 +69,11 @@ class QSGD(Compressor):
     def outcomes(self, X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The two possible values of each entry and the probability of the second one.
 
-        Returns ``(low, high, p_high)`` arrays shaped like X (as rows): C(x)_j = high_j with
-        probability p_high_j, else low_j. Exposed for exact-expectation tests.
+        Returns ``(low, high, p_high)`` arrays shaped like X: C(x)_j = high_j with probability
+        p_high_j, else low_j. Exposed for exact-expectation tests.
         """
+        if np.ndim(X) == 1:
+            return tuple(a[0] for a in self.outcomes(as_rows(X)))
         X = as_rows(X)
         s = float(self.s)
         norm = np.sqrt(np.einsum("ij,ij->i", X, X))[:, None]
