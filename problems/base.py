@@ -12,12 +12,16 @@ same noise (common random numbers).
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
-__all__ = ["Constants", "Problem"]
+from byzref.errors import ConfigError, check_int
+
+__all__ = ["Constants", "Problem", "as_generator", "check_workers", "finite_array", "sqrt_or_zero"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,8 @@ class Constants:
         Which of sigma2, zeta2, B are exact (True) or estimates/bounds (False).
     notes : str
         How non-exact values were obtained.
+    extra : dict
+        Problem-specific further constants (plain floats), e.g. global bounds next to estimates.
     """
 
     L: float
@@ -60,12 +66,45 @@ class Constants:
     B: float | None
     exact: dict[str, bool] = field(default_factory=dict)
     notes: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain-data form (lists instead of arrays) for JSON records."""
-        out = asdict(self)
-        out["L_i"] = np.asarray(self.L_i).tolist()
-        return out
+        """Plain-data form (lists instead of arrays, Python floats) for JSON records."""
+        return _plain(asdict(self))
+
+
+def _plain(v):
+    """Recursively turn numpy scalars/arrays into Python floats/lists (JSON-able)."""
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, numbers.Integral):
+        return int(v)
+    if isinstance(v, numbers.Real):
+        return float(v)
+    return v
+
+
+def check_workers(n, f) -> tuple[int, int]:
+    """Validate n ≥ 1 workers and 0 ≤ f ≤ n − 1 Byzantine workers (SPEC §1)."""
+    if n is None:
+        raise ConfigError("n (number of workers) is required")
+    n = check_int("n", n, 1)
+    return n, check_int("f", f, 0, n - 1)
+
+
+def as_generator(rng) -> np.random.Generator:
+    """Accept a numpy Generator (or an int seed); anything else is a ConfigError."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        return np.random.default_rng(int(rng))
+    raise ConfigError(f"rng must be a numpy Generator (or an int seed), got {rng!r}")
 
 
 class Problem:
@@ -88,6 +127,7 @@ class Problem:
     f: int
     d: int
     constants: Constants
+    _params: dict[str, Any]
 
     # --- deterministic quantities -------------------------------------------------------------
     def x0(self) -> np.ndarray:
@@ -102,12 +142,25 @@ class Problem:
         """f(x) over the good workers."""
         raise NotImplementedError
 
+    def gap(self, x: np.ndarray) -> float:
+        """f(x) − f*; problems that can compute it without cancellation override this."""
+        return self.loss(x) - self.constants.f_star
+
     def grad(self, x: np.ndarray) -> np.ndarray:
         """∇f(x) over the good workers, shape (d,)."""
         raise NotImplementedError
 
     def worker_grads(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """All n full local gradients ∇f_i(x), shape (n, d) (written into ``out`` if given)."""
+        raise NotImplementedError
+
+    def zeta2_at(self, x: np.ndarray) -> float:
+        """Heterogeneity at x: (1/|G|) Σ_{i∈G} ‖∇f_i(x) − ∇f(x)‖² (SPEC §1)."""
+        G = self.worker_grads(self._point(x))[: self.n - self.f]
+        return float(((G - G.mean(axis=0)) ** 2).sum(axis=1).mean())
+
+    def sigma2_at(self, x: np.ndarray) -> float:
+        """max_{i∈G} E‖∇f_i(x; ξ) − ∇f_i(x)‖² for batch 1 at the point x (exact)."""
         raise NotImplementedError
 
     # --- stochastic oracle ----------------------------------------------------------------------
@@ -130,6 +183,80 @@ class Problem:
         """(∇f_i(x_new; ξ_i), ∇f_i(x_old; ξ_i)) with the SAME samples, each (n, d)."""
         return self.stoch_grads(x_new, samples, out_new), self.stoch_grads(x_old, samples, out_old)
 
+    def stoch_grad_diffs(
+        self, x_new: np.ndarray, x_old: np.ndarray, samples: np.ndarray, out: np.ndarray | None = None
+    ) -> np.ndarray:
+        """(1/b) Σ_{j∈I_i} [∇f_ij(x_new) − ∇f_ij(x_old)] for all n workers, same samples, (n, d)."""
+        g_new, g_old = self.stoch_grads_pair(x_new, x_old, samples)
+        out = self._out(out)
+        np.subtract(g_new, g_old, out=out)
+        return out
+
     def flipped_stoch_grads(self, x: np.ndarray, samples: np.ndarray) -> np.ndarray:
         """Stochastic gradients computed with flipped labels, (n, d) (label-flip attack)."""
         raise NotImplementedError(f"problem {self.name!r} has no labels to flip")
+
+    def flipped_worker_grads(self, x: np.ndarray) -> np.ndarray:
+        """Full local gradients computed with flipped labels, (n, d) (label-flip attack)."""
+        raise NotImplementedError(f"problem {self.name!r} has no labels to flip")
+
+    # --- description ----------------------------------------------------------------------------
+    def params(self) -> dict[str, Any]:
+        """The instance's parameters as plain data (what the config said, or 'from_arrays')."""
+        return dict(getattr(self, "_params", {}))
+
+    def describe(self) -> dict[str, Any]:
+        """Name, parameters, sizes and theory constants as JSON-able data (for ``byzref info``)."""
+        c = self.constants
+        doc = (type(self).__doc__ or "").strip().splitlines()
+        L_i = np.asarray(c.L_i, dtype=np.float64)
+        out = {"name": self.name, "summary": doc[0] if doc else "", "params": self.params(),
+               "n": self.n, "f": self.f, "d": self.d, "L": c.L, "L_i_max": float(L_i.max()),
+               "L_tilde": c.L_tilde, "mu": c.mu, "f_star": c.f_star, "f_star_exact": c.f_star_exact,
+               "sigma2": c.sigma2, "zeta2": c.zeta2, "B": c.B, "exact": dict(c.exact),
+               "extra": dict(c.extra), "notes": c.notes}
+        return _plain(out)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
+        return f"{type(self).__name__}({args}, n={self.n}, f={self.f})"
+
+    # --- validation helpers (cheap on the fast path) ----------------------------------------------
+    def _point(self, x, field: str = "x") -> np.ndarray:
+        """x as a C-contiguous float64 (d,) vector, else ConfigError naming ``field``."""
+        if not (type(x) is np.ndarray and x.dtype == np.float64 and x.shape == (self.d,)
+                and x.flags.c_contiguous):
+            x = np.ascontiguousarray(x, dtype=np.float64)
+            if x.shape != (self.d,):
+                raise ConfigError(f"{field} has shape {x.shape}; expected ({self.d},) for this problem")
+        return x
+
+    def _out(self, out, field: str = "out") -> np.ndarray:
+        """An (n, d) float64 C-contiguous output buffer (fresh when ``out`` is None)."""
+        if out is None:
+            return np.empty((self.n, self.d))
+        if not (type(out) is np.ndarray and out.dtype == np.float64 and out.shape == (self.n, self.d)
+                and out.flags.c_contiguous):
+            shape = getattr(out, "shape", None)
+            raise ConfigError(
+                f"{field} must be a C-contiguous float64 array of shape ({self.n}, {self.d}), got {shape}"
+            )
+        return out
+
+
+def finite_array(field: str, value, ndim: int) -> np.ndarray:
+    """``value`` as a C-contiguous float64 array with ``ndim`` dimensions and finite entries."""
+    a = np.ascontiguousarray(value, dtype=np.float64)
+    if a.ndim != ndim:
+        raise ConfigError(f"{field} must be {ndim}-dimensional, got shape {a.shape}")
+    if a.size == 0:
+        raise ConfigError(f"{field} is empty (shape {a.shape})")
+    if not np.isfinite(a).all():
+        bad = np.argwhere(~np.isfinite(a))[0]
+        raise ConfigError(f"{field} contains a non-finite value (NaN or inf) at index {tuple(bad.tolist())}")
+    return a
+
+
+def sqrt_or_zero(v: float) -> float:
+    """√v for v ≥ 0 (0 for tiny negative rounding)."""
+    return math.sqrt(max(v, 0.0))

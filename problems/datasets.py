@@ -1,0 +1,142 @@
+"""Binary-classification data for the finite-sum problems: LIBSVM files, a bundled real dataset and
+a synthetic generator (SPEC §7, issue 3). Labels are always ±1; data are held dense (float64).
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import math
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from byzref.errors import ConfigError, check_choice, check_int, check_real
+from problems.base import finite_array
+
+__all__ = ["NORMALIZE", "Dataset", "load_breast_cancer", "load_libsvm", "make_classification", "normalize"]
+
+NORMALIZE = ("none", "rows", "standardize", "standardize_rows")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Features A (N, d), labels y (N,) in {−1, +1}, a name and a provenance/citation string."""
+
+    A: np.ndarray
+    y: np.ndarray
+    name: str
+    source: str = ""
+
+
+def _labels_pm1(raw: np.ndarray, field: str) -> np.ndarray:
+    """Map two distinct label values to ±1 (the larger → +1): covers ±1, 0/1 and 1/2 encodings."""
+    vals = np.unique(raw)
+    if vals.size != 2:
+        raise ConfigError(f"{field} must hold exactly two distinct labels for binary classification, "
+                          f"found {vals.size}: {vals[:5].tolist()}")
+    return np.where(raw == vals[1], 1.0, -1.0)
+
+
+def load_libsvm(path, n_features=None) -> Dataset:
+    """Parse a LIBSVM/SVMlight text file ``label idx:val idx:val ...`` (1-based indices) into dense arrays.
+
+    Labels with two distinct values (±1, 0/1, 1/2, ...) map to ±1, the larger to +1. ``n_features``
+    fixes d (needed when a test file lacks the last features); otherwise d = the largest index.
+    ``.gz`` and ``.bz2`` files are read transparently. Comments after ``#`` and ``qid:`` tokens are ignored.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"path = {str(path)!r}: no such LIBSVM file")
+    opener = {".gz": gzip.open, ".bz2": bz2.open}.get(p.suffix, open)
+    labels, rows, cols, vals = [], [], [], []
+    with opener(p, "rt") as fh:
+        for lineno, line in enumerate(fh, 1):
+            line = line.split("#", 1)[0].strip()
+            if not line:
+                continue
+            toks = line.split()
+            try:
+                labels.append(float(toks[0]))
+                for t in toks[1:]:
+                    k, v = t.split(":", 1)
+                    if k == "qid":
+                        continue
+                    j = int(k)
+                    if j < 1:
+                        raise ValueError(f"index {j} < 1 (LIBSVM indices are 1-based)")
+                    rows.append(len(labels) - 1)
+                    cols.append(j - 1)
+                    vals.append(float(v))
+            except ValueError as exc:
+                raise ConfigError(f"{p.name}, line {lineno}: malformed LIBSVM entry ({exc})") from None
+    if not labels:
+        raise ConfigError(f"path = {str(path)!r}: the LIBSVM file holds no samples")
+    d = (max(cols) + 1) if cols else 1
+    if n_features is not None:
+        n_features = check_int("n_features", n_features, 1)
+        if n_features < d:
+            raise ConfigError(f"n_features = {n_features} is below the largest index in the file ({d})")
+        d = n_features
+    A = np.zeros((len(labels), d))
+    np.add.at(A, (np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)), vals)
+    A = finite_array("LIBSVM features", A, 2)
+    y = _labels_pm1(finite_array("LIBSVM labels", labels, 1), "LIBSVM labels")
+    return Dataset(A, y, p.name, source=f"LIBSVM file {p}")
+
+
+def load_breast_cancer() -> Dataset:
+    """The bundled UCI Breast Cancer Wisconsin (Diagnostic) data, 569 × 30, benign = +1 (data/README.md)."""
+    text = resources.files("problems").joinpath("data/breast_cancer.csv").read_text(encoding="ascii")
+    lines = text.strip().splitlines()
+    n_rows, n_cols = (int(v) for v in lines[0].split(",")[:2])
+    M = np.array([[float(v) for v in ln.split(",")] for ln in lines[1:]])
+    if M.shape != (n_rows, n_cols + 1):
+        raise ConfigError(f"breast_cancer.csv is corrupt: header says {n_rows}×{n_cols}, got {M.shape}")
+    y = np.where(M[:, -1] == 1.0, 1.0, -1.0)
+    return Dataset(np.ascontiguousarray(M[:, :-1]), y, "breast_cancer",
+                   source="UCI Breast Cancer Wisconsin (Diagnostic), CC BY 4.0; "
+                   "Street, Wolberg, Mangasarian 1993")
+
+
+def make_classification(rng: np.random.Generator, n_samples: int, d: int, margin: float = 4.0,
+                        offset: float = 1.0) -> Dataset:
+    """Synthetic logistic-model data with nonzero-mean features.
+
+    a_j = m + ε_j, ε_j ~ N(0, I/d), ‖m‖ = ``offset`` (random direction); y_j = +1 with probability
+    σ(margin·√d·ε_jᵀw), w uniform on the sphere, so ``margin`` is the standard deviation of the
+    logit (larger = cleaner labels; never exactly separable, so the logistic loss has a minimiser)
+    and the classes are balanced. The common mean m makes y_j a_j differ between the classes (as
+    in real data with nonnegative features): without it a label-skewed split would give every
+    worker the same expected gradient, by the symmetry (a, y) → (−a, −y).
+    """
+    n_samples = check_int("n_samples", n_samples, 1)
+    d = check_int("d", d, 1)
+    margin = check_real("margin", margin, 0.0)
+    offset = check_real("offset", offset, 0.0)
+    E = rng.standard_normal((n_samples, d)) / math.sqrt(d)
+    w = rng.standard_normal(d)
+    w /= np.linalg.norm(w)
+    m = rng.standard_normal(d)
+    m *= offset / np.linalg.norm(m)
+    p = 1.0 / (1.0 + np.exp(-margin * math.sqrt(d) * (E @ w)))
+    y = np.where(rng.random(n_samples) < p, 1.0, -1.0)
+    return Dataset(E + m, y, "synthetic", source=f"make_classification(margin={margin}, offset={offset})")
+
+
+def normalize(A: np.ndarray, how: str) -> np.ndarray:
+    """Feature scaling: 'none'; 'rows' (unit ℓ2 rows, zero rows kept); 'standardize' (zero-mean,
+    unit-variance columns, constant columns left at 0); 'standardize_rows' (both, in that order).
+    """
+    check_choice("normalize", how, NORMALIZE)
+    A = np.array(A, dtype=np.float64, copy=True)
+    if how.startswith("standardize"):
+        sd = A.std(axis=0)
+        A -= A.mean(axis=0)
+        A /= np.where(sd > 0, sd, 1.0)
+    if how.endswith("rows"):
+        nrm = np.linalg.norm(A, axis=1, keepdims=True)
+        A /= np.where(nrm > 0, nrm, 1.0)
+    return np.ascontiguousarray(A)

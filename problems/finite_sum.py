@@ -1,0 +1,251 @@
+"""Common machinery of the finite-sum problems (logistic regression, least squares) (SPEC §7).
+
+f_i(x) = (1/m_i) Σ_{j∈D_i} ℓ(a_jᵀx; y_j) + r(x). Data come from a synthetic generator, a LIBSVM
+file or the bundled breast-cancer set (:mod:`problems.datasets`), normalised and split across ALL n
+workers (Byzantine shards included) by :func:`problems.splits.split_workers`.
+Samples are LOCAL row indices, shape (n, batch), drawn uniformly WITH replacement from each
+worker's own m_i rows; the same array evaluated at two points reuses the same rows.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from byzref.errors import ConfigError, check_choice, check_int, check_real
+from problems._fs_kernels import fs_full_grads, fs_stoch_grads, fs_stoch_grads_pair
+from problems.base import Problem, as_generator, check_workers, finite_array
+from problems.datasets import load_breast_cancer, load_libsvm, make_classification
+from problems.datasets import normalize as normalize_fn
+from problems.splits import split_workers
+
+__all__ = ["DATA_SOURCES", "FiniteSumProblem"]
+
+DATA_SOURCES = ("synthetic", "breast_cancer", "libsvm")
+
+
+class FiniteSumProblem(Problem):
+    """Base of the finite-sum problems; subclasses set the loss/regulariser kinds and the constants.
+
+    Parameters (shared by every finite-sum problem)
+    ----------------------------------------------
+    data : {"synthetic", "breast_cancer", "libsvm"}
+        Source. "synthetic": :func:`problems.datasets.make_classification` with ``samples_per_worker``·n
+        rows, dimension ``d`` and ``margin``; "breast_cancer": the bundled UCI set (569 × 30);
+        "libsvm": the file at ``path`` (``n_features`` fixes d).
+    split, skew, alpha
+        Heterogeneity knob: "iid", "label_skew" (fraction ``skew`` sorted by label) or "dirichlet"
+        (concentration ``alpha``), see :func:`problems.splits.split_workers`.
+    normalize : str
+        "auto" (unit rows; standardised then unit rows for breast_cancer), "none", "rows",
+        "standardize", "standardize_rows".
+    lam : float
+        Regularisation weight λ (problem-specific default).
+    n, f, rng
+        Workers, Byzantine workers (the last f), instance randomness (synthetic data and split).
+    """
+
+    loss_kind: ClassVar[int]
+    reg_kind: ClassVar[int]
+    default_lam: ClassVar[float]
+    supports_label_flip: ClassVar[bool] = True
+
+    def __init__(self, data="synthetic", path=None, n_features=None, samples_per_worker=None, d=None,
+                 margin=None, split="iid", skew=0.0, alpha=1.0, normalize="auto", lam=None, *,
+                 n=None, f=0, rng=None):
+        n, f = check_workers(n, f)
+        check_choice("data", data, DATA_SOURCES)
+        rng = as_generator(rng)
+        synth = {"samples_per_worker": samples_per_worker, "d": d, "margin": margin}
+        if data != "synthetic" and any(v is not None for v in synth.values()):
+            given = ", ".join(k for k, v in synth.items() if v is not None)
+            raise ConfigError(f"{given} apply only to data = 'synthetic' (data = {data!r})")
+        if data != "libsvm" and (path is not None or n_features is not None):
+            raise ConfigError(f"path/n_features apply only to data = 'libsvm' (data = {data!r})")
+        if data == "synthetic":
+            m = check_int("samples_per_worker", 50 if samples_per_worker is None else samples_per_worker, 1)
+            ds = make_classification(rng, m * n, 20 if d is None else d, 4.0 if margin is None else margin)
+        elif data == "breast_cancer":
+            ds = load_breast_cancer()
+        else:
+            if path is None:
+                raise ConfigError("path is required when data = 'libsvm'")
+            ds = load_libsvm(path, n_features)
+        how = normalize
+        if how == "auto":
+            how = "standardize_rows" if data == "breast_cancer" else "rows"
+        A = normalize_fn(ds.A, how)
+        order, counts = split_workers(ds.y, n, rng, split, skew, alpha)
+        self._setup(A[order], ds.y[order], counts, f, lam, None)
+        self._params = {"data": data, "path": None if path is None else str(path), "n_features": n_features,
+                        "samples_per_worker": samples_per_worker, "d": d, "margin": margin, "split": split,
+                        "skew": skew, "alpha": alpha, "normalize": how, "lam": self._lam}
+        self._params = {k: v for k, v in self._params.items() if v is not None}
+
+    @classmethod
+    def from_arrays(cls, A, y, counts, *, f=0, lam=None, x0=None):
+        """Build from rows A (N, d) and labels y (N,) stacked by worker, worker i owning counts[i] rows."""
+        A = finite_array("A", A, 2)
+        y = finite_array("y", y, 1)
+        c = np.asarray(counts)
+        if c.ndim != 1 or c.size == 0 or not np.issubdtype(c.dtype, np.integer):
+            raise ConfigError(f"counts must be a 1-D integer array (samples per worker), got {counts!r}")
+        obj = cls.__new__(cls)
+        obj._setup(A, y, c.astype(np.int64), f, lam, x0)
+        obj._params = {"from_arrays": True, "d": A.shape[1], "lam": obj._lam}
+        return obj
+
+    def _setup(self, A, y, counts, f, lam, x0):
+        N, self.d = A.shape
+        if y.shape != (N,):
+            raise ConfigError(f"y has shape {y.shape}; expected ({N},) to match A {A.shape}")
+        if counts.sum() != N:
+            raise ConfigError(f"counts sum to {counts.sum()}, but A has {N} rows")
+        if (counts < 1).any():
+            i = int(np.argmax(counts < 1))
+            raise ConfigError(f"counts: worker {i} has no samples (every worker needs ≥ 1)")
+        self.n, self.f = check_workers(counts.size, f)
+        self._check_labels(y)
+        self._A, self._y = np.ascontiguousarray(A), np.ascontiguousarray(y)
+        self._counts = np.ascontiguousarray(counts, dtype=np.int64)
+        self._off = np.concatenate([[0], np.cumsum(self._counts)]).astype(np.int64)
+        self._lam = check_real("lam", self.default_lam if lam is None else lam, 0.0)
+        self._x0 = np.zeros(self.d) if x0 is None else finite_array("x0", x0, 1)
+        if self._x0.shape != (self.d,):
+            raise ConfigError(f"x0 has shape {self._x0.shape}; expected ({self.d},)")
+        g = self.n - self.f
+        H = np.stack([self._A[a:b].T @ self._A[a:b] / (b - a) for a, b in zip(self._off[:-1], self._off[1:],
+                                                                           strict=True)])
+        self._H = H  # A_iᵀA_i/m_i per worker
+        self._Hbar = H[:g].mean(axis=0)
+        self.constants = self._make_constants(np.linalg.eigvalsh(H)[:, -1], np.linalg.eigvalsh(self._Hbar))
+
+    def _check_labels(self, y):
+        if self.loss_kind == 0 and not np.isin(y, (-1.0, 1.0)).all():
+            raise ConfigError("y: logistic regression needs labels in {−1, +1}")
+
+    def _make_constants(self, top_i, ev_bar):
+        raise NotImplementedError
+
+    # --- NumPy evaluations (not on the per-iteration hot path) --------------------------------------
+    def _z(self, x):
+        return self._A @ x
+
+    def _sample_losses(self, z, ysign=1.0):
+        yz = ysign * self._y * z
+        return np.logaddexp(0.0, -yz) if self.loss_kind == 0 else 0.5 * (z - ysign * self._y) ** 2
+
+    def _sample_coefs(self, z, ysign=1.0):
+        y = ysign * self._y
+        return -y * np.exp(-np.logaddexp(0.0, y * z)) if self.loss_kind == 0 else z - y
+
+    def _reg_value(self, x) -> float:
+        if self.reg_kind == 1:
+            return 0.5 * self._lam * float(x @ x)
+        if self.reg_kind == 2:
+            return self._lam * float((x * x / (1.0 + x * x)).sum())
+        return 0.0
+
+    def worker_losses(self, x) -> np.ndarray:
+        """f_i(x) for all n workers, shape (n,)."""
+        x = self._point(x)
+        per = np.add.reduceat(self._sample_losses(self._z(x)), self._off[:-1]) / self._counts
+        return per + self._reg_value(x)
+
+    def loss(self, x) -> float:
+        return float(self.worker_losses(x)[: self.n - self.f].mean())
+
+    def sigma2_at(self, x) -> float:
+        return float(self.sigma2_workers(x)[: self.n - self.f].max())
+
+    def sigma2_workers(self, x) -> np.ndarray:
+        """Exact batch-1 variances (1/m_i) Σ_j ‖∇f_ij(x) − ∇f_i(x)‖² for all n workers, shape (n,)."""
+        x = self._point(x)
+        Gs = self._sample_coefs(self._z(x))[:, None] * self._A
+        means = np.add.reduceat(Gs, self._off[:-1], axis=0) / self._counts[:, None]
+        Gs -= np.repeat(means, self._counts, axis=0)
+        return np.add.reduceat((Gs * Gs).sum(axis=1), self._off[:-1]) / self._counts
+
+    # --- oracles (numba) ------------------------------------------------------------------------------
+    def x0(self) -> np.ndarray:
+        return self._x0.copy()
+
+    def _full(self, x, out, ysign, rows):
+        fs_full_grads(self._A, self._y, self._off[: rows + 1], x, self._lam, self.loss_kind, self.reg_kind,
+                      ysign, out)
+        return out
+
+    def grad(self, x) -> np.ndarray:
+        g = self.n - self.f
+        return self._full(self._point(x), np.empty((g, self.d)), 1.0, g).mean(axis=0)
+
+    def worker_grads(self, x, out=None) -> np.ndarray:
+        return self._full(self._point(x), self._out(out), 1.0, self.n)
+
+    def flipped_worker_grads(self, x) -> np.ndarray:
+        return self._full(self._point(x), self._out(None), -1.0, self.n)
+
+    def draw(self, rng, batch=1) -> np.ndarray:
+        """Local row indices (n, batch), uniform with replacement over each worker's m_i rows."""
+        b = check_int("batch", batch, 1)
+        return rng.integers(0, self._counts[:, None], size=(self.n, b))
+
+    def _idx(self, samples) -> np.ndarray:
+        if not (type(samples) is np.ndarray and samples.dtype == np.int64 and samples.flags.c_contiguous):
+            if not np.issubdtype(np.asarray(samples).dtype, np.integer):
+                raise ConfigError("samples must be an integer array of row indices (see problem.draw)")
+            samples = np.ascontiguousarray(samples, dtype=np.int64)
+        if samples.ndim != 2 or samples.shape[0] != self.n or samples.shape[1] < 1:
+            raise ConfigError(f"samples has shape {samples.shape}; expected ({self.n}, batch ≥ 1)")
+        return samples
+
+    def _status(self, status, samples):
+        if status:
+            i = status - 1
+            raise ConfigError(f"samples[{i}] = {samples[i].tolist()} has a row index outside worker {i}'s "
+                              f"range 0..{self._counts[i] - 1}")
+
+    def _stoch(self, x, samples, out, ysign):
+        idx = self._idx(samples)
+        out = self._out(out)
+        self._status(fs_stoch_grads(self._A, self._y, self._off, idx, self._point(x), self._lam,
+                                    self.loss_kind, self.reg_kind, ysign, out), idx)
+        return out
+
+    def stoch_grads(self, x, samples, out=None) -> np.ndarray:
+        return self._stoch(x, samples, out, 1.0)
+
+    def flipped_stoch_grads(self, x, samples) -> np.ndarray:
+        return self._stoch(x, samples, None, -1.0)
+
+    def stoch_grads_pair(self, x_new, x_old, samples, out_new=None, out_old=None):
+        idx = self._idx(samples)
+        out_new, out_old = self._out(out_new, "out_new"), self._out(out_old, "out_old")
+        self._status(fs_stoch_grads_pair(self._A, self._y, self._off, idx, self._point(x_new, "x_new"),
+                                         self._point(x_old, "x_old"), self._lam, self.loss_kind,
+                                         self.reg_kind, 1.0, out_new, out_old), idx)
+        return out_new, out_old
+
+    def _lbfgs(self, fun, x_start, gtol=1e-10):
+        """Minimise a smooth ``fun(x) -> (value, grad)`` with SciPy's L-BFGS-B (used for f* only)."""
+        from scipy.optimize import minimize
+
+        res = minimize(fun, x_start, jac=True, method="L-BFGS-B",
+                       options={"gtol": gtol, "ftol": 1e-15, "maxiter": 5000, "maxcor": 20})
+        return np.asarray(res.x, dtype=np.float64)
+
+
+
+def logistic_estimates(p: FiniteSumProblem) -> dict[str, float]:
+    """σ², ζ² at x⁰ (exact there) and global bounds for a logistic loss (valid for every x, B = 0).
+
+    A per-sample logistic gradient is c_j a_j with |c_j| ≤ 1 (the regulariser cancels in differences),
+    so σ_i² ≤ (1/m_i) Σ_j ‖a_j‖² and (1/|G|) Σ_{i∈G} ‖∇f_i − ∇f‖² ≤ (1/|G|) Σ_{i∈G} ((1/m_i) Σ_j ‖a_j‖)².
+    """
+    g = p.n - p.f
+    nrm = np.linalg.norm(p._A, axis=1)
+    sq = np.add.reduceat(nrm**2, p._off[:-1])[:g] / p._counts[:g]
+    mean_norm = np.add.reduceat(nrm, p._off[:-1])[:g] / p._counts[:g]
+    return {"sigma2_x0": p.sigma2_at(p._x0), "zeta2_x0": p.zeta2_at(p._x0),
+            "sigma2_bound": float(sq.max()), "zeta2_bound": float((mean_norm**2).mean())}

@@ -1,0 +1,202 @@
+"""nonconvex_synthetic: smooth, genuinely nonconvex, f* = 0, exact L, ζ² (B = 0) and σ² (SPEC §7)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+import numpy as np
+from numba import njit
+
+from byzref.errors import ConfigError, check_int, check_real
+from problems._synthetic import check_noise, draw_gaussian, exact_shifts
+from problems.base import Constants, Problem, as_generator, check_workers, finite_array
+from problems.registry import PROBLEMS
+
+__all__ = ["NonconvexSynthetic"]
+
+
+@njit(cache=True)
+def _nc_grads(a, lam, shifts, x, samples, out):  # pragma: no cover - compiled
+    """out[i] = a∘x + λφ'(x) + s_i + ξ_i (+ D_i∘x when samples has 2 planes); writes out only.
+
+    samples is (n, k, d) with k = 0 (no noise), 1 (additive) or 2 (additive, curvature diagonal).
+    """
+    n, d = out.shape
+    k = samples.shape[1]
+    h = np.empty(d)
+    for j in range(d):
+        q = 1.0 + x[j] * x[j]
+        h[j] = a[j] * x[j] + lam * 2.0 * x[j] / (q * q)
+    for i in range(n):
+        for j in range(d):
+            v = h[j] + shifts[i, j]
+            if k >= 1:
+                v += samples[i, 0, j]
+            if k == 2:
+                v += samples[i, 1, j] * x[j]
+            out[i, j] = v
+
+
+@PROBLEMS.register("nonconvex_synthetic")
+class NonconvexSynthetic(Problem):
+    r"""Smooth nonconvex separable problem with f* = 0 and exact L, ζ² (B = 0), σ²; the default for rates.
+
+    .. math::
+        f_i(x) = \tfrac12 \sum_j a_j x_j^2 + \lambda \sum_j \frac{x_j^2}{1 + x_j^2} + \langle s_i, x\rangle,
+        \qquad \nabla f_i(x;\xi) = \nabla f_i(x) + \xi + D_\xi x .
+
+    φ(t) = t²/(1+t²) has φ'' ∈ [−½, 2], so ∇²f is diagonal with entries in [a_j − λ/2, a_j + 2λ]:
+    negative (nonconvex) wherever a_j < λ/2 and |x_j| > 1/√3 (SPEC §7). Constants: L = L_i = L̃ =
+    max_j a_j + 2λ (exact, attained at x = 0); f* = 0 = f(0) exactly and 0 is the only stationary point;
+    Σ_{i∈G} s_i = 0 and (1/|G|) Σ_{i∈G} ‖s_i‖² = ζ² exactly, B = 0; not PL in general (mu = None).
+    Noise: ξ ~ N(0, σ²/(b d) I) (E‖ξ‖² = σ²/b exactly). Optional curvature noise D_ξ = diag(N(0, τ²/b)):
+    then E‖∇f_i(x;ξ) − ∇f_i(x)‖² = (σ² + τ²‖x‖²)/b, reported as the bound σ² + τ²R² over the ball
+    ‖x‖ ≤ R (``region_radius``), and the two-point difference has variance τ²‖x − y‖²/b.
+
+    Parameters
+    ----------
+    d : int
+        Dimension (default 100).
+    lam : float
+        λ > 0, weight of the nonconvex term (default 1).
+    a_min, a_max : float
+        The d − flat curvatures a_j are geometrically spaced in [a_min, a_max] (defaults 0.01, 1; with
+        λ = 1 every a_j < ½ gives a nonconvex region). Condition number of ∇²f(0): (a_max+2λ)/(a_min+2λ).
+    flat : int
+        Number of coordinates with a_j = 0 (flat far away: small gradients far from 0), default 0.
+    zeta2, sigma2 : float
+        Heterogeneity and noise variance, both hit exactly (defaults 0 and 1).
+    curvature_std : float
+        τ ≥ 0, std of the curvature-noise diagonal (default 0: additive noise only).
+    region_radius : float or None
+        R for the σ² bound with curvature noise (default 2‖x⁰‖).
+    x0_scale : float
+        x⁰_j = ± x0_scale·u_j with u_j ~ U[½, 3/2] and random signs (default 2, so |x⁰_j| > 1/√3:
+        the start lies in the nonconvex region of every coordinate with a_j < λ/2).
+    n, f, rng
+        Workers, Byzantine workers (the last f), instance randomness (draws s_i and x⁰; a is fixed).
+
+    Samples: noise planes from :meth:`draw`, shape (n, d) without and (n, 2, d) with curvature noise.
+    """
+
+    test_config: ClassVar[dict[str, Any]] = {"d": 6, "zeta2": 0.5, "sigma2": 0.3, "curvature_std": 0.2}
+
+    def __init__(self, d=100, lam=1.0, a_min=0.01, a_max=1.0, flat=0, zeta2=0.0, sigma2=1.0,
+                 curvature_std=0.0, region_radius=None, x0_scale=2.0, *, n=None, f=0, rng=None):
+        n, f = check_workers(n, f)
+        d = check_int("d", d, 1)
+        a_max = check_real("a_max", a_max, 0.0)
+        a_min = check_real("a_min", a_min, 0.0, a_max)
+        flat = check_int("flat", flat, 0, d)
+        if flat < d and a_min == 0.0 and d - flat > 1:
+            raise ConfigError("a_min = 0 is not allowed for geometric spacing; use flat for a_j = 0")
+        zeta2 = check_real("zeta2", zeta2, 0.0)
+        x0_scale = check_real("x0_scale", x0_scale, 0.0)
+        rng = as_generator(rng)
+        k = d - flat
+        a = np.concatenate([np.geomspace(a_min, a_max, k) if k > 1 else np.full(k, a_max), np.zeros(flat)])
+        shifts = exact_shifts(rng, n, f, d, zeta2)
+        x0 = x0_scale * rng.choice([-1.0, 1.0], size=d) * rng.uniform(0.5, 1.5, size=d)
+        self._setup(a, lam, shifts, f, sigma2, curvature_std, region_radius, x0)
+        self._params = {"d": d, "lam": self._lam, "a_min": a_min, "a_max": a_max, "flat": flat,
+                        "zeta2": zeta2, "sigma2": self._sigma2, "curvature_std": self._tau,
+                        "region_radius": region_radius, "x0_scale": x0_scale}
+
+    @classmethod
+    def from_arrays(cls, a, lam, shifts, *, f=0, sigma2=0.0, curvature_std=0.0, region_radius=None,
+                    x0=None) -> NonconvexSynthetic:
+        """Build from curvatures a (d,), λ and shifts (n, d) whose good rows sum to zero."""
+        a = finite_array("a", a, 1)
+        shifts = finite_array("shifts", shifts, 2)
+        if shifts.shape[1] != a.shape[0]:
+            raise ConfigError(f"shifts must be (n, {a.shape[0]}), got {shifts.shape}")
+        _, f = check_workers(shifts.shape[0], f)
+        g = shifts.shape[0] - f
+        scale = 1.0 + float(np.abs(shifts[:g]).max())
+        if np.abs(shifts[:g].mean(axis=0)).max() > 1e-12 * scale:
+            raise ConfigError("shifts: the good workers' rows must sum to zero (SPEC §7), so that f* = 0")
+        obj = cls.__new__(cls)
+        x0 = np.zeros(a.shape[0]) if x0 is None else x0
+        obj._setup(a, lam, shifts, f, sigma2, curvature_std, region_radius, x0)
+        obj._params = {"from_arrays": True, "d": a.shape[0], "lam": obj._lam, "sigma2": obj._sigma2,
+                       "curvature_std": obj._tau, "region_radius": region_radius}
+        return obj
+
+    def _setup(self, a, lam, shifts, f, sigma2, tau, R, x0):
+        self.n, self.d = shifts.shape
+        self.f = f
+        self._lam = check_real("lam", lam, 0.0, lo_open=True)
+        if a.min() < 0.0:
+            raise ConfigError(f"a must be ≥ 0 (got min {a.min():g})")
+        self._a, self._s = np.ascontiguousarray(a, dtype=np.float64), np.ascontiguousarray(shifts)
+        self._sigma2 = check_real("sigma2", sigma2, 0.0)
+        self._tau = check_real("curvature_std", tau, 0.0)
+        self._x0 = finite_array("x0", x0, 1)
+        if self._x0.shape != (self.d,):
+            raise ConfigError(f"x0 has shape {self._x0.shape}; expected ({self.d},)")
+        self._k = 2 if self._tau > 0 else 1
+        self._none = np.empty((self.n, 0, self.d))
+        g = self.n - f
+        self._sbar = self._s[:g].mean(axis=0)
+        L = float(a.max()) + 2.0 * self._lam
+        R = 2.0 * float(np.linalg.norm(self._x0)) if R is None else check_real("region_radius", R, 0.0)
+        self._R = R
+        sig_bound = self._sigma2 + self._tau**2 * R**2
+        D = self._s[:g] - self._sbar
+        self.constants = Constants(
+            L=L, L_i=np.full(self.n, L), L_tilde=L, mu=None, f_star=0.0, f_star_exact=True,
+            sigma2=sig_bound, zeta2=float((D * D).sum(axis=1).mean()), B=0.0,
+            exact={"sigma2": self._tau == 0.0, "zeta2": True, "B": True},
+            notes=("exact (SPEC §7)" if self._tau == 0.0 else
+                   f"sigma2 = σ² + τ²R² bounds the variance over ‖x‖ ≤ R = {R:.4g} (curvature noise)"),
+            extra={"nonconvex_coords": int((a < self._lam / 2).sum()),
+                   "hessian_min": float(a.min()) - self._lam / 2,
+                   "curvature_std": self._tau, "region_radius": R,
+                   "diff_var_per_dist2": self._tau**2})
+
+    # --- deterministic --------------------------------------------------------------------------
+    def x0(self) -> np.ndarray:
+        return self._x0.copy()
+
+    def x_star(self) -> np.ndarray:
+        return np.zeros(self.d)
+
+    def loss(self, x) -> float:
+        x = self._point(x)
+        x2 = x * x
+        return float(0.5 * self._a @ x2 + self._lam * (x2 / (1.0 + x2)).sum() + self._sbar @ x)
+
+    def grad(self, x) -> np.ndarray:
+        x = self._point(x)
+        q = 1.0 + x * x
+        return self._a * x + self._lam * 2.0 * x / (q * q) + self._sbar
+
+    def worker_grads(self, x, out=None) -> np.ndarray:
+        out = self._out(out)
+        _nc_grads(self._a, self._lam, self._s, self._point(x), self._none, out)
+        return out
+
+    def sigma2_at(self, x) -> float:
+        x = self._point(x)
+        return self._sigma2 + self._tau**2 * float(x @ x)
+
+    # --- stochastic -----------------------------------------------------------------------------
+    def draw(self, rng, batch=1) -> np.ndarray:
+        """Noise per worker: (n, d) ~ N(0, σ²/(b d)), or (n, 2, d) adding the curvature plane N(0, τ²/b)."""
+        scales = [math.sqrt(self._sigma2 / self.d)] + ([self._tau] if self._k == 2 else [])
+        s = draw_gaussian(rng, self.n, self.d, batch, scales)
+        return s.reshape(self.n, self.d) if self._k == 1 else s
+
+    def stoch_grads(self, x, samples, out=None) -> np.ndarray:
+        xi = check_noise(samples, self.n, self._k, self.d)
+        out = self._out(out)
+        _nc_grads(self._a, self._lam, self._s, self._point(x), xi, out)
+        return out
+
+    def stoch_grads_pair(self, x_new, x_old, samples, out_new=None, out_old=None):
+        xi = check_noise(samples, self.n, self._k, self.d)
+        out_new, out_old = self._out(out_new, "out_new"), self._out(out_old, "out_old")
+        _nc_grads(self._a, self._lam, self._s, self._point(x_new, "x_new"), xi, out_new)
+        _nc_grads(self._a, self._lam, self._s, self._point(x_old, "x_old"), xi, out_old)
+        return out_new, out_old

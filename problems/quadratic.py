@@ -1,0 +1,162 @@
+"""quadratic: a PL quadratic with exactly known L, μ, f*, ζ² (B = 0) and σ² (SPEC §7)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from byzref.errors import ConfigError, check_int, check_real
+from problems._synthetic import check_noise, draw_gaussian, exact_shifts, haar_orthogonal
+from problems.base import Constants, Problem, as_generator, check_workers, finite_array
+from problems.registry import PROBLEMS
+
+__all__ = ["Quadratic"]
+
+
+@PROBLEMS.register("quadratic")
+class Quadratic(Problem):
+    r"""Quadratic with a PSD Hessian: PL, possibly not strongly convex, with exact constants.
+
+    .. math::
+        f_i(x) = \tfrac12 (x - b_i)^\top A (x - b_i),\qquad A = Q^\top \operatorname{diag}(a) Q \succeq 0,
+        \qquad \nabla f_i(x;\xi) = A(x - b_i) + \xi,\ \ \xi \sim N(0, (\sigma^2/(b d)) I).
+
+    Constants (all exact, SPEC §7): L = L_i = L̃ = max a; μ = smallest positive a (PL holds with it
+    even when A is singular); x* = b̄ (plus anything in ker A); f* = (1/|G|) Σ_{i∈G} ½ (b_i − b̄)ᵀA(b_i − b̄);
+    ∇f_i − ∇f = A(b̄ − b_i), so ζ² = (1/|G|) Σ_{i∈G} ‖A(b_i − b̄)‖² and B = 0; E‖ξ‖² = σ²/b exactly.
+
+    Parameters
+    ----------
+    d : int
+        Dimension (default 100).
+    L, mu : float
+        Largest and smallest positive eigenvalue; the d − zero_eigs positive eigenvalues are
+        geometrically spaced in [mu, L] (mu must equal L when there is only one).
+    zero_eigs : int or None
+        Number of zero eigenvalues (default d // 10): PL but not strongly convex when > 0.
+    zeta2, sigma2 : float
+        Requested heterogeneity and noise variance; both are hit exactly (the good shifts b_i are
+        centred Gaussian draws rescaled to ζ²).
+    n, f : int
+        Workers and Byzantine workers (the last f).
+    rng : numpy Generator
+        Instance randomness: the eigenbasis Q, the shifts b_i (b̄ = 0) and x⁰ ~ N(0, I).
+
+    Samples: the Gaussian noise ξ itself, shape (n, d), from :meth:`draw` (batch b divides σ² by b).
+    :meth:`from_arrays` builds an instance from given A, b_i and x⁰.
+    """
+
+    test_config: ClassVar[dict[str, Any]] = {"d": 6, "zero_eigs": 2, "zeta2": 0.5, "sigma2": 0.3}
+
+    def __init__(self, d=100, L=1.0, mu=0.01, zero_eigs=None, zeta2=0.0, sigma2=1.0, *,
+                 n=None, f=0, rng=None):
+        n, f = check_workers(n, f)
+        d = check_int("d", d, 1)
+        L = check_real("L", L, 0.0, lo_open=True)
+        mu = check_real("mu", mu, 0.0, L, lo_open=True)
+        zero_eigs = check_int("zero_eigs", d // 10 if zero_eigs is None else zero_eigs, 0, d - 1)
+        zeta2 = check_real("zeta2", zeta2, 0.0)
+        sigma2 = check_real("sigma2", sigma2, 0.0)
+        k = d - zero_eigs
+        if k == 1 and mu != L:
+            raise ConfigError(f"mu = {mu!r} must equal L = {L!r} when d − zero_eigs = 1 (one eigenvalue)")
+        rng = as_generator(rng)
+        a = np.concatenate([np.zeros(zero_eigs), np.geomspace(mu, L, k) if k > 1 else [L]])
+        Q = haar_orthogonal(rng, d)
+        A = (Q.T * a) @ Q
+        b = exact_shifts(rng, n, f, d, zeta2, M=A)
+        self._setup(A, b, f, sigma2, rng.standard_normal(d), spectrum=a)
+        self._params = {"d": d, "L": L, "mu": mu, "zero_eigs": zero_eigs, "zeta2": zeta2, "sigma2": sigma2}
+
+    @classmethod
+    def from_arrays(cls, A, b, *, f=0, sigma2=0.0, x0=None) -> Quadratic:
+        """Build from a symmetric PSD (d, d) A and shifts b (n, d); eigenvalues ≤ 1e-10·max count as 0."""
+        A = finite_array("A", A, 2)
+        b = finite_array("b", b, 2)
+        if A.shape[0] != A.shape[1] or b.shape[1] != A.shape[0]:
+            raise ConfigError(f"A must be (d, d) and b (n, d) with the same d; got A {A.shape}, b {b.shape}")
+        if not np.allclose(A, A.T, rtol=1e-12, atol=1e-12 * np.abs(A).max()):
+            raise ConfigError("A must be symmetric")
+        obj = cls.__new__(cls)
+        _, f = check_workers(b.shape[0], f)
+        x0 = np.zeros(A.shape[0]) if x0 is None else x0
+        obj._setup(A, b, f, check_real("sigma2", sigma2, 0.0), x0, spectrum=None)
+        obj._params = {"from_arrays": True, "d": A.shape[0], "sigma2": obj._sigma2}
+        return obj
+
+    def _setup(self, A, b, f, sigma2, x0, spectrum):
+        self.n, self.d = b.shape
+        self.f = f
+        self._A = np.ascontiguousarray((A + A.T) / 2)
+        self._b = np.ascontiguousarray(b)
+        self._sigma2 = sigma2
+        self._x0 = finite_array("x0", x0, 1)
+        if self._x0.shape != (self.d,):
+            raise ConfigError(f"x0 has shape {self._x0.shape}; expected ({self.d},)")
+        a = np.linalg.eigvalsh(self._A) if spectrum is None else np.asarray(spectrum)
+        top = float(a.max())
+        if top <= 0.0 or a.min() < -1e-10 * top:
+            raise ConfigError(f"A must be positive semidefinite and nonzero; eigenvalues in "
+                              f"[{a.min():g}, {top:g}]")
+        pos = a[a > 1e-10 * top]
+        g = self.n - f
+        self._bbar = self._b[:g].mean(axis=0)
+        self._Ab = np.ascontiguousarray(self._b @ self._A)  # rows A b_i (A symmetric)
+        D = self._b[:g] - self._bbar
+        AD = D @ self._A
+        f_star = float(0.5 * (AD * D).sum(axis=1).mean())
+        zeta2 = float((AD * AD).sum(axis=1).mean())
+        self.constants = Constants(
+            L=top, L_i=np.full(self.n, top), L_tilde=top, mu=float(pos.min()), f_star=f_star,
+            f_star_exact=True, sigma2=sigma2, zeta2=zeta2, B=0.0,
+            exact={"sigma2": True, "zeta2": True, "B": True},
+            notes="all constants exact (SPEC §7 quadratic)",
+            extra={"zero_eigs": int(a.size - pos.size), "condition": top / float(pos.min())})
+
+    # --- deterministic --------------------------------------------------------------------------
+    def x0(self) -> np.ndarray:
+        return self._x0.copy()
+
+    def x_star(self) -> np.ndarray:
+        return self._bbar.copy()
+
+    def gap(self, x) -> float:
+        u = self._point(x) - self._bbar
+        return float(0.5 * u @ (self._A @ u))
+
+    def loss(self, x) -> float:
+        return self.gap(x) + self.constants.f_star
+
+    def grad(self, x) -> np.ndarray:
+        return self._A @ (self._point(x) - self._bbar)
+
+    def worker_grads(self, x, out=None) -> np.ndarray:
+        out = self._out(out)
+        np.subtract(self._A @ self._point(x), self._Ab, out=out)
+        return out
+
+    def sigma2_at(self, x) -> float:
+        return self._sigma2
+
+    # --- stochastic -----------------------------------------------------------------------------
+    def draw(self, rng, batch=1) -> np.ndarray:
+        """Noise ξ_i ~ N(0, σ²/(batch·d) I) for every worker, shape (n, d)."""
+        scale = (self._sigma2 / self.d) ** 0.5
+        return draw_gaussian(rng, self.n, self.d, batch, [scale]).reshape(self.n, self.d)
+
+    def stoch_grads(self, x, samples, out=None) -> np.ndarray:
+        xi = check_noise(samples, self.n, 1, self.d)
+        out = self.worker_grads(x, out)
+        out += xi.reshape(self.n, self.d)
+        return out
+
+    def stoch_grads_pair(self, x_new, x_old, samples, out_new=None, out_old=None):
+        return (self.stoch_grads(self._point(x_new, "x_new"), samples, out_new),
+                self.stoch_grads(self._point(x_old, "x_old"), samples, out_old))
+
+    def stoch_grad_diffs(self, x_new, x_old, samples, out=None) -> np.ndarray:
+        check_noise(samples, self.n, 1, self.d)
+        out = self._out(out)
+        out[:] = self._A @ (self._point(x_new, "x_new") - self._point(x_old, "x_old"))
+        return out
