@@ -12,16 +12,15 @@ same noise (common random numbers).
 
 from __future__ import annotations
 
-import math
-import numbers
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
-from byzref.errors import ConfigError, check_int
+from byzref.errors import ConfigError
+from problems._validate import as_generator, check_workers, finite_array, plain
 
-__all__ = ["Constants", "Problem", "as_generator", "check_workers", "finite_array", "sqrt_or_zero"]
+__all__ = ["Constants", "Problem", "as_generator", "check_workers", "finite_array"]
 
 
 @dataclass(frozen=True)
@@ -70,41 +69,7 @@ class Constants:
 
     def as_dict(self) -> dict[str, Any]:
         """Plain-data form (lists instead of arrays, Python floats) for JSON records."""
-        return _plain(asdict(self))
-
-
-def _plain(v):
-    """Recursively turn numpy scalars/arrays into Python floats/lists (JSON-able)."""
-    if isinstance(v, dict):
-        return {k: _plain(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_plain(x) for x in v]
-    if isinstance(v, np.ndarray):
-        return v.tolist()
-    if isinstance(v, (bool, np.bool_)):
-        return bool(v)
-    if isinstance(v, numbers.Integral):
-        return int(v)
-    if isinstance(v, numbers.Real):
-        return float(v)
-    return v
-
-
-def check_workers(n, f) -> tuple[int, int]:
-    """Validate n ≥ 1 workers and 0 ≤ f ≤ n − 1 Byzantine workers (SPEC §1)."""
-    if n is None:
-        raise ConfigError("n (number of workers) is required")
-    n = check_int("n", n, 1)
-    return n, check_int("f", f, 0, n - 1)
-
-
-def as_generator(rng) -> np.random.Generator:
-    """Accept a numpy Generator (or an int seed); anything else is a ConfigError."""
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    raise ConfigError(f"rng must be a numpy Generator (or an int seed), got {rng!r}")
+        return plain(asdict(self))
 
 
 class Problem:
@@ -215,7 +180,7 @@ class Problem:
                "L_tilde": c.L_tilde, "mu": c.mu, "f_star": c.f_star, "f_star_exact": c.f_star_exact,
                "sigma2": c.sigma2, "zeta2": c.zeta2, "B": c.B, "exact": dict(c.exact),
                "extra": dict(c.extra), "notes": c.notes}
-        return _plain(out)
+        return plain(out)
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
@@ -242,21 +207,3 @@ class Problem:
                 f"{field} must be a C-contiguous float64 array of shape ({self.n}, {self.d}), got {shape}"
             )
         return out
-
-
-def finite_array(field: str, value, ndim: int) -> np.ndarray:
-    """``value`` as a C-contiguous float64 array with ``ndim`` dimensions and finite entries."""
-    a = np.ascontiguousarray(value, dtype=np.float64)
-    if a.ndim != ndim:
-        raise ConfigError(f"{field} must be {ndim}-dimensional, got shape {a.shape}")
-    if a.size == 0:
-        raise ConfigError(f"{field} is empty (shape {a.shape})")
-    if not np.isfinite(a).all():
-        bad = np.argwhere(~np.isfinite(a))[0]
-        raise ConfigError(f"{field} contains a non-finite value (NaN or inf) at index {tuple(bad.tolist())}")
-    return a
-
-
-def sqrt_or_zero(v: float) -> float:
-    """√v for v ≥ 0 (0 for tiny negative rounding)."""
-    return math.sqrt(max(v, 0.0))

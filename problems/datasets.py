@@ -16,9 +16,11 @@ import numpy as np
 from byzref.errors import ConfigError, check_choice, check_int, check_real
 from problems.base import finite_array
 
-__all__ = ["NORMALIZE", "Dataset", "load_breast_cancer", "load_libsvm", "make_classification", "normalize"]
+__all__ = ["DATA_SOURCES", "NORMALIZE", "Dataset", "load_breast_cancer", "load_dataset", "load_libsvm",
+           "make_classification", "normalize"]
 
 NORMALIZE = ("none", "rows", "standardize", "standardize_rows")
+DATA_SOURCES = ("synthetic", "breast_cancer", "libsvm")
 
 
 @dataclass(frozen=True)
@@ -140,3 +142,35 @@ def normalize(A: np.ndarray, how: str) -> np.ndarray:
         nrm = np.linalg.norm(A, axis=1, keepdims=True)
         A /= np.where(nrm > 0, nrm, 1.0)
     return np.ascontiguousarray(A)
+
+
+def load_dataset(data, rng, n, *, path=None, n_features=None, scaling="auto", samples_per_worker=None,
+                 d=None, margin=None) -> tuple[Dataset, str]:
+    """The dataset of a finite-sum problem config, normalised; returns it and the scaling used.
+
+    "synthetic": :func:`make_classification` with ``samples_per_worker``·n rows (default 50 per
+    worker), dimension ``d`` (default 20) and ``margin`` (default 4); "breast_cancer": the bundled
+    UCI set; "libsvm": the file at ``path``. ``scaling`` is a :data:`NORMALIZE` mode or "auto": unit
+    rows, and standardised-then-unit rows for breast_cancer (raw features span five orders of magnitude).
+    """
+    check_choice("data", data, DATA_SOURCES)
+    synth = {"samples_per_worker": samples_per_worker, "d": d, "margin": margin}
+    if data != "synthetic" and any(v is not None for v in synth.values()):
+        given = ", ".join(k for k, v in synth.items() if v is not None)
+        raise ConfigError(f"{given} apply only to data = 'synthetic' (data = {data!r})")
+    if data != "libsvm" and (path is not None or n_features is not None):
+        raise ConfigError(f"path/n_features apply only to data = 'libsvm' (data = {data!r})")
+    if data == "synthetic":
+        m = check_int("samples_per_worker", 50 if samples_per_worker is None else samples_per_worker, 1)
+        ds = make_classification(rng, m * n, 20 if d is None else d, 4.0 if margin is None else margin)
+    elif data == "breast_cancer":
+        ds = load_breast_cancer()
+    else:
+        if path is None:
+            raise ConfigError("path is required when data = 'libsvm'")
+        ds = load_libsvm(path, n_features)
+    how = scaling
+    if how == "auto":
+        how = "standardize_rows" if data == "breast_cancer" else "rows"
+    return Dataset(normalize(ds.A, how), ds.y, ds.name, ds.source), how
+

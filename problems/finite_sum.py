@@ -13,16 +13,13 @@ from typing import ClassVar
 
 import numpy as np
 
-from byzref.errors import ConfigError, check_choice, check_int, check_real
+from byzref.errors import ConfigError, check_int, check_real
 from problems._fs_kernels import fs_full_grads, fs_stoch_grads, fs_stoch_grads_pair
 from problems.base import Problem, as_generator, check_workers, finite_array
-from problems.datasets import load_breast_cancer, load_libsvm, make_classification
-from problems.datasets import normalize as normalize_fn
+from problems.datasets import load_dataset
 from problems.splits import split_workers
 
-__all__ = ["DATA_SOURCES", "FiniteSumProblem"]
-
-DATA_SOURCES = ("synthetic", "breast_cancer", "libsvm")
+__all__ = ["FiniteSumProblem"]
 
 
 class FiniteSumProblem(Problem):
@@ -55,29 +52,11 @@ class FiniteSumProblem(Problem):
                  margin=None, split="iid", skew=0.0, alpha=1.0, normalize="auto", lam=None, *,
                  n=None, f=0, rng=None):
         n, f = check_workers(n, f)
-        check_choice("data", data, DATA_SOURCES)
         rng = as_generator(rng)
-        synth = {"samples_per_worker": samples_per_worker, "d": d, "margin": margin}
-        if data != "synthetic" and any(v is not None for v in synth.values()):
-            given = ", ".join(k for k, v in synth.items() if v is not None)
-            raise ConfigError(f"{given} apply only to data = 'synthetic' (data = {data!r})")
-        if data != "libsvm" and (path is not None or n_features is not None):
-            raise ConfigError(f"path/n_features apply only to data = 'libsvm' (data = {data!r})")
-        if data == "synthetic":
-            m = check_int("samples_per_worker", 50 if samples_per_worker is None else samples_per_worker, 1)
-            ds = make_classification(rng, m * n, 20 if d is None else d, 4.0 if margin is None else margin)
-        elif data == "breast_cancer":
-            ds = load_breast_cancer()
-        else:
-            if path is None:
-                raise ConfigError("path is required when data = 'libsvm'")
-            ds = load_libsvm(path, n_features)
-        how = normalize
-        if how == "auto":
-            how = "standardize_rows" if data == "breast_cancer" else "rows"
-        A = normalize_fn(ds.A, how)
+        ds, how = load_dataset(data, rng, n, path=path, n_features=n_features, scaling=normalize,
+                               samples_per_worker=samples_per_worker, d=d, margin=margin)
         order, counts = split_workers(ds.y, n, rng, split, skew, alpha)
-        self._setup(A[order], ds.y[order], counts, f, lam, None)
+        self._setup(ds.A[order], ds.y[order], counts, f, lam, None)
         self._params = {"data": data, "path": None if path is None else str(path), "n_features": n_features,
                         "samples_per_worker": samples_per_worker, "d": d, "margin": margin, "split": split,
                         "skew": skew, "alpha": alpha, "normalize": how, "lam": self._lam}
@@ -226,26 +205,3 @@ class FiniteSumProblem(Problem):
                                          self._point(x_old, "x_old"), self._lam, self.loss_kind,
                                          self.reg_kind, 1.0, out_new, out_old), idx)
         return out_new, out_old
-
-    def _lbfgs(self, fun, x_start, gtol=1e-10):
-        """Minimise a smooth ``fun(x) -> (value, grad)`` with SciPy's L-BFGS-B (used for f* only)."""
-        from scipy.optimize import minimize
-
-        res = minimize(fun, x_start, jac=True, method="L-BFGS-B",
-                       options={"gtol": gtol, "ftol": 1e-15, "maxiter": 5000, "maxcor": 20})
-        return np.asarray(res.x, dtype=np.float64)
-
-
-
-def logistic_estimates(p: FiniteSumProblem) -> dict[str, float]:
-    """σ², ζ² at x⁰ (exact there) and global bounds for a logistic loss (valid for every x, B = 0).
-
-    A per-sample logistic gradient is c_j a_j with |c_j| ≤ 1 (the regulariser cancels in differences),
-    so σ_i² ≤ (1/m_i) Σ_j ‖a_j‖² and (1/|G|) Σ_{i∈G} ‖∇f_i − ∇f‖² ≤ (1/|G|) Σ_{i∈G} ((1/m_i) Σ_j ‖a_j‖)².
-    """
-    g = p.n - p.f
-    nrm = np.linalg.norm(p._A, axis=1)
-    sq = np.add.reduceat(nrm**2, p._off[:-1])[:g] / p._counts[:g]
-    mean_norm = np.add.reduceat(nrm, p._off[:-1])[:g] / p._counts[:g]
-    return {"sigma2_x0": p.sigma2_at(p._x0), "zeta2_x0": p.zeta2_at(p._x0),
-            "sigma2_bound": float(sq.max()), "zeta2_bound": float((mean_norm**2).mean())}

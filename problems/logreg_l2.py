@@ -7,9 +7,10 @@ from typing import Any, ClassVar
 import numpy as np
 
 from byzref.errors import ConfigError
+from problems._fs_constants import lbfgs, logistic_estimates
 from problems._fs_kernels import LOGISTIC, REG_L2
 from problems.base import Constants
-from problems.finite_sum import FiniteSumProblem, logistic_estimates
+from problems.finite_sum import FiniteSumProblem
 from problems.registry import PROBLEMS
 
 __all__ = ["LogregL2"]
@@ -43,7 +44,7 @@ class LogregL2(FiniteSumProblem):
             raise ConfigError(f"lam = {lam!r} must be > 0 for logreg_l2 (it is the PL constant)")
         L_i = top_i / 4.0 + lam
         est = logistic_estimates(self)
-        xs = self._lbfgs(lambda x: (self.loss(x), self.grad(x)), self._x0)
+        xs = lbfgs(lambda x: (self.loss(x), self.grad(x)), self._x0)
         gap = float(np.linalg.norm(self.grad(xs)) ** 2 / (2.0 * lam))
         self._xs = xs
         return Constants(

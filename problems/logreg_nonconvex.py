@@ -6,9 +6,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from problems._fs_constants import lbfgs, logistic_estimates
 from problems._fs_kernels import LOGISTIC, REG_NC
 from problems.base import Constants
-from problems.finite_sum import FiniteSumProblem, logistic_estimates
+from problems.finite_sum import FiniteSumProblem
 from problems.registry import PROBLEMS
 
 __all__ = ["LogregNonconvex"]
@@ -43,7 +44,7 @@ class LogregNonconvex(FiniteSumProblem):
         lam, g = self._lam, self.n - self.f
         L_i = top_i / 4.0 + 2.0 * lam
         est = logistic_estimates(self)
-        x_loc = self._lbfgs(lambda x: (self.loss(x), self.grad(x)), self._x0)
+        x_loc = lbfgs(lambda x: (self.loss(x), self.grad(x)), self._x0)
         return Constants(
             L=float(ev_bar[-1] / 4.0 + 2.0 * lam), L_i=L_i, L_tilde=float(np.sqrt((L_i[:g] ** 2).mean())),
             mu=None, f_star=0.0, f_star_exact=False, sigma2=est["sigma2_bound"], zeta2=est["zeta2_bound"],

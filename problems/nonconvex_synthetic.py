@@ -106,7 +106,7 @@ class NonconvexSynthetic(Problem):
     @classmethod
     def from_arrays(cls, a, lam, shifts, *, f=0, sigma2=0.0, curvature_std=0.0, region_radius=None,
                     x0=None) -> NonconvexSynthetic:
-        """Build from curvatures a (d,), λ and shifts (n, d) whose good rows sum to zero."""
+        """Build from curvatures a (d,), λ and shifts (n, d) whose good rows sum to zero (x⁰ default 0)."""
         a = finite_array("a", a, 1)
         shifts = finite_array("shifts", shifts, 2)
         if shifts.shape[1] != a.shape[0]:

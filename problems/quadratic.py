@@ -71,7 +71,7 @@ class Quadratic(Problem):
 
     @classmethod
     def from_arrays(cls, A, b, *, f=0, sigma2=0.0, x0=None) -> Quadratic:
-        """Build from a symmetric PSD (d, d) A and shifts b (n, d); eigenvalues ≤ 1e-10·max count as 0."""
+        """From a symmetric PSD (d, d) A and shifts b (n, d); eigenvalues ≤ 1e-10·max are 0; x⁰ default 0."""
         A = finite_array("A", A, 2)
         b = finite_array("b", b, 2)
         if A.shape[0] != A.shape[1] or b.shape[1] != A.shape[0]:

@@ -178,3 +178,19 @@ def test_nc_kernel_matches_reference(n, d, k, seed):
     want = ref.nonconvex_grads(a, lam, shifts, x, samples[:, 0] if k >= 1 else None,
                                samples[:, 1] if k == 2 else None)
     np.testing.assert_allclose(out, want, rtol=1e-13, atol=1e-14)
+
+
+@settings(max_examples=50)
+@given(seed=st.integers(0, 2**32 - 1), scale=st.sampled_from([0.01, 0.5, 1.0, 3.0, 30.0]))
+def test_nonconvex_L_never_exceeded_on_random_instances_and_pairs(seed, scale):
+    rng = np.random.default_rng(seed)
+    d = int(rng.integers(1, 6))
+    a = rng.random(d) * rng.choice([0.0, 1.0], d)
+    s = rng.standard_normal((3, d))
+    s[:2] -= s[:2].mean(axis=0)
+    p = NonconvexSynthetic.from_arrays(a, float(rng.random() + 0.01), s, f=1)
+    x, y = rng.standard_normal(d) * scale, rng.standard_normal(d) * scale
+    lhs = np.linalg.norm(p.grad(x) - p.grad(y))
+    assert lhs <= p.constants.L * np.linalg.norm(x - y) * (1 + 1e-12) + 1e-15
+    assert (np.linalg.norm(p.worker_grads(x) - p.worker_grads(y), axis=1)
+            <= p.constants.L_i * np.linalg.norm(x - y) * (1 + 1e-12) + 1e-15).all()
