@@ -1,0 +1,61 @@
+"""Pairwise squared distances between rows, shared by krum, multikrum and nnm (SPEC §3)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = ["pairwise_sq_dists"]
+
+_BLOCK = 1024  # columns per pass; an (n, 1024) slab of X stays in cache while all pairs use it
+
+
+@njit(cache=True)
+def _sq_dists_kernel(X, D, finite):  # pragma: no cover - compiled
+    """D[i, j] ← Σ_k (x_ik − x_jk)², finite[i] ← 1 if row i has only finite entries, else 0.
+
+    Rows with a non-finite entry get D[i, :] = D[:, i] = +inf (including D[i, i]). Columns are
+    visited in blocks so that X is read once. Mutates ``D`` and ``finite``.
+    """
+    n, d = X.shape
+    for i in range(n):
+        finite[i] = 1
+        for j in range(n):
+            D[i, j] = 0.0
+    for j0 in range(0, d, _BLOCK):
+        j1 = min(d, j0 + _BLOCK)
+        for i in range(n):
+            if finite[i] == 1:
+                for k in range(j0, j1):
+                    if not np.isfinite(X[i, k]):
+                        finite[i] = 0
+                        break
+        for i in range(n):
+            for j in range(i + 1, n):
+                s = 0.0
+                for k in range(j0, j1):
+                    t = X[i, k] - X[j, k]
+                    s += t * t
+                D[i, j] += s
+    for i in range(n):
+        for j in range(i + 1, n):
+            if finite[i] == 0 or finite[j] == 0:
+                D[i, j] = np.inf
+            D[j, i] = D[i, j]
+        if finite[i] == 0:
+            D[i, i] = np.inf
+
+
+def pairwise_sq_dists(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Squared Euclidean distances of the rows of a C-contiguous float64 (n, d) array.
+
+    Returns ``(D, finite)``: D is (n, n) with D[i, j] = ‖x_i − x_j‖², computed directly (no Gram
+    trick, so D ≥ 0 and D[i, i] = 0 exactly); a row with any ±inf/NaN entry is infinitely far from
+    every row, itself included. ``finite`` is the boolean mask of rows with only finite entries.
+    Squares that overflow float64 become +inf, i.e. "infinitely far" as well.
+    """
+    n = X.shape[0]
+    D = np.empty((n, n))
+    finite = np.empty(n, dtype=np.int64)
+    _sq_dists_kernel(X, D, finite)
+    return D, finite.astype(bool)

@@ -1,0 +1,53 @@
+"""Bucketing pre-aggregator (SPEC §3; Karimireddy, He, Jaggi, ICLR 2022)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+import numpy as np
+
+from byzref.aggregators.base import PRE_AGGREGATORS, PreAggregator
+from byzref.errors import ConfigError, check_int
+
+__all__ = ["Bucketing"]
+
+
+@PRE_AGGREGATORS.register("bucketing")
+class Bucketing(PreAggregator):
+    r"""Bucketing: randomly permute the rows, then average consecutive groups of s rows.
+
+    Definition (SPEC §3): draw a uniform permutation π (``rng.permutation(n)``, from the passed
+    generator only); bucket b = 0, …, ⌈n/s⌉ − 1 holds rows π[bs], …, π[min(n, (b+1)s) − 1] and is
+    replaced by the mean over its ACTUAL size (the last bucket has n − s(⌈n/s⌉ − 1) rows when s ∤ n,
+    as in Karimireddy et al.; byzfl does the same). Output (⌈n/s⌉, d).
+    Parameters: ``s`` (bucket size ≥ 1, default 2); ``f`` (not rescaled: the aggregator that
+    follows keeps the same f, since at most f buckets contain a Byzantine row, and must satisfy its
+    own condition on ⌈n/s⌉ rows). Non-finite input: a bucket holding a non-finite row is
+    non-finite, so at most f output rows are non-finite and the next rule's handling applies.
+    ``apply_permutation(X, perm)`` computes the same map for a given permutation.
+    """
+
+    random = True
+    test_config: ClassVar[dict[str, Any]] = {"s": 2}
+
+    def __init__(self, s: int = 2, f: int = 0):
+        super().__init__(f)
+        self.s = check_int("s", s, 1)
+
+    def out_rows(self, n: int) -> int:
+        return math.ceil(n / self.s)
+
+    def apply_permutation(self, X: np.ndarray, perm: np.ndarray) -> np.ndarray:
+        """Bucket means of the rows X[perm] (perm a permutation of range(n))."""
+        n = X.shape[0]
+        perm = np.asarray(perm)
+        if perm.shape != (n,) or not np.array_equal(np.sort(perm), np.arange(n)):
+            raise ConfigError(f"bucketing: perm must be a permutation of range({n})")
+        starts = np.arange(0, n, self.s)
+        sizes = np.minimum(starts + self.s, n) - starts
+        with np.errstate(invalid="ignore", over="ignore"):
+            return np.add.reduceat(X[perm], starts, axis=0) / sizes[:, None]
+
+    def _apply(self, X, rng):
+        return self.apply_permutation(X, rng.permutation(X.shape[0]))

@@ -1,0 +1,187 @@
+"""Aggregator pipelines: pre-aggregators followed by one aggregator, e.g. ``"nnm+cwtm"`` (SPEC §3).
+
+Grammar of a spec string (no ``eval``)::
+
+    pipeline := stage ("+" stage)*           the last stage is an aggregator, the others pre-aggregators
+    stage    := NAME | NAME "(" [arg ("," arg)*] ")"
+    arg      := [KEY "="] VALUE              positional values fill the constructor's parameters
+                                             other than f, in order: "bucketing(2)" = "bucketing(s=2)"
+    VALUE    := int | float | true | false | none | 'text' | "text" | bare text (e.g. start=zero)
+
+A dict ``{"name": <spec>, **params}`` passes ``params`` to the final aggregator. Every stage gets
+``f`` unless its own arguments set it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from byzref.aggregators.base import AGGREGATORS, PRE_AGGREGATORS, Aggregator, PreAggregator
+from byzref.errors import ConfigError
+
+__all__ = ["Pipeline", "build_aggregator", "parse_spec"]
+
+_STAGE = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*\Z", re.S)
+_INT = re.compile(r"[+-]?\d+\Z")
+_FLOAT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\Z")
+_KEY = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)\Z", re.S)
+_WORDS = {"true": True, "false": False, "none": None}
+
+
+def _split(text: str, sep: str) -> list[str]:
+    """Split at ``sep`` outside parentheses and quotes."""
+    parts, depth, quote, cur = [], 0, "", []
+    for ch in text:
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth < 0:
+                raise ConfigError(f"aggregator spec {text!r}: unbalanced ')'")
+        elif ch == sep and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+            continue
+        cur.append(ch)
+    if depth or quote:
+        raise ConfigError(f"aggregator spec {text!r}: unbalanced parenthesis or quote")
+    parts.append("".join(cur))
+    return parts
+
+
+def _value(text: str, spec: str) -> Any:
+    t = text.strip()
+    if not t:
+        raise ConfigError(f"aggregator spec {spec!r}: empty argument value")
+    if len(t) >= 2 and t[0] == t[-1] and t[0] in "'\"":
+        return t[1:-1]
+    if _INT.match(t):
+        return int(t)
+    if _FLOAT.match(t):
+        return float(t)
+    return _WORDS.get(t.lower(), t)
+
+
+def parse_spec(spec: str) -> list[tuple[str, list[Any], dict[str, Any]]]:
+    """Parse a pipeline string into ``[(name, positional_args, keyword_args), ...]``."""
+    if not isinstance(spec, str) or not spec.strip():
+        raise ConfigError(f"aggregator spec must be a non-empty string, got {spec!r}")
+    stages = []
+    for part in _split(spec, "+"):
+        m = _STAGE.match(part)
+        if not m:
+            raise ConfigError(f"aggregator spec {spec!r}: cannot parse stage {part.strip()!r}; "
+                              "expected name or name(key=value, ...)")
+        name, body = m.group(1), m.group(2)
+        args: list[Any] = []
+        kwargs: dict[str, Any] = {}
+        if body is not None and body.strip():
+            for arg in _split(body, ","):
+                km = _KEY.match(arg)
+                if km:
+                    if km.group(1) in kwargs:
+                        raise ConfigError(f"aggregator spec {spec!r}: {km.group(1)} given twice in {name}")
+                    kwargs[km.group(1)] = _value(km.group(2), spec)
+                elif kwargs:
+                    raise ConfigError(f"aggregator spec {spec!r}: positional argument after keyword "
+                                      f"arguments in {name}")
+                else:
+                    args.append(_value(arg, spec))
+        stages.append((name, args, kwargs))
+    return stages
+
+
+def _build_stage(registry, other, role: str, name, args, kwargs, f: int):
+    if name not in registry and name in other:
+        kind = "an aggregator" if role == "pre-aggregator" else "a pre-aggregator"
+        raise ConfigError(f"{name!r} is {kind}; a pipeline is pre-aggregators followed by exactly "
+                          f"one aggregator (valid {role} names: {', '.join(registry.names())})")
+    cls = registry.get(name)  # unknown name: the registry's error lists the valid names
+    if args:
+        names = [p.name for p in inspect.signature(cls).parameters.values()
+                 if p.name != "f" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        if len(args) > len(names):
+            raise ConfigError(f"{role} {name!r} takes at most {len(names)} positional argument(s) "
+                              f"({', '.join(names)}), got {len(args)}")
+        for key, val in zip(names, args, strict=False):
+            if key in kwargs:
+                raise ConfigError(f"{role} {name!r}: {key} given both by position and by name")
+            kwargs[key] = val
+    return registry.build({"name": name, **kwargs}, f=f)
+
+
+class Pipeline(Aggregator):
+    """Pre-aggregators followed by an aggregator: Agg(P_k(…P_1(X))). Registered under no name.
+
+    ``evaluate``/``__call__`` apply the pre-aggregators in order (each gets the rng) and then the
+    final rule; ``check(n)`` validates every stage with the number of rows it will see (after
+    bucketing(s) the next stage sees ⌈n/s⌉ rows). State (cclip) lives in the final stage.
+    """
+
+    def __init__(self, pre: list[PreAggregator], final: Aggregator, f: int = 0):
+        super().__init__(f)
+        self.pre = list(pre)
+        self.final = final
+        self.name = "+".join([*(_stage_str(p) for p in self.pre), _stage_str(final)])
+        self.random = final.random or any(p.random for p in self.pre)
+        self.stateful = final.stateful
+        self.needs_f_lt_half = final.needs_f_lt_half
+
+    def params(self) -> dict[str, Any]:
+        return {"stages": [{"name": s.name, **s.params()} for s in (*self.pre, self.final)]}
+
+    def kappa(self, n: int) -> float | None:
+        return None
+
+    def check(self, n: int) -> None:
+        for p in self.pre:
+            p.check(n)
+            n = p.out_rows(n)
+        self.final.check(n)
+
+    def _aggregate(self, X, rng):
+        for p in self.pre:
+            X = p._apply(X, rng)
+        return self.final._aggregate(X, rng)
+
+    def _commit(self, out) -> None:
+        self.final._commit(out)
+
+    def reset(self) -> None:
+        self.final.reset()
+
+
+def _stage_str(stage) -> str:
+    args = ", ".join(f"{k}={v}" for k, v in stage.params().items() if k != "f" and v is not None
+                     and not hasattr(v, "shape"))
+    return f"{stage.name}({args})" if args else stage.name
+
+
+def build_aggregator(spec: str | Mapping[str, Any], f: int = 0) -> Aggregator:
+    """Build an aggregator or a :class:`Pipeline` from a spec string or ``{"name": spec, **params}``.
+
+    A single stage returns the plain registered aggregator; pre-aggregator stages give a Pipeline.
+    Unknown stage names raise the registry's error, which lists the valid names.
+    """
+    if isinstance(spec, Mapping):
+        if "name" not in spec:
+            raise ConfigError(f"aggregator config {dict(spec)!r} has no 'name' field")
+        extra = {k: v for k, v in spec.items() if k != "name"}
+        stages = parse_spec(spec["name"])
+        clash = sorted(set(extra) & set(stages[-1][2]))
+        if clash:
+            raise ConfigError(f"aggregator config sets {', '.join(clash)} both in 'name' and as fields")
+        stages[-1][2].update(extra)
+    else:
+        stages = parse_spec(spec)
+    *pre_specs, (name, args, kwargs) = stages
+    pre = [_build_stage(PRE_AGGREGATORS, AGGREGATORS, "pre-aggregator", *s, f=f) for s in pre_specs]
+    final = _build_stage(AGGREGATORS, PRE_AGGREGATORS, "aggregator", name, args, kwargs, f=f)
+    return Pipeline(pre, final, f=f) if pre else final

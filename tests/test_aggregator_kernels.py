@@ -1,0 +1,161 @@
+"""Numba kernels of the aggregators against the plain NumPy references in tests/reference."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from reference import aggregators as ref
+
+from byzref.aggregators import AGGREGATORS, PRE_AGGREGATORS
+from byzref.aggregators._pairwise import pairwise_sq_dists
+from byzref.aggregators.cwtm import sorting_network, trimmed_mean
+
+KERNEL_EXAMPLES = settings(max_examples=40)
+
+
+def _matrix(seed, n, d, n_bad=0):
+    """Tie-free Gaussian rows; the first n_bad rows get some ±inf/NaN entries."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d)) * 10.0 ** rng.uniform(-2, 2)
+    for i in range(n_bad):
+        hit = rng.random(d) < 0.5
+        hit[rng.integers(d)] = True
+        X[i, hit] = rng.choice([np.inf, -np.inf, np.nan], int(hit.sum()))
+    return np.ascontiguousarray(X[rng.permutation(n)])
+
+
+shapes = st.tuples(st.integers(0, 2**32 - 1), st.integers(1, 13), st.integers(1, 7))
+
+
+@pytest.mark.parametrize("n", range(1, 15))
+def test_sorting_network_sorts_every_zero_one_input(n):
+    # 0-1 principle (Knuth 5.3.4): a comparator network sorting all 2^n binary inputs sorts everything.
+    A = (np.arange(2**n)[:, None] >> np.arange(n)) & 1
+    for i, j in sorting_network(n):
+        A[:, i], A[:, j] = np.minimum(A[:, i], A[:, j]), np.maximum(A[:, i], A[:, j])
+    assert (np.diff(A, axis=1) >= 0).all()
+
+
+@pytest.mark.parametrize("n", [15, 20, 33, 64, 100])
+def test_sorting_network_sorts_random_keys(n):
+    rng = np.random.default_rng(n)
+    A = rng.standard_normal((200, n))
+    want = np.sort(A, axis=1)
+    for i, j in sorting_network(n):
+        A[:, i], A[:, j] = np.minimum(A[:, i], A[:, j]), np.maximum(A[:, i], A[:, j])
+    assert np.array_equal(A, want)
+
+
+@KERNEL_EXAMPLES
+@given(shapes, st.data())
+def test_trimmed_mean_and_median_match_reference(shape, data):
+    seed, n, d = shape
+    b = data.draw(st.integers(0, (n - 1) // 2))
+    X = _matrix(seed, n, d, n_bad=data.draw(st.integers(0, b)))
+    np.testing.assert_allclose(trimmed_mean(X, b), ref.cwtm(X, b), rtol=1e-12, atol=0)
+    cwmed = AGGREGATORS.build("cwmed").evaluate(X)
+    np.testing.assert_allclose(cwmed, ref.cwmed(X), rtol=1e-12, atol=0)
+
+
+@KERNEL_EXAMPLES
+@given(shapes, st.data())
+def test_meamed_matches_reference(shape, data):
+    seed, n, d = shape
+    f = data.draw(st.integers(0, (n - 1) // 2))
+    X = _matrix(seed, n, d, n_bad=data.draw(st.integers(0, f)))
+    got = AGGREGATORS.build({"name": "meamed", "f": f}).evaluate(X)
+    np.testing.assert_allclose(got, ref.meamed(X, f), rtol=1e-12, atol=1e-300)
+
+
+def test_column_kernels_across_block_boundaries():
+    X = _matrix(1, 9, 1300, n_bad=2)  # three 512-column blocks, the last one partial
+    np.testing.assert_allclose(trimmed_mean(X, 3), ref.cwtm(X, 3), rtol=1e-12)
+    got = AGGREGATORS.build({"name": "meamed", "f": 2}).evaluate(X)
+    np.testing.assert_allclose(got, ref.meamed(X, 2), rtol=1e-12)
+
+
+@KERNEL_EXAMPLES
+@given(shapes, st.integers(0, 3))
+def test_pairwise_sq_dists_match_reference(shape, n_bad):
+    seed, n, d = shape
+    X = _matrix(seed, n, d, n_bad=min(n_bad, n))
+    D, finite = pairwise_sq_dists(X)
+    D_ref, finite_ref = ref.sq_dists(X)
+    assert np.array_equal(finite, finite_ref)
+    np.testing.assert_allclose(D, D_ref, rtol=1e-12, atol=0)
+
+
+def test_pairwise_sq_dists_across_block_boundaries():
+    X = _matrix(2, 6, 2100, n_bad=1)
+    D, finite = pairwise_sq_dists(X)
+    D_ref, finite_ref = ref.sq_dists(X)
+    assert np.array_equal(finite, finite_ref)
+    np.testing.assert_allclose(D, D_ref, rtol=1e-12)
+
+
+@KERNEL_EXAMPLES
+@given(shapes, st.data())
+def test_krum_multikrum_nnm_match_reference(shape, data):
+    seed, n, d = shape
+    f = data.draw(st.integers(0, (n - 1) // 2))
+    X = _matrix(seed, n, d, n_bad=data.draw(st.integers(0, f)))
+    m_nb = data.draw(st.integers(1 if n > 1 else 0, n - f - 1))
+    m = data.draw(st.integers(1, n - f))
+    krum = AGGREGATORS.build({"name": "krum", "m_nb": m_nb, "f": f})
+    assert np.array_equal(krum.evaluate(X), ref.krum(X, f, m_nb))
+    mk = AGGREGATORS.build({"name": "multikrum", "m": m, "m_nb": m_nb, "f": f})
+    np.testing.assert_allclose(mk.evaluate(X), ref.multikrum(X, f, m_nb, m), rtol=1e-12)
+    got = PRE_AGGREGATORS.build({"name": "nnm", "f": f})(X)
+    np.testing.assert_allclose(got, ref.nnm(X, f), rtol=1e-12, atol=1e-300)
+
+
+@KERNEL_EXAMPLES
+@given(shapes, st.data())
+def test_gm_matches_reference(shape, data):
+    seed, n, d = shape
+    f = data.draw(st.integers(0, (n - 1) // 2))
+    X = _matrix(seed, n, d, n_bad=data.draw(st.integers(0, f)))
+    start = data.draw(st.sampled_from(["mean", "zero", "median"]))
+    nu = data.draw(st.sampled_from([None, 1e-3, 0.1]))
+    max_iter = data.draw(st.integers(0, 30))
+    tol = data.draw(st.sampled_from([0.0, 1e-6]))
+    gm = AGGREGATORS.build({"name": "gm", "start": start, "nu": nu, "max_iter": max_iter, "tol": tol})
+    z, it, conv = gm.solve(X)
+    z_ref, it_ref, conv_ref = ref.gm(X, start, nu, max_iter, tol)
+    if tol > 0:  # with tol = 0 "converged" means an exact fixed point: decided by rounding
+        assert (it, conv) == (it_ref, conv_ref)
+    np.testing.assert_allclose(z, z_ref, rtol=1e-9, atol=1e-12 * np.abs(z_ref).max())
+
+
+@KERNEL_EXAMPLES
+@given(shapes, st.data())
+def test_cclip_matches_reference(shape, data):
+    seed, n, d = shape
+    X = _matrix(seed, n, d, n_bad=data.draw(st.integers(0, n - 1)))
+    tau = data.draw(st.sampled_from([1e-3, 0.5, 10.0]))
+    L = data.draw(st.integers(1, 4))
+    v0 = np.random.default_rng(seed + 1).standard_normal(d)
+    got = AGGREGATORS.build({"name": "cclip", "tau": tau, "L": L, "center": v0}).evaluate(X)
+    np.testing.assert_allclose(got, ref.cclip(X, tau, L, v0), rtol=1e-11, atol=1e-12 * tau)
+
+
+def test_norms_do_not_overflow_for_huge_finite_rows():
+    # A row at 1e200 has ‖x − v‖² = inf in float64; the kernels rescale, so the clipped step and the
+    # Weiszfeld weight of that row match the scaled-norm reference.
+    rng = np.random.default_rng(3)
+    X = np.vstack([rng.standard_normal((4, 3)), 1e200 * np.ones((1, 3))])
+    got = AGGREGATORS.build({"name": "cclip", "tau": 1.0, "L": 2, "center": np.zeros(3)}).evaluate(X)
+    np.testing.assert_allclose(got, ref.cclip(X, 1.0, 2, np.zeros(3)), rtol=1e-12)
+    assert abs(got[0] - ref.cclip(X[:4], 1.0, 2, np.zeros(3))[0]) > 0.01  # the huge row does count
+    z, _, _ = AGGREGATORS.build({"name": "gm", "tol": 0.0, "max_iter": 5, "f": 1}).solve(X)
+    np.testing.assert_allclose(z, ref.gm(X, "mean", None, 5, 0.0)[0], rtol=1e-9)
+
+
+@KERNEL_EXAMPLES
+@given(shapes, st.integers(1, 5))
+def test_bucketing_matches_reference(shape, s):
+    seed, n, d = shape
+    X = _matrix(seed, n, d)
+    perm = np.random.default_rng(seed).permutation(n)
+    got = PRE_AGGREGATORS.build({"name": "bucketing", "s": s}).apply_permutation(X, perm)
+    np.testing.assert_allclose(got, ref.bucketing(X, perm, s), rtol=1e-12)
