@@ -92,7 +92,6 @@ def run(config: dict | RunSpec) -> Result:
     x = np.array(prob.x0(), dtype=np.float64, copy=True)
     x_star = prob.x_star()
     consts = prob.constants
-    f_star = consts.f_star
 
     oracle.new_iteration()
     alg.iteration_setup(rng_alg)
@@ -131,7 +130,7 @@ def run(config: dict | RunSpec) -> Result:
             curves["bits_up"][k] = cum_up
             curves["bits_down"][k] = cum_down
             if not bad:
-                curves["f_gap"][k] = prob.loss(x) - f_star
+                curves["f_gap"][k] = prob.gap(x)
                 if x_star is not None:
                     curves["dist"][k] = float(np.linalg.norm(x - x_star))
                 if g_hat is not None:

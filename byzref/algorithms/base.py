@@ -92,9 +92,10 @@ class Oracle:
         """Full local gradients ∇f_i(x) for the workers in ``rows``."""
         key = "full"
         if key not in self._cache:
+            g = self.problem.worker_grads(x, out=self._buf)
             if self.flip is not None:
-                raise ConfigError("label_flip needs a stochastic-gradient method (no flipped full gradients)")
-            self._cache[key] = (self.problem.worker_grads(x, out=self._buf),)
+                g[self.flip] = self.problem.flipped_worker_grads(x)[self.flip]
+            self._cache[key] = (g,)
         return self._cache[key][0][rows]
 
 

@@ -1,0 +1,265 @@
+"""The engine pinned to the mathematics of SPEC §4 (recursions written out by hand here)."""
+
+import json
+import subprocess
+import sys
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from byzref.config import build
+from byzref.engine import run
+from byzref.errors import ConfigError
+from problems.quadratic import Quadratic
+from tests.reference import engine as ref
+
+
+def _quadratic_arrays(n=5, d=6, seed=3):
+    rng = np.random.default_rng(seed)
+    Q, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    A = (Q.T * np.linspace(0.2, 1.0, d)) @ Q
+    A = (A + A.T) / 2
+    b = rng.standard_normal((n, d))
+    x0 = 3.0 * rng.standard_normal(d)
+    return A, b, x0
+
+
+def _cfg(alg, T=50, n=5, f=0, **extra):
+    cfg = {"seed": 1, "n": n, "f": f, "T": T, "problem": {"name": "quadratic", "d": 6, "sigma2": 0.0},
+           "algorithm": alg, "record": {"every": 1}}
+    cfg.update(extra)
+    return cfg
+
+
+def _run_on(problem, cfg):
+    spec = build(cfg)
+    return run(replace(spec, problem=problem))
+
+
+def _hand(A, b, x0, T, gamma, update):
+    """x^{t+1} = x^t − γ mean_i g_i^t; returns ‖∇f(x^t)‖², t = 0..T. ``update(state, grads) -> rows``."""
+    grad_i = lambda x: (x[None, :] - b) @ A  # noqa: E731  rows A(x − b_i), A symmetric
+    x = x0.copy()
+    state = {}
+    rows = update(state, grad_i(x), init=True)
+    out = []
+    for _ in range(T):
+        gx = A @ (x - b.mean(axis=0))
+        out.append(gx @ gx)
+        x = x - gamma * rows.mean(axis=0)
+        rows = update(state, grad_i(x), init=False)
+    gx = A @ (x - b.mean(axis=0))
+    out.append(gx @ gx)
+    return np.array(out)
+
+
+def _dm21(eta, eta2):
+    def update(s, g, init):
+        if init:
+            s["v"], s["u"], s["g"] = g.copy(), g.copy(), g.copy()
+        else:
+            s["v"] = (1 - eta) * s["v"] + eta * g
+            s["u"] = (1 - eta2) * s["u"] + eta2 * s["v"]
+            s["g"] = s["g"] + (s["u"] - s["g"])  # identity compressor
+        return s["g"]
+    return update
+
+
+def _vr_dm21(eta, eta2):
+    def update(s, g, init):
+        # σ = 0: ∇f_i(x^{t+1}; ξ) − ∇f_i(x^t; ξ) is the exact difference of full gradients
+        if init:
+            s["v"], s["u"], s["g"], s["prev"] = g.copy(), g.copy(), g.copy(), g.copy()
+        else:
+            s["v"] = g + (1 - eta) * (s["v"] - s["prev"])
+            s["u"] = (1 - eta2) * s["u"] + eta2 * s["v"]
+            s["g"] = s["g"] + (s["u"] - s["g"])
+            s["prev"] = g.copy()
+        return s["g"]
+    return update
+
+
+def _ef21_sgdm(eta):
+    def update(s, g, init):
+        if init:
+            s["v"], s["g"] = g.copy(), g.copy()
+        else:
+            s["v"] = (1 - eta) * s["v"] + eta * g
+            s["g"] = s["g"] + (s["v"] - s["g"])
+        return s["g"]
+    return update
+
+
+def _ef21(s, g, init):
+    s["g"] = g.copy() if init else s["g"] + (g - s["g"])
+    return s["g"]
+
+
+@pytest.mark.parametrize(
+    ("alg", "update"),
+    [
+        ({"name": "byz_dm21", "gamma": 0.3, "eta": 0.2, "eta2": 0.5}, _dm21(0.2, 0.5)),
+        ({"name": "dm21", "gamma": 0.3, "eta": 0.3}, _dm21(0.3, 0.3)),
+        ({"name": "byz_vr_dm21", "gamma": 0.3, "eta": 0.2, "eta2": 0.4}, _vr_dm21(0.2, 0.4)),
+        ({"name": "byz_ef21_sgdm", "gamma": 0.3, "eta": 0.25}, _ef21_sgdm(0.25)),
+        ({"name": "ef21_sgdm", "gamma": 0.3, "eta": 0.25}, _ef21_sgdm(0.25)),
+        ({"name": "byz_ef21", "gamma": 0.3}, _ef21),
+        ({"name": "ef21", "gamma": 0.3}, _ef21),
+        ({"name": "byz_ef21_sgd", "gamma": 0.3}, _ef21),
+    ],
+)
+def test_ef21_family_reproduces_hand_recursion(alg, update):
+    A, b, x0 = _quadratic_arrays()
+    prob = Quadratic.from_arrays(A, b, f=0, sigma2=0.0, x0=x0)
+    res = _run_on(prob, _cfg(alg))
+    expected = _hand(A, b, x0, 50, alg["gamma"], update)
+    assert res.status == "ok"
+    np.testing.assert_allclose(res.curves["grad_sq"], expected, rtol=1e-12, atol=1e-300)
+    assert res.curves["grad_sq"][-1] < 1e-2 * res.curves["grad_sq"][0]  # it moved
+
+
+def _curves(cfg):
+    return run(cfg).curves
+
+
+@pytest.mark.parametrize("eta_name", ["byz_dm21", "byz_ef21_sgdm"])
+def test_eta_one_reduces_to_byz_ef21_sgd(eta_name):
+    base = {"seed": 4, "n": 9, "f": 2, "T": 60, "record": {"every": 1},
+            "problem": {"name": "nonconvex_synthetic", "d": 12, "sigma2": 0.5, "zeta2": 0.3},
+            "compressor": {"name": "top_k", "k": 3}, "aggregator": "cwtm", "attack": {"name": "alie"}}
+    a = _curves({**base, "algorithm": {"name": eta_name, "gamma": 0.1, "eta": 1.0}})
+    b = _curves({**base, "algorithm": {"name": "byz_ef21_sgd", "gamma": 0.1}})
+    np.testing.assert_array_equal(a["grad_sq"], b["grad_sq"])
+    np.testing.assert_array_equal(a["bits_up"], b["bits_up"])
+
+
+@pytest.mark.parametrize("vr", [False, True])
+def test_engine_equals_numpy_reference(vr):
+    cfg = {"seed": 2, "n": 10, "f": 3, "T": 120, "record": {"every": 1},
+           "problem": {"name": "nonconvex_synthetic", "d": 20, "sigma2": 0.5, "zeta2": 0.5},
+           "algorithm": {"name": "byz_vr_dm21" if vr else "byz_dm21", "gamma": 0.05, "eta": 0.3, "eta2": 0.6},
+           "compressor": {"name": "top_k", "k": 4}, "aggregator": "cwtm", "attack": {"name": "alie"}}
+    spec = build(cfg)
+    res = run(spec)
+    expected = ref.byz_dm21(build(cfg).problem, 120, 0.05, 0.3, 0.6, 4, seed=2, vr=vr)
+    np.testing.assert_allclose(res.curves["grad_sq"], expected, rtol=1e-10)
+
+
+EASY = {"seed": 0, "n": 6, "f": 0, "T": 400,
+        "problem": {"name": "quadratic", "d": 10, "L": 1.0, "mu": 0.5, "zero_eigs": 0, "sigma2": 1e-8}}
+
+
+@pytest.mark.parametrize(
+    ("alg", "comp"),
+    [
+        ({"name": "byz_dm21", "gamma": 0.5, "eta": 0.5}, {"name": "top_k", "k": 3}),
+        ({"name": "byz_vr_dm21", "gamma": 0.5, "eta": 0.5}, {"name": "top_k", "k": 3}),
+        ({"name": "dm21", "gamma": 0.5, "eta": 0.5}, {"name": "top_k", "k": 3}),
+        ({"name": "byz_ef21_sgdm", "gamma": 0.5, "eta": 0.5}, {"name": "top_k", "k": 3}),
+        ({"name": "ef21_sgdm", "gamma": 0.5, "eta": 0.5}, {"name": "top_k", "k": 3}),
+        ({"name": "byz_ef21", "gamma": 0.5}, {"name": "top_k", "k": 3}),
+        ({"name": "ef21", "gamma": 0.5}, {"name": "top_k", "k": 3}),
+        ({"name": "byz_ef21_sgd", "gamma": 0.5}, {"name": "top_k", "k": 3}),
+        ({"name": "byz_vr_marina", "gamma": 0.2, "p": 0.2}, {"name": "rand_k", "k": 5}),
+        ({"name": "byz_dasha_page", "gamma": 0.2, "p": 0.2}, {"name": "rand_k", "k": 5}),
+        ({"name": "robust_momentum_sgd", "gamma": 0.5, "beta": 0.5}, {"name": "identity"}),
+        ({"name": "br_csgd", "gamma": 0.2}, {"name": "natural"}),
+        ({"name": "br_diana", "gamma": 0.2}, {"name": "rand_k", "k": 5}),
+    ],
+)
+def test_every_method_converges_on_an_easy_problem(alg, comp):
+    res = run({**EASY, "algorithm": alg, "compressor": comp})
+    g = res.curves["grad_sq"]
+    assert res.status == "ok"
+    assert g[-1] <= 1e-2 * g[0], (alg["name"], g[0], g[-1])
+
+
+def test_deterministic_in_process_and_across_processes(tmp_path):
+    cfg = {"seed": 5, "n": 10, "f": 2, "T": 200,
+           "problem": {"name": "nonconvex_synthetic", "d": 15, "sigma2": 1.0, "zeta2": 0.2},
+           "algorithm": {"name": "byz_vr_dm21", "gamma": 0.05, "eta": 0.2},
+           "compressor": {"name": "rand_k_biased", "k": 4}, "aggregator": "bucketing(s=2)+cwmed",
+           "attack": {"name": "gaussian"}}
+    a, b = run(cfg), run(cfg)
+    for key in a.curves:
+        np.testing.assert_array_equal(a.curves[key], b.curves[key])
+    cfg_path = tmp_path / "cfg.json"
+    cfg_path.write_text(json.dumps(cfg))
+    code = ("import json, sys, numpy as np; from byzref.engine import run; "
+            "r = run(json.load(open(sys.argv[1]))); np.save(sys.argv[2], r.curves['grad_sq'])")
+    out = tmp_path / "g.npy"
+    subprocess.run([sys.executable, "-c", code, str(cfg_path), str(out)], check=True)
+    np.testing.assert_array_equal(np.load(out), a.curves["grad_sq"])
+
+
+def test_common_random_numbers_across_algorithms():
+    """Same seed ⇒ same problem instance and same first stochastic gradients for two methods."""
+    base = {"seed": 9, "n": 4, "T": 1, "record": {"every": 1},
+            "problem": {"name": "nonconvex_synthetic", "d": 5, "sigma2": 1.0}}
+    a = run({**base, "algorithm": {"name": "byz_ef21_sgd", "gamma": 0.1}})
+    b = run({**base, "algorithm": {"name": "byz_dm21", "gamma": 0.1, "eta": 0.5}})
+    # x¹ = x⁰ − γ mean_i ∇f_i(x⁰; ξ⁰) for both (identical init rows)
+    assert a.curves["grad_sq"][1] == b.curves["grad_sq"][1]
+
+
+def test_divergence_is_recorded_not_raised():
+    cfg = {**EASY, "T": 500, "algorithm": {"name": "byz_ef21", "gamma": 50.0}, "record": {"every": 1}}
+    res = run(cfg)
+    assert res.status == "diverged"
+    t = res.diverged_at
+    assert 0 < t < 500
+    assert res.curves["iteration"][-1] == t
+    assert np.isfinite(res.curves["grad_sq"][:-1]).all()
+    assert len(res.curves["grad_sq"]) == t + 1  # every iterate up to the divergence was kept
+
+
+@pytest.mark.parametrize(
+    ("patch", "match"),
+    [
+        ({"algorithm": {"name": "byz_dm2l", "gamma": 0.1, "eta": 0.1}}, r"did you mean 'byz_dm21'"),
+        ({"aggregator": "cwmed", "f": 3}, r"f = 3 .*n = 6"),
+        ({"compressor": {"name": "top_k", "k": 11}}, r"k = 11 .*\[1, 10\]"),
+        ({"algorithm": {"name": "byz_dm21", "gamma": 0.1, "eta": 1.5}}, r"eta = 1.5 .*\(0, 1\]"),
+        ({"algorithm": {"name": "byz_dm21", "gamma": 0.1, "eta": 0.0}}, r"eta = 0.0 .*\(0, 1\]"),
+        ({"algorithm": {"name": "byz_dm21", "gamma": 0.0, "eta": 0.5}}, r"gamma = 0.0 .*\(0, inf\)"),
+        ({"T": 0}, r"T = 0 .*\[1, inf\]"),
+        ({"algorithm": {"name": "byz_vr_marina", "gamma": 0.1}, "compressor": {"name": "top_k", "k": 2}},
+         r"needs an unbiased compressor"),
+        ({"algorithm": {"name": "byz_dm21", "gamma": 0.1, "eta": 0.5},
+          "compressor": {"name": "rand_k", "k": 2}},
+         r"needs a contractive compressor"),
+        ({"attack": {"name": "alie", "target": "both"}}, r"attack.target"),
+        ({"algorithm": {"name": "dm21", "gamma": 0.1, "eta": 0.5}, "f": 1}, r"non-Byzantine preset"),
+        ({"attack": {"name": "label_flip"}, "f": 1}, r"needs a problem with labels"),
+    ],
+)
+def test_bad_configs_fail_before_work(patch, match):
+    cfg = {**EASY, "algorithm": {"name": "byz_dm21", "gamma": 0.1, "eta": 0.5}, **patch}
+    with pytest.raises(ConfigError, match=match):
+        build(cfg)
+
+
+@pytest.mark.parametrize("attack", ["none", "bit_flip", "sign_flip", "ipm", "alie"])
+def test_message_target_runs_and_none_equals_honest(attack):
+    base = {"seed": 3, "n": 7, "f": 2, "T": 80, "record": {"every": 1},
+            "problem": {"name": "nonconvex_synthetic", "d": 10, "sigma2": 0.3},
+            "algorithm": {"name": "byz_dm21", "gamma": 0.1, "eta": 0.3},
+            "compressor": {"name": "top_k", "k": 3}, "aggregator": "cwtm"}
+    res = run({**base, "attack": {"name": attack, "target": "message"}})
+    assert res.status == "ok"
+    if attack == "none":
+        # "none": the Byzantine workers follow the protocol, under either target
+        state = run({**base, "attack": {"name": "none", "target": "state"}})
+        np.testing.assert_array_equal(res.curves["grad_sq"], state.curves["grad_sq"])
+
+
+def test_bit_flip_state_is_minus_honest_state():
+    """With bit_flip on the state, mean aggregation sees (good − own)/n: with f Byzantine shards equal to
+    good ones, f = 1 of n = 2 cancels the update exactly, so x never moves."""
+    A, b, x0 = _quadratic_arrays(n=2)
+    b[1] = b[0]
+    prob = Quadratic.from_arrays(A, b, f=1, sigma2=0.0, x0=x0)
+    cfg = {**_cfg({"name": "byz_ef21", "gamma": 0.3}, n=2, f=1, T=20), "attack": "bit_flip"}
+    res = _run_on(prob, cfg)
+    assert np.all(res.curves["grad_sq"] == res.curves["grad_sq"][0])
