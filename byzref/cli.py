@@ -32,7 +32,31 @@ def _component_table(d: int, n: int, f: int) -> dict[str, list[dict[str, Any]]]:
             out.append(entry)
         return out
 
+    from byzref.algorithms import ALGORITHMS
+    from byzref.rng import stream
+    from problems import PROBLEMS
+
+    def describe_algorithm(a):
+        return {"name": a.name, "params": a.params(), "compressor_class": a.compressor_class,
+                "stochastic": a.stochastic, "preset_of": a.preset_of}
+
+    def problems():
+        out = []
+        for name in PROBLEMS.names():
+            cls = PROBLEMS.get(name)
+            prob = PROBLEMS.build({"name": name}, rng=stream(0, "problem"), n=n, f=f)
+            entry = prob.describe()
+            entry["summary"] = ((cls.__doc__ or "").strip().splitlines() or [""])[0]
+            entry["constants"] = {k: entry.pop(k) for k in
+                                  ("L", "L_i_max", "L_tilde", "mu", "f_star", "sigma2", "zeta2", "B")}
+            for k in ("extra", "notes", "exact", "f_star_exact", "n", "f"):
+                entry.pop(k, None)
+            out.append(entry)
+        return out
+
     table = {
+        "problems": problems(),
+        "algorithms": entries(ALGORITHMS, describe_algorithm),
         "compressors": entries(COMPRESSORS, lambda c: c.describe(d)),
         "aggregators": entries(AGGREGATORS, lambda a: a.describe(n)),
         "pre_aggregators": entries(PRE_AGGREGATORS, lambda p: p.describe(n)),
@@ -54,12 +78,14 @@ def _cmd_info(args: argparse.Namespace) -> int:
                   sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
         return 0
-    print(f"byzref components (constants at d = {args.d}, n = {args.n}, f = {args.f})")
+    print(f"byzref components (constants at d = {args.d}, n = {args.n}, f = {args.f}; "
+          "problems at their default sizes with seed 0)")
     skip = {"name", "summary", "params"}
     for family, entries in table.items():
         print(f"\n{family}:")
         for e in entries:
-            consts = ", ".join(f"{k}={_fmt(v)}" for k, v in e.items() if k not in skip)
+            flat = {**e, **e.get("constants", {})}
+            consts = ", ".join(f"{k}={_fmt(v)}" for k, v in flat.items() if k not in skip | {"constants"})
             params = ", ".join(f"{k}={_fmt(v)}" for k, v in e["params"].items())
             print(f"  {e['name']:<16} {e['summary']}")
             print(f"  {'':<16} params: {params or '-'}; {consts}")

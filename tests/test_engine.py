@@ -7,12 +7,12 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from reference import engine as ref
 
 from byzref.config import build
 from byzref.engine import run
 from byzref.errors import ConfigError
 from problems.quadratic import Quadratic
-from tests.reference import engine as ref
 
 
 def _quadratic_arrays(n=5, d=6, seed=3):
