@@ -12,7 +12,7 @@ from reference import compressors as ref
 
 from byzref.compressors import COMPRESSORS, build_compressor
 from byzref.compressors.rand_k import _rand_k_rows, rand_k_subsets
-from byzref.compressors.top_k import _top_k_rows
+from byzref.compressors.top_k import _kth_smallest, _top_k_rows
 from byzref.errors import ConfigError
 from byzref.testing._vectors import arrays, vectors
 from byzref.testing.compressors import check_contract, check_contractive, check_unbiased
@@ -162,6 +162,20 @@ def test_top_k_kernel_vs_reference_large(d, k):
     rng = np.random.default_rng(d + k)
     X = _adversarial_rows(d, rng)
     np.testing.assert_array_equal(_top_k_rows(X, k, np.zeros_like(X)), ref.top_k(X, k))
+
+
+@pytest.mark.parametrize("max_rounds", [0, 1, 3, 64])
+@pytest.mark.parametrize("kind", ["normal", "ties", "sorted", "reversed", "organ"])
+def test_kth_smallest_vs_partition(kind, max_rounds):
+    rng = np.random.default_rng(len(kind) + max_rounds)
+    n = 3001
+    a = {"normal": rng.standard_normal(n), "ties": rng.integers(0, 4, n).astype(float),
+         "sorted": np.arange(n, dtype=float), "reversed": np.arange(n, 0, -1, dtype=float),
+         "organ": np.abs(np.arange(n) - n // 2).astype(float)}[kind]
+    for kth in [0, 1, n // 3, n - 2, n - 1]:
+        w = np.concatenate([a, [99.0]])  # the entry past n must stay untouched
+        assert _kth_smallest(w, n, kth, max_rounds) == np.sort(a)[kth]
+        assert np.array_equal(np.sort(w[:n]), np.sort(a)) and w[n] == 99.0
 
 
 # ---- rand_k and rand_k_biased: exact enumeration -------------------------------------------------

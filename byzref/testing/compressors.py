@@ -100,11 +100,13 @@ def check_unbiased(comp: Compressor, x, omega: float | None = None, *, rng=None,
                    rtol: float = 1e-9) -> CheckResult:
     """Check E C(x) = x and E‖C(x) − x‖² ≤ ω‖x‖² for every row of x (ω defaults to ``comp.omega(d)``).
 
-    Bias (random compressors): with x̄ the sample mean and V̂ = Σ_j var̂_j / n the estimated total
-    variance of x̄, require ‖x̄ − x‖² ≤ (1 + 2√t + 2t) V̂ + (rtol‖x‖)², t = ln(1/false_alarm);
-    this is the Laurent–Massart χ² tail bound for the Gaussian limit of x̄ − x, so it needs no
-    per-coordinate correction for d. Variance: as in :func:`check_contractive` with ω‖x‖².
-    Deterministic compressors must return x itself (up to rtol‖x‖).
+    Bias (random compressors): with x̄ the sample mean, require
+    ‖x̄ − x‖² ≤ (1 + 2√t + 2t) V + (rtol‖x‖)², t = ln(1/false_alarm), where V bounds the total
+    variance E‖x̄ − x‖² = E‖C(x) − x‖²/n: V = max(V̂, ω‖x‖²/n) with V̂ = Σ_j var̂_j / n. The second
+    term is a bound under the hypothesis C ∈ 𝕌(ω) and protects against rare outcomes that a
+    finite sample misses (V̂ = 0). This is the Laurent–Massart χ² tail bound for the Gaussian
+    limit of x̄ − x, so it needs no per-coordinate correction for d. Variance: as in
+    :func:`check_contractive` with ω‖x‖². Deterministic compressors must return x (up to rtol‖x‖).
     """
     rows = as_rows(x)
     d = rows.shape[1]
@@ -117,6 +119,8 @@ def check_unbiased(comp: Compressor, x, omega: float | None = None, *, rng=None,
     bias_sq = ((S.mean(axis=1) - rows) ** 2).sum(axis=1)
     t = math.log(1.0 / false_alarm)
     v_hat = S.var(axis=1, ddof=1).sum(axis=1) / n if n > 1 else np.zeros_like(sq)
+    if n > 1:
+        v_hat = np.maximum(v_hat, omega * sq / n)
     bias_tol = (1.0 + 2.0 * math.sqrt(t) + 2.0 * t) * v_hat + rtol**2 * sq
     i = int(np.argmax(bias_sq - bias_tol))
     if bias_sq[i] > bias_tol[i]:
