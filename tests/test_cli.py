@@ -53,9 +53,9 @@ def test_run_writes_record_and_curves_and_refuses_to_overwrite(tmp_path, capsys)
 
 
 def test_python_dash_m_entry_point(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "byzref", "run", str(ROOT / "examples" / "byz_dm21_alie.toml"),
-                           "--out", str(tmp_path), "--set", "T=20", "--set", "algorithm.eta=7"],
-                          capture_output=True, text=True)
+    example = str(ROOT / "examples" / "byz_dm21_alie.toml")
+    argv = ["run", example, "--out", str(tmp_path), "--set", "T=20", "--set", "algorithm.eta=7"]
+    proc = subprocess.run([sys.executable, "-m", "byzref", *argv], capture_output=True, text=True)
     assert proc.returncode == 2
     assert "eta = 7 is outside the allowed range (0, 1]" in proc.stderr
 
