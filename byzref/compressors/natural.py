@@ -2,11 +2,38 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+from numba import njit
 
 from byzref.compressors.base import COMPRESSORS, UNBIASED, Compressor, as_rows
 
 __all__ = ["Natural"]
+
+
+@njit(cache=True)
+def _natural_rows(X, U, out):
+    """out[r, j] = natural rounding of X[r, j], rounded up iff U[r, j] < p (one fused pass).
+
+    X, U: (m, d) float64, read only (U uniform in [0, 1)). out: (m, d) float64, fully written
+    (the kernel mutates ``out`` only). Zeros, non-finite entries and |x| > 2^1023 are copied.
+    """
+    m, d = X.shape
+    for r in range(m):
+        for j in range(d):
+            v = X[r, j]
+            a = abs(v)
+            if not (0.0 < a < np.inf):
+                out[r, j] = v
+                continue
+            mant, ex = math.frexp(a)  # a = mant · 2^ex, mant ∈ [0.5, 1)
+            if ex > 1023:
+                out[r, j] = v
+                continue
+            low = math.ldexp(0.5, ex)
+            out[r, j] = math.copysign(2.0 * low if U[r, j] < 2.0 * mant - 1.0 else low, v)
+    return out
 
 
 @COMPRESSORS.register("natural")
@@ -78,6 +105,5 @@ class Natural(Compressor):
         return low, high, p
 
     def _compress(self, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        low, high, p = self.outcomes(X)
         U = rng.random(X.shape)
-        return np.where(U < p, high, low)
+        return _natural_rows(X, U, np.empty_like(X))

@@ -5,11 +5,40 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numba import njit
 
 from byzref.compressors.base import COMPRESSORS, UNBIASED, Compressor, as_rows
 from byzref.errors import check_int
 
 __all__ = ["QSGD"]
+
+
+@njit(cache=True)
+def _qsgd_rows(X, U, s, out):
+    """out[r] = QSGD(X[r]) with s levels, level of entry j raised iff U[r, j] < p_j.
+
+    X, U: (m, d) float64, read only (U uniform in [0, 1)); s: float ≥ 1. out: (m, d) float64,
+    fully written (the kernel mutates ``out`` only). Rows with norm 0, a non-finite entry or an
+    overflowing norm are copied.
+    """
+    m, d = X.shape
+    for r in range(m):
+        sq = 0.0
+        for j in range(d):
+            sq += X[r, j] * X[r, j]
+        norm = math.sqrt(sq)
+        if not (0.0 < norm < np.inf):
+            out[r] = X[r]
+            continue
+        step = norm / s
+        for j in range(d):
+            v = X[r, j]
+            rj = s * (abs(v) / norm)
+            lev = min(math.floor(rj), s)
+            if U[r, j] < rj - lev:
+                lev += 1.0
+            out[r, j] = math.copysign(step * lev, v)
+    return out
 
 
 @COMPRESSORS.register("qsgd")
@@ -36,7 +65,8 @@ class QSGD(Compressor):
     :math:`(\|x\|/s)^2 \sum_j p_j(1 - p_j)` with :math:`p_j = r_j - \ell_j`, and
     :math:`p(1-p) \le \min(1/4, r_j)` with :math:`\sum_j r_j \le s\sqrt{d}`.
     One message costs :math:`b_f + d(1 + \lceil \log_2(s+1) \rceil)` bits.
-    Randomness: one uniform per entry, ``rng.random((m, d))``, level raised iff u < p_j.
+    Randomness: one uniform per entry, ``rng.random((m, d))``, level raised iff u < p_j; one
+    fused numba kernel (``outcomes`` is the same rule in NumPy, for tests).
     Rows with a non-finite entry or an overflowing norm are returned unchanged (no guarantee
     applies to them). SPEC §2.
 
@@ -88,6 +118,5 @@ class QSGD(Compressor):
         return low, high, p
 
     def _compress(self, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        low, high, p = self.outcomes(X)
         U = rng.random(X.shape)
-        return np.where(U < p, high, low)
+        return _qsgd_rows(X, U, float(self.s), np.empty_like(X))
