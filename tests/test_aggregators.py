@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from byzref.aggregators import AGGREGATORS, PRE_AGGREGATORS, build_aggregator
 from byzref.errors import ConfigError
-from byzref.testing._matrices import FINITE_KINDS, worker_matrices
+from byzref.testing._matrices import BYZANTINE_KINDS, FINITE_KINDS, worker_matrices
 from byzref.testing.aggregators import (
     check_coordinate_range,
     check_finite_output,
@@ -62,18 +62,21 @@ def test_small_hand_computed_values():
 
 # gm runs a fixed number of updates (tol = 0) here: with a stopping tolerance two row orders may stop
 # at different updates, and near an optimum at a data point smoothed Weiszfeld converges slowly, so
-# their outputs can differ by much more than tol. Exact-count runs are equivariant up to rounding.
+# their outputs can differ by much more than tol. Exact-count runs are equivariant up to rounding,
+# but from the mean a huge row puts the early iterates at its scale, and their rounding (absolute
+# 1e-16·1e85, say) survives into the slow final phase: mean-started gm is tested without "huge" rows.
 # Krum-type rules get margin 4 (n ≥ 2f + 4, so m_nb = n − f − 2 ≥ 2): with m_nb = 1 the two mutually
 # nearest rows ALWAYS tie, and "ties → lowest index" then depends on the row order. Krum after nnm is
 # left out for the same reason: nnm makes duplicate rows, which tie (see the two finding tests below);
 # so is meamed after nnm (duplicates make equal distances to the median, and rounding picks the side),
-# and gm after nnm starts from the median (from the mean, a huge row needs more than 40 updates, and
-# exact duplicates switch to the returned-median shortcut while near-duplicates iterate).
+# and gm after nnm starts from the median (exact duplicates take the returned-median shortcut while
+# near-duplicates iterate).
+NOT_HUGE = tuple(k for k in BYZANTINE_KINDS if k != "huge")
 ROBUST = [
-    ("cwmed", 1), ("cwtm", 1), ("meamed", 1), ("krum", 4), ("multikrum", 4),
-    ("gm(tol=0, max_iter=40)", 1), ("gm(start=median, tol=0, max_iter=40)", 1), ("cclip-centred", 1),
-    ("nnm+cwtm", 1), ("bucketing(2)+cwmed", 1), ("nnm+cwmed", 1),
-    ("nnm+gm(start=median, tol=0, max_iter=40)", 1),
+    ("cwmed", 1, None), ("cwtm", 1, None), ("meamed", 1, None), ("krum", 4, None), ("multikrum", 4, None),
+    ("gm(tol=0, max_iter=40)", 1, NOT_HUGE), ("gm(start=median, tol=0, max_iter=40)", 1, None),
+    ("cclip-centred", 1, None), ("nnm+cwtm", 1, None), ("bucketing(2)+cwmed", 1, None),
+    ("nnm+cwmed", 1, None), ("nnm+gm(start=median, tol=0, max_iter=40)", 1, None),
 ]
 EQUIVARIANT = [c for c in ROBUST if c[0] != "cclip-centred"]
 
@@ -97,10 +100,10 @@ def _workers(data, margin, kinds=None):
     return data.draw(worker_matrices(margin=margin, max_n=9, **({} if kinds is None else {"kinds": kinds})))
 
 
-@pytest.mark.parametrize(("spec", "margin"), ROBUST)
+@pytest.mark.parametrize(("spec", "margin", "kinds"), ROBUST)
 @given(data=st.data())
-def test_permutation_invariance(spec, margin, data):
-    w = _workers(data, margin)
+def test_permutation_invariance(spec, margin, kinds, data):
+    w = _workers(data, margin, kinds)
     agg = _agg(spec, w.f, w.d)
     assume(_fits(agg, w.n))
     check_permutation_invariance(agg, w.X, seed=data.draw(st.integers(0, 99)))
@@ -111,10 +114,10 @@ def test_permutation_invariance_of_mean_on_finite_rows():
     check_permutation_invariance(build_aggregator("mean"), w, rtol=1e-13)
 
 
-@pytest.mark.parametrize(("spec", "margin"), [*EQUIVARIANT, ("mean", 1)])
+@pytest.mark.parametrize(("spec", "margin", "kinds"), [*EQUIVARIANT, ("mean", 1, FINITE_KINDS)])
 @given(data=st.data())
-def test_translation_equivariance(spec, margin, data):
-    w = _workers(data, margin, kinds=FINITE_KINDS if spec == "mean" else None)
+def test_translation_equivariance(spec, margin, kinds, data):
+    w = _workers(data, margin, kinds)
     agg = _agg(spec, w.f, w.d)
     assume(_fits(agg, w.n))
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))

@@ -74,8 +74,8 @@ def _assert_close(name: str, what: str, got, want, tol) -> None:
     if bad.any():
         k = int(np.argmax(np.where(bad, np.nan_to_num(err, nan=np.inf), -1)))
         t = np.broadcast_to(tol, got.shape)[k]
-        raise AssertionError(f"{name}: {what} fails at coordinate {k}: got {got[k]!r}, expected "
-                             f"{want[k]!r} (|diff| = {err[k]:.3g} > tolerance {t:.3g})")
+        raise AssertionError(f"{name}: {what} fails at coordinate {k}: got {float(got[k])!r}, expected "
+                             f"{float(want[k])!r} (|diff| = {err[k]:.3g} > tolerance {t:.3g})")
 
 
 def check_permutation_invariance(agg, X, *, n_perms: int = 3, seed: int = 0, rtol: float = 1e-10,
@@ -133,8 +133,9 @@ def check_coordinate_range(agg, X, good, *, seed: int = 0, rtol: float = 1e-12) 
     bad = ~((out >= lo - slack) & (out <= hi + slack))
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
-        raise AssertionError(f"{_label(agg)}: coordinate {k} = {out[k]!r} is outside the good rows' range "
-                             f"[{lo[k]!r}, {hi[k]!r}] ({int(good.sum())} good of {len(good)} rows)")
+        raise AssertionError(f"{_label(agg)}: coordinate {k} = {float(out[k])!r} is outside the good rows' "
+                             f"range [{float(lo[k])!r}, {float(hi[k])!r}] ({int(good.sum())} good of "
+                             f"{len(good)} rows)")
 
 
 def check_returns_input_row(agg, X, *, seed: int = 0) -> None:
@@ -142,7 +143,8 @@ def check_returns_input_row(agg, X, *, seed: int = 0) -> None:
     X = np.ascontiguousarray(X, dtype=np.float64)
     out = _eval(agg, X, seed)
     if not (X == out).all(axis=1).any():
-        raise AssertionError(f"{_label(agg)}: output {out!r} is not one of the {X.shape[0]} input rows")
+        raise AssertionError(f"{_label(agg)}: output {out.tolist()} is not one of the {X.shape[0]} "
+                             "input rows")
 
 
 def check_finite_output(agg, X, *, seed: int = 0) -> None:
@@ -150,8 +152,8 @@ def check_finite_output(agg, X, *, seed: int = 0) -> None:
     out = _eval(agg, X, seed)
     if not np.isfinite(out).all():
         nonfinite_rows = int((~np.isfinite(np.asarray(X, dtype=np.float64)).all(axis=1)).sum())
-        raise AssertionError(f"{_label(agg)}: non-finite output {out!r} with {nonfinite_rows} non-finite "
-                             f"input row(s) of {len(X)}")
+        raise AssertionError(f"{_label(agg)}: non-finite output {out.tolist()} with {nonfinite_rows} "
+                             f"non-finite input row(s) of {len(X)}")
 
 
 def empirical_kappa(agg, X, f: int, *, seed: int = 0, max_subsets: int = 100_000) -> float:
