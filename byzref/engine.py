@@ -21,9 +21,11 @@ from typing import Any
 import numpy as np
 
 from byzref import rng as rngmod
+from byzref._fused import FusedLoop, fused_plan, sq_norm
 from byzref.algorithms.base import Block, Oracle
 from byzref.attacks.base import AttackContext
 from byzref.config import RunSpec, build, run_id
+from byzref.errors import ConfigError
 from byzref.results import Result, versions
 from byzref.roles import byzantine_slice, good_slice
 
@@ -42,8 +44,43 @@ def checkpoints(T: int, record: dict) -> np.ndarray:
     return np.unique(np.concatenate([pts, [0, T]])).astype(np.int64)
 
 
-def run(config: dict | RunSpec) -> Result:
+class _Recorder:
+    """Checkpoint rows: iteration, bits, ‖∇f‖², running average, f − f*, ‖x − x*‖, aggregation error."""
+
+    def __init__(self, cps, prob, good):
+        self.prob, self.good = prob, good
+        self.x_star = prob.x_star()
+        m = len(cps)
+        self.c = {k: np.full(m, np.nan) for k in
+                  ("grad_sq", "grad_sq_avg", "f_gap", "dist", "agg_err", "bits_up", "bits_down")}
+        self.c["iteration"] = np.zeros(m, dtype=np.int64)
+        self.k = 0
+
+    def row(self, t, gsq, avg, up, down, x, bad, g_hat=None) -> None:
+        c, k = self.c, self.k
+        c["iteration"][k] = t
+        c["grad_sq"][k] = gsq
+        c["grad_sq_avg"][k] = avg
+        c["bits_up"][k] = up
+        c["bits_down"][k] = down
+        if not bad:
+            c["f_gap"][k] = self.prob.gap(x)
+            if self.x_star is not None:
+                c["dist"][k] = float(np.linalg.norm(x - self.x_star))
+            if g_hat is not None:
+                e = g_hat - self.good.rows.mean(axis=0)
+                c["agg_err"][k] = float(e @ e)
+        self.k += 1
+
+    def curves(self) -> dict[str, np.ndarray]:
+        return {key: v[: self.k] for key, v in self.c.items()}
+
+
+def run(config: dict | RunSpec, fast: bool | None = None) -> Result:
     """Run one simulation and return its :class:`~byzref.results.Result`.
+
+    ``fast`` selects the fused jitted loop of :mod:`byzref._fused` (None: whenever the
+    configuration supports it; False: always the general Python loop; True: require it).
 
     A run whose iterate or gradient becomes non-finite, or whose ‖∇f‖² exceeds
     ``record.diverge_at``, stops with status "diverged" at that iteration and keeps its curves
@@ -90,7 +127,6 @@ def run(config: dict | RunSpec) -> Result:
             alg.apply_message(byz_rows, B, g_hat)
 
     x = np.array(prob.x0(), dtype=np.float64, copy=True)
-    x_star = prob.x_star()
     consts = prob.constants
 
     oracle.new_iteration()
@@ -102,59 +138,75 @@ def run(config: dict | RunSpec) -> Result:
     down_per_round = float(d * comp.float_bits)
     cum_up, cum_down = up_bits, down_per_round
 
-    cps = checkpoints(T, rec)
-    m = len(cps)
-    curves = {k: np.full(m, np.nan) for k in
-              ("grad_sq", "grad_sq_avg", "f_gap", "dist", "agg_err", "bits_up", "bits_down")}
-    curves["iteration"] = cps.copy()
-    k = 0
     grad_every = rec["grad_every"]
-    diverge_at = rec["diverge_at"]
-    sum_gsq, n_gsq, gsq = 0.0, 0, math.nan
     status, diverged_at = "ok", None
-    mean_good = np.empty(d)
+    cps = checkpoints(T, rec)
+    rec_ = _Recorder(cps, prob, good)
+    diverge_at = rec["diverge_at"]
+    plan = fused_plan(spec) if fast is not False else None
+    if fast is True and plan is None:
+        raise ConfigError("this configuration has no fused fast path (see byzref._fused)")
 
-    for t in range(T + 1):
-        if t % grad_every == 0 or t == cps[k] or t == T:
+    if plan is not None:
+        # fused path: jitted blocks of iterations between checkpoints (byzref._fused)
+        V = good.state.get("v", np.zeros_like(good.rows))
+        U = good.state.get("u", np.zeros_like(good.rows))
+        loop = FusedLoop(plan, spec, G, V, U, oracle.rng, getattr(alg, "batch", 1))
+        bits_step = comp.bits(d)
+        t = 0
+        for cp in cps:
+            done = loop.advance(x, cp - t) if cp > t else 0
+            t += done
+            cum_up += done * bits_step
+            cum_down += done * down_per_round
+            s_acc, n_acc, g_last = loop.acc
+            if t < cp:  # diverged at iteration t
+                rec_.row(t, g_last, s_acc / max(n_acc, 1.0), cum_up, cum_down, x, bad=True)
+                status, diverged_at = "diverged", t
+                break
             gx = prob.grad(x)
-            gsq = float(gx @ gx)
-            if t < T and t % grad_every == 0:
+            gsq = sq_norm(gx)
+            bad = not (math.isfinite(gsq) and gsq <= diverge_at) or not np.isfinite(x).all()
+            avg = (s_acc + gsq) / (n_acc + 1.0) if (t < T and not bad) else s_acc / max(n_acc, 1.0)
+            g_hat = None if (bad or t == T) else agg.evaluate(G)  # stateless rules only (fused_plan)
+            rec_.row(t, gsq, avg, cum_up, cum_down, x, bad=bad, g_hat=g_hat)
+            if bad:
+                status, diverged_at = "diverged", t
+                break
+        sum_gsq, n_gsq = float(loop.acc[0]), int(loop.acc[1])
+    else:
+        k = 0
+        sum_gsq, n_gsq, gsq = 0.0, 0, math.nan
+        for t in range(T + 1):
+            at_cp = t == cps[k]
+            if t % grad_every == 0 or at_cp or t == T:
+                gx = prob.grad(x)
+                gsq = sq_norm(gx)
+            bad = not (math.isfinite(gsq) and gsq <= diverge_at) or not np.isfinite(x).all()
+            if t < T and t % grad_every == 0 and not bad:
                 sum_gsq += gsq
                 n_gsq += 1
-        bad = not (math.isfinite(gsq) and gsq <= diverge_at) or not np.isfinite(x).all()
-        g_hat = agg(G, rng_agg) if (t < T and not bad) else None
-        if t == cps[k] or bad:
-            curves["iteration"][k] = t
-            curves["grad_sq"][k] = gsq
-            curves["grad_sq_avg"][k] = sum_gsq / max(n_gsq, 1)
-            curves["bits_up"][k] = cum_up
-            curves["bits_down"][k] = cum_down
-            if not bad:
-                curves["f_gap"][k] = prob.gap(x)
-                if x_star is not None:
-                    curves["dist"][k] = float(np.linalg.norm(x - x_star))
-                if g_hat is not None:
-                    np.mean(good.rows, axis=0, out=mean_good)
-                    e = g_hat - mean_good
-                    curves["agg_err"][k] = float(e @ e)
-            k += 1
-        if bad:
-            status, diverged_at = "diverged", t
-            break
-        if t == T:
-            break
-        x_new = x - alg.gamma * g_hat
-        oracle.new_iteration()
-        alg.iteration_setup(rng_alg)
-        cum_up += alg.step(good, x_new, x, g_hat, comp)
-        if shadow is not None:
-            alg.step(shadow, x_new, x, g_hat, comp)
-        write_byzantine(t + 1, g_hat)
-        cum_down += down_per_round
-        x = x_new
+            g_hat = agg(G, rng_agg) if (t < T and not bad) else None
+            if at_cp or bad:
+                rec_.row(t, gsq, sum_gsq / max(n_gsq, 1), cum_up, cum_down, x, bad=bad, g_hat=g_hat)
+                k += 1
+            if bad:
+                status, diverged_at = "diverged", t
+                break
+            if t == T:
+                break
+            x_new = x - alg.gamma * g_hat
+            oracle.new_iteration()
+            alg.iteration_setup(rng_alg)
+            cum_up += alg.step(good, x_new, x, g_hat, comp)
+            if shadow is not None:
+                alg.step(shadow, x_new, x, g_hat, comp)
+            write_byzantine(t + 1, g_hat)
+            cum_down += down_per_round
+            x = x_new
 
-    curves = {key: v[:k] for key, v in curves.items()}
-    curves["iteration"] = curves["iteration"].astype(np.int64)
+    curves = rec_.curves()
+    k = len(curves["iteration"])
     # avg_grad_sq(T) = (1/T) Σ_{t<T} ‖∇f(x^t)‖² (SPEC §1); for a diverged run, over the iterates before it
     summary: dict[str, Any] = {
         "avg_grad_sq": sum_gsq / max(n_gsq, 1),

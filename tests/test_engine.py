@@ -263,3 +263,55 @@ def test_bit_flip_state_is_minus_honest_state():
     cfg = {**_cfg({"name": "byz_ef21", "gamma": 0.3}, n=2, f=1, T=20), "attack": "bit_flip"}
     res = _run_on(prob, cfg)
     assert np.all(res.curves["grad_sq"] == res.curves["grad_sq"][0])
+
+
+FUSED_BASE = {"seed": 6, "n": 11, "f": 3, "T": 150, "record": {"every": 1},
+              "problem": {"name": "nonconvex_synthetic", "d": 17, "sigma2": 1.0, "zeta2": 0.3}}
+
+
+@pytest.mark.parametrize(
+    "alg",
+    [{"name": "byz_dm21", "gamma": 0.1, "eta": 0.2, "eta2": 0.5},
+     {"name": "byz_dm21", "gamma": 0.1, "eta": 0.2, "variant": "released"},
+     {"name": "byz_vr_dm21", "gamma": 0.1, "eta": 0.2, "eta2": 0.5},
+     {"name": "byz_ef21_sgdm", "gamma": 0.1, "eta": 0.2},
+     {"name": "byz_ef21_sgd", "gamma": 0.05, "batch": 3}],
+)
+@pytest.mark.parametrize(
+    ("comp", "agg", "attack"),
+    [({"name": "top_k", "k": 4}, "cwtm", {"name": "alie"}),
+     ({"name": "identity"}, "mean", {"name": "sign_flip"}),
+     ({"name": "top_k", "k": 1}, "cwmed", {"name": "ipm", "eps": 0.5})],
+)
+def test_fused_path_is_bit_identical_to_python_path(alg, comp, agg, attack):
+    cfg = {**FUSED_BASE, "algorithm": alg, "compressor": comp, "aggregator": agg, "attack": attack}
+    a, b = run(cfg, fast=True), run(cfg, fast=False)
+    assert a.curves.keys() == b.curves.keys()
+    for key in a.curves:
+        np.testing.assert_array_equal(a.curves[key], b.curves[key], err_msg=key)
+    assert a.summary == b.summary
+
+
+def test_fused_path_divergence_matches_python_path():
+    cfg = {**FUSED_BASE, "T": 400, "algorithm": {"name": "byz_ef21_sgd", "gamma": 3.0}, "attack": "ipm",
+           "record": {"log": 20, "diverge_at": 1e8}}
+    a, b = run(cfg, fast=True), run(cfg, fast=False)
+    assert a.status == b.status == "diverged"
+    assert a.diverged_at == b.diverged_at
+    for key in a.curves:
+        np.testing.assert_array_equal(a.curves[key], b.curves[key], err_msg=key)
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [{"aggregator": "nnm+cwtm"}, {"attack": {"name": "gaussian"}}, {"attack": {"name": "none"}},
+     {"attack": {"name": "alie", "target": "message"}}, {"problem": {"name": "quadratic", "d": 5}},
+     {"compressor": {"name": "rand_k_biased", "k": 2}},
+     {"record": {"every": 1, "grad_every": 2}}],
+)
+def test_outside_the_fused_family_the_python_path_runs(patch):
+    alg = {"name": "byz_dm21", "gamma": 0.1, "eta": 0.2}
+    cfg = {**FUSED_BASE, "T": 5, "algorithm": alg, "attack": "alie", **patch}
+    with pytest.raises(ConfigError, match="no fused fast path"):
+        run(cfg, fast=True)
+    assert run(cfg).status == "ok"

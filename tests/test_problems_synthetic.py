@@ -194,3 +194,14 @@ def test_nonconvex_L_never_exceeded_on_random_instances_and_pairs(seed, scale):
     assert lhs <= p.constants.L * np.linalg.norm(x - y) * (1 + 1e-12) + 1e-15
     assert (np.linalg.norm(p.worker_grads(x) - p.worker_grads(y), axis=1)
             <= p.constants.L_i * np.linalg.norm(x - y) * (1 + 1e-12) + 1e-15).all()
+
+
+@pytest.mark.parametrize("curvature", [0.0, 0.3])
+def test_draw_block_equals_successive_draws(curvature):
+    from byzref.rng import stream
+
+    prob = NonconvexSynthetic(d=7, n=5, f=1, sigma2=0.7, curvature_std=curvature, rng=stream(0, "p"))
+    block = prob.draw_block(stream(1, "s"), batch=3, count=4)
+    rng = stream(1, "s")
+    singles = np.stack([prob.draw(rng, 3) for _ in range(4)])
+    np.testing.assert_array_equal(block, singles)

@@ -91,3 +91,7 @@ class ALIE(Attack):
         sd *= self.sign * z
         sd += mu
         return sd
+
+    def linear_form(self, n: int, f: int) -> tuple[float, float]:
+        """(c_mean, c_std) with row = c_mean·mean(H) + c_std·std(H): used by the engine's fused loop."""
+        return 1.0, self.sign * self.scale(n, f)

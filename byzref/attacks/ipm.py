@@ -34,3 +34,7 @@ class IPM(Attack):
         b = good_mean(H, self.name)
         b *= -self.eps
         return b
+
+    def linear_form(self, n: int, f: int) -> tuple[float, float]:
+        """(c_mean, c_std) with row = c_mean·mean(H) + c_std·std(H): used by the engine's fused loop."""
+        return -self.eps, 0.0

@@ -23,3 +23,7 @@ class SignFlip(Attack):
 
     def _vector(self, H, ctx, rng):
         return np.negative(good_mean(H, self.name))
+
+    def linear_form(self, n: int, f: int) -> tuple[float, float]:
+        """(c_mean, c_std) with row = c_mean·mean(H) + c_std·std(H): used by the engine's fused loop."""
+        return -1.0, 0.0

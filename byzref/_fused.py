@@ -1,0 +1,215 @@
+"""Fused fast path of the engine for its hottest configuration family (SPEC §4.1–§4.3, §5).
+
+The Python loop in :mod:`byzref.engine` composes any algorithm, compressor, aggregator, attack and
+problem, at a few microseconds of interpreter overhead per component call. For the configurations
+that rate verification runs by the thousand, this module runs whole stretches of iterations
+(between two checkpoints) inside one jitted kernel:
+
+* algorithms: byz_dm21 (both variants), byz_vr_dm21 (paper init), byz_ef21_sgdm, byz_ef21_sgd and
+  their presets — every stochastic EF21-family method;
+* problem: nonconvex_synthetic with additive noise only (the default rate problem);
+* compressor: identity or top_k;  aggregator: mean, cwtm or cwmed (no pre-aggregator);
+* attack on the state: sign_flip, ipm, alie (rows c_mean·mean(H) + c_std·std(H)), or f = 0.
+
+It performs the same floating-point operations in the same order as the Python path wherever the
+order is fixed (momenta, EF21 step, problem gradient, trimmed mean and the attack statistics), so
+both paths agree to rounding; tests compare them on short horizons. The noise is drawn in Python,
+block by block, from the same "samples" stream and with the same calls as ``problem.draw``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from byzref.aggregators.cwtm import _trimmed_mean_kernel, sorting_network
+from byzref.compressors.top_k import _top_k_rows
+
+__all__ = ["FusedLoop", "fused_plan", "sq_norm"]
+
+_ALG = {"byz_dm21": 0, "dm21": 0, "byz_vr_dm21": 1, "byz_ef21_sgdm": 2, "ef21_sgdm": 2, "byz_ef21_sgd": 3}
+_NOISE_BLOCK = 1 << 18  # floats of noise drawn per Python call (at least one iteration's worth)
+
+
+def fused_plan(spec) -> dict | None:
+    """The fused-loop parameters of a built run, or None when it is outside the supported family."""
+    cfg, alg, comp, agg, attack, prob = (spec.cfg, spec.algorithm, spec.compressor, spec.aggregator,
+                                         spec.attack, spec.problem)
+    n, f = cfg["n"], cfg["f"]
+    code = _ALG.get(alg.name)
+    if code is None or cfg["record"]["grad_every"] != 1:
+        return None
+    if alg.name in ("byz_dm21", "dm21") and alg.variant == "released":
+        code = 1
+    if alg.name == "byz_vr_dm21" and alg.init_mode != "paper":
+        return None
+    if prob.name != "nonconvex_synthetic" or prob.constants.extra.get("curvature_std", 0.0):
+        return None
+    if type(prob).__name__ != "NonconvexSynthetic" or getattr(prob, "_k", 2) != 1:
+        return None
+    if comp.name not in ("identity", "top_k") or getattr(agg, "stages", None):
+        return None
+    if agg.name == "mean":
+        agg_b = -1
+    elif agg.name == "cwtm":
+        agg_b = agg.trim()
+    elif agg.name == "cwmed":
+        agg_b = (n - 1) // 2
+    else:
+        return None
+    if f > 0:
+        if spec.target != "state" or not hasattr(attack, "linear_form"):
+            return None
+        c_mean, c_std = attack.linear_form(n, f)
+        if c_std != 0.0 and n - f < 2:
+            return None
+    else:
+        c_mean, c_std = 0.0, 0.0
+    return {"alg": code, "eta": getattr(alg, "eta", 1.0), "eta2": getattr(alg, "eta2", 1.0),
+            "k": comp.k if comp.name == "top_k" else 0, "agg_b": agg_b, "c_mean": c_mean, "c_std": c_std}
+
+
+@njit(cache=True)
+def sq_norm(g):  # pragma: no cover - compiled
+    """Σ_j g_j², summed in index order (both engine paths use this order for ‖∇f‖²)."""
+    s = 0.0
+    for j in range(g.shape[0]):
+        s += g[j] * g[j]
+    return s
+
+
+@njit(cache=True)
+def _chunk(x, G, V, U, noise, a, lam, S, sbar, m, alg, eta, eta2, k, agg_b, pairs, c_mean, c_std,
+           gamma, diverge_at, acc, ghat, x_new, h_new, h_old, diff, sel, mu):  # pragma: no cover
+    """Run noise.shape[0] iterations in place; return how many completed before a divergence.
+
+    Mutates x, G (all rows), V, U (good rows), acc = [Σ‖∇f(x^t)‖², count, last ‖∇f‖²] and the
+    scratch vectors. The iterate recorded at each iteration is the one BEFORE its step (SPEC §1).
+    """
+    n, d = G.shape
+    c = noise.shape[0]
+    for it in range(c):
+        # metric at x^t: ∇f(x) = a∘x + λφ'(x) + s̄ (as NonconvexSynthetic.grad)
+        gsq = 0.0
+        finite = True
+        for j in range(d):
+            q = 1.0 + x[j] * x[j]
+            gj = a[j] * x[j] + lam * 2.0 * x[j] / (q * q) + sbar[j]
+            gsq += gj * gj
+            if not math.isfinite(x[j]):
+                finite = False
+        acc[2] = gsq
+        if not (finite and math.isfinite(gsq) and gsq <= diverge_at):
+            return it
+        acc[0] += gsq
+        acc[1] += 1.0
+        # ĝ = Agg(G), x^{t+1} = x^t − γ ĝ
+        if agg_b < 0:
+            for j in range(d):
+                ghat[j] = 0.0
+            for i in range(n):
+                for j in range(d):
+                    ghat[j] += G[i, j]
+            for j in range(d):
+                ghat[j] /= n
+        else:
+            _trimmed_mean_kernel(G, agg_b, pairs, ghat)
+        for j in range(d):
+            x_new[j] = x[j] - gamma * ghat[j]
+        # h(x) = a∘x + λφ'(x) at both points (the problem kernel adds s_i, then ξ_i)
+        for j in range(d):
+            q = 1.0 + x_new[j] * x_new[j]
+            h_new[j] = a[j] * x_new[j] + lam * 2.0 * x_new[j] / (q * q)
+            q = 1.0 + x[j] * x[j]
+            h_old[j] = a[j] * x[j] + lam * 2.0 * x[j] / (q * q)
+        xi = noise[it]
+        for i in range(m):
+            v = V[i]
+            u = U[i]
+            g = G[i]
+            for j in range(d):
+                s_new = h_new[j] + S[i, j]
+                s_new += xi[i, j]
+                if alg == 1:  # STORM: v ← (v − s_old)(1 − η) + s_new
+                    s_old = h_old[j] + S[i, j]
+                    s_old += xi[i, j]
+                    v[j] = (v[j] - s_old) * (1.0 - eta) + s_new
+                elif alg == 3:  # no momentum: EF21 on the stochastic gradient
+                    v[j] = s_new
+                else:
+                    v[j] = v[j] * (1.0 - eta) + eta * s_new
+                if alg <= 1:
+                    u[j] = u[j] * (1.0 - eta2) + eta2 * v[j]
+                    diff[0, j] = u[j] - g[j]
+                else:
+                    diff[0, j] = v[j] - g[j]
+            if k == 0:
+                for j in range(d):
+                    g[j] += diff[0, j]
+            else:
+                _top_k_rows(diff, k, sel)
+                for j in range(d):
+                    if sel[0, j] != 0.0:
+                        g[j] += sel[0, j]
+                        sel[0, j] = 0.0
+        # Byzantine rows: c_mean·mean(H) + c_std·std(H, ddof = 1) over the good rows H = G[:m]
+        if m < n:
+            for j in range(d):
+                mu[j] = 0.0
+            for i in range(m):
+                for j in range(d):
+                    mu[j] += G[i, j]
+            for j in range(d):
+                mu[j] /= m
+            for j in range(d):
+                if c_std != 0.0:
+                    var = 0.0
+                    for i in range(m):
+                        dv = G[i, j] - mu[j]
+                        var += dv * dv
+                    var /= m - 1
+                    b = mu[j] + math.sqrt(var) * c_std
+                else:
+                    b = mu[j] * c_mean
+                for i in range(m, n):
+                    G[i, j] = b
+        for j in range(d):
+            x[j] = x_new[j]
+    return c
+
+
+class FusedLoop:
+    """Holds the scratch arrays of one run and advances it by blocks of iterations."""
+
+    def __init__(self, plan: dict, spec, G: np.ndarray, V: np.ndarray, U: np.ndarray, rng, batch: int):
+        prob = spec.problem
+        n, d = G.shape
+        self.plan, self.prob, self.G, self.rng, self.batch = plan, prob, G, rng, batch
+        self.m = n - spec.cfg["f"]
+        self.V, self.U = V, U
+        self.gamma = spec.algorithm.gamma
+        self.diverge_at = spec.cfg["record"]["diverge_at"]
+        self.acc = np.zeros(3)
+        self.pairs = sorting_network(n) if plan["agg_b"] >= 0 else np.zeros((0, 2), dtype=np.int64)
+        self.scratch = [np.empty(d) for _ in range(4)]  # ĝ, x^{t+1}, h(x^{t+1}), h(x^t)
+        self.mu = np.empty(d)
+        self.diff, self.sel = np.empty((1, d)), np.zeros((1, d))
+        self.block = max(1, _NOISE_BLOCK // (n * d))
+        self.arrays = prob.fused_arrays()
+
+    def advance(self, x: np.ndarray, iters: int) -> int:
+        """Run ``iters`` iterations from x (updated in place); return the number completed."""
+        p, (a, lam, S, sbar) = self.plan, self.arrays
+        done = 0
+        while done < iters:
+            c = min(self.block, iters - done)
+            noise = self.prob.draw_block(self.rng, self.batch, c)
+            got = _chunk(x, self.G, self.V, self.U, noise, a, lam, S, sbar, self.m, p["alg"], p["eta"],
+                         p["eta2"], p["k"], p["agg_b"], self.pairs, p["c_mean"], p["c_std"], self.gamma,
+                         self.diverge_at, self.acc, *self.scratch, self.diff, self.sel, self.mu)
+            done += got
+            if got < c:
+                break
+        return done
