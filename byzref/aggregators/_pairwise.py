@@ -18,6 +18,7 @@ def _sq_dists_kernel(X, D, finite):  # pragma: no cover - compiled
     visited in blocks so that X is read once. Mutates ``D`` and ``finite``.
     """
     n, d = X.shape
+    acc = np.empty(8)
     for i in range(n):
         finite[i] = 1
         for j in range(n):
@@ -31,11 +32,26 @@ def _sq_dists_kernel(X, D, finite):  # pragma: no cover - compiled
                         finite[i] = 0
                         break
         for i in range(n):
+            xi = X[i]
             for j in range(i + 1, n):
+                xj = X[j]
+                # eight interleaved partial sums: without fastmath a single running sum cannot be
+                # vectorised (float addition is not reassociated); this ordering can
+                for lane in range(8):
+                    acc[lane] = 0.0
+                k = j0
+                while k + 8 <= j1:
+                    for lane in range(8):
+                        t = xi[k + lane] - xj[k + lane]
+                        acc[lane] += t * t
+                    k += 8
                 s = 0.0
-                for k in range(j0, j1):
-                    t = X[i, k] - X[j, k]
+                while k < j1:
+                    t = xi[k] - xj[k]
                     s += t * t
+                    k += 1
+                for lane in range(8):
+                    s += acc[lane]
                 D[i, j] += s
     for i in range(n):
         for j in range(i + 1, n):

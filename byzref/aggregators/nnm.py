@@ -42,7 +42,7 @@ class NNM(PreAggregator):
             centre = int(np.argmin(np.where(finite, radius, np.inf)))
             near[~finite] = near[centre]
         W = np.zeros((n, n))
-        np.put_along_axis(W, near, 1.0 / k, axis=1)
+        W[np.arange(n)[:, None], near] = 1.0 / k
         if finite.all():
             return W @ X
         return np.ascontiguousarray(W[:, finite] @ X[finite])
