@@ -126,25 +126,24 @@ def _chunk(x, G, V, U, noise, a, lam, S, sbar, m, alg, eta, eta2, k, agg_b, pair
             h_old[j] = a[j] * x[j] + lam * 2.0 * x[j] / (q * q)
         xi = noise[it]
         for i in range(m):
-            v = V[i]
-            u = U[i]
             g = G[i]
             for j in range(d):
                 s_new = h_new[j] + S[i, j]
                 s_new += xi[i, j]
+                if alg == 3:  # EF21 on the stochastic gradient itself
+                    diff[0, j] = s_new - g[j]
+                    continue
                 if alg == 1:  # STORM: v ← (v − s_old)(1 − η) + s_new
                     s_old = h_old[j] + S[i, j]
                     s_old += xi[i, j]
-                    v[j] = (v[j] - s_old) * (1.0 - eta) + s_new
-                elif alg == 3:  # no momentum: EF21 on the stochastic gradient
-                    v[j] = s_new
+                    V[i, j] = (V[i, j] - s_old) * (1.0 - eta) + s_new
                 else:
-                    v[j] = v[j] * (1.0 - eta) + eta * s_new
+                    V[i, j] = V[i, j] * (1.0 - eta) + eta * s_new
                 if alg <= 1:
-                    u[j] = u[j] * (1.0 - eta2) + eta2 * v[j]
-                    diff[0, j] = u[j] - g[j]
+                    U[i, j] = U[i, j] * (1.0 - eta2) + eta2 * V[i, j]
+                    diff[0, j] = U[i, j] - g[j]
                 else:
-                    diff[0, j] = v[j] - g[j]
+                    diff[0, j] = V[i, j] - g[j]
             if k == 0:
                 for j in range(d):
                     g[j] += diff[0, j]
@@ -180,15 +179,34 @@ def _chunk(x, G, V, U, noise, a, lam, S, sbar, m, alg, eta, eta2, k, agg_b, pair
     return c
 
 
+@njit(cache=True)
+def _init_rows(x, xi, a, lam, S, m, alg, G, V, U):  # pragma: no cover - compiled
+    """s_i = ∇f_i(x⁰; ξ⁰) for the good rows; v⁰ = u⁰ = g⁰ = s (SPEC §4.1 init). Mutates G, V, U."""
+    d = x.shape[0]
+    for j in range(d):
+        q = 1.0 + x[j] * x[j]
+        h = a[j] * x[j] + lam * 2.0 * x[j] / (q * q)
+        for i in range(m):
+            v = h + S[i, j]
+            v += xi[i, j]
+            G[i, j] = v
+            if alg <= 2:
+                V[i, j] = v
+            if alg <= 1:
+                U[i, j] = v
+
+
 class FusedLoop:
     """Holds the scratch arrays of one run and advances it by blocks of iterations."""
 
-    def __init__(self, plan: dict, spec, G: np.ndarray, V: np.ndarray, U: np.ndarray, rng, batch: int):
+    def __init__(self, plan: dict, spec, G: np.ndarray, rng, batch: int):
         prob = spec.problem
         n, d = G.shape
         self.plan, self.prob, self.G, self.rng, self.batch = plan, prob, G, rng, batch
         self.m = n - spec.cfg["f"]
-        self.V, self.U = V, U
+        alg = plan["alg"]
+        self.V = np.empty((self.m, d if alg <= 2 else 0))  # first momentum (unused by EF21-SGD)
+        self.U = np.empty((self.m, d if alg <= 1 else 0))  # second momentum (double-momentum methods)
         self.gamma = spec.algorithm.gamma
         self.diverge_at = spec.cfg["record"]["diverge_at"]
         self.acc = np.zeros(3)
@@ -197,7 +215,14 @@ class FusedLoop:
         self.mu = np.empty(d)
         self.diff, self.sel = np.empty((1, d)), np.zeros((1, d))
         self.block = max(1, _NOISE_BLOCK // (n * d))
+        self._noise = np.empty((self.block, n, d))
         self.arrays = prob.fused_arrays()
+
+    def init(self, x: np.ndarray) -> None:
+        """Write the good rows of G (and v⁰, u⁰) at x⁰ from one draw of the samples stream."""
+        noise = self.prob.draw_block(self.rng, self.batch, 1, out=self._noise[:1])
+        a, lam, S, _ = self.arrays
+        _init_rows(x, noise[0], a, lam, S, self.m, self.plan["alg"], self.G, self.V, self.U)
 
     def advance(self, x: np.ndarray, iters: int) -> int:
         """Run ``iters`` iterations from x (updated in place); return the number completed."""
@@ -205,7 +230,7 @@ class FusedLoop:
         done = 0
         while done < iters:
             c = min(self.block, iters - done)
-            noise = self.prob.draw_block(self.rng, self.batch, c)
+            noise = self.prob.draw_block(self.rng, self.batch, c, out=self._noise[:c])
             got = _chunk(x, self.G, self.V, self.U, noise, a, lam, S, sbar, self.m, p["alg"], p["eta"],
                          p["eta2"], p["k"], p["agg_b"], self.pairs, p["c_mean"], p["c_std"], self.gamma,
                          self.diverge_at, self.acc, *self.scratch, self.diff, self.sel, self.mu)

@@ -129,11 +129,19 @@ def run(config: dict | RunSpec, fast: bool | None = None) -> Result:
     x = np.array(prob.x0(), dtype=np.float64, copy=True)
     consts = prob.constants
 
+    plan = fused_plan(spec) if fast is not False else None
+    if fast is True and plan is None:
+        raise ConfigError("this configuration has no fused fast path (see byzref._fused)")
     oracle.new_iteration()
     alg.iteration_setup(rng_alg)
-    up_bits = alg.init(good, x, comp)
-    if shadow is not None:
-        alg.init(shadow, x, comp)
+    if plan is not None:  # the fused loop computes its own gradients (same draws, same arithmetic)
+        loop = FusedLoop(plan, spec, G, oracle.rng, getattr(alg, "batch", 1))
+        loop.init(x)
+        up_bits = float(d * comp.float_bits)
+    else:
+        up_bits = alg.init(good, x, comp)
+        if shadow is not None:
+            alg.init(shadow, x, comp)
     write_byzantine(0, None)
     down_per_round = float(d * comp.float_bits)
     cum_up, cum_down = up_bits, down_per_round
@@ -143,15 +151,9 @@ def run(config: dict | RunSpec, fast: bool | None = None) -> Result:
     cps = checkpoints(T, rec)
     rec_ = _Recorder(cps, prob, good)
     diverge_at = rec["diverge_at"]
-    plan = fused_plan(spec) if fast is not False else None
-    if fast is True and plan is None:
-        raise ConfigError("this configuration has no fused fast path (see byzref._fused)")
 
     if plan is not None:
         # fused path: jitted blocks of iterations between checkpoints (byzref._fused)
-        V = good.state.get("v", np.zeros_like(good.rows))
-        U = good.state.get("u", np.zeros_like(good.rows))
-        loop = FusedLoop(plan, spec, G, V, U, oracle.rng, getattr(alg, "batch", 1))
         bits_step = comp.bits(d)
         t = 0
         for cp in cps:

@@ -37,16 +37,21 @@ def haar_orthogonal(rng: np.random.Generator, d: int) -> np.ndarray:
     return np.ascontiguousarray(Q * np.where(np.diag(R) < 0, -1.0, 1.0))
 
 
-def draw_gaussian(rng: np.random.Generator, n: int, d: int, batch, scales) -> np.ndarray:
+def draw_gaussian(rng: np.random.Generator, n: int, d: int, batch, scales, out=None) -> np.ndarray:
     """Noise planes (n, k, d), plane p ~ N(0, scales[p]² / batch): the mean of ``batch`` i.i.d. draws.
 
     Averaging b i.i.d. Gaussians is again Gaussian with variance divided by b, so one draw per
     worker and plane reproduces a minibatch exactly (the variance is σ²/b, not an estimate).
+    ``out`` (optional) is a preallocated buffer of n·k·d floats filled in place (same values).
     The standard normals are drawn even when a scale is 0, so the stream's consumption does not
     depend on σ (common random numbers across noise levels).
     """
     b = check_int("batch", batch, 1)
-    out = rng.standard_normal((n, len(scales), d))
+    if out is None:
+        out = rng.standard_normal((n, len(scales), d))
+    else:  # a preallocated float64 C-contiguous buffer of n·k·d floats, filled in place
+        out = out.reshape(n, len(scales), d)
+        rng.standard_normal(out=out)
     for p, s in enumerate(scales):
         out[:, p, :] *= s / math.sqrt(b)
     return out

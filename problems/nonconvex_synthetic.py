@@ -188,14 +188,15 @@ class NonconvexSynthetic(Problem):
         s = draw_gaussian(rng, self.n, self.d, batch, scales)
         return s.reshape(self.n, self.d) if self._k == 1 else s
 
-    def draw_block(self, rng, batch=1, count=1) -> np.ndarray:
+    def draw_block(self, rng, batch=1, count=1, out=None) -> np.ndarray:
         """``count`` successive :meth:`draw` results stacked, (count, n, d) (or (count, n, 2, d)).
 
         Identical, value for value, to ``count`` calls of :meth:`draw` on the same generator (one
-        Gaussian draw of the whole block consumes the stream in the same order).
+        Gaussian draw of the whole block consumes the stream in the same order). ``out``: an
+        optional C-contiguous float64 buffer of that shape, filled in place.
         """
         scales = [math.sqrt(self._sigma2 / self.d)] + ([self._tau] if self._k == 2 else [])
-        s = draw_gaussian(rng, count * self.n, self.d, batch, scales)
+        s = draw_gaussian(rng, count * self.n, self.d, batch, scales, out=out)
         return s.reshape(count, self.n, self.d) if self._k == 1 else s.reshape(count, self.n, 2, self.d)
 
     def fused_arrays(self) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:

@@ -205,3 +205,7 @@ def test_draw_block_equals_successive_draws(curvature):
     rng = stream(1, "s")
     singles = np.stack([prob.draw(rng, 3) for _ in range(4)])
     np.testing.assert_array_equal(block, singles)
+    buf = np.full_like(block, np.nan)
+    out = prob.draw_block(stream(1, "s"), batch=3, count=4, out=buf)
+    assert np.shares_memory(out, buf)
+    np.testing.assert_array_equal(out, singles)

@@ -45,12 +45,15 @@ class Oracle:
 
     def __init__(self, problem, rng: np.random.Generator, batch: int, flip: slice | None = None):
         self.problem, self.rng, self.batch, self.flip = problem, rng, batch, flip
-        n, d = problem.n, problem.d
-        self._buf = np.empty((n, d))
-        self._buf2 = np.empty((n, d))
+        self._bufs: list[np.ndarray] = []  # output buffers, allocated on first use
         self._samples = None
         self._cache: dict[str, tuple] = {}
         self.grad_evals = 0  # stochastic/full gradient evaluations per worker, for accounting
+
+    def _buf(self, i: int) -> np.ndarray:
+        while len(self._bufs) <= i:
+            self._bufs.append(np.empty((self.problem.n, self.problem.d)))
+        return self._bufs[i]
 
     def new_iteration(self) -> None:
         """Forget the samples and results of the previous iteration."""
@@ -71,7 +74,7 @@ class Oracle:
         key = "stoch"
         if key not in self._cache:
             s = self._draw()
-            g = self.problem.stoch_grads(x, s, out=self._buf)
+            g = self.problem.stoch_grads(x, s, out=self._buf(0))
             self._flip_rows(g, x, s)
             self._cache[key] = (g,)
         return self._cache[key][0][rows]
@@ -81,7 +84,7 @@ class Oracle:
         key = "pair"
         if key not in self._cache:
             s = self._draw()
-            a, b = self.problem.stoch_grads_pair(x_new, x_old, s, out_new=self._buf, out_old=self._buf2)
+            a, b = self.problem.stoch_grads_pair(x_new, x_old, s, out_new=self._buf(0), out_old=self._buf(1))
             self._flip_rows(a, x_new, s)
             self._flip_rows(b, x_old, s)
             self._cache[key] = (a, b)
@@ -92,7 +95,7 @@ class Oracle:
         """Full local gradients ∇f_i(x) for the workers in ``rows``."""
         key = "full"
         if key not in self._cache:
-            g = self.problem.worker_grads(x, out=self._buf)
+            g = self.problem.worker_grads(x, out=self._buf(0))
             if self.flip is not None:
                 g[self.flip] = self.problem.flipped_worker_grads(x)[self.flip]
             self._cache[key] = (g,)
@@ -115,7 +118,8 @@ class Block:
     state : dict of ndarray
         Method-specific per-worker arrays (momenta, shifts, ...).
     msg : ndarray (m, d) or None
-        The messages sent this iteration (for the "message" attack target).
+        The messages sent this iteration (for the "message" attack target); may be a view of
+        ``rows`` when the message is the row itself, so it is read right after the step.
     """
 
     rows: np.ndarray

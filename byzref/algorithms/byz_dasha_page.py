@@ -50,7 +50,7 @@ class ByzDASHAPAGE(Algorithm):
         g0 = blk.oracle.full(x0, blk.workers)
         blk.state["h"] = g0.copy()
         blk.rows[...] = g0
-        blk.msg = blk.rows.copy()
+        blk.msg = blk.rows
         return float_bits(comp, x0.shape[0])
 
     def step(self, blk, x_new, x_old, g_hat, comp):

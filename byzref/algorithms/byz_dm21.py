@@ -55,7 +55,7 @@ class ByzDM21(Algorithm):
         blk.state["v"] = s.copy()
         blk.state["u"] = s.copy()
         blk.rows[...] = s
-        blk.msg = blk.rows.copy()
+        blk.msg = blk.rows
         return float_bits(comp, x0.shape[0])
 
     def _first_momentum(self, blk, x_new, x_old):

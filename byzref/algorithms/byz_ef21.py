@@ -39,7 +39,7 @@ class ByzEF21(Algorithm):
 
     def init(self, blk, x0, comp):
         blk.rows[...] = self._grad(blk, x0)
-        blk.msg = blk.rows.copy()
+        blk.msg = blk.rows
         return float_bits(comp, x0.shape[0])
 
     def step(self, blk, x_new, x_old, g_hat, comp):
@@ -103,7 +103,7 @@ class ByzEF21SGDM(Algorithm):
         s = blk.oracle.stoch(x0, blk.workers)
         blk.state["v"] = s.copy()
         blk.rows[...] = s
-        blk.msg = blk.rows.copy()
+        blk.msg = blk.rows
         return float_bits(comp, x0.shape[0])
 
     def step(self, blk, x_new, x_old, g_hat, comp):

@@ -49,13 +49,13 @@ class ByzVRMARINA(Algorithm):
 
     def init(self, blk, x0, comp):
         blk.rows[...] = blk.oracle.full(x0, blk.workers)
-        blk.msg = blk.rows.copy()
+        blk.msg = blk.rows
         return float_bits(comp, x0.shape[0])
 
     def step(self, blk, x_new, x_old, g_hat, comp):
         if self._coin:
             blk.rows[...] = blk.oracle.full(x_new, blk.workers)
-            blk.msg = blk.rows.copy()
+            blk.msg = blk.rows
             return float_bits(comp, x_new.shape[0])
         a, b = blk.oracle.pair(x_new, x_old, blk.workers)
         q = comp._compress(np.subtract(a, b), blk.rng)
