@@ -1,0 +1,63 @@
+"""Property checks for YOUR OWN compressors and aggregators, the same the project runs on its own.
+
+Needs hypothesis (``pip install byzref[test]``). Example::
+
+    from hypothesis import given
+    from byzref.testing import check_contractive, vectors
+
+    @given(vectors(min_d=2, max_d=30))
+    def test_my_compressor_is_contractive(x):
+        check_contractive(MyTopK(k=1), x, alpha=1 / x.size)
+
+Compressor checks (SPEC §2): :func:`check_contract`, :func:`check_contractive`,
+:func:`check_unbiased`, :func:`exact_moments`, :func:`exact_moments_over_subsets`.
+Aggregator checks (SPEC §3): :func:`check_permutation_invariance`,
+:func:`check_translation_equivariance`, :func:`check_identical_rows`, :func:`check_coordinate_range`,
+:func:`check_returns_input_row`, :func:`check_finite_output`, :func:`empirical_kappa`.
+Hypothesis strategies: :func:`vectors`, :func:`arrays`, :func:`dims`, :func:`worker_matrices`.
+"""
+
+from byzref.testing._matrices import BYZANTINE_KINDS, FINITE_KINDS, Workers, worker_matrices
+from byzref.testing._vectors import arrays, dims, vectors
+from byzref.testing.aggregators import (
+    check_coordinate_range,
+    check_finite_output,
+    check_identical_rows,
+    check_permutation_invariance,
+    check_returns_input_row,
+    check_translation_equivariance,
+    data_scale,
+    empirical_kappa,
+)
+from byzref.testing.compressors import (
+    CheckResult,
+    check_contract,
+    check_contractive,
+    check_unbiased,
+    exact_moments,
+    exact_moments_over_subsets,
+)
+
+__all__ = [
+    "BYZANTINE_KINDS",
+    "FINITE_KINDS",
+    "CheckResult",
+    "Workers",
+    "arrays",
+    "check_contract",
+    "check_contractive",
+    "check_coordinate_range",
+    "check_finite_output",
+    "check_identical_rows",
+    "check_permutation_invariance",
+    "check_returns_input_row",
+    "check_translation_equivariance",
+    "check_unbiased",
+    "data_scale",
+    "dims",
+    "empirical_kappa",
+    "exact_moments",
+    "exact_moments_over_subsets",
+    "vectors",
+    "worker_matrices",
+]
