@@ -67,7 +67,9 @@ class Krum(_KrumFamily):
     Always returns one of the input rows. Non-finite input: a row with a ±inf/NaN entry is
     infinitely far from every row, so its score is +inf, while a finite row has at least
     n − f − 1 ≥ m_nb finite neighbours and a finite score; the returned row is finite.
-    No κ constant is declared.
+    Note: score ties are not only a measure-zero event: with m_nb = 1 the two mutually nearest
+    rows always tie, and duplicate rows (e.g. after nnm) tie, so the lowest-index rule makes the
+    output depend on the row order there. No κ constant is declared.
     """
 
     test_config: ClassVar[dict[str, Any]] = {}

@@ -34,15 +34,16 @@ class NNM(PreAggregator):
         n = X.shape[0]
         k = n - self.f
         D, finite = pairwise_sq_dists(X)
-        if not finite.all():
+        all_finite = bool(finite.all())
+        if not all_finite:
             D[:, ~finite] = np.nan  # sorts after every finite row, even one at overflowed distance
         near = np.argsort(D, axis=1, kind="stable")[:, :k]
-        if not finite.all():
+        if not all_finite:
             radius = np.take_along_axis(D, near, axis=1).sum(axis=1)
             centre = int(np.argmin(np.where(finite, radius, np.inf)))
             near[~finite] = near[centre]
         W = np.zeros((n, n))
         W[np.arange(n)[:, None], near] = 1.0 / k
-        if finite.all():
+        if all_finite:
             return W @ X
         return np.ascontiguousarray(W[:, finite] @ X[finite])
