@@ -25,7 +25,7 @@ import numpy as np
 from numba import njit
 
 from byzref.aggregators.cwtm import _trimmed_mean_kernel, sorting_network
-from byzref.compressors.top_k import _top_k_rows
+from byzref.compressors.top_k import _FAST_MIN_D, _top_k_rows
 
 __all__ = ["FusedLoop", "fused_plan", "sq_norm"]
 
@@ -81,8 +81,56 @@ def sq_norm(g):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
+def _less(va, ia, vb, ib):  # pragma: no cover - compiled
+    """Entry a ranks below entry b: smaller |x|, or equal |x| and a larger index."""
+    return va < vb or (va == vb and ia > ib)
+
+
+@njit(cache=True)
+def _sift_down(hv, hi, pos, k):  # pragma: no cover - compiled
+    while True:
+        c = 2 * pos + 1
+        if c >= k:
+            return
+        if c + 1 < k and _less(hv[c + 1], hi[c + 1], hv[c], hi[c]):
+            c += 1
+        if not _less(hv[c], hi[c], hv[pos], hi[pos]):
+            return
+        hv[pos], hv[c] = hv[c], hv[pos]
+        hi[pos], hi[c] = hi[c], hi[pos]
+        pos = c
+
+
+@njit(cache=True)
+def _heap_top_k_add(x, k, g, hv, hi):  # pragma: no cover - compiled
+    """g[S] += x[S] for S = the k entries of largest |x| (ties → lowest index, NaN ranks lowest).
+
+    The same set as the top_k compressor, found with a min-heap (by rank: |x|, then index) of the
+    best k entries seen so far: a later entry enters only when it outranks the heap's minimum.
+    O(d log k) with no allocation. Mutates g, hv, hi.
+    """
+    d = x.shape[0]
+    for j in range(d):
+        a = abs(x[j])
+        if a != a:
+            a = -1.0
+        if j < k:
+            hv[j] = a
+            hi[j] = j
+            if j == k - 1:
+                for pos in range(k // 2 - 1, -1, -1):
+                    _sift_down(hv, hi, pos, k)
+        elif _less(hv[0], hi[0], a, j):
+            hv[0] = a
+            hi[0] = j
+            _sift_down(hv, hi, 0, k)
+    for r in range(k):
+        g[hi[r]] += x[hi[r]]
+
+
+@njit(cache=True)
 def _chunk(x, G, V, U, noise, a, lam, S, sbar, m, alg, eta, eta2, k, agg_b, pairs, c_mean, c_std,
-           gamma, diverge_at, acc, ghat, x_new, h_new, h_old, diff, sel, mu):  # pragma: no cover
+           gamma, diverge_at, acc, ghat, x_new, h_new, h_old, diff, sel, mu, hv, hi):  # pragma: no cover
     """Run noise.shape[0] iterations in place; return how many completed before a divergence.
 
     Mutates x, G (all rows), V, U (good rows), acc = [Σ‖∇f(x^t)‖², count, last ‖∇f‖²] and the
@@ -147,12 +195,14 @@ def _chunk(x, G, V, U, noise, a, lam, S, sbar, m, alg, eta, eta2, k, agg_b, pair
             if k == 0:
                 for j in range(d):
                     g[j] += diff[0, j]
-            else:
+            elif d >= _FAST_MIN_D:
                 _top_k_rows(diff, k, sel)
                 for j in range(d):
                     if sel[0, j] != 0.0:
                         g[j] += sel[0, j]
                         sel[0, j] = 0.0
+            else:  # small d: a size-k heap selects the same entries as top_k (see _heap_top_k_add)
+                _heap_top_k_add(diff[0], k, g, hv, hi)
         # Byzantine rows: c_mean·mean(H) + c_std·std(H, ddof = 1) over the good rows H = G[:m]
         if m < n:
             for j in range(d):
@@ -213,6 +263,7 @@ class FusedLoop:
         self.pairs = sorting_network(n) if plan["agg_b"] >= 0 else np.zeros((0, 2), dtype=np.int64)
         self.scratch = [np.empty(d) for _ in range(4)]  # ĝ, x^{t+1}, h(x^{t+1}), h(x^t)
         self.mu = np.empty(d)
+        self.hv, self.hi = np.empty(max(plan["k"], 1)), np.empty(max(plan["k"], 1), dtype=np.int64)
         self.diff, self.sel = np.empty((1, d)), np.zeros((1, d))
         self.block = max(1, _NOISE_BLOCK // (n * d))
         self._noise = np.empty((self.block, n, d))
@@ -233,7 +284,8 @@ class FusedLoop:
             noise = self.prob.draw_block(self.rng, self.batch, c, out=self._noise[:c])
             got = _chunk(x, self.G, self.V, self.U, noise, a, lam, S, sbar, self.m, p["alg"], p["eta"],
                          p["eta2"], p["k"], p["agg_b"], self.pairs, p["c_mean"], p["c_std"], self.gamma,
-                         self.diverge_at, self.acc, *self.scratch, self.diff, self.sel, self.mu)
+                         self.diverge_at, self.acc, *self.scratch, self.diff, self.sel, self.mu, self.hv,
+                         self.hi)
             done += got
             if got < c:
                 break
