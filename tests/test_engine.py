@@ -315,3 +315,26 @@ def test_outside_the_fused_family_the_python_path_runs(patch):
     with pytest.raises(ConfigError, match="no fused fast path"):
         run(cfg, fast=True)
     assert run(cfg).status == "ok"
+
+
+@pytest.mark.parametrize("alg", [{"name": "byz_dm21", "gamma": 0.5, "eta": 0.3},
+                                 {"name": "byz_ef21", "gamma": 0.5}])
+def test_label_flip_is_the_protocol_on_flipped_labels(alg):
+    """label_flip == the Byzantine workers following the protocol on their shards with y → −y."""
+    from problems.logreg_nonconvex import LogregNonconvex
+
+    rng = np.random.default_rng(0)
+    n, f, per = 6, 2, 15
+    A = rng.standard_normal((n * per, 4))
+    y = np.where(rng.random(n * per) < 0.5, -1.0, 1.0)
+    counts = np.full(n, per)
+    y_flipped = y.copy()
+    y_flipped[(n - f) * per:] *= -1
+    base = {"seed": 2, "n": n, "f": f, "T": 40, "record": {"every": 1}, "aggregator": "cwtm",
+            "problem": {"name": "logreg_nonconvex", "data": "synthetic", "d": 4}, "algorithm": alg,
+            "compressor": {"name": "top_k", "k": 2}}
+    a = _run_on(LogregNonconvex.from_arrays(A, y, counts, f=f), {**base, "attack": "label_flip"})
+    b = _run_on(LogregNonconvex.from_arrays(A, y_flipped, counts, f=f), {**base, "attack": "none"})
+    np.testing.assert_allclose(a.curves["grad_sq"], b.curves["grad_sq"], rtol=1e-12)
+    c = _run_on(LogregNonconvex.from_arrays(A, y, counts, f=f), {**base, "attack": "none"})
+    assert not np.allclose(a.curves["grad_sq"], c.curves["grad_sq"])
