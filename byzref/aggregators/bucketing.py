@@ -6,11 +6,29 @@ import math
 from typing import Any, ClassVar
 
 import numpy as np
+from numba import njit
 
 from byzref.aggregators.base import PRE_AGGREGATORS, PreAggregator
 from byzref.errors import ConfigError, check_int
 
 __all__ = ["Bucketing"]
+
+
+@njit(cache=True)
+def _bucket_means_kernel(X, perm, s, out):  # pragma: no cover - compiled
+    """out[b] ← mean of the rows X[perm[bs]], …, X[perm[min(n, (b+1)s) − 1]]. Mutates ``out`` only."""
+    n, d = X.shape
+    for b in range(out.shape[0]):
+        lo = b * s
+        hi = min(n, lo + s)
+        for k in range(d):
+            out[b, k] = 0.0
+        for r in range(lo, hi):
+            row = X[perm[r]]
+            for k in range(d):
+                out[b, k] += row[k]
+        for k in range(d):
+            out[b, k] /= hi - lo
 
 
 @PRE_AGGREGATORS.register("bucketing")
@@ -38,16 +56,19 @@ class Bucketing(PreAggregator):
     def out_rows(self, n: int) -> int:
         return math.ceil(n / self.s)
 
-    def apply_permutation(self, X: np.ndarray, perm: np.ndarray) -> np.ndarray:
+    def apply_permutation(self, X, perm) -> np.ndarray:
         """Bucket means of the rows X[perm] (perm a permutation of range(n))."""
+        X = np.ascontiguousarray(X, dtype=np.float64)
         n = X.shape[0]
         perm = np.asarray(perm)
         if perm.shape != (n,) or not np.array_equal(np.sort(perm), np.arange(n)):
             raise ConfigError(f"bucketing: perm must be a permutation of range({n})")
-        starts = np.arange(0, n, self.s)
-        sizes = np.minimum(starts + self.s, n) - starts
-        with np.errstate(invalid="ignore", over="ignore"):
-            return np.add.reduceat(X[perm], starts, axis=0) / sizes[:, None]
+        return self._buckets(X, perm.astype(np.int64))
+
+    def _buckets(self, X: np.ndarray, perm: np.ndarray) -> np.ndarray:
+        out = np.empty((self.out_rows(X.shape[0]), X.shape[1]))
+        _bucket_means_kernel(X, perm, self.s, out)
+        return out
 
     def _apply(self, X, rng):
-        return self.apply_permutation(X, rng.permutation(X.shape[0]))
+        return self._buckets(X, rng.permutation(X.shape[0]).astype(np.int64, copy=False))
