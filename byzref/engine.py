@@ -81,151 +81,170 @@ def run(config: dict | RunSpec, fast: bool | None = None) -> Result:
 
     ``fast`` selects the fused jitted loop of :mod:`byzref._fused` (None: whenever the
     configuration supports it; False: always the general Python loop; True: require it).
+    Both loops give bit-identical results.
 
     A run whose iterate or gradient becomes non-finite, or whose ‖∇f‖² exceeds
     ``record.diverge_at``, stops with status "diverged" at that iteration and keeps its curves
     up to there.
     """
     spec = config if isinstance(config, RunSpec) else build(config)
-    cfg = spec.cfg
     t0 = time.perf_counter()
-    seed, n, f, T = cfg["seed"], cfg["n"], cfg["f"], cfg["T"]
-    prob, alg, comp, agg, attack = spec.problem, spec.algorithm, spec.compressor, spec.aggregator, spec.attack
-    d = prob.d
-    rec = cfg["record"]
-    agg.reset()
+    sim = _Simulation(spec, fast)
+    if sim.loop is not None:
+        sim.run_fused()
+    else:
+        sim.run_python()
+    return sim.result(time.perf_counter() - t0)
 
-    shadow_needed = f > 0 and attack.name in _SHADOW_ATTACKS
-    flip = byzantine_slice(n, f) if (f > 0 and attack.name == "label_flip") else None
-    oracle = Oracle(prob, rngmod.stream(seed, "samples"), getattr(alg, "batch", 1), flip=flip)
-    rng_alg = rngmod.stream(seed, "algorithm")
-    rng_agg = rngmod.stream(seed, "aggregator")
-    rng_att = rngmod.stream(seed, "attack")
 
-    G = np.zeros((n, d))
-    good = Block(G[good_slice(n, f)], good_slice(n, f), oracle, rngmod.stream(seed, "compressor", "good"))
-    shadow = (Block(np.zeros((f, d)), byzantine_slice(n, f), oracle,
-                    rngmod.stream(seed, "compressor", "byzantine")) if shadow_needed else None)
-    byz_rows = G[byzantine_slice(n, f)]
+class _Simulation:
+    """State of one run: iterate, server rows G, worker blocks, streams, counters and curves."""
 
-    def own_rows():
-        return shadow.msg if spec.target == "message" else shadow.rows
+    def __init__(self, spec: RunSpec, fast: bool | None):
+        cfg = spec.cfg
+        self.spec, self.cfg = spec, cfg
+        seed, n, f = cfg["seed"], cfg["n"], cfg["f"]
+        self.n, self.f, self.T = n, f, cfg["T"]
+        self.prob, self.alg, self.comp = spec.problem, spec.algorithm, spec.compressor
+        self.agg, self.attack = spec.aggregator, spec.attack
+        d = self.prob.d
+        self.agg.reset()
+        shadow_needed = f > 0 and self.attack.name in _SHADOW_ATTACKS
+        flip = byzantine_slice(n, f) if (f > 0 and self.attack.name == "label_flip") else None
+        batch = getattr(self.alg, "batch", 1)
+        self.oracle = Oracle(self.prob, rngmod.stream(seed, "samples"), batch, flip=flip)
+        self.rng_alg = rngmod.stream(seed, "algorithm")
+        self.rng_agg = rngmod.stream(seed, "aggregator")
+        self.rng_att = rngmod.stream(seed, "attack")
+        self.G = np.zeros((n, d))
+        self.good = Block(self.G[good_slice(n, f)], good_slice(n, f), self.oracle,
+                          rngmod.stream(seed, "compressor", "good"))
+        self.shadow = (Block(np.zeros((f, d)), byzantine_slice(n, f), self.oracle,
+                             rngmod.stream(seed, "compressor", "byzantine")) if shadow_needed else None)
+        self.byz_rows = self.G[byzantine_slice(n, f)]
+        self.x = np.array(self.prob.x0(), dtype=np.float64, copy=True)
 
-    def aggregate_probe(X):
-        return agg.evaluate(X, copy.deepcopy(rng_agg))
-
-    def write_byzantine(t: int, g_hat) -> None:
-        if f == 0:
-            return
-        H = good.rows if spec.target == "state" else good.msg
-        ctx = AttackContext(n=n, f=f, t=t, aggregate=aggregate_probe,
-                            own_rows=own_rows if shadow else None, flipped_rows=own_rows if shadow else None)
-        B = attack(H, ctx, rng_att)
-        if spec.target == "state" or t == 0:
-            byz_rows[...] = B
+        plan = fused_plan(spec) if fast is not False else None
+        if fast is True and plan is None:
+            raise ConfigError("this configuration has no fused fast path (see byzref._fused)")
+        self.oracle.new_iteration()
+        self.alg.iteration_setup(self.rng_alg)
+        if plan is not None:  # the fused loop computes its own gradients (same draws, same arithmetic)
+            self.loop = FusedLoop(plan, spec, self.G, self.oracle.rng, batch)
+            self.loop.init(self.x)
+            up_bits = float(d * self.comp.float_bits)
         else:
-            alg.apply_message(byz_rows, B, g_hat)
+            self.loop = None
+            up_bits = self.alg.init(self.good, self.x, self.comp)
+            if self.shadow is not None:
+                self.alg.init(self.shadow, self.x, self.comp)
+        self.write_byzantine(0, None)
+        self.down_per_round = float(d * self.comp.float_bits)
+        self.cum_up, self.cum_down = up_bits, self.down_per_round
+        self.cps = checkpoints(self.T, cfg["record"])
+        self.rec = _Recorder(self.cps, self.prob, self.good)
+        self.diverge_at = cfg["record"]["diverge_at"]
+        self.status, self.diverged_at = "ok", None
+        self.sum_gsq, self.n_gsq = 0.0, 0
 
-    x = np.array(prob.x0(), dtype=np.float64, copy=True)
-    consts = prob.constants
+    # --- the adversary ---------------------------------------------------------------------------
+    def _own_rows(self) -> np.ndarray:
+        return self.shadow.msg if self.spec.target == "message" else self.shadow.rows
 
-    plan = fused_plan(spec) if fast is not False else None
-    if fast is True and plan is None:
-        raise ConfigError("this configuration has no fused fast path (see byzref._fused)")
-    oracle.new_iteration()
-    alg.iteration_setup(rng_alg)
-    if plan is not None:  # the fused loop computes its own gradients (same draws, same arithmetic)
-        loop = FusedLoop(plan, spec, G, oracle.rng, getattr(alg, "batch", 1))
-        loop.init(x)
-        up_bits = float(d * comp.float_bits)
-    else:
-        up_bits = alg.init(good, x, comp)
-        if shadow is not None:
-            alg.init(shadow, x, comp)
-    write_byzantine(0, None)
-    down_per_round = float(d * comp.float_bits)
-    cum_up, cum_down = up_bits, down_per_round
+    def _aggregate_probe(self, X: np.ndarray) -> np.ndarray:
+        return self.agg.evaluate(X, copy.deepcopy(self.rng_agg))
 
-    grad_every = rec["grad_every"]
-    status, diverged_at = "ok", None
-    cps = checkpoints(T, rec)
-    rec_ = _Recorder(cps, prob, good)
-    diverge_at = rec["diverge_at"]
+    def write_byzantine(self, t: int, g_hat) -> None:
+        """The attack writes the Byzantine rows of G (SPEC §5, target "state" or "message")."""
+        if self.f == 0:
+            return
+        target = self.spec.target
+        H = self.good.rows if target == "state" else self.good.msg
+        own = self._own_rows if self.shadow is not None else None
+        ctx = AttackContext(n=self.n, f=self.f, t=t, aggregate=self._aggregate_probe, own_rows=own,
+                            flipped_rows=own)
+        B = self.attack(H, ctx, self.rng_att)
+        if target == "state" or t == 0:
+            self.byz_rows[...] = B
+        else:
+            self.alg.apply_message(self.byz_rows, B, g_hat)
 
-    if plan is not None:
-        # fused path: jitted blocks of iterations between checkpoints (byzref._fused)
-        bits_step = comp.bits(d)
+    # --- the two loops -------------------------------------------------------------------------------
+    def _bad(self, gsq: float) -> bool:
+        return not (math.isfinite(gsq) and gsq <= self.diverge_at) or not np.isfinite(self.x).all()
+
+    def _diverged(self, t: int) -> None:
+        self.status, self.diverged_at = "diverged", t
+
+    def run_fused(self) -> None:
+        """Jitted blocks of iterations between checkpoints (byzref._fused); Python records the rows."""
+        loop, T = self.loop, self.T
+        bits_step = self.comp.bits(self.prob.d)
         t = 0
-        for cp in cps:
-            done = loop.advance(x, cp - t) if cp > t else 0
+        for cp in self.cps:
+            done = loop.advance(self.x, cp - t) if cp > t else 0
             t += done
-            cum_up += done * bits_step
-            cum_down += done * down_per_round
+            self.cum_up += done * bits_step
+            self.cum_down += done * self.down_per_round
             s_acc, n_acc, g_last = loop.acc
-            if t < cp:  # diverged at iteration t
-                rec_.row(t, g_last, s_acc / max(n_acc, 1.0), cum_up, cum_down, x, bad=True)
-                status, diverged_at = "diverged", t
+            if t < cp:  # the kernel stopped at a diverging iterate
+                self.rec.row(t, g_last, s_acc / max(n_acc, 1.0), self.cum_up, self.cum_down, self.x, bad=True)
+                self._diverged(t)
                 break
-            gx = prob.grad(x)
-            gsq = sq_norm(gx)
-            bad = not (math.isfinite(gsq) and gsq <= diverge_at) or not np.isfinite(x).all()
+            gsq = sq_norm(self.prob.grad(self.x))
+            bad = self._bad(gsq)
             avg = (s_acc + gsq) / (n_acc + 1.0) if (t < T and not bad) else s_acc / max(n_acc, 1.0)
-            g_hat = None if (bad or t == T) else agg.evaluate(G)  # stateless rules only (fused_plan)
-            rec_.row(t, gsq, avg, cum_up, cum_down, x, bad=bad, g_hat=g_hat)
+            g_hat = None if (bad or t == T) else self.agg.evaluate(self.G)  # stateless rules (fused_plan)
+            self.rec.row(t, gsq, avg, self.cum_up, self.cum_down, self.x, bad=bad, g_hat=g_hat)
             if bad:
-                status, diverged_at = "diverged", t
+                self._diverged(t)
                 break
-        sum_gsq, n_gsq = float(loop.acc[0]), int(loop.acc[1])
-    else:
-        k = 0
-        sum_gsq, n_gsq, gsq = 0.0, 0, math.nan
+        self.sum_gsq, self.n_gsq = float(loop.acc[0]), int(loop.acc[1])
+
+    def run_python(self) -> None:
+        """The general loop: any algorithm, compressor, aggregator pipeline, attack and problem."""
+        alg, comp, good, shadow, T = self.alg, self.comp, self.good, self.shadow, self.T
+        grad_every = self.cfg["record"]["grad_every"]
+        k, gsq = 0, math.nan
         for t in range(T + 1):
-            at_cp = t == cps[k]
+            at_cp = t == self.cps[k]
             if t % grad_every == 0 or at_cp or t == T:
-                gx = prob.grad(x)
-                gsq = sq_norm(gx)
-            bad = not (math.isfinite(gsq) and gsq <= diverge_at) or not np.isfinite(x).all()
+                gsq = sq_norm(self.prob.grad(self.x))
+            bad = self._bad(gsq)
             if t < T and t % grad_every == 0 and not bad:
-                sum_gsq += gsq
-                n_gsq += 1
-            g_hat = agg(G, rng_agg) if (t < T and not bad) else None
+                self.sum_gsq += gsq
+                self.n_gsq += 1
+            g_hat = self.agg(self.G, self.rng_agg) if (t < T and not bad) else None
             if at_cp or bad:
-                rec_.row(t, gsq, sum_gsq / max(n_gsq, 1), cum_up, cum_down, x, bad=bad, g_hat=g_hat)
+                self.rec.row(t, gsq, self.sum_gsq / max(self.n_gsq, 1), self.cum_up, self.cum_down, self.x,
+                             bad=bad, g_hat=g_hat)
                 k += 1
             if bad:
-                status, diverged_at = "diverged", t
+                self._diverged(t)
                 break
             if t == T:
                 break
-            x_new = x - alg.gamma * g_hat
-            oracle.new_iteration()
-            alg.iteration_setup(rng_alg)
-            cum_up += alg.step(good, x_new, x, g_hat, comp)
+            x_new = self.x - alg.gamma * g_hat
+            self.oracle.new_iteration()
+            alg.iteration_setup(self.rng_alg)
+            self.cum_up += alg.step(good, x_new, self.x, g_hat, comp)
             if shadow is not None:
-                alg.step(shadow, x_new, x, g_hat, comp)
-            write_byzantine(t + 1, g_hat)
-            cum_down += down_per_round
-            x = x_new
+                alg.step(shadow, x_new, self.x, g_hat, comp)
+            self.write_byzantine(t + 1, g_hat)
+            self.cum_down += self.down_per_round
+            self.x = x_new
 
-    curves = rec_.curves()
-    k = len(curves["iteration"])
-    # avg_grad_sq(T) = (1/T) Σ_{t<T} ‖∇f(x^t)‖² (SPEC §1); for a diverged run, over the iterates before it
-    summary: dict[str, Any] = {
-        "avg_grad_sq": sum_gsq / max(n_gsq, 1),
-        "final_grad_sq": float(curves["grad_sq"][-1]),
-        "final_f_gap": float(curves["f_gap"][-1]) if k else math.nan,
-        "bits_up_per_worker": float(cum_up),
-        "bits_down_per_worker": float(cum_down),
-        "iterations": int(diverged_at if diverged_at is not None else T),
-    }
-    return Result(
-        config=cfg,
-        run_id=run_id(cfg),
-        status=status,
-        diverged_at=diverged_at,
-        curves=curves,
-        summary=summary,
-        constants=consts.as_dict(),
-        versions=versions(),
-        wall_time=time.perf_counter() - t0,
-    )
+    def result(self, wall_time: float) -> Result:
+        curves = self.rec.curves()
+        # avg_grad_sq(T) = (1/T) Σ_{t<T} ‖∇f(x^t)‖² (SPEC §1); for a diverged run, over the iterates before it
+        summary: dict[str, Any] = {
+            "avg_grad_sq": self.sum_gsq / max(self.n_gsq, 1),
+            "final_grad_sq": float(curves["grad_sq"][-1]),
+            "final_f_gap": float(curves["f_gap"][-1]),
+            "bits_up_per_worker": float(self.cum_up),
+            "bits_down_per_worker": float(self.cum_down),
+            "iterations": int(self.diverged_at if self.diverged_at is not None else self.T),
+        }
+        return Result(config=self.cfg, run_id=run_id(self.cfg), status=self.status,
+                      diverged_at=self.diverged_at, curves=curves, summary=summary,
+                      constants=self.prob.constants.as_dict(), versions=versions(), wall_time=wall_time)
