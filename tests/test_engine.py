@@ -80,6 +80,20 @@ def _vr_dm21(eta, eta2):
     return update
 
 
+def _vr_dm21_released(eta, eta2):
+    inner = _vr_dm21(eta, eta2)
+
+    def update(s, g, init):
+        if init:  # released-code init: v⁰ = η s, u⁰ = η v⁰, g⁰ = C(u⁰) (identity C)
+            s["v"] = eta * g
+            s["u"] = eta * s["v"]
+            s["g"] = s["u"].copy()
+            s["prev"] = g.copy()
+            return s["g"]
+        return inner(s, g, init)
+    return update
+
+
 def _ef21_sgdm(eta):
     def update(s, g, init):
         if init:
@@ -102,6 +116,10 @@ def _ef21(s, g, init):
         ({"name": "byz_dm21", "gamma": 0.3, "eta": 0.2, "eta2": 0.5}, _dm21(0.2, 0.5)),
         ({"name": "dm21", "gamma": 0.3, "eta": 0.3}, _dm21(0.3, 0.3)),
         ({"name": "byz_vr_dm21", "gamma": 0.3, "eta": 0.2, "eta2": 0.4}, _vr_dm21(0.2, 0.4)),
+        ({"name": "byz_vr_dm21", "gamma": 0.3, "eta": 0.5, "eta2": 0.4, "init": "released"},
+         _vr_dm21_released(0.5, 0.4)),
+        ({"name": "byz_dm21", "gamma": 0.3, "eta": 0.2, "eta2": 0.4, "variant": "released"},
+         _vr_dm21(0.2, 0.4)),
         ({"name": "byz_ef21_sgdm", "gamma": 0.3, "eta": 0.25}, _ef21_sgdm(0.25)),
         ({"name": "ef21_sgdm", "gamma": 0.3, "eta": 0.25}, _ef21_sgdm(0.25)),
         ({"name": "byz_ef21", "gamma": 0.3}, _ef21),

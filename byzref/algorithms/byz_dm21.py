@@ -1,8 +1,8 @@
-"""Byz-DM21: double momentum + EF21 + robust aggregation (SPEC §4.1).
+"""Byz-DM21 and Byz-VR-DM21: double momentum + EF21 + robust aggregation (SPEC §4.1, §4.2).
 
 Li, Liu, Yi, "Accelerating Byzantine-Robust Distributed Learning with Compressed Communication via
 Double Momentum and Variance Reduction", arXiv:2603.15144 (AISTATS 2026); with Agg = mean and
-f = 0 it is EF21-SGD2M (Fatkhullin, Tyurin, Richtárik, NeurIPS 2023), available as ``dm21``.
+f = 0 Byz-DM21 is EF21-SGD2M (Fatkhullin, Tyurin, Richtárik, NeurIPS 2023), available as ``dm21``.
 """
 
 from __future__ import annotations
@@ -12,8 +12,54 @@ from byzref.algorithms.base import ALGORITHMS, Algorithm, float_bits
 from byzref.errors import check_choice, check_real
 
 
+class _DoubleMomentum(Algorithm):
+    """Shared part: u ← (1 − η₂)u + η₂ v, then the EF21 step g ← g + C(u − g); v is per subclass."""
+
+    test_config = {"gamma": 0.05, "eta": 0.5}
+
+    def __init__(self, gamma: float, eta: float, eta2: float | None, batch: int):
+        super().__init__(gamma, batch)
+        self.eta = check_real("eta", eta, 0.0, 1.0, lo_open=True)
+        self.eta2 = self.eta if eta2 is None else check_real("eta2", eta2, 0.0, 1.0, lo_open=True)
+
+    def init(self, blk, x0, comp):
+        """v⁰ = u⁰ = g⁰ = ∇f_i(x⁰; ξ⁰), sent once uncompressed."""
+        s = blk.oracle.stoch(x0, blk.workers)
+        blk.state["v"] = s.copy()
+        blk.state["u"] = s.copy()
+        blk.rows[...] = s
+        blk.msg = blk.rows
+        return float_bits(comp, x0.shape[0])
+
+    def _ema_momentum(self, blk, x_new):
+        """v ← (1 − η) v + η ∇f_i(x^{t+1}; ξ)."""
+        v = blk.state["v"]
+        v *= 1.0 - self.eta
+        v += self.eta * blk.oracle.stoch(x_new, blk.workers)
+        return v
+
+    def _storm_momentum(self, blk, x_new, x_old):
+        """v ← ∇f_i(x^{t+1}; ξ) + (1 − η)(v − ∇f_i(x^t; ξ)), the same ξ at both points."""
+        s_new, s_old = blk.oracle.pair(x_new, x_old, blk.workers)
+        v = blk.state["v"]
+        v -= s_old
+        v *= 1.0 - self.eta
+        v += s_new
+        return v
+
+    def _first_momentum(self, blk, x_new, x_old):
+        raise NotImplementedError
+
+    def step(self, blk, x_new, x_old, g_hat, comp):
+        v = self._first_momentum(blk, x_new, x_old)
+        u = blk.state["u"]
+        u *= 1.0 - self.eta2
+        u += self.eta2 * v
+        return ef21_step(blk, u, comp)
+
+
 @ALGORITHMS.register("byz_dm21")
-class ByzDM21(Algorithm):
+class ByzDM21(_DoubleMomentum):
     r"""Byz-DM21: EMA of an EMA of stochastic gradients, compressed with EF21 (SPEC §4.1).
 
     .. math::
@@ -41,47 +87,19 @@ class ByzDM21(Algorithm):
     Needs C ∈ 𝔹(α). Claimed rate O(ε⁻⁴) (avg ‖∇f‖² ∝ T^{−1/2}) with η = η₂ ∝ T^{−1/2}, γ ∝ η.
     """
 
-    test_config = {"gamma": 0.05, "eta": 0.5}
-
     def __init__(self, gamma: float, eta: float, eta2: float | None = None, batch: int = 1,
                  variant: str = "paper"):
-        super().__init__(gamma, batch)
-        self.eta = check_real("eta", eta, 0.0, 1.0, lo_open=True)
-        self.eta2 = self.eta if eta2 is None else check_real("eta2", eta2, 0.0, 1.0, lo_open=True)
+        super().__init__(gamma, eta, eta2, batch)
         self.variant = check_choice("variant", variant, ("paper", "released"))
 
-    def init(self, blk, x0, comp):
-        s = blk.oracle.stoch(x0, blk.workers)
-        blk.state["v"] = s.copy()
-        blk.state["u"] = s.copy()
-        blk.rows[...] = s
-        blk.msg = blk.rows
-        return float_bits(comp, x0.shape[0])
-
     def _first_momentum(self, blk, x_new, x_old):
-        v, eta = blk.state["v"], self.eta
         if self.variant == "released":
-            s_new, s_old = blk.oracle.pair(x_new, x_old, blk.workers)
-            # v ← s_new + (1 − η)(v − s_old)
-            v -= s_old
-            v *= 1.0 - eta
-            v += s_new
-        else:
-            s = blk.oracle.stoch(x_new, blk.workers)
-            v *= 1.0 - eta
-            v += eta * s
-        return v
-
-    def step(self, blk, x_new, x_old, g_hat, comp):
-        v = self._first_momentum(blk, x_new, x_old)
-        u = blk.state["u"]
-        u *= 1.0 - self.eta2
-        u += self.eta2 * v
-        return ef21_step(blk, u, comp)
+            return self._storm_momentum(blk, x_new, x_old)
+        return self._ema_momentum(blk, x_new)
 
 
 @ALGORITHMS.register("byz_vr_dm21")
-class ByzVRDM21(ByzDM21):
+class ByzVRDM21(_DoubleMomentum):
     r"""Byz-VR-DM21: STORM first momentum + second momentum + EF21 (SPEC §4.2).
 
     .. math::
@@ -103,12 +121,9 @@ class ByzVRDM21(ByzDM21):
     η ∝ T^{−2/3}, η₂ ∝ T^{−1/3}, γ ∝ η₂.
     """
 
-    test_config = {"gamma": 0.05, "eta": 0.5}
-
     def __init__(self, gamma: float, eta: float, eta2: float | None = None, batch: int = 1,
                  init: str = "paper"):
-        super().__init__(gamma, eta, eta2, batch, variant="released")
-        del self.variant
+        super().__init__(gamma, eta, eta2, batch)
         self.init_mode = check_choice("init", init, ("paper", "released"))
 
     def params(self):
@@ -126,9 +141,4 @@ class ByzVRDM21(ByzDM21):
         return ef21_step(blk, blk.state["u"], comp)
 
     def _first_momentum(self, blk, x_new, x_old):
-        s_new, s_old = blk.oracle.pair(x_new, x_old, blk.workers)
-        v = blk.state["v"]
-        v -= s_old
-        v *= 1.0 - self.eta
-        v += s_new
-        return v
+        return self._storm_momentum(blk, x_new, x_old)
