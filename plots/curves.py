@@ -1,0 +1,129 @@
+"""Convergence curves: median over seeds with a quantile band, per method label, on a log y axis."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from plots._util import positive
+from plots.style import styles_for
+
+__all__ = ["X_LABELS", "Y_LABELS", "plot_curves", "run_label", "seed_matrix"]
+
+X_LABELS = {"iteration": "iteration t", "bits_up": "bits sent per worker"}
+Y_LABELS = {"grad_sq": "‖∇f(xᵗ)‖²", "grad_sq_avg": "running average of ‖∇f(xˢ)‖², s ≤ t",
+            "f_gap": "f(xᵗ) − f*"}
+
+
+def run_label(run) -> str:
+    """A run's label: ``run["label"]`` for a dict, else ``config["name"]``, else the algorithm name."""
+    if isinstance(run, dict):
+        if "label" not in run or "curves" not in run:
+            raise ValueError(f"a run given as a dict needs keys 'label' and 'curves', got {sorted(run)}")
+        return str(run["label"])
+    cfg = run.config
+    return str(cfg.get("name") or cfg["algorithm"]["name"])
+
+
+def _parts(run):
+    if isinstance(run, dict):
+        return run["curves"], run.get("status", "ok") == "diverged"
+    return run.curves, run.status == "diverged"
+
+
+def seed_matrix(runs, x: str, y: str) -> tuple[np.ndarray, np.ndarray]:
+    """Common grid and the (runs × grid) matrix of ``y`` on it.
+
+    The grid is the sorted union of the runs' ``x`` values. Each run's ``y`` is linearly interpolated
+    inside its recorded x range (exact at its own checkpoints), NaN outside it; a run with status
+    "diverged" reads +inf from its first non-finite value on, and after its last recorded point
+    (a diverged run counts as worse than any finite value, so medians stay robust to it).
+    """
+    cols = []
+    for run in runs:
+        curves, diverged = _parts(run)
+        for key in (x, y):
+            if key not in curves:
+                raise ValueError(f"a run of label {run_label(run)!r} has no curve {key!r}; "
+                                 f"it has {', '.join(sorted(curves))}")
+        cols.append((np.asarray(curves[x], np.float64), np.asarray(curves[y], np.float64), diverged))
+    grid = np.unique(np.concatenate([c[0][np.isfinite(c[0])] for c in cols]))
+    Y = np.full((len(cols), grid.size), np.nan)
+    for i, (xr, yr, diverged) in enumerate(cols):
+        ok = np.isfinite(xr) & np.isfinite(yr)
+        if ok.any():
+            xs, ys = xr[ok], yr[ok]
+            inside = (grid >= xs[0]) & (grid <= xs[-1])
+            Y[i, inside] = np.interp(grid[inside], xs, ys)
+        if diverged:
+            bad = np.isfinite(xr) & ~np.isfinite(yr)
+            Y[i, grid > xr[np.isfinite(xr)][-1]] = np.inf
+            if bad.any():
+                Y[i, grid >= xr[bad][0]] = np.inf
+    return grid, Y
+
+
+def _quantiles(Y: np.ndarray, qs) -> np.ndarray:
+    """Quantiles over runs ignoring NaN; +inf counts as largest; NaN where a quantile is not finite."""
+    out = np.full((len(qs), Y.shape[1]), np.nan)
+    has = ~np.all(np.isnan(Y), axis=0)
+    if not has.any():
+        return out
+    finite = Y[np.isfinite(Y)]
+    top = finite.max() if finite.size else 0.0
+    big = np.finfo(np.float64).max / 4  # +inf stand-in: the interpolation of two of them stays finite
+    Z = np.where(np.isposinf(Y), big, Y)[:, has]
+    q = np.nanquantile(Z, qs, axis=0)
+    q[q > top] = np.nan  # the quantile falls among diverged runs
+    out[:, has] = q
+    return out
+
+
+def plot_curves(ax, results, x="iteration", y="grad_sq", band=(0.25, 0.75)):
+    """Draw one median curve per label over seeds, with a quantile band or per-seed lines; return ``ax``.
+
+    ``results``: byzref.results.Result objects, or dicts ``{"label", "curves": {name: array}}``
+    (optional ``"status"``). Runs are grouped by label (:func:`run_label`), in order of first
+    appearance. ``x``: "iteration" or "bits_up" (cumulative bits sent per worker); ``y``: "grad_sq"
+    (‖∇f(xᵗ)‖²), "grad_sq_avg" (its running average, the ε-stationarity metric of SPEC §1) or "f_gap"
+    (f(xᵗ) − f*). Seeds are aligned by :func:`seed_matrix` (diverged runs count as +inf).
+
+    Drawn per label in the method's colour and compressor linestyle (:mod:`plots.style`): the median
+    over seeds (legend ``"label (n = k)"``, k runs); with ≥ 5 runs and ``band = (lo, hi)`` a shaded
+    band between those quantiles (one collection, no legend entry); with < 5 runs thin faint per-seed
+    lines instead (no legend entries). Non-positive values are not drawn. y axis log, x axis linear.
+    """
+    if x not in X_LABELS:
+        raise ValueError(f"x must be one of {', '.join(X_LABELS)}, got {x!r}")
+    if y not in Y_LABELS:
+        raise ValueError(f"y must be one of {', '.join(Y_LABELS)}, got {y!r}")
+    if band is not None:
+        lo, hi = (float(v) for v in band)
+        if not 0.0 <= lo < hi <= 1.0:
+            raise ValueError(f"band must be (lo, hi) with 0 <= lo < hi <= 1, got {band!r}")
+    groups: dict[str, list] = {}
+    for run in results:
+        groups.setdefault(run_label(run), []).append(run)
+    for (label, runs), st in zip(groups.items(), styles_for(list(groups)), strict=True):
+        grid, Y = seed_matrix(runs, x, y)
+        if np.all(np.isnan(Y)):
+            raise ValueError(f"curve {y!r} is NaN for every run of label {label!r} (f* unknown?)")
+        qs = [0.5] if band is None else [0.5, lo, hi]
+        q = _quantiles(Y, qs)
+        ax.plot(grid, positive(q[0]), color=st["color"], linestyle=st["linestyle"], linewidth=1.8,
+                marker=st["marker"], markevery=max(1, grid.size // 8), label=f"{label} (n = {len(runs)})")
+        if len(runs) < 5:
+            for run in runs:
+                curves, _ = _parts(run)
+                ax.plot(np.asarray(curves[x], np.float64), positive(np.asarray(curves[y], np.float64)),
+                        color=st["color"], linestyle=st["linestyle"], linewidth=0.6, alpha=0.35,
+                        marker="None", label="_nolegend_")
+        elif band is not None:
+            ok = np.isfinite(positive(q[1])) & np.isfinite(positive(q[2]))
+            ax.fill_between(grid, positive(q[1]), positive(q[2]), where=ok, color=st["color"], alpha=0.25,
+                            linewidth=0, label="_nolegend_")
+    ax.set_yscale("log")
+    ax.set_xlabel(X_LABELS[x])
+    ax.set_ylabel(Y_LABELS[y])
+    if groups:
+        ax.legend(fontsize="small")
+    return ax
