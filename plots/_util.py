@@ -37,3 +37,11 @@ def need(d: dict, keys: tuple[str, ...], what: str) -> None:
     missing = [k for k in keys if k not in d]
     if missing:
         raise ValueError(f"an item of {what} lacks key(s) {', '.join(missing)}; required: {', '.join(keys)}")
+
+
+def finite_or_none(value):
+    """``float(value)`` when it is a finite number, else None (a failed fit shows no annotation)."""
+    if value is None:
+        return None
+    v = float(value)
+    return v if np.isfinite(v) else None

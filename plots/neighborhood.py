@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from plots._util import as_float, fmt, need
+from plots._util import as_float, finite_or_none, fmt, need
 from plots.style import styles_for
 
 __all__ = ["plot_neighborhood"]
@@ -18,7 +18,7 @@ def plot_neighborhood(ax, series):
     aggregator.
 
     ``series`` is a list of dicts with keys ``"label"``, ``"x"`` (the δζ² values), ``"plateau"`` (the
-    measured plateau at each x) and ``"c"`` (the fitted constant, or None).
+    measured plateau at each x) and ``"c"`` (the fitted constant, or None; NaN counts as None).
 
     Drawn per series in the method's colour: the points (markers only, legend ``"label"`` or
     ``"label: c = 1.23"`` with 3 significant digits) and, when c is given, the line c·x from the
@@ -37,7 +37,7 @@ def plot_neighborhood(ax, series):
     loglog = bool(data) and all(np.all(np.isfinite(v) & (v > 0)) for xy in data for v in xy)
     styles = styles_for([s["label"] for s in series])
     for s, (x, y), st in zip(series, data, styles, strict=True):
-        c = s.get("c")
+        c = finite_or_none(s.get("c"))
         label = str(s["label"]) if c is None else f"{s['label']}: c = {fmt(c, '.3g')}"
         ax.plot(x, y, color=st["color"], marker=st["marker"], linestyle="None", label=label)
         ok = np.isfinite(x)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from plots._util import as_float, fmt, need, positive
+from plots._util import as_float, finite_or_none, fmt, need, positive
 from plots.style import styles_for
 
 __all__ = ["plot_pl"]
@@ -14,7 +14,8 @@ def plot_pl(ax, curves):
     iteration, down to a floor set by σ² and c·δζ²/μ.
 
     ``curves`` is a list of dicts with keys ``"label"``, ``"t"`` (iterations), ``"gap"`` (f(xᵗ) − f* at
-    those iterations) and ``"rate"`` (the fitted contraction factor ρ, or None).
+    those iterations) and ``"rate"`` (the fitted contraction factor ρ, or None; NaN, as from a failed
+    fit, counts as None).
 
     Drawn per curve in the method's colour: one line (markers every ~10th point), legend ``"label"`` or
     ``"label (ρ = 0.987)"`` (3 decimals). Non-positive or non-finite gaps are left out (a gap at
@@ -29,7 +30,7 @@ def plot_pl(ax, curves):
         gap = as_float(f"gap of curve {c['label']!r}", c["gap"])
         if t.shape != gap.shape:
             raise ValueError(f"curve {c['label']!r}: 't' has {t.size} values but 'gap' has {gap.size}")
-        rate = c.get("rate")
+        rate = finite_or_none(c.get("rate"))
         label = str(c["label"]) if rate is None else f"{c['label']} (ρ = {fmt(rate, '.3f')})"
         ax.plot(t, positive(gap), color=st["color"], marker=st["marker"], linestyle=st["linestyle"],
                 markevery=max(1, t.size // 10), label=label)

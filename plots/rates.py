@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from plots._util import as_float, fmt, need, positive
+from plots._util import as_float, finite_or_none, fmt, need, positive
 from plots.style import styles_for
 
 __all__ = ["REFERENCE_SLOPES", "fit_label", "plot_rates"]
@@ -14,13 +14,18 @@ REFERENCE_SLOPES = ((-0.5, "T^-1/2 reference", "0.2"), (-2.0 / 3.0, "T^-2/3 refe
 
 
 def fit_label(label: str, slope: float | None, ci=None) -> str:
-    """Legend text ``"label: fit −0.49 [−0.52, −0.46]"`` (2 decimals, U+2212 minus; no CI part if None)."""
+    """Legend text ``"label: fit −0.49 [−0.52, −0.46]"`` (2 decimals, U+2212 minus).
+
+    Just ``"label"`` when the slope is None or not finite; no CI part when ``ci`` is None or not finite.
+    """
+    slope = finite_or_none(slope)
     if slope is None:
         return str(label)
     text = f"{label}: fit {fmt(slope)}"
     if ci is not None:
-        lo, hi = ci
-        text += f" [{fmt(lo)}, {fmt(hi)}]"
+        lo, hi = (finite_or_none(v) for v in ci)
+        if lo is not None and hi is not None:
+            text += f" [{fmt(lo)}, {fmt(hi)}]"
     return text
 
 
@@ -42,10 +47,11 @@ def plot_rates(ax, fits):
     SPEC §6: rates are measured across horizons, each T run with the claim's T-dependent schedule.
 
     ``fits`` is a list of dicts with keys ``"label"``, ``"T"`` (horizons), ``"values"`` (per T, the
-    per-seed values), ``"slope"`` and ``"ci"`` (fitted exponent and its confidence interval ``(lo, hi)``;
-    either may be None) and ``"predicted"`` (−1/2, −2/3 or None). Optional ``"intercept"``: the fit's
-    natural-log intercept b of ``log value ≈ b + slope·log T``; without it the fitted line goes through
-    the medians in the least-squares sense (b = mean of log median − slope·log T).
+    per-seed values), ``"slope"`` and ``"ci"`` (fitted exponent and its confidence interval
+    ``(lo, hi)``; either may be None; a non-finite value counts as None) and ``"predicted"`` (−1/2,
+    −2/3 or None). Optional ``"intercept"``: the fit's natural-log intercept b of
+    ``log value ≈ b + slope·log T`` (as theory.fitting.SlopeFit gives it); without it the fitted line
+    goes through the medians in the least-squares sense (b = mean of log median − slope·log T).
 
     Drawn, per fit, in the method's colour (:func:`plots.style.styles_for`):
       * the per-seed values as small faint points (one scatter collection, no legend entry),
@@ -71,12 +77,12 @@ def plot_rates(ax, fits):
         ys = [y for v in fit["values"] for y in np.atleast_1d(v)]
         ax.scatter(xs, positive(np.asarray(ys, dtype=np.float64)), s=9, alpha=0.3, color=st["color"],
                    marker=st["marker"], linewidths=0, label="_nolegend_")
-        slope, ci = fit.get("slope"), fit.get("ci")
+        slope, ci = finite_or_none(fit.get("slope")), fit.get("ci")
         ax.plot(T, med, color=st["color"], marker=st["marker"], linestyle="-", linewidth=1.2,
                 label=fit_label(label, slope, ci))
         ok = np.isfinite(med)
-        if slope is not None and (ok.any() or fit.get("intercept") is not None):
-            b = fit.get("intercept")
+        if slope is not None and (ok.any() or finite_or_none(fit.get("intercept")) is not None):
+            b = finite_or_none(fit.get("intercept"))
             if b is None:
                 b = float(np.mean(np.log(med[ok]) - slope * np.log(T[ok])))
             tt = np.geomspace(T.min(), T.max(), 50)

@@ -112,11 +112,14 @@ def test_rate_plot_intercept_missing_slope_and_bad_input():
     fits = [{"label": "a", "T": [10, 100], "values": [[1.0], [0.1]], "slope": -1.0, "ci": None,
              "predicted": None, "intercept": np.log(7.0)},
             {"label": "b", "T": [10, 100], "values": [[2.0, np.nan], [0.5]], "slope": None, "ci": None,
-             "predicted": None}]
+             "predicted": None},
+            {"label": "c", "T": [10, 100], "values": [[2.0], [0.5]], "slope": np.nan, "ci": [np.nan, 1.0],
+             "predicted": None},
+            {"label": "d", "T": [10, 100], "values": [[2.0], [0.5]], "slope": 0.004, "ci": [-0.5, 0.5]}]
     plots.plot_rates(ax, fits)
-    assert legend_texts(ax)[:2] == [f"a: fit {M}1.00", "b"]
+    assert legend_texts(ax)[:4] == [f"a: fit {M}1.00", "b", "c", f"d: fit 0.00 [{M}0.50, 0.50]"]
     fitted = [ln for ln in ax.get_lines() if ln.get_linestyle() == "-."]
-    assert len(fitted) == 1  # none for the fit without a slope
+    assert len(fitted) == 2  # none for the fits without a (finite) slope
     assert fitted[0].get_ydata()[0] == pytest.approx(7.0 / 10)
     assert line(ax, "b").get_ydata()[0] == 2.0  # NaN seeds are ignored
     with pytest.raises(ValueError, match="'values' has 1 entries but 'T' has 2"):
@@ -149,9 +152,10 @@ def test_pl_plot_content():
     gap[-1] = -1e-17  # rounding below f*: not drawn
     ax = new_ax()
     plots.plot_pl(ax, [{"label": "byz_dm21", "t": t, "gap": gap, "rate": 0.98712},
-                       {"label": "br_diana", "t": t, "gap": 2 * 0.95 ** t, "rate": None}])
+                       {"label": "br_diana", "t": t, "gap": 2 * 0.95 ** t, "rate": None},
+                       {"label": "br_csgd", "t": t, "gap": 2 * 0.95 ** t, "rate": float("nan")}])
     assert (ax.get_xscale(), ax.get_yscale()) == ("linear", "log")
-    assert legend_texts(ax) == ["byz_dm21 (ρ = 0.987)", "br_diana"]
+    assert legend_texts(ax) == ["byz_dm21 (ρ = 0.987)", "br_diana", "br_csgd"]
     y = np.asarray(line(ax, "byz_dm21 (ρ = 0.987)").get_ydata())
     assert np.isnan(y[-1]) and np.allclose(y[:-1], 0.9 ** t[:-1])
     assert ax.get_ylabel() == "f(xᵗ) − f*"
