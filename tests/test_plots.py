@@ -9,6 +9,8 @@ matplotlib.use("Agg")
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from matplotlib.collections import PathCollection, PolyCollection
 from matplotlib.figure import Figure
 
@@ -212,6 +214,29 @@ def test_curves_diverged_runs_count_as_worst_and_grids_are_merged():
     # interpolated onto the union grid: shifted reads 3 − 2.5·(x − 5)/25 between x = 5 and 30
     ax = plots.plot_curves(new_ax(), [ok1, shifted])
     np.testing.assert_allclose(line(ax, "a (n = 2)").get_ydata(), [2.5, 2.0, 1.75, 1.25, 0.75])
+
+
+@settings(max_examples=30)
+@given(st.integers(1, 8), st.integers(1, 6), st.integers(0, 2**32 - 1))
+def test_curves_median_and_band_on_a_shared_grid_match_numpy(n_runs, m, seed):
+    rng = np.random.default_rng(seed)
+    it = np.sort(rng.choice(1000, size=m, replace=False))
+    Y = np.exp(rng.standard_normal((n_runs, m)))
+    ax = plots.plot_curves(new_ax(), [run("a", it, y) for y in Y], band=(0.1, 0.9))
+    med = line(ax, f"a (n = {n_runs})")
+    np.testing.assert_array_equal(med.get_xdata(), it)
+    np.testing.assert_allclose(med.get_ydata(), np.median(Y, axis=0), rtol=1e-12)
+    polys = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert len(polys) == (1 if n_runs >= 5 else 0)
+    assert len(ax.get_lines()) == 1 + (n_runs if n_runs < 5 else 0)
+    if polys:
+        ys = polys[0].get_paths()[0].vertices[:, 1]
+        sorted_y = np.sort(Y, axis=0)  # 0.1 / 0.9 quantiles by hand: linear between order statistics
+        pos_lo, pos_hi = 0.1 * (n_runs - 1), 0.9 * (n_runs - 1)
+        k_lo, k_hi = int(pos_lo), int(pos_hi)
+        q_lo = sorted_y[k_lo] + (pos_lo - k_lo) * (sorted_y[min(k_lo + 1, n_runs - 1)] - sorted_y[k_lo])
+        q_hi = sorted_y[k_hi] + (pos_hi - k_hi) * (sorted_y[min(k_hi + 1, n_runs - 1)] - sorted_y[k_hi])
+        assert ys.min() == pytest.approx(q_lo.min()) and ys.max() == pytest.approx(q_hi.max())
 
 
 def test_curves_accept_results_and_validate():
