@@ -1,0 +1,49 @@
+"""``verify``: run the experiments of a list of claims once (deduplicated, in parallel) and decide them.
+
+    from theory import verify
+    report = verify(scale="quick")            # built-in claims
+    print(report.table()); report.write("out")
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from theory.claims.base import Claim, Scale
+from theory.report import Report
+from theory.runner import run_all
+
+__all__ = ["verify"]
+
+
+def verify(claims: list[Claim] | None = None, *, scale: str | Scale = "default", workers: int = 2,
+           negative_controls: bool = False, progress: Callable[[int, int], None] | None = None) -> Report:
+    """Decide ``claims`` (default: the built-in claims; plus the negative controls if asked).
+
+    Parameters
+    ----------
+    claims : claims to decide; None means :func:`theory.suite.builtin_claims`.
+    scale : "quick", "default", "full" or a :class:`~theory.claims.base.Scale`.
+    workers : processes for the runs (≤ 1: serial; results are identical either way).
+    negative_controls : also decide :func:`theory.suite.negative_controls`.
+    progress : called as progress(done, total) after each run.
+    """
+    from byzref.results import versions
+    from theory.suite import SCALES, builtin_claims
+    from theory.suite import negative_controls as negs
+
+    if isinstance(scale, str):
+        if scale not in SCALES:
+            from byzref.errors import ConfigError
+
+            raise ConfigError(f"scale must be one of {', '.join(SCALES)}, got {scale!r}")
+        scale = SCALES[scale]
+    claims = list(builtin_claims() if claims is None else claims)
+    if negative_controls:
+        claims += negs()
+    t0 = time.perf_counter()
+    cfgs = [c for claim in claims for c in claim.configs(scale)]
+    records = run_all(cfgs, workers=workers, progress=progress)
+    results = [claim.evaluate(records, scale) for claim in claims]
+    return Report(scale, results, time.perf_counter() - t0, len(records), versions())
