@@ -4,6 +4,8 @@ Commands
 --------
 info    list every registered component with its theory constants (``--json`` for JSON)
 run     run one config: ``byzref run CONFIG.toml --out DIR [--set key=value ...]``
+verify  decide the paper's claims empirically: ``byzref verify --out DIR [--quick | --full]
+        [--negative-controls] [--no-fail-exit]`` (theory/, SPEC §6)
 """
 
 from __future__ import annotations
@@ -148,6 +150,38 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0 if res.status == "ok" else 3
 
 
+def _cmd_verify(args: argparse.Namespace) -> int:
+    import time
+
+    from theory import verify
+
+    scale = "quick" if args.quick else ("full" if args.full else "default")
+    tty = sys.stderr.isatty()
+
+    def progress(done: int, total: int) -> None:
+        if tty:
+            print(f"\r  runs {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+    t0 = time.perf_counter()
+    print(f"byzref verify: scale {scale}{' + negative controls' if args.negative_controls else ''}, "
+          f"{args.workers} worker(s)", flush=True)
+    report = verify(scale=scale, workers=args.workers, negative_controls=args.negative_controls,
+                    progress=progress)
+    if args.out:
+        report.write(args.out, figures=not args.no_figures)
+    print(report.table())
+    if args.out:
+        print(f"written: {args.out}/report.md, {args.out}/report.json"
+              + (f", {len(report.figures)} figure(s)" if report.figures else "")
+              + (f" ({report.figure_note})" if report.figure_note else ""))
+    print(f"wall time {time.perf_counter() - t0:.1f} s")
+    if not report.ok:
+        bad = [r.id for r in report.results if not r.ok]
+        print(f"not as required: {', '.join(bad)}", file=sys.stderr)
+        return 0 if args.no_fail_exit else 1
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="byzref", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -163,6 +197,17 @@ def _parser() -> argparse.ArgumentParser:
     runp.add_argument("--set", action="append", metavar="KEY=VALUE",
                       help="override a config value, e.g. --set algorithm.gamma=0.1 (repeatable)")
     runp.set_defaults(func=_cmd_run)
+    ver = sub.add_parser("verify", help="verify the paper's claims empirically and write a report")
+    ver.add_argument("--out", help="output directory for report.md, report.json and figures")
+    size = ver.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="small horizons and seeds (CI, about 15 s)")
+    size.add_argument("--full", action="store_true", help="paper-scale horizons and seeds (slow)")
+    ver.add_argument("--negative-controls", action="store_true",
+                     help="also run deliberately broken variants that must FAIL")
+    ver.add_argument("--no-fail-exit", action="store_true", help="exit 0 even when a claim fails")
+    ver.add_argument("--no-figures", action="store_true", help="do not draw figures")
+    ver.add_argument("--workers", type=int, default=2, help="processes for the runs (default 2)")
+    ver.set_defaults(func=_cmd_verify)
     return p
 
 

@@ -122,9 +122,15 @@ class Report:
             md.append(f"- measured: `{meas}`")
         return "\n".join(x for x in md if x is not None) + "\n"
 
-    def write(self, out: str | Path) -> Path:
+    def write(self, out: str | Path, figures: bool = True) -> Path:
+        """Write report.json, report.md and (``figures``) the PNG figures into ``out``; returns ``out``."""
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
+        if figures:
+            from theory.figures import make_figures
+
+            paths, self.figure_note = make_figures(self, out)
+            self.figures = paths
         (out / "report.json").write_text(json.dumps(self.as_dict(), indent=2, default=str,
                                                     ensure_ascii=False))
         (out / "report.md").write_text(self.markdown())

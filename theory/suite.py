@@ -48,14 +48,14 @@ CONSTANT_SCHEDULE = Schedule(eta=(0.5, 0.0), gamma=(0.2, "one"))
 def builtin_claims() -> list:
     """The paper's claims and the component-constant claims, in report order."""
     dm = RateClaim("byz_dm21.rate", "Byz-DM21 reaches O(ε⁻⁴): avg_grad_sq ∝ T^(−1/2)", {"name": "byz_dm21"},
-                   DM21_SCHEDULE, -0.5, source=PAPER, label="Byz-DM21",
+                   DM21_SCHEDULE, -0.5, source=PAPER, label="byz_dm21",
                    statement="homogeneous (ζ = 0), σ² = 1, δ = 0.2 under ALIE, CWTM, Top-k")
     vr = RateClaim("byz_vr_dm21.rate", "Byz-VR-DM21 reaches O(ε⁻³): avg_grad_sq ∝ T^(−2/3)",
-                   {"name": "byz_vr_dm21"}, VR_SCHEDULE, -2.0 / 3.0, source=PAPER, label="Byz-VR-DM21",
+                   {"name": "byz_vr_dm21"}, VR_SCHEDULE, -2.0 / 3.0, source=PAPER, label="byz_vr_dm21",
                    statement="same regime, decoupled schedule η ∝ T^(−2/3), η₂ ∝ T^(−1/3), γ ∝ η₂")
     single = RateClaim("byz_vr_dm21.rate_single_eta", "Byz-VR-DM21 with one shared η (released code) "
                        "reaches only ≈ T^(−1/3)", {"name": "byz_vr_dm21"}, SINGLE_ETA_SCHEDULE, -1.0 / 3.0,
-                       source=INFERRED, informational=True, label="Byz-VR-DM21, single η",
+                       source=INFERRED, informational=True, label="released-code schedule (one η)",
                        statement="η = η₂ ∝ T^(−2/3) forces γ ∝ T^(−2/3): predicted slope −1/3 (SPEC §6)")
     sep = SeparationClaim("vr_separation", "Byz-VR-DM21's exponent is steeper than Byz-DM21's", vr, dm,
                           statement="paired over seeds (common random numbers)")
@@ -63,7 +63,7 @@ def builtin_claims() -> list:
     mk = dict(PLATEAU_ALG)
     hood = NeighborhoodClaim("byz_dm21.neighborhood",
                              "Byz-DM21's plateau ≈ c δ ζ², uniformly over the attack",
-                             {"name": "byz_dm21"}, label="Byz-DM21 + CWTM",
+                             {"name": "byz_dm21"}, label="cwtm",
                              statement="ζ² > 0, σ² = 0.01, constant γ = 0.1/L, η = 0.2, CWTM under ALIE")
     hood.source = PAPER
     comp = ComparisonClaim(
@@ -79,7 +79,7 @@ def builtin_claims() -> list:
                           DM21_SCHEDULE, statement="ALIE with z = 1, σ² ∈ {1, 4}, batch 1, Byz-DM21 schedule")
     batch.source = PAPER
     pls = [PLClaim(f"{a}.pl_linear_rate", f"{lab} on a PL problem: f − f* contracts at 1 − Θ(γμ) to a floor",
-                   {"name": a}, label=lab, statement="quadratic, L = 1, μ = 0.1, constant γ, η = 0.5")
+                   {"name": a}, label=a, statement="quadratic, L = 1, μ = 0.1, constant γ, η = 0.5")
            for a, lab in (("byz_dm21", "Byz-DM21"), ("byz_vr_dm21", "Byz-VR-DM21"))]
     for c in pls:
         c.source = PAPER
@@ -103,13 +103,13 @@ def negative_controls() -> list:
     run["problem"]["sigma2"] = 25.0
     const = RateClaim("neg.dm21_constant_eta", "Byz-DM21 with constant η, γ, claimed O(ε⁻⁴)",
                       {"name": "byz_dm21"}, CONSTANT_SCHEDULE, -0.5, run=run, negative_control=True,
-                      source="negative control", label="Byz-DM21, constant η",
+                      source="negative control", label="byz_dm21, constant η",
                       statement="η = 0.5, γ = 0.2/L for every T, σ² = 25: plateaus at the noise floor")
     mean = NeighborhoodClaim("neg.mean_alie_neighborhood",
                              "Mean aggregation under ALIE, claimed neighborhood "
                              "c δ ζ²", {"name": "byz_dm21"}, run={**copy.deepcopy(NEIGHBORHOOD_RUN),
                                                                   "aggregator": "mean"},
-                             negative_control=True, label="Byz-DM21 + mean",
+                             negative_control=True, label="mean",
                              statement="mean is not (δ, c)-robust: plateau ∝ z² in ALIE's strength")
     mean.source = "negative control"
     return [no_storm, const, mean]

@@ -71,7 +71,7 @@ class BatchOneClaim(Claim):
         v = combine([dm.verdict, stall, floor])
         v.measured = {"dm21_slope": dm.data.get("slope"), "ef21_sgd_slope": fit.slope,
                       "ef21_sgd_floor_ratio": float(np.exp(est))}
-        fits = [{**dm.data, "label": f"Byz-DM21, b = 1, σ² = {self.sigma2s[-1]:g}"},
-                {"label": f"Byz-EF21-SGD, b = 1, σ² = {self.sigma2s[-1]:g}", "T": list(scale.Ts),
+        fits = [{**dm.data, "label": f"byz_dm21, b = 1, σ² = {self.sigma2s[-1]:g}"},
+                {"label": f"byz_ef21_sgd, b = 1, σ² = {self.sigma2s[-1]:g}", "T": list(scale.Ts),
                  "values": vals[-1][0].tolist(), "slope": fit.slope, "ci": list(fit.ci), "predicted": -0.5}]
         return self.result(v, {"fits": fits})

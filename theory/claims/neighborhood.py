@@ -125,9 +125,9 @@ class NeighborhoodClaim(Claim):
         v.measured = {"c": c_zeta, "c_sup_over_attacks": c_sup, "slope_zeta2": fz.slope,
                       "slope_delta": fd.slope,
                       "slope_attack": fa.slope}
-        series = [{"label": f"{self.label}: ζ² scan (δ = {d0:g})", "x": [d0 * z for z in self.zeta2s],
+        series = [{"label": f"ζ² scan, {self.label} (δ = {d0:g})", "x": [d0 * z for z in self.zeta2s],
                    "plateau": np.median(P["zeta"], axis=1).tolist(), "c": c_zeta},
-                  {"label": f"{self.label}: δ scan (ζ² = {z2ref:g}, z = 1)",
+                  {"label": f"δ scan, {self.label} (ζ² = {z2ref:g}, z = 1)",
                    "x": [f / n * z2ref for f in self.fs], "plateau": np.median(P["delta"], axis=1).tolist(),
                    "c": None}]
         return self.result(v, {"series": series, "attack_z": list(self.zs),
