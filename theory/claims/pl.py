@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from theory.claims.base import CLAIM_KINDS, Claim, ClaimResult, Scale
-from theory.fitting import fit_contraction, fit_loglog
+from theory.fitting import _widen, fit_contraction, fit_loglog
 from theory.runner import key
 from theory.verdicts import FAIL, Verdict, combine, range_verdict
 
@@ -38,8 +38,7 @@ PL_RUN: dict[str, Any] = {
 
 def _boot_ci(x: np.ndarray, seed: int = 0, n_boot: int = 4000) -> tuple[float, float]:
     idx = np.random.default_rng(seed).integers(0, len(x), size=(n_boot, len(x)))
-    lo, hi = np.quantile(x[idx].mean(axis=1), [0.025, 0.975])
-    return float(lo), float(hi)
+    return _widen(x[idx].mean(axis=1), float(x.mean()), len(x), max(1, len(x) - 1), 0.95)
 
 
 @CLAIM_KINDS.register("pl")
