@@ -99,7 +99,8 @@ def fit_loglog(x, values, *, level: float = 0.95, n_boot: int = 4000, seed: int 
     idx = rng.integers(0, s, size=(n_boot, m, s))
     boot = _ols_slopes(lx, np.take_along_axis(np.broadcast_to(LV, (n_boot, m, s)), idx, axis=2).mean(axis=2))
     lo, hi = _widen(boot, slope, s, max(1, m * (s - 1)), level)
-    ts = theilslopes(LV.ravel(), np.repeat(lx, s), alpha=level)
+    with np.errstate(invalid="ignore", divide="ignore"):  # zero spread (exact power law): NaN CI
+        ts = theilslopes(LV.ravel(), np.repeat(lx, s), alpha=level)
     return SlopeFit(slope, (lo, hi), intercept, float(ts[0]), (float(ts[2]), float(ts[3])),
                     level, n_boot, [float(v) for v in np.exp(lx)], V.tolist())
 
