@@ -1,0 +1,96 @@
+"""End to end: `byzref verify --quick --negative-controls`, exit status, determinism, README example."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import theory
+from byzref.cli import main
+from theory import FAIL, PASS, Report, Scale, Verdict
+from theory.claims.base import ClaimResult
+from theory.runner import key, run_all
+
+
+def test_quick_verify_through_the_cli(tmp_path, capsys):
+    out = tmp_path / "v"
+    rc = main(["verify", "--quick", "--negative-controls", "--out", str(out)])
+    text = capsys.readouterr().out
+    rep = json.loads((out / "report.json").read_text())
+    claims = {c["id"]: c for c in rep["claims"]}
+    assert len(claims) == 14
+    assert all(c["verdict"] in ("PASS", "FAIL", "INCONCLUSIVE") for c in claims.values())
+    for cid in ("byz_dm21.rate", "byz_vr_dm21.rate", "vr_separation", "byz_dm21.neighborhood", "batch_one",
+                "byz_dm21.pl_linear_rate", "byz_vr_dm21.pl_linear_rate", "compressors.constants"):
+        assert claims[cid]["verdict"] == PASS, (cid, claims[cid]["decision"]["reason"])
+    for cid in ("neg.vr_without_storm", "neg.dm21_constant_eta", "neg.mean_alie_neighborhood"):
+        assert claims[cid]["negative_control"] and claims[cid]["verdict"] == FAIL, cid
+    # the fitted exponents themselves, not only the verdicts
+    assert -0.55 < claims["byz_dm21.rate"]["data"]["slope"] < -0.45
+    assert claims["byz_vr_dm21.rate"]["data"]["slope"] < -0.6
+    assert claims["neg.vr_without_storm"]["data"]["slope"] > -0.3
+    assert rc == (0 if rep["ok"] else 1)
+    assert rep["ok"] == all(c["as_required"] for c in claims.values())
+    assert (out / "report.md").read_text().count("| `") == 14
+    assert {"rates.png", "neighborhood.png", "pl.png"} <= {p.name for p in out.iterdir()}
+    assert "byz_dm21.rate" in text and "wall time" in text
+    assert rep["wall_time_s"] < 90
+
+
+def _fake_report(verdict: str, negative: bool = False) -> Report:
+    r = ClaimResult("c", "rate", "t", "s", "", Verdict(verdict, "crit"), negative_control=negative)
+    return Report(Scale("quick", (1, 2), (0,)), [r], 0.0, 0)
+
+
+@pytest.mark.parametrize("verdict,negative,flags,rc", [
+    (PASS, False, [], 0), (FAIL, False, [], 1), (FAIL, False, ["--no-fail-exit"], 0),
+    (FAIL, True, [], 0), (PASS, True, [], 1),   # a negative control that does not FAIL is a failure
+])
+def test_exit_status(monkeypatch, capsys, verdict, negative, flags, rc):
+    monkeypatch.setattr(theory, "verify", lambda **kw: _fake_report(verdict, negative))
+    assert main(["verify", "--quick", *flags]) == rc
+    capsys.readouterr()
+
+
+def test_parallel_runs_are_bit_identical_to_serial():
+    cfgs = [{"seed": s, "n": 8, "f": 2, "T": 300, "problem": {"name": "nonconvex_synthetic", "d": 10},
+             "algorithm": {"name": a, "gamma": 0.05, "eta": 0.1}, "compressor": {"name": "top_k", "k": 2},
+             "aggregator": "cwtm", "attack": "alie"} for s in (0, 1) for a in ("byz_dm21", "byz_vr_dm21")]
+    serial, parallel = run_all(cfgs, workers=1), run_all(cfgs, workers=2)
+    longest_first = sorted(cfgs, key=lambda c: -(2 if c["algorithm"]["name"] == "byz_vr_dm21" else 1))
+    assert list(serial) == list(parallel) == [key(c) for c in longest_first]
+    for k, rec in serial.items():
+        assert rec["summary"] == parallel[k]["summary"] and rec["curves"] == parallel[k]["curves"]
+
+
+def test_readme_user_claims_example():
+    # --- README example (kept verbatim in README.md) ---
+    from theory import BASE_RUN, BoundClaim, RateClaim, Schedule, verify
+
+    # An exponent: without compression, Byz-DM21 still reaches avg_grad_sq ∝ T^(−1/2), i.e. O(ε⁻⁴).
+    rate = RateClaim("my.dm21_identity", "Byz-DM21 without compression: O(ε⁻⁴)", {"name": "byz_dm21"},
+                     Schedule(eta=(2.0, -0.5), gamma=(1.0, "eta")), predicted=-0.5,
+                     run={**BASE_RUN, "compressor": {"name": "identity"}})
+
+    # A theorem with explicit constants: with η = 1, no compression, mean, f = 0 and σ² = 0, Byz-DM21 is
+    # gradient descent, and for γ ≤ 1/L:  (1/T) Σ_{t<T} ‖∇f(xᵗ)‖² ≤ (f(x⁰) − f*) / (γ (1 − Lγ/2) T).
+    gd = {"T": 500, "n": 4, "f": 0, "problem": {"name": "nonconvex_synthetic", "d": 20, "sigma2": 0.0},
+          "algorithm": {"name": "byz_dm21", "gamma": 1 / 3, "eta": 1.0}}
+
+    def descent_bound(prob, cfg):
+        g, L = cfg["algorithm"]["gamma"], prob.constants.L
+        return prob.gap(prob.x0()) / (g * (1 - L * g / 2) * cfg["T"])
+
+    descent = BoundClaim("my.gd_descent", "GD descent lemma", gd, bound=descent_bound, rtol=1e-9)
+
+    report = verify([rate, descent], scale="quick", workers=1)
+    print(report.table())
+    # --- end of README example ---
+    assert report["my.dm21_identity"].verdict.verdict == PASS
+    assert report["my.gd_descent"].verdict.verdict == PASS
+    emp, bnd = report["my.gd_descent"].data["empirical"], report["my.gd_descent"].data["bound"]
+    assert 0 < emp <= bnd
+    # the same bound four times tighter is violated: the check has teeth
+    tight = BoundClaim("tight", "t", gd, bound=lambda p, c: descent_bound(p, c) / 4)
+    assert verify([tight], scale="quick", workers=1)["tight"].verdict.verdict == FAIL
