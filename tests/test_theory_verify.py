@@ -94,3 +94,12 @@ def test_readme_user_claims_example():
     # the same bound four times tighter is violated: the check has teeth
     tight = BoundClaim("tight", "t", gd, bound=lambda p, c: descent_bound(p, c) / 4)
     assert verify([tight], scale="quick", workers=1)["tight"].verdict.verdict == FAIL
+
+
+@pytest.mark.slow
+def test_default_scale_verdicts():
+    """The default suite (about 90 s on 2 cores): the paper's rates pass, the negative controls fail."""
+    rep = theory.verify(scale="default", negative_controls=True)
+    v = {r.id: r.verdict.verdict for r in rep.results}
+    assert v["byz_dm21.rate"] == v["byz_vr_dm21.rate"] == v["vr_separation"] == PASS
+    assert v["neg.vr_without_storm"] == v["neg.dm21_constant_eta"] == v["neg.mean_alie_neighborhood"] == FAIL
