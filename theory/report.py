@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from theory.claims.base import ClaimResult, Scale
+from theory.claims.base import ClaimResult, Scale, _clean
 
 __all__ = ["Report", "summary_line"]
 
@@ -92,11 +92,13 @@ class Report:
         return "\n".join(lines)
 
     def as_dict(self) -> dict:
-        return {"scale": {"name": self.scale.name, "Ts": list(self.scale.Ts), "seeds": list(self.scale.seeds),
-                          "T_plateau": self.scale.T_plateau},
+        """Plain JSON-ready data (non-finite floats as strings, like byzref's run records)."""
+        sc = self.scale
+        return _clean({"scale": {"name": sc.name, "Ts": list(sc.Ts), "seeds": list(sc.seeds),
+                                 "T_plateau": sc.T_plateau},
                 "ok": self.ok, "wall_time_s": self.wall_time, "n_runs": self.n_runs,
                 "versions": self.versions,
-                "figures": self.figures, "claims": [r.as_dict() for r in self.results]}
+                "figures": self.figures, "claims": [r.as_dict() for r in self.results]})
 
     def markdown(self) -> str:
         md = ["# byzref verification report", "",
@@ -132,6 +134,6 @@ class Report:
             paths, self.figure_note = make_figures(self, out)
             self.figures = paths
         (out / "report.json").write_text(json.dumps(self.as_dict(), indent=2, default=str,
-                                                    ensure_ascii=False))
+                                                    ensure_ascii=False, allow_nan=False))
         (out / "report.md").write_text(self.markdown())
         return out

@@ -126,6 +126,8 @@ def _clean(obj):
         return [_clean(v) for v in obj]
     if isinstance(obj, float) and not math.isfinite(obj):
         return str(obj)
+    if hasattr(obj, "item") and getattr(obj, "ndim", None) == 0:  # numpy scalars
+        return _clean(obj.item())
     return obj
 
 
