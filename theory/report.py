@@ -43,6 +43,10 @@ def summary_line(r: ClaimResult) -> tuple[str, str]:
         return (f"rate/(γμ) {', '.join(_f(x, '.2f') for x in m['rate_over_gamma_mu'])}; "
                 f"slope vs γ {_f(m['rate_slope'], '.2f')}, "
                 f"floor vs σ² {_f(m['floor_slope'], '.2f')}", "Θ(1); 1; 1")
+    if r.kind == "aggregator_kappa" and r.data.get("table"):
+        rows = r.data["table"]
+        return (", ".join(f"{x['aggregator']} {_f(x['kappa_empirical'], '.3g')}" for x in rows),
+                f"worst case κ ≥ {_f(rows[0]['lower_bound'], '.3g')}")
     if r.kind == "bound":
         return (f"{_f(r.data.get('empirical'), '.4g')}", f"≤ {_f(r.data.get('bound'), '.4g')}")
     return (v.reason[:60], "")
