@@ -274,3 +274,12 @@ def test_save_writes_png_and_pdf(tmp_path):
 def test_library_code_holds_no_pyplot_state():
     for path in Path(plots.__file__).parent.glob("*.py"):
         assert not re.search(r"import[^\n]*pyplot|\bplt\.", path.read_text()), path.name
+
+
+def test_style_reads_paper_spellings_of_method_names():
+    from plots.style import style_for
+
+    assert style_for("Byz-VR-DM21") == style_for("byz_vr_dm21")
+    assert style_for("Byz-DM21")["color"] == style_for("byz_dm21")["color"]
+    assert style_for("Byz-VR-DM21")["color"] != style_for("Byz-DM21")["color"]
+    assert style_for("Byz-EF21-SGDM")["color"] == style_for("byz_ef21_sgdm")["color"]
