@@ -63,10 +63,11 @@ _TOKEN = re.compile(r"[A-Za-z0-9_]+")
 def style_for(label: str, index: int | None = None) -> dict[str, object]:
     """Matplotlib keyword arguments ``{"color", "marker", "linestyle"}`` for a curve labelled ``label``.
 
-    The first token of ``label`` (hyphens read as ``_``, so "Byz-VR-DM21" is ``byz_vr_dm21``; split at
-    anything but letters, digits and ``_``, compared in lower case) that is a method name of
-    :data:`METHOD_STYLES` fixes colour and marker; the first compressor name of :data:`COMPRESSOR_LINESTYLES` among the tokens fixes the linestyle (default solid). Without
-    a method name, :data:`FALLBACK` ``[index % 8]`` is used, or the entry chosen by a CRC-32 of the
+    The first token of ``label`` that is a method name of :data:`METHOD_STYLES` fixes colour and
+    marker (tokens: hyphens read as ``_``, so "Byz-VR-DM21" is ``byz_vr_dm21``; split at anything
+    but letters, digits and ``_``; compared in lower case). The first compressor name of
+    :data:`COMPRESSOR_LINESTYLES` among the tokens fixes the linestyle (default solid). Without a
+    method name, :data:`FALLBACK` ``[index % 8]`` is used, or the entry chosen by a CRC-32 of the
     label when ``index`` is None (stable across runs and machines).
     """
     tokens = [t.lower() for t in _TOKEN.findall(str(label).replace("-", "_"))]
