@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -65,35 +67,19 @@ def test_parallel_runs_are_bit_identical_to_serial():
 
 
 def test_readme_user_claims_example():
-    # --- README example (kept verbatim in README.md) ---
-    from theory import BASE_RUN, BoundClaim, RateClaim, Schedule, verify
-
-    # An exponent: without compression, Byz-DM21 still reaches avg_grad_sq ∝ T^(−1/2), i.e. O(ε⁻⁴).
-    rate = RateClaim("my.dm21_identity", "Byz-DM21 without compression: O(ε⁻⁴)", {"name": "byz_dm21"},
-                     Schedule(eta=(2.0, -0.5), gamma=(1.0, "eta")), predicted=-0.5,
-                     run={**BASE_RUN, "compressor": {"name": "identity"}})
-
-    # A theorem with explicit constants: with η = 1, no compression, mean, f = 0 and σ² = 0, Byz-DM21 is
-    # gradient descent, and for γ ≤ 1/L:  (1/T) Σ_{t<T} ‖∇f(xᵗ)‖² ≤ (f(x⁰) − f*) / (γ (1 − Lγ/2) T).
-    gd = {"T": 500, "n": 4, "f": 0, "problem": {"name": "nonconvex_synthetic", "d": 20, "sigma2": 0.0},
-          "algorithm": {"name": "byz_dm21", "gamma": 1 / 3, "eta": 1.0}}
-
-    def descent_bound(prob, cfg):
-        g, L = cfg["algorithm"]["gamma"], prob.constants.L
-        return prob.gap(prob.x0()) / (g * (1 - L * g / 2) * cfg["T"])
-
-    descent = BoundClaim("my.gd_descent", "GD descent lemma", gd, bound=descent_bound, rtol=1e-9)
-
-    report = verify([rate, descent], scale="quick", workers=1)
-    print(report.table())
-    # --- end of README example ---
+    """The README's user-claims example, executed from README.md itself (so the two cannot drift)."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    (code,) = [b for b in re.findall(r"```python\n(.*?)```", readme, flags=re.S) if "RateClaim" in b]
+    ns: dict = {}
+    exec(compile(code, "README.md", "exec"), ns)
+    report, gd, descent_bound, BoundClaim = ns["report"], ns["gd"], ns["descent_bound"], ns["BoundClaim"]
     assert report["my.dm21_identity"].verdict.verdict == PASS
     assert report["my.gd_descent"].verdict.verdict == PASS
     emp, bnd = report["my.gd_descent"].data["empirical"], report["my.gd_descent"].data["bound"]
     assert 0 < emp <= bnd
     # the same bound four times tighter is violated: the check has teeth
     tight = BoundClaim("tight", "t", gd, bound=lambda p, c: descent_bound(p, c) / 4)
-    assert verify([tight], scale="quick", workers=1)["tight"].verdict.verdict == FAIL
+    assert ns["verify"]([tight], scale="quick", workers=1)["tight"].verdict.verdict == FAIL
 
 
 @pytest.mark.slow
