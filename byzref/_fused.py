@@ -25,7 +25,7 @@ import numpy as np
 from numba import njit
 
 from byzref.aggregators.cwtm import _trimmed_mean_kernel, sorting_network
-from byzref.compressors.top_k import _FAST_MIN_D, _top_k_rows
+from byzref.compressors.top_k import _FAST_MIN_D, _top_k_rows_ws
 
 __all__ = ["FusedLoop", "fused_plan", "sq_norm"]
 
@@ -130,7 +130,8 @@ def _heap_top_k_add(x, k, g, hv, hi):  # pragma: no cover - compiled
 
 @njit(cache=True)
 def _chunk(x, G, V, U, noise, a, lam, S, sbar, m, alg, eta, eta2, k, agg_b, pairs, c_mean, c_std,
-           gamma, diverge_at, acc, ghat, x_new, h_new, h_old, diff, sel, mu, hv, hi):  # pragma: no cover
+           gamma, diverge_at, acc, ghat, x_new, h_new, h_old, diff, sel, mu, hv, hi,
+           cand, cval, work, row_b):  # pragma: no cover
     """Run noise.shape[0] iterations in place; return how many completed before a divergence.
 
     Mutates x, G (all rows), V, U (good rows), acc = [Σ‖∇f(x^t)‖², count, last ‖∇f‖²] and the
@@ -170,8 +171,9 @@ def _chunk(x, G, V, U, noise, a, lam, S, sbar, m, alg, eta, eta2, k, agg_b, pair
         for j in range(d):
             q = 1.0 + x_new[j] * x_new[j]
             h_new[j] = a[j] * x_new[j] + lam * 2.0 * x_new[j] / (q * q)
-            q = 1.0 + x[j] * x[j]
-            h_old[j] = a[j] * x[j] + lam * 2.0 * x[j] / (q * q)
+            if alg == 1:  # only STORM evaluates the old point
+                q = 1.0 + x[j] * x[j]
+                h_old[j] = a[j] * x[j] + lam * 2.0 * x[j] / (q * q)
         xi = noise[it]
         for i in range(m):
             g = G[i]
@@ -196,7 +198,7 @@ def _chunk(x, G, V, U, noise, a, lam, S, sbar, m, alg, eta, eta2, k, agg_b, pair
                 for j in range(d):
                     g[j] += diff[0, j]
             elif d >= _FAST_MIN_D:
-                _top_k_rows(diff, k, sel)
+                _top_k_rows_ws(diff, k, sel, cand, cval, work)
                 for j in range(d):
                     if sel[0, j] != 0.0:
                         g[j] += sel[0, j]
@@ -204,6 +206,7 @@ def _chunk(x, G, V, U, noise, a, lam, S, sbar, m, alg, eta, eta2, k, agg_b, pair
             else:  # small d: a size-k heap selects the same entries as top_k (see _heap_top_k_add)
                 _heap_top_k_add(diff[0], k, g, hv, hi)
         # Byzantine rows: c_mean·mean(H) + c_std·std(H, ddof = 1) over the good rows H = G[:m]
+        # (row-major passes; per coordinate the sums run over i = 0..m−1 in order, as NumPy's)
         if m < n:
             for j in range(d):
                 mu[j] = 0.0
@@ -212,18 +215,21 @@ def _chunk(x, G, V, U, noise, a, lam, S, sbar, m, alg, eta, eta2, k, agg_b, pair
                     mu[j] += G[i, j]
             for j in range(d):
                 mu[j] /= m
-            for j in range(d):
-                if c_std != 0.0:
-                    var = 0.0
-                    for i in range(m):
+            if c_std != 0.0:
+                for j in range(d):
+                    row_b[j] = 0.0
+                for i in range(m):
+                    for j in range(d):
                         dv = G[i, j] - mu[j]
-                        var += dv * dv
-                    var /= m - 1
-                    b = mu[j] + math.sqrt(var) * c_std
-                else:
-                    b = mu[j] * c_mean
-                for i in range(m, n):
-                    G[i, j] = b
+                        row_b[j] += dv * dv
+                for j in range(d):
+                    row_b[j] = mu[j] + math.sqrt(row_b[j] / (m - 1)) * c_std
+            else:
+                for j in range(d):
+                    row_b[j] = mu[j] * c_mean
+            for i in range(m, n):
+                for j in range(d):
+                    G[i, j] = row_b[j]
         for j in range(d):
             x[j] = x_new[j]
     return c
@@ -262,8 +268,11 @@ class FusedLoop:
         self.acc = np.zeros(3)
         self.pairs = sorting_network(n) if plan["agg_b"] >= 0 else np.zeros((0, 2), dtype=np.int64)
         self.scratch = [np.empty(d) for _ in range(4)]  # ĝ, x^{t+1}, h(x^{t+1}), h(x^t)
-        self.mu = np.empty(d)
+        self.mu, self.row_b = np.empty(d), np.empty(d)
         self.hv, self.hi = np.empty(max(plan["k"], 1)), np.empty(max(plan["k"], 1), dtype=np.int64)
+        big = plan["k"] > 0 and d >= _FAST_MIN_D
+        w = d if big else 0  # scratch of the large-d top_k selection
+        self.topk_scratch = (np.empty(w, dtype=np.int64), np.empty(w), np.empty(w))
         self.diff, self.sel = np.empty((1, d)), np.zeros((1, d))
         self.block = max(1, _NOISE_BLOCK // (n * d))
         self._noise = np.empty((self.block, n, d))
@@ -285,7 +294,7 @@ class FusedLoop:
             got = _chunk(x, self.G, self.V, self.U, noise, a, lam, S, sbar, self.m, p["alg"], p["eta"],
                          p["eta2"], p["k"], p["agg_b"], self.pairs, p["c_mean"], p["c_std"], self.gamma,
                          self.diverge_at, self.acc, *self.scratch, self.diff, self.sel, self.mu, self.hv,
-                         self.hi)
+                         self.hi, *self.topk_scratch, self.row_b)
             done += got
             if got < c:
                 break

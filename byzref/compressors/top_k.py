@@ -67,10 +67,17 @@ def _top_k_rows(X, k, out):
     candidates with |x| ≥ τ; if fewer than k survive, the row falls back to all d candidates,
     so the result is exact either way. O(d) expected time per row, no full sort.
     """
+    d = X.shape[1]
+    return _top_k_rows_ws(X, k, out, np.empty(d, dtype=np.int64), np.empty(d), np.empty(d))
+
+
+@njit(cache=True)
+def _top_k_rows_ws(X, k, out, cand, cval, work):
+    """:func:`_top_k_rows` with caller-provided scratch (int64 cand, float64 cval and work, each (d,)).
+
+    Mutates ``out`` and the scratch arrays. Used by the engine's fused loop (no allocation per call).
+    """
     m, d = X.shape
-    cand = np.empty(d, dtype=np.int64)
-    cval = np.empty(d)
-    work = np.empty(d)
     fast = d >= _FAST_MIN_D and 8 * k <= d
     stride = max(8, d // _SAMPLE_MAX)
     for r in range(m):
