@@ -362,7 +362,8 @@ def test_fused_path_large_d_top_k_is_bit_identical():
     """d ≥ 4096 takes the sampled-threshold Top-k inside the fused loop; still the Python path's result."""
     cfg = {"seed": 3, "n": 6, "f": 1, "T": 6, "record": {"every": 1},
            "problem": {"name": "nonconvex_synthetic", "d": 5000, "sigma2": 1.0, "zeta2": 0.5},
-           "algorithm": {"name": "byz_dm21", "gamma": 0.1, "eta": 0.3}, "compressor": {"name": "top_k", "k": 50},
+           "algorithm": {"name": "byz_dm21", "gamma": 0.1, "eta": 0.3},
+           "compressor": {"name": "top_k", "k": 50},
            "aggregator": "cwmed", "attack": "alie"}
     a, b = run(cfg, fast=True), run(cfg, fast=False)
     for key in a.curves:
