@@ -118,14 +118,19 @@ class Result:
         return js
 
 
+def _from_record(rec: dict, curves: dict[str, np.ndarray]) -> Result:
+    """A :class:`Result` from its JSON record and its curves."""
+    summary = {k: (float(v) if v in ("inf", "-inf", "nan") else v) for k, v in rec["summary"].items()}
+    return Result(config=rec["config"], run_id=rec["run_id"], status=rec["status"],
+                  diverged_at=rec["diverged_at"], curves=curves, summary=summary,
+                  constants=rec.get("constants", {}), versions=rec.get("versions", {}),
+                  wall_time=rec.get("wall_time", 0.0))
+
+
 def load_result(path: str | os.PathLike) -> Result:
     """Load a result from its ``.json`` path (curves from the sibling ``.npz``, without pickle)."""
     js = Path(path)
     rec = json.loads(js.read_text())
     with np.load(js.with_suffix(".npz"), allow_pickle=False) as z:
         curves = {k: z[k] for k in z.files}
-    summary = {k: (float(v) if v in ("inf", "-inf", "nan") else v) for k, v in rec["summary"].items()}
-    return Result(config=rec["config"], run_id=rec["run_id"], status=rec["status"],
-                  diverged_at=rec["diverged_at"], curves=curves, summary=summary,
-                  constants=rec.get("constants", {}), versions=rec.get("versions", {}),
-                  wall_time=rec.get("wall_time", 0.0))
+    return _from_record(rec, curves)
