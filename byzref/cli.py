@@ -182,6 +182,18 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from byzref.sweep import main_sweep
+
+    return main_sweep(args)
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from plots.cli import main_plot
+
+    return main_plot(args)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="byzref", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -208,6 +220,21 @@ def _parser() -> argparse.ArgumentParser:
     ver.add_argument("--no-figures", action="store_true", help="do not draw figures")
     ver.add_argument("--workers", type=int, default=2, help="processes for the runs (default 2)")
     ver.set_defaults(func=_cmd_verify)
+    sw = sub.add_parser("sweep", help="run a grid of configurations (TOML) into a resumable results store")
+    sw.add_argument("sweep", help="sweep file (TOML); list-valued fields are grid axes")
+    sw.add_argument("--out", required=True, help="results store directory (resumes when it exists)")
+    sw.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    sw.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                    help="run on a dask.distributed cluster at ADDRESS (needs the 'dask' extra)")
+    sw.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a sweep value (repeatable)")
+    sw.set_defaults(func=_cmd_sweep)
+    pl = sub.add_parser("plot", help="draw figures from a results store")
+    pl.add_argument("store", help="results store directory (from byzref sweep)")
+    pl.add_argument("--kind", required=True, choices=("curves", "rates", "grid"))
+    pl.add_argument("--out", required=True, help="figure file (.pdf or .png)")
+    pl.add_argument("--x", default="iteration", choices=("iteration", "bits_up"), help="x axis of curves")
+    pl.add_argument("--y", default="grad_sq", choices=("grad_sq", "grad_sq_avg", "f_gap"), help="y axis")
+    pl.set_defaults(func=_cmd_plot)
     return p
 
 
