@@ -1,0 +1,164 @@
+"""Running a sweep's configs on a ``concurrent.futures.Executor`` into a resumable results store.
+
+The parent process is the only writer: it appends each finished Result to the store as soon as its
+future completes, so a killed sweep loses at most the runs in flight, and a restart skips every run
+id already stored. A run that raises is logged to ``DIR/failures.jsonl`` (not stored as finished, so a
+restart retries it) and the sweep goes on. Each run is a pure function of its config (DESIGN.md
+"Randomness"), so the stored results are bit-identical whichever executor ran them.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from typing import Any
+
+from byzref.config import normalize, run_id
+from byzref.store import ResultStore
+
+__all__ = ["SerialExecutor", "process_pool", "run_sweep"]
+
+#: set in the parent's environment while an own process pool runs, so spawned workers inherit them
+#: before they import numpy (BLAS) or numba
+SINGLE_THREAD_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+                     "MKL_NUM_THREADS": "1"}
+
+
+def _run_one(cfg: dict):
+    """Worker task: one run, a pure function of its config."""
+    from byzref.engine import run
+
+    return run(cfg)
+
+
+def _init_worker() -> None:
+    os.environ.update(SINGLE_THREAD_ENV)
+
+
+class SerialExecutor(Executor):
+    """Runs each task in this process when it is submitted (``--workers 1``, tests)."""
+
+    _max_workers = 1
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        fut: Future = Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except Exception as exc:
+            fut.set_exception(exc)
+        return fut
+
+
+def process_pool(workers: int) -> Executor:
+    """A spawn-context process pool (no fork of a threaded parent) with single-threaded workers."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_init_worker)
+
+
+def _log_failure(store: ResultStore, rid: str, cfg: dict, exc: BaseException) -> None:
+    rec = {"run_id": rid, "config": cfg, "error": f"{type(exc).__name__}: {exc}",
+           "traceback": "".join(traceback.format_exception(exc)), "time": time.time()}
+    line = json.dumps(rec, sort_keys=True, default=str) + "\n"
+    with open(store.dir / "failures.jsonl", "ab") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            fh.write(line.encode("utf-8"))
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _cost(cfg: dict) -> float:
+    return float(cfg["T"]) * float(cfg["n"])
+
+
+def run_sweep(configs: Iterable[dict], store_dir: str | os.PathLike, executor: Executor | None = None,
+              workers: int | None = None,
+              progress: Callable[[int, int, int], None] | None = None) -> dict[str, Any]:
+    """Run every config whose id is not yet in the store at ``store_dir``; return a summary.
+
+    Parameters
+    ----------
+    configs : iterable of dict
+        Run configs (normalized here; equal run ids run once).
+    store_dir : path
+        Results store (created if missing); finished ids are skipped (resume).
+    executor : concurrent.futures.Executor, optional
+        Where the runs execute (e.g. ``distributed.Client(addr).get_executor()``); it is not shut
+        down here. Default: :func:`process_pool` of ``workers`` processes, or :class:`SerialExecutor`
+        when ``workers`` ≤ 1.
+    workers : int, optional
+        Processes of the default pool (default ``os.cpu_count()``).
+    progress : callable(done, total, failed), optional
+        Called once at the start and after every finished run (of this call's runs).
+
+    Returns
+    -------
+    dict with ``total`` (distinct runs), ``skipped`` (already stored), ``ran``, ``ok``, ``diverged``,
+    ``failed``, ``wall_time`` (s) and ``store``.
+    """
+    store = ResultStore(store_dir)
+    todo: dict[str, dict] = {}
+    for cfg in configs:
+        ncfg = normalize(cfg)
+        todo.setdefault(run_id(ncfg), ncfg)
+    finished = store.finished_ids()
+    pending = sorted(((r, c) for r, c in todo.items() if r not in finished), key=lambda p: -_cost(p[1]))
+    summary = {"total": len(todo), "skipped": len(todo) - len(pending), "ran": 0, "ok": 0, "diverged": 0,
+               "failed": 0, "wall_time": 0.0, "store": str(store.dir)}
+    t0 = time.perf_counter()
+    own = executor is None and pending
+    saved_env = {k: os.environ.get(k) for k in SINGLE_THREAD_ENV}
+    if own:
+        workers = (os.cpu_count() or 1) if workers is None else workers
+        if workers <= 1:
+            executor = SerialExecutor()
+        else:
+            os.environ.update(SINGLE_THREAD_ENV)
+            executor = process_pool(min(workers, len(pending)))
+    serial = isinstance(executor, SerialExecutor)
+    # a bounded number in flight: a serial executor computes at submit, so it gets one at a time
+    window = 1 if serial else 2 * int(getattr(executor, "_max_workers", 0) or 512)
+    if progress:
+        progress(0, len(pending), 0)
+    it, running = iter(pending), {}
+    interrupted = True
+    try:
+        while True:
+            while len(running) < window and (nxt := next(it, None)) is not None:
+                running[executor.submit(_run_one, nxt[1])] = nxt
+            if not running:
+                break
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in done:
+                rid, cfg = running.pop(fut)
+                try:
+                    res = fut.result()
+                except Exception as exc:
+                    _log_failure(store, rid, cfg, exc)
+                    summary["failed"] += 1
+                else:
+                    store.append(res)
+                    summary["diverged" if res.status == "diverged" else "ok"] += 1
+                summary["ran"] += 1
+                if progress:
+                    progress(summary["ran"], len(pending), summary["failed"])
+        interrupted = False
+    finally:
+        for fut in running:
+            fut.cancel()
+        if own:
+            executor.shutdown(wait=not interrupted, cancel_futures=True)
+            for k, v in saved_env.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+    summary["wall_time"] = time.perf_counter() - t0
+    return summary

@@ -1,0 +1,198 @@
+"""Sweeps: grids of run configs from a TOML file, run on any ``concurrent.futures.Executor`` into a
+resumable :class:`~byzref.store.ResultStore` (DESIGN.md "Results, sweeps, CLI"; SPEC §4, §5 for the
+run configs themselves).
+
+A sweep file is a run config in which every list-valued field is a grid axis, plus an optional
+``[[case]]`` array of partial configs, each deep-merged into the base (paired choices)::
+
+    name = "demo"                      # optional; kept out of the run ids (so are notes)
+    seed = [0, 1, 2]
+    n = 20
+    f = [0, 4]
+    T = 2000
+    aggregator = ["nnm+cwtm", "cwmed"]
+    [problem]
+    name = "quadratic"
+    [algorithm]
+    gamma = [0.5, 0.05]
+    [[case]]
+    algorithm.name = "byz_ef21"
+    compressor = {name = "top_k", k = 10}
+    [[case]]
+    algorithm.name = "byz_vr_marina"
+    compressor = {name = "rand_k", k = 10}
+
+Grid = cases × product(axes); order: cases in file order, then axes in file order with the last axis
+fastest (``itertools.product`` order); configs with equal run ids collapse to the first.
+``expand`` validates every config with :func:`byzref.config.build` before anything runs.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import sys
+from collections.abc import Iterable
+from typing import Any
+
+from byzref._sweep_exec import SerialExecutor, process_pool, run_sweep
+from byzref.config import normalize, run_id
+from byzref.errors import ConfigError
+
+__all__ = ["SerialExecutor", "expand", "load_sweep", "main_sweep", "process_pool", "run_sweep"]
+
+
+# --- grid expansion --------------------------------------------------------------------------------
+def _merge(base: dict, part: dict) -> dict:
+    """Deep merge: tables merge key by key, anything else in ``part`` replaces."""
+    out = copy.deepcopy(base)
+    for k, v in part.items():
+        both = isinstance(v, dict) and isinstance(out.get(k), dict)
+        out[k] = _merge(out[k], v) if both else copy.deepcopy(v)
+    return out
+
+
+def _first_axis(node: Any, path: tuple = ()) -> tuple | None:
+    """Path of the first list-valued field (depth-first, file order); top-level name/notes excluded."""
+    if isinstance(node, list):
+        return path
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if not path and k in ("name", "notes"):
+                continue
+            p = _first_axis(v, (*path, k))
+            if p is not None:
+                return p
+    return None
+
+
+def _grid(cfg: dict, where: tuple) -> Iterable[tuple[dict, tuple]]:
+    path = _first_axis(cfg)
+    if path is None:
+        yield cfg, where
+        return
+    node = cfg
+    for k in path[:-1]:
+        node = node[k]
+    values = node[path[-1]]
+    if not values:
+        raise ConfigError(f"sweep axis '{'.'.join(path)}' is empty; give at least one value")
+    for v in values:
+        node[path[-1]] = v
+        yield from _grid(copy.deepcopy(cfg), (*where, f"{'.'.join(path)}={v!r}"))
+    node[path[-1]] = values
+
+
+def _points(sweep: dict) -> list[tuple[dict, str]]:
+    if not isinstance(sweep, dict):
+        raise ConfigError(f"a sweep must be a table, got {type(sweep).__name__}")
+    base = {k: v for k, v in sweep.items() if k != "case"}
+    cases = sweep.get("case", [{}])
+    if not isinstance(cases, list) or not all(isinstance(c, dict) for c in cases):
+        raise ConfigError("'case' must be an array of tables ([[case]])")
+    if not cases:
+        raise ConfigError("'case' is empty; give at least one [[case]] table or none at all")
+    out = []
+    for i, case in enumerate(cases):
+        label = (f"case {i + 1}",) if "case" in sweep else ()
+        out += [(cfg, ", ".join(where) or "the only run") for cfg, where in _grid(_merge(base, case), label)]
+    return out
+
+
+def expand(sweep: dict, validate: bool = True) -> list[dict]:
+    """Normalized run configs of a sweep, in grid order, duplicates (equal run ids) collapsed.
+
+    With ``validate`` every config is built (byzref.config.build) first, so a bad sweep fails up front
+    with a ConfigError naming the grid point and the field.
+    """
+    seen: dict[str, tuple[dict, str]] = {}
+    for cfg, where in _points(sweep):
+        try:
+            ncfg = normalize(cfg)
+        except ConfigError as exc:
+            raise ConfigError(f"sweep point [{where}]: {exc}") from exc
+        seen.setdefault(run_id(ncfg), (ncfg, where))
+    if validate:
+        _validate(seen.values())
+    return [c for c, _ in seen.values()]
+
+
+def _validate(points: Iterable[tuple[dict, str]]) -> None:
+    from byzref.config import build
+
+    checked = set()
+    for cfg, where in points:
+        key = run_id({**cfg, "seed": 0})  # the seed changes only the problem instance
+        if key in checked:
+            continue
+        checked.add(key)
+        try:
+            build(cfg)
+        except (ValueError, TypeError, KeyError) as exc:  # ConfigError is a ValueError
+            raise ConfigError(f"sweep point [{where}]: {exc}") from exc
+
+
+def load_sweep(path: str | os.PathLike, overrides: Iterable[str] = ()) -> dict:
+    """Read a sweep file (TOML) and apply ``key.sub=value`` overrides (a list value makes an axis)."""
+    import tomllib
+
+    from byzref.cli import apply_overrides
+
+    with open(path, "rb") as fh:
+        try:
+            sweep = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    return apply_overrides(sweep, list(overrides))
+
+
+
+
+# --- command line ----------------------------------------------------------------------------------
+def _dask_executor(address: str):
+    try:
+        from distributed import Client
+    except ImportError as exc:
+        raise ConfigError("--scheduler needs dask.distributed: pip install 'byzref[dask]'") from exc
+    try:
+        client = Client(address, timeout=30)
+    except OSError as exc:
+        raise ConfigError(f"--scheduler {address!r}: cannot reach the dask scheduler ({exc})") from exc
+    return client, client.get_executor()
+
+
+def main_sweep(args) -> int:
+    """``byzref sweep FILE --out DIR [--workers N] [--scheduler ADDRESS] [--set k=v ...]``.
+
+    Exit status 0 when every run finished (ok or diverged), 1 when some raised (see DIR/failures.jsonl).
+    """
+    from byzref.progress import Progress, fmt_seconds
+    from byzref.store import ResultStore
+
+    sweep = load_sweep(args.sweep, args.set or [])
+    configs = expand(sweep)
+    ids = {run_id(c) for c in configs}
+    stored = len(ids & ResultStore(args.out).finished_ids())
+    client = executor = None
+    if args.scheduler:
+        client, executor = _dask_executor(args.scheduler)
+        where = f"dask scheduler {args.scheduler}"
+    else:
+        workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+        where = "this process" if workers <= 1 else f"{workers} worker processes"
+    name = f" {sweep['name']!r}" if isinstance(sweep.get("name"), str) else ""
+    print(f"byzref sweep{name}: {len(ids)} runs, {stored} already in {args.out}, "
+          f"{len(ids) - stored} to run on {where}", flush=True)
+    progress = Progress("runs")
+    try:
+        s = run_sweep(configs, args.out, executor=executor, workers=args.workers, progress=progress)
+    finally:
+        progress.close()
+        if client is not None:
+            client.close()
+    print(f"done: {s['ok']} ok, {s['diverged']} diverged, {s['failed']} failed "
+          f"(+ {s['skipped']} already stored) in {fmt_seconds(s['wall_time'])}; store {s['store']}")
+    if s["failed"]:
+        print(f"{s['failed']} run(s) raised; see {s['store']}/failures.jsonl (a rerun retries them)",
+              file=sys.stderr)
+    return 1 if s["failed"] else 0
