@@ -1,0 +1,208 @@
+"""Selection over a grid of finished runs: grouping, best step size per setting, max–min over attacks.
+
+Analysis helpers only (no plotting). Inputs are run records as stored by :class:`byzref.store.ResultStore`
+(dicts with ``"config"``, ``"status"`` and ``"summary"``) or :class:`byzref.results.Result` objects;
+outputs keep the caller's objects. A *key* names a field of a run:
+
+* ``"method"``: the method label (:func:`method_label`: config ``name``, else the paper's spelling of
+  the algorithm and the compressor name, e.g. ``"Byz-DM21, top_k"``);
+* ``"aggregator"``, ``"attack"``, ``"compressor"``, ``"problem"``, ``"algorithm"``: that component's name;
+* any dotted path into the normalized config (``"algorithm.gamma"``, ``"f"``, ``"T"``, ``"seed"``,
+  ``"compressor.k"``); ``"status"``: the run's status.
+
+Ranking (SPEC §1 metrics): the metric is a summary value, ``"avg_grad_sq"`` = (1/T) Σ_{t<T} ‖∇f(xᵗ)‖²
+or ``"final_grad_sq"``; a diverged run, or a non-finite value, counts as +inf (worst). A setting's score
+for one hyper-parameter value is the median over seeds; ties go to fewer diverged runs, then to the
+smaller value (deterministic).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from byzref.errors import ConfigError
+
+__all__ = ["DISPLAY_NAMES", "Selection", "best_step", "flatten", "group", "key_value", "max_min_over_attacks",
+           "method_label", "metric_value", "varying_keys"]
+
+#: the paper's spellings of the algorithm names (Li, Liu, Yi, arXiv:2603.15144, and its baselines, SPEC §4).
+DISPLAY_NAMES = {"byz_dm21": "Byz-DM21", "byz_vr_dm21": "Byz-VR-DM21", "byz_ef21_sgdm": "Byz-EF21-SGDM",
+                 "byz_ef21_sgd": "Byz-EF21-SGD", "byz_ef21": "Byz-EF21", "byz_vr_marina": "Byz-VR-MARINA",
+                 "byz_dasha_page": "Byz-DASHA-PAGE", "br_csgd": "BR-CSGD", "br_diana": "BR-DIANA"}
+_COMPONENTS = ("aggregator", "attack", "compressor", "problem", "algorithm")
+METRICS = ("avg_grad_sq", "final_grad_sq", "final_f_gap")
+
+
+def _record(run) -> dict:
+    return run.record() if hasattr(run, "record") and callable(run.record) else run
+
+
+def _hashable(v):
+    return json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else v
+
+
+def flatten(config: dict, prefix: str = "") -> dict[str, Any]:
+    """The config as ``{"dotted.path": value}`` (tables flattened, lists and scalars kept as leaves)."""
+    out: dict[str, Any] = {}
+    for k, v in config.items():
+        if isinstance(v, dict):
+            out.update(flatten(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = _hashable(v)
+    return out
+
+
+def method_label(run) -> str:
+    """Config ``name`` if set, else ``"<paper name>, <compressor>"`` (compressor left out when identity)."""
+    cfg = _record(run)["config"]
+    if cfg.get("name"):
+        return str(cfg["name"])
+    alg = cfg["algorithm"]["name"]
+    comp = cfg.get("compressor", {}).get("name", "identity")
+    name = DISPLAY_NAMES.get(alg, alg)
+    return name if comp == "identity" else f"{name}, {comp}"
+
+
+_MISSING = object()
+
+
+def _lookup(run, key: str):
+    rec = _record(run)
+    if key == "method":
+        return method_label(rec)
+    if key == "status":
+        return rec["status"]
+    path = f"{key}.name" if key in _COMPONENTS else key
+    return flatten(rec["config"]).get(path, _MISSING)
+
+
+def key_value(run, key: str):
+    """The value of ``key`` (see the module docstring) for one run; a ConfigError names a missing key."""
+    v = _lookup(run, key)
+    if v is _MISSING:
+        flat = flatten(_record(run)["config"])
+        raise ConfigError(f"runs have no field {key!r}; fields: method, status, {', '.join(sorted(flat))}")
+    return v
+
+
+def metric_value(run, metric: str) -> float:
+    """The summary ``metric`` of a run; +inf when the run diverged or the value is not finite."""
+    if metric not in METRICS:
+        raise ConfigError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}")
+    rec = _record(run)
+    if rec["status"] != "ok":
+        return math.inf
+    v = float(rec["summary"][metric])  # "inf"/"nan" strings of the JSON record parse too
+    return v if math.isfinite(v) else math.inf
+
+
+def group(runs, keys) -> dict[tuple, list]:
+    """Runs grouped by the tuple of their ``keys`` values, groups and members in order of appearance.
+
+    A run without some key's field gets None there (e.g. ``algorithm.eta`` of a method without η); a key
+    that no run has raises a ConfigError naming it.
+    """
+    runs = list(runs)
+    vals = [tuple(_lookup(r, k) for k in keys) for r in runs]
+    for j, k in enumerate(keys):
+        if runs and all(v[j] is _MISSING for v in vals):
+            key_value(runs[0], k)  # raises with the list of fields
+    out: dict[tuple, list] = {}
+    for run, v in zip(runs, vals, strict=True):
+        out.setdefault(tuple(None if x is _MISSING else x for x in v), []).append(run)
+    return out
+
+
+def varying_keys(runs, exclude=()) -> tuple[str, ...]:
+    """Dotted config paths whose value differs between runs (sorted), except those in ``exclude``."""
+    flats = [flatten(_record(r)["config"]) for r in runs]
+    paths = sorted(set().union(*flats)) if flats else []
+    return tuple(p for p in paths if p not in exclude and len({f.get(p, "<unset>") for f in flats}) > 1)
+
+
+def _rank(runs, metric) -> tuple[float, int]:
+    vals = np.array([metric_value(r, metric) for r in runs])
+    return float(np.median(vals)), sum(_record(r)["status"] != "ok" for r in runs)
+
+
+def _order(v):
+    return (0, v, "") if isinstance(v, (int, float)) else (1, 0, str(v))
+
+
+@dataclass
+class Selection:
+    """The outcome of a selection: chosen value and score per group, and the runs of the chosen values.
+
+    ``group_by``: the key names of a group; ``chosen[g]``: the selected parameter value of group ``g``;
+    ``scores[g][value]``: the score that was minimised (median over seeds, or worst median over attacks);
+    ``runs``: the input runs that have the chosen value of their group, in input order.
+    """
+
+    param: str
+    metric: str
+    group_by: tuple[str, ...]
+    chosen: dict[tuple, Any] = field(default_factory=dict)
+    scores: dict[tuple, dict] = field(default_factory=dict)
+    runs: list = field(default_factory=list)
+
+
+def _default_keys(runs, param, extra):
+    return varying_keys(runs, exclude={param, "seed", *extra})
+
+
+def best_step(runs, param: str = "algorithm.gamma", metric: str = "final_grad_sq",
+              group_by=None) -> Selection:
+    """For each setting, the ``param`` value with the best (smallest) median-over-seeds ``metric``.
+
+    ``group_by``: key names defining a setting, e.g. ``("method", "aggregator", "attack")``; None means
+    every config field that varies between the runs except ``param`` and ``seed``. Diverged runs count
+    as +inf; ties: fewer diverged runs, then the smaller value.
+    """
+    runs = list(runs)
+    keys = tuple(group_by) if group_by is not None else _default_keys(runs, param, ())
+    sel = Selection(param, metric, keys)
+    keep = set()
+    for g, members in group(runs, keys).items():
+        by_value = group(members, (param,))
+        ranks = {v[0]: _rank(rs, metric) for v, rs in by_value.items()}
+        best = min(ranks, key=lambda v: (*ranks[v], _order(v)))
+        sel.chosen[g], sel.scores[g] = best, {v: r[0] for v, r in ranks.items()}
+        keep.update(id(r) for r in by_value[(best,)])
+    sel.runs = [r for r in runs if id(r) in keep]
+    return sel
+
+
+def max_min_over_attacks(runs, param: str = "algorithm.gamma", metric: str = "final_grad_sq",
+                         over: str = "attack", group_by=None) -> Selection:
+    """Per method (setting), the ``param`` value whose WORST median metric over the attacks is best.
+
+    byzfl-style max–min tuning (peers.md §4): for each group and value, the score is the maximum over
+    the values of ``over`` (the attacks) of the median-over-seeds metric; a value missing some attack
+    that the group has scores +inf. The chosen value minimises the score (ties: smaller value).
+    ``group_by`` None: every varying config field except ``param``, ``seed`` and ``over``'s field.
+    ``runs`` of the result: every run (all attacks) with its group's chosen value.
+    """
+    runs = list(runs)
+    over_path = f"{over}.name" if over in _COMPONENTS else over
+    keys = tuple(group_by) if group_by is not None else _default_keys(runs, param, (over_path,))
+    if over in keys or over_path in keys:
+        raise ConfigError(f"group_by must not contain the max-min axis {over!r}, got {keys}")
+    sel = Selection(param, metric, keys)
+    keep = set()
+    for g, members in group(runs, keys).items():
+        attacks = set(group(members, (over,)))
+        by_value = group(members, (param,))
+        scores = {}
+        for (v,), rs in by_value.items():
+            per = {a: _rank(ra, metric)[0] for a, ra in group(rs, (over,)).items()}
+            scores[v] = math.inf if set(per) != attacks else max(per.values())
+        best = min(scores, key=lambda v: (scores[v], _order(v)))
+        sel.chosen[g], sel.scores[g] = best, scores
+        keep.update(id(r) for r in by_value[(best,)])
+    sel.runs = [r for r in runs if id(r) in keep]
+    return sel
