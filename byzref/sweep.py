@@ -30,6 +30,7 @@ fastest (``itertools.product`` order); configs with equal run ids collapse to th
 from __future__ import annotations
 
 import copy
+import json
 import os
 import sys
 from collections.abc import Iterable
@@ -119,17 +120,34 @@ def expand(sweep: dict, validate: bool = True) -> list[dict]:
 
 def _validate(points: Iterable[tuple[dict, str]]) -> None:
     from byzref.config import build
+    from problems import PROBLEMS
+
+    # Validity does not depend on the seed (it only draws the problem instance), and one problem
+    # instance per (problem table, n, f) is enough to check the others against: building problems
+    # dominates the cost (about 0.1 s each), so they are built once here.
+    cache: dict[str, Any] = {}
+    real = PROBLEMS.build
+
+    def cached(cfg, **context):
+        key = json.dumps(cfg, sort_keys=True, default=str)
+        if key not in cache:
+            cache[key] = real(cfg, **context)
+        return cache[key]
 
     checked = set()
-    for cfg, where in points:
-        key = run_id({**cfg, "seed": 0})  # the seed changes only the problem instance
-        if key in checked:
-            continue
-        checked.add(key)
-        try:
-            build(cfg)
-        except (ValueError, TypeError, KeyError) as exc:  # ConfigError is a ValueError
-            raise ConfigError(f"sweep point [{where}]: {exc}") from exc
+    PROBLEMS.build = cached
+    try:
+        for cfg, where in points:
+            key = run_id({**cfg, "seed": 0})
+            if key in checked:
+                continue
+            checked.add(key)
+            try:
+                build(cfg)
+            except (ValueError, TypeError, KeyError) as exc:  # ConfigError is a ValueError
+                raise ConfigError(f"sweep point [{where}]: {exc}") from exc
+    finally:
+        del PROBLEMS.build  # back to the class's method
 
 
 def load_sweep(path: str | os.PathLike, overrides: Iterable[str] = ()) -> dict:
