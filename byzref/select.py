@@ -4,8 +4,8 @@ Analysis helpers only (no plotting). Inputs are run records as stored by :class:
 (dicts with ``"config"``, ``"status"`` and ``"summary"``) or :class:`byzref.results.Result` objects;
 outputs keep the caller's objects. A *key* names a field of a run:
 
-* ``"method"``: the method label (:func:`method_label`: config ``name``, else the paper's spelling of
-  the algorithm and the compressor name, e.g. ``"Byz-DM21, top_k"``);
+* ``"method"``: the method label (:func:`method_label`: the paper's spelling of the algorithm and the
+  compressor name, e.g. ``"Byz-DM21, top_k"``; a config ``name`` is a sweep's title, not a method);
 * ``"aggregator"``, ``"attack"``, ``"compressor"``, ``"problem"``, ``"algorithm"``: that component's name;
 * any dotted path into the normalized config (``"algorithm.gamma"``, ``"f"``, ``"T"``, ``"seed"``,
   ``"compressor.k"``); ``"status"``: the run's status.
@@ -28,7 +28,7 @@ import numpy as np
 from byzref.errors import ConfigError
 
 __all__ = ["DISPLAY_NAMES", "Selection", "best_step", "flatten", "group", "key_value", "max_min_over_attacks",
-           "method_label", "metric_value", "varying_keys"]
+           "method_label", "metric_value", "undetermined", "varying_keys"]
 
 #: the paper's spellings of the algorithm names (Li, Liu, Yi, arXiv:2603.15144, and its baselines, SPEC §4).
 DISPLAY_NAMES = {"byz_dm21": "Byz-DM21", "byz_vr_dm21": "Byz-VR-DM21", "byz_ef21_sgdm": "Byz-EF21-SGDM",
@@ -58,10 +58,11 @@ def flatten(config: dict, prefix: str = "") -> dict[str, Any]:
 
 
 def method_label(run) -> str:
-    """Config ``name`` if set, else ``"<paper name>, <compressor>"`` (compressor left out when identity)."""
+    """``"<paper name>, <compressor>"`` (compressor left out when identity), e.g. ``"Byz-DM21, top_k"``.
+
+    A config ``name`` is not used: a sweep copies its title into every run (byzref.sweep).
+    """
     cfg = _record(run)["config"]
-    if cfg.get("name"):
-        return str(cfg["name"])
     alg = cfg["algorithm"]["name"]
     comp = cfg.get("compressor", {}).get("name", "identity")
     name = DISPLAY_NAMES.get(alg, alg)
@@ -123,6 +124,22 @@ def varying_keys(runs, exclude=()) -> tuple[str, ...]:
     flats = [flatten(_record(r)["config"]) for r in runs]
     paths = sorted(set().union(*flats)) if flats else []
     return tuple(p for p in paths if p not in exclude and len({f.get(p, "<unset>") for f in flats}) > 1)
+
+
+def undetermined(runs, keys, exclude=()) -> tuple[str, ...]:
+    """Varying config paths (not in ``exclude``) that are NOT constant within the groups of ``keys``.
+
+    E.g. with keys ("method",) a method's own parameters (its compressor, η, p) are determined and left
+    out, while a step-size grid or several aggregators remain: the fields still needed to tell runs apart.
+    """
+    runs = list(runs)
+    groups = list(group(runs, keys).values())
+    out = []
+    for path in varying_keys(runs, exclude=set(exclude)):
+        if any(len({_hashable(_lookup(r, path)) if _lookup(r, path) is not _MISSING else "<unset>"
+                    for r in g}) > 1 for g in groups):
+            out.append(path)
+    return tuple(out)
 
 
 def _rank(runs, metric) -> tuple[float, int]:

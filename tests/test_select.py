@@ -24,8 +24,8 @@ def test_method_label_and_keys():
     assert method_label(rec()) == "Byz-DM21, top_k"
     assert method_label(rec(alg="byz_vr_marina", comp="identity")) == "Byz-VR-MARINA"
     named = rec()
-    named["config"]["name"] = "mine"
-    assert method_label(named) == "mine"
+    named["config"]["name"] = "a sweep's title"
+    assert method_label(named) == "Byz-DM21, top_k"
     r = rec(agg="nnm+gm", att="ipm", gamma=0.05)
     assert (key_value(r, "aggregator"), key_value(r, "attack"), key_value(r, "algorithm.gamma")) == \
         ("nnm+gm", "ipm", 0.05)

@@ -1,0 +1,81 @@
+"""Grids of convergence panels (aggregator × attack, as in the paper's figures), one legend per figure."""
+
+from __future__ import annotations
+
+import re
+
+from plots.curves import X_LABELS, Y_LABELS, plot_curves
+
+__all__ = ["as_labelled", "plot_grid"]
+
+_COUNT = re.compile(r" \(n = \d+\)$")
+
+
+def as_labelled(run, label: str) -> dict:
+    """A Result (or a dict with curves) as the ``{"label", "curves", "status"}`` dict of plot_curves."""
+    if isinstance(run, dict):
+        return {"label": label, "curves": run["curves"], "status": run.get("status", "ok")}
+    return {"label": label, "curves": run.curves, "status": run.status}
+
+
+def _ordered(values, order):
+    present = list(dict.fromkeys(values))
+    if order is None:
+        return sorted(present, key=str)
+    return [v for v in order if v in present] + sorted((v for v in present if v not in order), key=str)
+
+
+def plot_grid(fig, results, rows="aggregator", cols="attack", x="iteration", y="grad_sq", label="method",
+              row_order=None, col_order=None, band=(0.25, 0.75)):
+    """Draw a grid of panels, one per (row value, column value), and return the 2-D array of axes.
+
+    Paper layout (paper.md §4.2: rows of aggregators, columns of attacks): each panel holds the
+    convergence curves of every method on the runs of its cell, drawn by :func:`plots.curves.plot_curves`
+    (median over seeds, a quantile band with ≥ 5 seeds, faint per-seed lines otherwise; diverged runs
+    count as +inf). ``rows``/``cols``/``label``: keys of :func:`byzref.select.key_value` (``"method"``,
+    ``"aggregator"``, ``"attack"``, or a dotted config path; ``label`` may also be a function of a run);
+    ``results``: Result objects or dicts with ``"config"``, ``"curves"``, ``"status"``; values are
+    ordered by ``row_order`` / ``col_order`` (values not listed follow, sorted), default sorted.
+
+    Drawn: ``fig.subplots(len(rows), len(cols), sharex=True, sharey=True)``; log y shared by all panels;
+    panel titles ``"<row value> · <col value>"``; y labels on the first column, x labels on the last
+    row; no per-panel legend, ONE figure legend (bottom) with one entry per method (the method's first
+    line; the ``(n = k)`` run count of plot_curves left out). An empty cell shows "no runs".
+    """
+    from byzref.select import key_value
+
+    if x not in X_LABELS or y not in Y_LABELS:
+        raise ValueError(f"x must be one of {', '.join(X_LABELS)} and y one of {', '.join(Y_LABELS)}, "
+                         f"got x={x!r}, y={y!r}")
+    results = list(results)
+    if not results:
+        raise ValueError("plot_grid needs at least one run")
+    cells: dict[tuple, list] = {}
+    for run in results:
+        cell = (key_value(run, rows), key_value(run, cols))
+        lab = label(run) if callable(label) else key_value(run, label)
+        cells.setdefault(cell, []).append(as_labelled(run, str(lab)))
+    rvals = _ordered([c[0] for c in cells], row_order)
+    cvals = _ordered([c[1] for c in cells], col_order)
+    axes = fig.subplots(len(rvals), len(cvals), sharex=True, sharey=True, squeeze=False)
+    handles: dict[str, object] = {}
+    for i, rv in enumerate(rvals):
+        for j, cv in enumerate(cvals):
+            ax = axes[i, j]
+            runs = cells.get((rv, cv), [])
+            if runs:
+                plot_curves(ax, runs, x=x, y=y, band=band)
+                ax.get_legend().remove()
+                for ln in ax.get_lines():
+                    lab = ln.get_label()
+                    if not lab.startswith("_"):
+                        handles.setdefault(_COUNT.sub("", lab), ln)
+            else:
+                ax.text(0.5, 0.5, "no runs", transform=ax.transAxes, ha="center", va="center")
+                ax.set_yscale("log")
+            ax.set_title(f"{rv} · {cv}", fontsize="medium")
+            ax.set_ylabel(Y_LABELS[y] if j == 0 else "")
+            ax.set_xlabel(X_LABELS[x] if i == len(rvals) - 1 else "")
+    fig.legend(list(handles.values()), list(handles), loc="outside lower center", ncol=min(len(handles), 3),
+               fontsize="small")  # "outside" keeps it off the panels under constrained layout
+    return axes

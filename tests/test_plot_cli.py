@@ -1,0 +1,200 @@
+"""`byzref plot` and plots.grid: figure CONTENT (axes, lines, scales, legend entries, titles, slopes)."""
+
+import math
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from byzref.cli import main
+from byzref.config import normalize, run_id
+from byzref.results import Result
+from byzref.store import ResultStore
+from plots.cli import build_figure
+from plots.grid import plot_grid
+
+M = "\u2212"
+ITER = np.array([0.0, 10.0, 20.0, 50.0, 100.0])
+
+
+def result(alg="byz_dm21", comp="top_k", agg="nnm+cwtm", att="alie", gamma=0.5, seed=0, T=100, level=1.0,
+           avg=None, status="ok"):
+    """A hand-made run whose curve is level·(1, 1/2, 1/3, 1/6, 1/11) and whose avg_grad_sq is ``avg``."""
+    cfg = normalize({"seed": seed, "n": 20, "f": 8, "T": T, "problem": {"name": "logreg_nonconvex"},
+                     "algorithm": {"name": alg, "gamma": gamma}, "compressor": {"name": comp, "k": 1},
+                     "aggregator": agg, "attack": att})
+    g = level / (1.0 + ITER / 10.0)
+    curves = {"iteration": ITER, "bits_up": 40.0 * ITER, "grad_sq": g,
+              "grad_sq_avg": np.cumsum(g) / np.arange(1, 6), "f_gap": g / 2}
+    summary = {"avg_grad_sq": level if avg is None else avg, "final_grad_sq": float(g[-1])}
+    return Result(cfg, run_id(cfg), status, None if status == "ok" else 50, curves, summary)
+
+
+def store_of(tmp_path, results):
+    st = ResultStore(tmp_path / "store")
+    for r in results:
+        assert st.append(r)
+    return tmp_path / "store"
+
+
+METHODS = [("byz_dm21", "top_k"), ("byz_ef21", "top_k"), ("byz_vr_marina", "rand_k")]
+AGGS, ATTS = ["nnm+cwtm", "nnm+gm"], ["alie", "sign_flip", "ipm"]
+
+
+def grid_runs():
+    """3 methods × 2 aggregators × 3 attacks × γ ∈ {0.5, 0.05} × 2 seeds; γ = 0.05 wins only for
+    Byz-EF21 under ipm (level 1 against 2), γ = 0.5 everywhere else."""
+    out = []
+    for (alg, comp) in METHODS:
+        for agg in AGGS:
+            for att in ATTS:
+                for gamma in (0.5, 0.05):
+                    good = (gamma == 0.05) == (alg == "byz_ef21" and att == "ipm")
+                    out += [result(alg, comp, agg, att, gamma, s, level=1.0 if good else 2.0) for s in (0, 1)]
+    return out
+
+
+def named_lines(ax):
+    return [ln for ln in ax.get_lines() if not ln.get_label().startswith("_")]
+
+
+def test_grid_has_one_panel_per_aggregator_and_attack_and_one_line_per_method(tmp_path):
+    d = store_of(tmp_path, grid_runs())
+    fig, text = build_figure(d, "grid")
+    axes = fig.axes
+    assert len(axes) == len(AGGS) * len(ATTS)
+    # paper order: rows gm before cwtm, columns sign_flip, ipm, alie (plots.cli.ROW_ORDER / COL_ORDER)
+    titles = [ax.get_title() for ax in axes]
+    assert titles == [f"{a} · {b}" for a in ("nnm+gm", "nnm+cwtm") for b in ("sign_flip", "ipm", "alie")]
+    labels = {"Byz-DM21, top_k", "Byz-EF21, top_k", "Byz-VR-MARINA, rand_k"}
+    for ax in axes:
+        assert ax.get_yscale() == "log"
+        assert ax.get_legend() is None
+        lines = named_lines(ax)
+        assert len(lines) == 3
+        assert {ln.get_label() for ln in lines} == {f"{m} (n = 2)" for m in labels}
+        for ln in lines:  # the chosen γ's curve: level 1 (2 seeds with equal curves → median = it)
+            np.testing.assert_allclose(np.asarray(ln.get_ydata(), float), 1.0 / (1.0 + ITER / 10.0))
+    (legend,) = fig.legends
+    assert sorted(t.get_text() for t in legend.get_texts()) == sorted(labels)
+    assert axes[0].get_ylabel() == "‖∇f(xᵗ)‖²" and axes[1].get_ylabel() == ""
+    assert axes[-1].get_xlabel() == "iteration t" and axes[0].get_xlabel() == ""
+    assert "2 aggregators × 3 attacks = 6 panels, 3 methods; 36 of 72 runs drawn" in text[0]
+    # the chosen step sizes, printed per aggregator: Byz-EF21 takes 0.05 under ipm only
+    ef21 = [ln for ln in text if ln.strip().startswith("Byz-EF21")]
+    assert len(ef21) == 2 and all(ln.split()[-3:] == ["0.5", "0.05", "0.5"] for ln in ef21)
+
+
+def test_grid_by_bits_and_diverged_runs_rank_worst(tmp_path):
+    runs = [result(gamma=0.5, seed=s, level=1e-6, status="diverged") for s in (0, 1)]
+    runs += [result(gamma=0.05, seed=s, level=3.0) for s in (0, 1)]
+    fig, text = build_figure(store_of(tmp_path, runs), "grid", x="bits_up", y="grad_sq_avg")
+    (ax,) = fig.axes
+    (ln,) = named_lines(ax)
+    assert ax.get_xlabel() == "bits sent per worker"
+    np.testing.assert_allclose(np.asarray(ln.get_xdata(), float), 40.0 * ITER)
+    assert np.asarray(ln.get_ydata(), float)[0] == pytest.approx(3.0)  # γ = 0.05, not the diverged
+    assert text[-1].split()[-1] == "0.05"
+
+
+def test_curves_one_line_per_method_and_setting(tmp_path):
+    runs = [result(alg, comp, gamma=g, seed=s)
+            for alg, comp in METHODS[:2] for g in (0.5, 0.05) for s in range(3)]
+    fig, text = build_figure(store_of(tmp_path, runs), "curves", y="f_gap")
+    (ax,) = fig.axes
+    expected = {f"{m}, top_k | gamma={g} (n = 3)" for m in ("Byz-DM21", "Byz-EF21") for g in ("0.5", "0.05")}
+    assert {t.get_text() for t in ax.get_legend().get_texts()} == expected
+    assert len(named_lines(ax)) == 4 and ax.get_yscale() == "log" and ax.get_ylabel() == "f(xᵗ) − f*"
+    assert text[0] == "curves: 1 panel, 4 lines from 12 runs (median over seeds)"
+
+
+def test_rates_fit_label_matches_an_independent_least_squares_slope(tmp_path):
+    rng = np.random.default_rng(1)
+    Ts, runs, logs = [100, 200, 400, 800], [], {}
+    for alg, expo in (("byz_dm21", -0.5), ("byz_vr_dm21", -2.0 / 3.0)):
+        for T in Ts:
+            for s in range(4):
+                v = 3.0 * T**expo * math.exp(0.05 * rng.standard_normal())
+                logs.setdefault(alg, {}).setdefault(T, []).append(math.log(v))
+                runs.append(result(alg, T=T, seed=s, avg=v, gamma=0.1 / math.sqrt(T)))  # a T-dependent step
+        runs.append(result(alg, T=800, seed=9, avg=1e-9, status="diverged", gamma=0.1 / math.sqrt(800)))
+    fig, text = build_figure(store_of(tmp_path, runs), "rates")
+    (ax,) = fig.axes
+    assert (ax.get_xscale(), ax.get_yscale()) == ("log", "log")
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    for alg, name in (("byz_dm21", "Byz-DM21"), ("byz_vr_dm21", "Byz-VR-DM21")):
+        ref = np.polyfit(np.log(Ts), [np.mean(logs[alg][T]) for T in Ts], 1)[0]
+        (lab,) = [t for t in legend if t.startswith(f"{name}, top_k: fit ")]
+        m = re.fullmatch(rf"{name}, top_k: fit ({M}?\d\.\d\d) \[({M}?\d\.\d\d), ({M}?\d\.\d\d)\]", lab)
+        slope, lo, hi = (float(g.replace(M, "-")) for g in m.groups())
+        assert slope == pytest.approx(ref, abs=0.006) and lo < slope < hi
+    assert {"T^-1/2 reference", "T^-2/3 reference"} <= set(legend)
+    assert text[0].startswith("rates: 1 panel, 2 lines")
+    assert sum("1 diverged left out" in ln for ln in text) == 2
+
+
+def test_plot_grid_marks_empty_cells_and_keeps_the_given_order():
+    runs = [result(agg="cwmed", att="alie"), result(agg="cwtm", att="ipm")]
+    axes = plot_grid(Figure(), runs, row_order=["cwtm"], col_order=["ipm", "alie"])
+    assert axes.shape == (2, 2)
+    titles = [ax.get_title() for ax in axes.ravel()]
+    assert titles == ["cwtm · ipm", "cwtm · alie", "cwmed · ipm", "cwmed · alie"]
+    assert [t.get_text() for t in axes[0, 1].texts] == ["no runs"]
+    assert all(ax.get_yscale() == "log" for ax in axes.ravel())
+    with pytest.raises(ValueError, match="x must be one of"):
+        plot_grid(Figure(), runs, x="time")
+
+
+SWEEP = """
+seed = [0, 1]
+n = 10
+f = 2
+T = 40
+aggregator = ["nnm+cwtm", "nnm+cwmed"]
+[problem]
+name = "logreg_nonconvex"
+samples_per_worker = 10
+[algorithm]
+gamma = [0.5, 0.05]
+[attack]
+name = ["sign_flip", "ipm"]
+[record]
+log = 10
+[[case]]
+algorithm = {name = "byz_dm21", eta = 0.1}
+compressor = {name = "top_k", k = 2}
+[[case]]
+algorithm = {name = "byz_vr_marina", p = 0.2}
+compressor = {name = "rand_k", k = 2}
+"""
+
+
+def test_sweep_then_plot_end_to_end(tmp_path, capsys):
+    (tmp_path / "s.toml").write_text(SWEEP)
+    store = str(tmp_path / "store")
+    assert main(["sweep", str(tmp_path / "s.toml"), "--out", store, "--workers", "1"]) == 0
+    out = tmp_path / "grid.png"
+    assert main(["plot", store, "--kind", "grid", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert out.stat().st_size > 10_000 and out.read_bytes()[:4] == b"\x89PNG"
+    assert "2 aggregators × 2 attacks = 4 panels, 2 methods; 16 of 32 runs drawn" in text
+    fig, _ = build_figure(store, "grid")
+    assert len(fig.axes) == 4 and all(len(named_lines(ax)) == 2 for ax in fig.axes)
+    assert sorted(t.get_text() for t in fig.legends[0].get_texts()) == ["Byz-DM21, top_k",
+                                                                        "Byz-VR-MARINA, rand_k"]
+    assert main(["plot", store, "--kind", "curves", "--out", str(tmp_path / "c.pdf")]) == 0
+    assert (tmp_path / "c.pdf").read_bytes()[:4] == b"%PDF"
+
+
+def test_cli_errors_name_the_problem(tmp_path, capsys):
+    assert main(["plot", str(tmp_path / "nowhere"), "--kind", "grid", "--out", str(tmp_path / "g.png")]) == 2
+    assert "not a results store" in capsys.readouterr().err
+    assert not (tmp_path / "nowhere").exists()
+    d = store_of(tmp_path, [result()])
+    assert main(["plot", str(d), "--kind", "curves", "--out", str(tmp_path / "g.svg")]) == 2
+    assert ".pdf or .png" in capsys.readouterr().err
