@@ -26,7 +26,7 @@ def _ordered(values, order):
 
 
 def plot_grid(fig, results, rows="aggregator", cols="attack", x="iteration", y="grad_sq", label="method",
-              row_order=None, col_order=None, band=(0.25, 0.75)):
+              row_order=None, col_order=None, band=(0.25, 0.75), sharey=True):
     """Draw a grid of panels, one per (row value, column value), and return the 2-D array of axes.
 
     Paper layout (paper.md §4.2: rows of aggregators, columns of attacks): each panel holds the
@@ -37,7 +37,8 @@ def plot_grid(fig, results, rows="aggregator", cols="attack", x="iteration", y="
     ``results``: Result objects or dicts with ``"config"``, ``"curves"``, ``"status"``; values are
     ordered by ``row_order`` / ``col_order`` (values not listed follow, sorted), default sorted.
 
-    Drawn: ``fig.subplots(len(rows), len(cols), sharex=True, sharey=True)``; log y shared by all panels;
+    Drawn: ``fig.subplots(len(rows), len(cols), sharex=True, sharey=sharey)``; log y shared by all panels
+    (``sharey="row"`` or False when one column's range would flatten the others);
     panel titles ``"<row value> · <col value>"``; y labels on the first column, x labels on the last
     row; no per-panel legend, ONE figure legend (bottom) with one entry per method (the method's first
     line; the ``(n = k)`` run count of plot_curves left out). An empty cell shows "no runs".
@@ -57,7 +58,7 @@ def plot_grid(fig, results, rows="aggregator", cols="attack", x="iteration", y="
         cells.setdefault(cell, []).append(as_labelled(run, str(lab)))
     rvals = _ordered([c[0] for c in cells], row_order)
     cvals = _ordered([c[1] for c in cells], col_order)
-    axes = fig.subplots(len(rvals), len(cvals), sharex=True, sharey=True, squeeze=False)
+    axes = fig.subplots(len(rvals), len(cvals), sharex=True, sharey=sharey, squeeze=False)
     handles: dict[str, object] = {}
     for i, rv in enumerate(rvals):
         for j, cv in enumerate(cvals):

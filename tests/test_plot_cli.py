@@ -146,6 +146,9 @@ def test_plot_grid_marks_empty_cells_and_keeps_the_given_order():
     assert titles == ["cwtm · ipm", "cwtm · alie", "cwmed · ipm", "cwmed · alie"]
     assert [t.get_text() for t in axes[0, 1].texts] == ["no runs"]
     assert all(ax.get_yscale() == "log" for ax in axes.ravel())
+    assert axes[0, 0].get_shared_y_axes().joined(axes[0, 0], axes[1, 1])
+    own = plot_grid(Figure(), runs, sharey=False)
+    assert not own[0, 0].get_shared_y_axes().joined(own[0, 0], own[1, 1])
     with pytest.raises(ValueError, match="x must be one of"):
         plot_grid(Figure(), runs, x="time")
 
