@@ -164,8 +164,6 @@ def load_sweep(path: str | os.PathLike, overrides: Iterable[str] = ()) -> dict:
     return apply_overrides(sweep, list(overrides))
 
 
-
-
 # --- command line ----------------------------------------------------------------------------------
 def _dask_executor(address: str):
     try:
@@ -204,6 +202,10 @@ def main_sweep(args) -> int:
     progress = Progress("runs")
     try:
         s = run_sweep(configs, args.out, executor=executor, workers=args.workers, progress=progress)
+    except KeyboardInterrupt:
+        progress.close()
+        print("interrupted: finished runs are stored; rerun the same command to resume", file=sys.stderr)
+        return 130
     finally:
         progress.close()
         if client is not None:
