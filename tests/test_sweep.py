@@ -1,9 +1,12 @@
 """Sweeps: grid expansion, resume, failures, serial == process pool bit for bit, progress output."""
 
 import io
+import itertools
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from byzref.config import normalize, run_id
 from byzref.errors import ConfigError
@@ -69,6 +72,26 @@ def test_duplicates_collapse_and_name_notes_stay_out_of_the_id():
     plain = expand(_base(seed=[0, 1]))
     assert [run_id(c) for c in cfgs] == [run_id(c) for c in plain]
     assert cfgs[0]["name"] == "demo"
+
+
+@settings(max_examples=30)
+@given(seeds=st.lists(st.integers(0, 50), min_size=1, max_size=4),
+       fs=st.lists(st.integers(0, 2), min_size=1, max_size=3),
+       gammas=st.lists(st.sampled_from([0.5, 0.1, 0.05, 0.01]), min_size=1, max_size=3),
+       n_cases=st.integers(0, 3))
+def test_grid_is_cases_times_itertools_product_with_duplicates_dropped(seeds, fs, gammas, n_cases):
+    cases = [{"algorithm": {"name": "byz_ef21"}, "T": 10 + i} for i in range(n_cases)]
+    sweep = {"seed": seeds, "f": fs, "n": 6, "problem": {"name": "quadratic"},
+             "algorithm": {"name": "byz_ef21", "gamma": gammas}, "T": 10}
+    if cases:
+        sweep["case"] = cases
+    want = []
+    for T in [c["T"] for c in cases] or [10]:
+        for p in itertools.product(seeds, fs, gammas):
+            if (T, *p) not in want:
+                want.append((T, *p))
+    got = [(c["T"], c["seed"], c["f"], c["algorithm"]["gamma"]) for c in expand(sweep, validate=False)]
+    assert got == want
 
 
 @pytest.mark.parametrize(("sweep", "needle"), [
