@@ -41,6 +41,8 @@ class ResultStore:
         (self.dir / "curves").mkdir(parents=True, exist_ok=True)
         self.index = self.dir / "runs.jsonl"
         self.skipped = 0  # unparseable (truncated) lines seen by the last read
+        self._ids: set[str] = set()  # run ids in runs.jsonl up to byte offset self._offset
+        self._offset = 0
 
     # --- reading -----------------------------------------------------------------------------------
     def _parse(self, text: str) -> list[dict]:
@@ -93,8 +95,21 @@ class ResultStore:
             yield self.load(rec)
 
     # --- writing -----------------------------------------------------------------------------------
+    def _catch_up(self, fh) -> None:
+        """Parse the complete lines appended since the last look (call with the lock held)."""
+        fh.seek(self._offset)
+        chunk = fh.read()
+        end = chunk.rfind(b"\n") + 1  # a partial last line is left for later
+        if end:
+            self._ids.update(r["run_id"] for r in self._parse(chunk[:end].decode("utf-8", errors="replace")))
+            self._offset += end
+
     def append(self, result: Result) -> bool:
-        """Store a finished run; return False (and write nothing new) when its id is already stored."""
+        """Store a finished run; return False (and write nothing new) when its id is already stored.
+
+        Under the lock only the lines added since this instance's last append are parsed, so the
+        cost of an append does not grow with the size of the store.
+        """
         rel = f"curves/{result.run_id}.npz"
 
         def write_npz(tmp):
@@ -106,15 +121,17 @@ class ResultStore:
         with open(self.index, "a+b") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
-                fh.seek(0)
-                text = fh.read().decode("utf-8", errors="replace")
-                if result.run_id in {r["run_id"] for r in self._parse(text)}:
+                self._catch_up(fh)
+                if result.run_id in self._ids:
                     return False
                 _atomic_write(self.dir / rel, write_npz)
-                prefix = "" if (not text or text.endswith("\n")) else "\n"  # after a truncated line
-                fh.write((prefix + line).encode("utf-8"))
+                size = fh.seek(0, os.SEEK_END)
+                prefix = b"\n" if size > self._offset else b""  # after a truncated line
+                fh.write(prefix + line.encode("utf-8"))
                 fh.flush()
                 os.fsync(fh.fileno())
+                self._ids.add(result.run_id)
+                self._offset = fh.tell()
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
         return True
