@@ -151,6 +151,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
+    import os
     import time
 
     from theory import verify
@@ -165,8 +166,10 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     print(f"byzref verify: scale {scale}{' + negative controls' if args.negative_controls else ''}, "
           f"{args.workers} worker(s)", flush=True)
+    # --full keeps its runs in OUT/runs (a results store), so an interrupted --full resumes
+    store = os.path.join(args.out, "runs") if (args.full and args.out) else None
     report = verify(scale=scale, workers=args.workers, negative_controls=args.negative_controls,
-                    progress=progress)
+                    progress=progress, store_dir=store)
     if args.out:
         report.write(args.out, figures=not args.no_figures)
     print(report.table())

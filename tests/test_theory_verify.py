@@ -89,3 +89,15 @@ def test_default_scale_verdicts():
     v = {r.id: r.verdict.verdict for r in rep.results}
     assert v["byz_dm21.rate"] == v["byz_vr_dm21.rate"] == v["vr_separation"] == PASS
     assert v["neg.vr_without_storm"] == v["neg.dm21_constant_eta"] == v["neg.mean_alie_neighborhood"] == FAIL
+
+
+def test_run_all_with_a_store_reuses_finished_runs(tmp_path):
+    """`byzref verify --full` keeps its runs in a store: a rerun reuses them instead of running again."""
+    cfgs = [{"seed": s, "n": 4, "T": 50, "problem": {"name": "nonconvex_synthetic", "d": 5},
+             "algorithm": {"name": "byz_dm21", "gamma": 0.1, "eta": 0.5}} for s in (0, 1)]
+    first = run_all(cfgs, workers=1, store_dir=tmp_path)
+    lines = (tmp_path / "runs.jsonl").read_text().splitlines()
+    assert len(lines) == 2
+    second = run_all(cfgs + cfgs[:1], workers=1, store_dir=tmp_path)
+    assert second == first
+    assert (tmp_path / "runs.jsonl").read_text().splitlines() == lines

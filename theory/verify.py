@@ -18,7 +18,8 @@ __all__ = ["verify"]
 
 
 def verify(claims: list[Claim] | None = None, *, scale: str | Scale = "default", workers: int = 2,
-           negative_controls: bool = False, progress: Callable[[int, int], None] | None = None) -> Report:
+           negative_controls: bool = False, progress: Callable[[int, int], None] | None = None,
+           store_dir=None) -> Report:
     """Decide ``claims`` (default: the built-in claims; plus the negative controls if asked).
 
     Parameters
@@ -28,6 +29,7 @@ def verify(claims: list[Claim] | None = None, *, scale: str | Scale = "default",
     workers : processes for the runs (≤ 1: serial; results are identical either way).
     negative_controls : also decide :func:`theory.suite.negative_controls`.
     progress : called as progress(done, total) after each run.
+    store_dir : results store for the runs (reused on a rerun: resume); None: a temporary one.
     """
     from byzref.results import versions
     from theory.suite import SCALES, builtin_claims
@@ -44,6 +46,6 @@ def verify(claims: list[Claim] | None = None, *, scale: str | Scale = "default",
         claims += negs()
     t0 = time.perf_counter()
     cfgs = [c for claim in claims for c in claim.configs(scale)]
-    records = run_all(cfgs, workers=workers, progress=progress)
+    records = run_all(cfgs, workers=workers, progress=progress, store_dir=store_dir)
     results = [claim.evaluate(records, scale) for claim in claims]
     return Report(scale, results, time.perf_counter() - t0, len(records), versions())
