@@ -115,6 +115,20 @@ class RunSpec:
     target: str
 
 
+def _dry_run_attack(attack, n: int, f: int) -> None:
+    """Call the attack once on stand-in rows so that (n, f)-dependent checks (ALIE's z and its
+    sample std, mimic's index, ...) fail before any work starts."""
+    import numpy as np
+
+    from byzref.attacks.base import AttackContext
+
+    H = np.arange(2.0 * (n - f)).reshape(n - f, 2)
+    rows = np.zeros((f, 2))
+    ctx = AttackContext(n=n, f=f, t=0, aggregate=lambda X: X.mean(axis=0), own_rows=lambda: rows,
+                        flipped_rows=lambda: rows)
+    attack(H, ctx, np.random.default_rng(0))
+
+
 def build(config: dict, problem_rng=None) -> RunSpec:
     """Normalize, validate and build every component; raises ConfigError before any work starts."""
     from byzref import rng as rngmod
@@ -149,4 +163,6 @@ def build(config: dict, problem_rng=None) -> RunSpec:
     compressor.check(problem.d)
     if attack.name == "label_flip" and not problem.supports_label_flip:
         raise ConfigError(f"attack 'label_flip' needs a problem with labels; {problem.name!r} has none")
+    if f > 0:
+        _dry_run_attack(attack, n, f)
     return RunSpec(cfg, problem, algorithm, compressor, aggregator, attack, cfg["attack"]["target"])

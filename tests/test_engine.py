@@ -250,6 +250,8 @@ def test_divergence_is_recorded_not_raised():
         ({"attack": {"name": "alie", "target": "both"}}, r"attack.target"),
         ({"algorithm": {"name": "dm21", "gamma": 0.1, "eta": 0.5}, "f": 1}, r"non-Byzantine preset"),
         ({"attack": {"name": "label_flip"}, "f": 1}, r"needs a problem with labels"),
+        ({"attack": {"name": "mimic", "i": 5}, "f": 2}, r"mimic i = 5 is outside the good rows \[0, 3\]"),
+        ({"attack": {"name": "alie"}, "f": 5, "aggregator": "mean"}, r"n - f >= 2|n = 6, f = 5"),
     ],
 )
 def test_bad_configs_fail_before_work(patch, match):
