@@ -56,7 +56,15 @@ def _component_table(d: int, n: int, f: int) -> dict[str, list[dict[str, Any]]]:
             out.append(entry)
         return out
 
+    def claims():
+        from theory.suite import builtin_claims, negative_controls
+
+        return [{"name": c.id, "summary": c.title, "params": {}, "kind": c.kind, "source": c.source,
+                 "informational": c.informational, "negative_control": c.negative_control}
+                for c in [*builtin_claims(), *negative_controls()]]
+
     table = {
+        "claims": claims(),
         "problems": problems(),
         "algorithms": entries(ALGORITHMS, describe_algorithm),
         "compressors": entries(COMPRESSORS, lambda c: c.describe(d)),

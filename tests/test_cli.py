@@ -28,6 +28,8 @@ def test_info_json_lists_every_registered_component(capsys):
         assert [e["name"] for e in table[family]] == reg.names()
     top_k = next(e for e in table["compressors"] if e["name"] == "top_k")
     assert top_k["alpha"] == pytest.approx(top_k["params"]["k"] / 100)
+    claim_ids = [e["name"] for e in table["claims"]]
+    assert {"byz_dm21.rate", "byz_vr_dm21.rate", "neg.vr_without_storm"} <= set(claim_ids)
     quad = next(e for e in table["problems"] if e["name"] == "quadratic")
     assert quad["constants"]["B"] == 0.0
 
