@@ -2,12 +2,22 @@
 distributed learning with compressed communication (Byz-DM21, Byz-VR-DM21 and baselines;
 Li, Liu, Yi, arXiv:2603.15144, AISTATS 2026).
 
-The package is kept light to import: component families live in ``byzref.compressors``,
-``byzref.aggregators`` and ``byzref.attacks``; the user-facing checks in ``byzref.testing``.
+``byzref.run(config) -> Result`` runs one simulation (:mod:`byzref.engine`); component families live
+in ``byzref.compressors``, ``byzref.aggregators``, ``byzref.attacks`` and ``byzref.algorithms``; the
+user-facing property checks in ``byzref.testing``. The package is light to import: the engine (and
+numba) load on first use of ``run``.
 """
 
 from byzref.errors import ConfigError
 from byzref.registry import UnknownNameError
 
 __version__ = "0.1.0"
-__all__ = ["ConfigError", "UnknownNameError", "__version__"]
+__all__ = ["ConfigError", "UnknownNameError", "__version__", "run"]
+
+
+def __getattr__(name: str):
+    if name == "run":
+        from byzref.engine import run
+
+        return run
+    raise AttributeError(f"module 'byzref' has no attribute {name!r}")

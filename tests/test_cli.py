@@ -67,3 +67,13 @@ def test_overrides_parse_toml_literals():
     apply_overrides(cfg, ["algorithm.gamma=0.5", "aggregator.b=2", "attack.name=alie", "record.log=10"])
     assert cfg == {"aggregator": {"name": "cwtm", "b": 2}, "algorithm": {"name": "byz_dm21", "gamma": 0.5},
                    "attack": {"name": "alie"}, "record": {"log": 10}}
+
+
+def test_byzref_run_is_the_engine():
+    import byzref
+    from byzref.engine import run
+
+    assert byzref.run is run
+    res = byzref.run({"n": 2, "T": 3, "problem": {"name": "quadratic", "d": 3},
+                      "algorithm": {"name": "byz_ef21", "gamma": 0.1}})
+    assert res.status == "ok" and res.curves["iteration"][-1] == 3
