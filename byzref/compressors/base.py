@@ -20,7 +20,7 @@ import numpy as np
 from byzref.errors import ConfigError, check_int
 from byzref.registry import Registry
 
-__all__ = ["COMPRESSORS", "CONTRACTIVE", "UNBIASED", "Compressor", "as_rows", "index_bits"]
+__all__ = ["COMPRESSORS", "CONTRACTIVE", "UNBIASED", "Compressor", "KSparsifier", "as_rows", "index_bits"]
 
 COMPRESSORS = Registry("compressor")
 
@@ -124,3 +124,20 @@ class Compressor:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
         return f"{type(self).__name__}({args})"
+
+
+class KSparsifier(Compressor):
+    """Shared part of the k-coordinate sparsifiers (top_k, rand_k, rand_k_biased): the parameter
+    k with 1 ≤ k ≤ d, and k(b_f + ⌈log₂ d⌉) bits per message (SPEC §2)."""
+
+    def __init__(self, k: int, float_bits: int = 32):
+        super().__init__(float_bits)
+        self.k = check_int("k", k, 1)
+
+    def check(self, d: int) -> None:
+        super().check(d)
+        if not 1 <= self.k <= d:
+            raise ConfigError(f"{self.name}: k = {self.k} is outside the allowed range [1, d] = [1, {d}]")
+
+    def bits(self, d: int) -> float:
+        return float(self.k * (self.float_bits + index_bits(d)))

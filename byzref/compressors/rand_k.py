@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from byzref.compressors.base import COMPRESSORS, UNBIASED, Compressor, index_bits
-from byzref.errors import ConfigError, check_int
+from byzref.compressors.base import COMPRESSORS, UNBIASED, KSparsifier
 
 __all__ = ["RandK", "rand_k_subsets"]
 
@@ -51,7 +50,7 @@ def rand_k_subsets(U: np.ndarray, d: int) -> np.ndarray:
 
 
 @COMPRESSORS.register("rand_k")
-class RandK(Compressor):
+class RandK(KSparsifier):
     r"""Unbiased random sparsification: keep k uniformly random coordinates, scaled by d/k.
 
     .. math:: C(x) = \frac{d}{k} \sum_{j \in S} x_j e_j,
@@ -90,24 +89,12 @@ class RandK(Compressor):
     deterministic = False
     test_config = {"k": 2}
 
-    def __init__(self, k: int, float_bits: int = 32):
-        super().__init__(float_bits)
-        self.k = check_int("k", k, 1)
-
-    def check(self, d: int) -> None:
-        super().check(d)
-        if not 1 <= self.k <= d:
-            raise ConfigError(f"{self.name}: k = {self.k} is outside the allowed range [1, d] = [1, {d}]")
-
     def scale(self, d: int) -> float:
         """The factor applied to the kept coordinates (d/k)."""
         return d / self.k
 
     def omega(self, d: int) -> float:
         return d / self.k - 1.0
-
-    def bits(self, d: int) -> float:
-        return float(self.k * (self.float_bits + index_bits(d)))
 
     def _compress(self, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         m, d = X.shape

@@ -7,8 +7,7 @@ import math
 import numpy as np
 from numba import njit
 
-from byzref.compressors.base import COMPRESSORS, CONTRACTIVE, Compressor, index_bits
-from byzref.errors import ConfigError, check_int
+from byzref.compressors.base import COMPRESSORS, CONTRACTIVE, KSparsifier
 
 __all__ = ["TopK"]
 
@@ -125,7 +124,7 @@ def _top_k_rows_ws(X, k, out, cand, cval, work):
 
 
 @COMPRESSORS.register("top_k")
-class TopK(Compressor):
+class TopK(KSparsifier):
     r"""Top-k sparsification: keep the k largest-magnitude entries, zero the rest.
 
     .. math:: C(x)_j = x_j\,\mathbf{1}[j \in S_k(x)],
@@ -162,20 +161,8 @@ class TopK(Compressor):
     deterministic = True
     test_config = {"k": 2}
 
-    def __init__(self, k: int, float_bits: int = 32):
-        super().__init__(float_bits)
-        self.k = check_int("k", k, 1)
-
-    def check(self, d: int) -> None:
-        super().check(d)
-        if not 1 <= self.k <= d:
-            raise ConfigError(f"{self.name}: k = {self.k} is outside the allowed range [1, d] = [1, {d}]")
-
     def alpha(self, d: int) -> float:
         return self.k / d
-
-    def bits(self, d: int) -> float:
-        return float(self.k * (self.float_bits + index_bits(d)))
 
     def _compress(self, X: np.ndarray, rng) -> np.ndarray:
         return _top_k_rows(X, self.k, np.zeros_like(X))
