@@ -13,8 +13,9 @@ that rate verification runs by the thousand, this module runs whole stretches of
 
 It performs the same floating-point operations in the same order as the Python path wherever the
 order is fixed (momenta, EF21 step, problem gradient, trimmed mean and the attack statistics), so
-both paths agree to rounding; tests compare them on short horizons. The noise is drawn in Python,
-block by block, from the same "samples" stream and with the same calls as ``problem.draw``.
+both paths agree to rounding; tests compare them on short horizons. The noise is regenerated in
+the kernel, worker by worker, from the seeds of the same "samples" stream that ``problem.draw``
+consumes (byzref.gaussian), so the Byzantine workers' unused rows are never generated.
 """
 
 from __future__ import annotations
@@ -26,11 +27,12 @@ from numba import njit
 
 from byzref.aggregators.cwtm import _trimmed_mean_kernel, sorting_network
 from byzref.compressors.top_k import _FAST_MIN_D, _top_k_rows_ws
+from byzref.gaussian import draw_seeds, normal_row
 
 __all__ = ["FusedLoop", "fused_plan", "sq_norm"]
 
 _ALG = {"byz_dm21": 0, "dm21": 0, "byz_vr_dm21": 1, "byz_ef21_sgdm": 2, "ef21_sgdm": 2, "byz_ef21_sgd": 3}
-_NOISE_BLOCK = 1 << 18  # floats of noise drawn per Python call (at least one iteration's worth)
+_SEED_BLOCK = 4096  # iterations' seeds drawn per Python call
 
 
 def fused_plan(spec) -> dict | None:
@@ -129,16 +131,18 @@ def _heap_top_k_add(x, k, g, hv, hi):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _chunk(x, G, V, U, noise, a, lam, S, sbar, m, alg, eta, eta2, k, agg_b, pairs, c_mean, c_std,
+def _chunk(x, G, V, U, seeds, nfac, a, lam, S, sbar, m, alg, eta, eta2, k, agg_b, pairs, c_mean, c_std,
            gamma, diverge_at, acc, ghat, x_new, h_new, h_old, diff, sel, mu, hv, hi,
-           cand, cval, work, row_b):  # pragma: no cover
-    """Run noise.shape[0] iterations in place; return how many completed before a divergence.
+           cand, cval, work, row_b, z):  # pragma: no cover
+    """Run seeds.shape[0] iterations in place; return how many completed before a divergence.
 
-    Mutates x, G (all rows), V, U (good rows), acc = [Σ‖∇f(x^t)‖², count, last ‖∇f‖²] and the
-    scratch vectors. The iterate recorded at each iteration is the one BEFORE its step (SPEC §1).
+    Iteration t's noise of worker i is nfac·(row i of the standard normals seeded seeds[t]), the
+    values ``problem.draw`` returns; only the good rows are generated. Mutates x, G (all rows),
+    V, U (good rows), acc = [Σ‖∇f(x^t)‖², count, last ‖∇f‖²] and the scratch vectors. The iterate
+    recorded at each iteration is the one BEFORE its step (SPEC §1).
     """
     n, d = G.shape
-    c = noise.shape[0]
+    c = seeds.shape[0]
     for it in range(c):
         # metric at x^t: ∇f(x) = a∘x + λφ'(x) + s̄ (as NonconvexSynthetic.grad)
         gsq = 0.0
@@ -174,18 +178,19 @@ def _chunk(x, G, V, U, noise, a, lam, S, sbar, m, alg, eta, eta2, k, agg_b, pair
             if alg == 1:  # only STORM evaluates the old point
                 q = 1.0 + x[j] * x[j]
                 h_old[j] = a[j] * x[j] + lam * 2.0 * x[j] / (q * q)
-        xi = noise[it]
         for i in range(m):
             g = G[i]
+            normal_row(seeds[it], i, z)
             for j in range(d):
+                xij = z[j] * nfac
                 s_new = h_new[j] + S[i, j]
-                s_new += xi[i, j]
+                s_new += xij
                 if alg == 3:  # EF21 on the stochastic gradient itself
                     diff[0, j] = s_new - g[j]
                     continue
                 if alg == 1:  # STORM: v ← (v − s_old)(1 − η) + s_new
                     s_old = h_old[j] + S[i, j]
-                    s_old += xi[i, j]
+                    s_old += xij
                     V[i, j] = (V[i, j] - s_old) * (1.0 - eta) + s_new
                 else:
                     V[i, j] = V[i, j] * (1.0 - eta) + eta * s_new
@@ -236,15 +241,20 @@ def _chunk(x, G, V, U, noise, a, lam, S, sbar, m, alg, eta, eta2, k, agg_b, pair
 
 
 @njit(cache=True)
-def _init_rows(x, xi, a, lam, S, m, alg, G, V, U):  # pragma: no cover - compiled
-    """s_i = ∇f_i(x⁰; ξ⁰) for the good rows; v⁰ = u⁰ = g⁰ = s (SPEC §4.1 init). Mutates G, V, U."""
+def _init_rows(x, seed, nfac, a, lam, S, m, alg, G, V, U, h, z):  # pragma: no cover - compiled
+    """s_i = ∇f_i(x⁰; ξ⁰) for the good rows; v⁰ = u⁰ = g⁰ = s (SPEC §4.1 init). Mutates G, V, U, h, z.
+
+    ξ⁰_i = nfac·(row i of the standard normals seeded ``seed``), as ``problem.draw``.
+    """
     d = x.shape[0]
     for j in range(d):
         q = 1.0 + x[j] * x[j]
-        h = a[j] * x[j] + lam * 2.0 * x[j] / (q * q)
-        for i in range(m):
-            v = h + S[i, j]
-            v += xi[i, j]
+        h[j] = a[j] * x[j] + lam * 2.0 * x[j] / (q * q)
+    for i in range(m):
+        normal_row(seed, i, z)
+        for j in range(d):
+            v = h[j] + S[i, j]
+            v += z[j] * nfac
             G[i, j] = v
             if alg <= 2:
                 V[i, j] = v
@@ -274,27 +284,27 @@ class FusedLoop:
         w = d if big else 0  # scratch of the large-d top_k selection
         self.topk_scratch = (np.empty(w, dtype=np.int64), np.empty(w), np.empty(w))
         self.diff, self.sel = np.empty((1, d)), np.zeros((1, d))
-        self.block = max(1, _NOISE_BLOCK // (n * d))
-        self._noise = np.empty((self.block, n, d))
+        self.z = np.empty(d)  # one worker's standard normals
         self.arrays = prob.fused_arrays()
+        self.nfac = prob.fused_noise_factor(batch)
 
     def init(self, x: np.ndarray) -> None:
         """Write the good rows of G (and v⁰, u⁰) at x⁰ from one draw of the samples stream."""
-        noise = self.prob.draw_block(self.rng, self.batch, 1, out=self._noise[:1])
         a, lam, S, _ = self.arrays
-        _init_rows(x, noise[0], a, lam, S, self.m, self.plan["alg"], self.G, self.V, self.U)
+        _init_rows(x, draw_seeds(self.rng)[0], self.nfac, a, lam, S, self.m, self.plan["alg"], self.G,
+                   self.V, self.U, self.scratch[0], self.z)
 
     def advance(self, x: np.ndarray, iters: int) -> int:
         """Run ``iters`` iterations from x (updated in place); return the number completed."""
         p, (a, lam, S, sbar) = self.plan, self.arrays
         done = 0
         while done < iters:
-            c = min(self.block, iters - done)
-            noise = self.prob.draw_block(self.rng, self.batch, c, out=self._noise[:c])
-            got = _chunk(x, self.G, self.V, self.U, noise, a, lam, S, sbar, self.m, p["alg"], p["eta"],
-                         p["eta2"], p["k"], p["agg_b"], self.pairs, p["c_mean"], p["c_std"], self.gamma,
-                         self.diverge_at, self.acc, *self.scratch, self.diff, self.sel, self.mu, self.hv,
-                         self.hi, *self.topk_scratch, self.row_b)
+            c = min(_SEED_BLOCK, iters - done)
+            seeds = draw_seeds(self.rng, c)  # one per iteration, as c calls of problem.draw
+            got = _chunk(x, self.G, self.V, self.U, seeds, self.nfac, a, lam, S, sbar, self.m, p["alg"],
+                         p["eta"], p["eta2"], p["k"], p["agg_b"], self.pairs, p["c_mean"], p["c_std"],
+                         self.gamma, self.diverge_at, self.acc, *self.scratch, self.diff, self.sel, self.mu,
+                         self.hv, self.hi, *self.topk_scratch, self.row_b, self.z)
             done += got
             if got < c:
                 break

@@ -7,8 +7,9 @@ import math
 import numpy as np
 
 from byzref.errors import ConfigError, check_int
+from byzref.gaussian import draw_seeds, normal_rows
 
-__all__ = ["check_noise", "draw_gaussian", "exact_shifts", "haar_orthogonal"]
+__all__ = ["check_noise", "draw_gaussian", "exact_shifts", "haar_orthogonal", "noise_factor"]
 
 
 def exact_shifts(rng: np.random.Generator, n: int, f: int, d: int, zeta2: float, M=None) -> np.ndarray:
@@ -37,24 +38,29 @@ def haar_orthogonal(rng: np.random.Generator, d: int) -> np.ndarray:
     return np.ascontiguousarray(Q * np.where(np.diag(R) < 0, -1.0, 1.0))
 
 
-def draw_gaussian(rng: np.random.Generator, n: int, d: int, batch, scales, out=None) -> np.ndarray:
-    """Noise planes (n, k, d), plane p ~ N(0, scales[p]² / batch): the mean of ``batch`` i.i.d. draws.
+def draw_gaussian(rng: np.random.Generator, n: int, d: int, batch, scales, count=1, out=None) -> np.ndarray:
+    """Noise (count, n, k, d) of ``count`` successive draws; plane p ~ N(0, scales[p]² / batch).
 
+    Each draw takes one seed from ``rng`` and worker i's k·d standard normals are row i of
+    :func:`byzref.gaussian.normal_rows` (xoshiro256++ and the ziggurat, jitted), so ``count``
+    draws at once equal ``count`` single draws, and a kernel can regenerate any worker's row.
     Averaging b i.i.d. Gaussians is again Gaussian with variance divided by b, so one draw per
     worker and plane reproduces a minibatch exactly (the variance is σ²/b, not an estimate).
-    ``out`` (optional) is a preallocated buffer of n·k·d floats filled in place (same values).
-    The standard normals are drawn even when a scale is 0, so the stream's consumption does not
-    depend on σ (common random numbers across noise levels).
+    ``out`` (optional) is a preallocated float64 C-contiguous buffer of count·n·k·d floats, filled
+    in place. The standard normals are drawn even when a scale is 0, so the values do not depend
+    on σ beyond the factor (common random numbers across noise levels).
     """
-    b = check_int("batch", batch, 1)
-    if out is None:
-        out = rng.standard_normal((n, len(scales), d))
-    else:  # a preallocated float64 C-contiguous buffer of n·k·d floats, filled in place
-        out = out.reshape(n, len(scales), d)
-        rng.standard_normal(out=out)
-    for p, s in enumerate(scales):
-        out[:, p, :] *= s / math.sqrt(b)
+    factors = [noise_factor(s, batch) for s in scales]
+    k = len(scales)
+    out = normal_rows(draw_seeds(rng, count), n, k * d, out=out).reshape(count, n, k, d)
+    for p, c in enumerate(factors):
+        out[:, :, p, :] *= c
     return out
+
+
+def noise_factor(scale: float, batch) -> float:
+    """The factor scale/√batch that turns a standard normal into the noise of a batch-``batch`` draw."""
+    return scale / math.sqrt(check_int("batch", batch, 1))
 
 
 def check_noise(samples, n: int, k: int, d: int) -> np.ndarray:

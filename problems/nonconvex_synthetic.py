@@ -9,7 +9,7 @@ import numpy as np
 from numba import njit
 
 from byzref.errors import ConfigError, check_int, check_real
-from problems._synthetic import check_noise, draw_gaussian, exact_shifts
+from problems._synthetic import check_noise, draw_gaussian, exact_shifts, noise_factor
 from problems.base import Constants, Problem, as_generator, check_workers, finite_array
 from problems.registry import PROBLEMS
 
@@ -186,22 +186,29 @@ class NonconvexSynthetic(Problem):
         """Noise per worker: (n, d) ~ N(0, σ²/(b d)), or (n, 2, d) adding the curvature plane N(0, τ²/b)."""
         scales = [math.sqrt(self._sigma2 / self.d)] + ([self._tau] if self._k == 2 else [])
         s = draw_gaussian(rng, self.n, self.d, batch, scales)
-        return s.reshape(self.n, self.d) if self._k == 1 else s
+        return s.reshape(self.n, self.d) if self._k == 1 else s.reshape(self.n, 2, self.d)
 
     def draw_block(self, rng, batch=1, count=1, out=None) -> np.ndarray:
         """``count`` successive :meth:`draw` results stacked, (count, n, d) (or (count, n, 2, d)).
 
-        Identical, value for value, to ``count`` calls of :meth:`draw` on the same generator (one
-        Gaussian draw of the whole block consumes the stream in the same order). ``out``: an
-        optional C-contiguous float64 buffer of that shape, filled in place.
+        Identical, value for value, to ``count`` calls of :meth:`draw` on the same generator (each
+        draw consumes one seed of the stream). ``out``: an optional C-contiguous float64 buffer of
+        that shape, filled in place.
         """
         scales = [math.sqrt(self._sigma2 / self.d)] + ([self._tau] if self._k == 2 else [])
-        s = draw_gaussian(rng, count * self.n, self.d, batch, scales, out=out)
+        s = draw_gaussian(rng, self.n, self.d, batch, scales, count=count, out=out)
         return s.reshape(count, self.n, self.d) if self._k == 1 else s.reshape(count, self.n, 2, self.d)
 
     def fused_arrays(self) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
         """(a, λ, shifts, s̄): the arrays of the closed-form gradient, for the engine's fused loop."""
         return self._a, self._lam, self._s, self._sbar
+
+    def fused_noise_factor(self, batch=1) -> float:
+        """The factor c with ξ_i = c·z_i (z_i = worker i's row of standard normals), as in :meth:`draw`.
+
+        Only for additive noise (no curvature plane); the engine's fused loop regenerates z_i in place.
+        """
+        return noise_factor(math.sqrt(self._sigma2 / self.d), batch)
 
     def stoch_grads(self, x, samples, out=None) -> np.ndarray:
         xi = check_noise(samples, self.n, self._k, self.d)
