@@ -131,9 +131,88 @@ def _heap_top_k_add(x, k, g, hv, hi):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
+def _count_ge(x, t):  # pragma: no cover - compiled
+    """#{j : |x_j| ≥ t} (NaN never counts); a branch-free, vectorised pass."""
+    c = 0
+    for j in range(x.shape[0]):
+        c += abs(x[j]) >= t
+    return c
+
+
+@njit(cache=True)
+def _thresh_top_k_add(x, k, g, tau, i, hv, hi, cidx, cabs):  # pragma: no cover - compiled
+    """g[S] += x[S] for S = the top_k set of x (as _heap_top_k_add), screening with a threshold.
+
+    A threshold t with c = #{j : |x_j| ≥ t} ≥ k is sought from t = tau[i] by a few vectorised counts
+    (down by 0.85 while c < k, up by 1.08 while c > k + 2 and stays ≥ k). Since the k-th largest
+    |x| is then ≥ t, the whole top-k set (ties included) is among these c candidates, which are
+    collected branch-free in index order; the c − k lowest-ranked (smallest |x|, ties → larger
+    index) are dropped one by one, or a size-k heap runs over them when c > k + 8. If no such t
+    is found in 8 steps down (e.g. fewer than k finite entries), a heap runs over all of x. t only
+    decides the work, never the result; the next call starts from 0.9 × this row's k-th largest
+    |x|. Mutates g, tau[i], hv, hi, cidx, cabs.
+    """
+    d = x.shape[0]
+    t = tau[i]
+    c = _count_ge(x, t)
+    down = 0
+    while c < k:
+        if down == 8 or not t > 0.0:
+            _heap_top_k_add(x, k, g, hv, hi)
+            tau[i] = 0.9 * hv[0] if hv[0] > 0.0 else 0.0
+            return
+        t *= 0.85
+        c = _count_ge(x, t)
+        down += 1
+    up = 0
+    while c > k + 2 and up < 3 and t > 0.0:
+        c2 = _count_ge(x, t * 1.08)
+        if c2 < k:
+            break
+        t *= 1.08
+        c = c2
+        up += 1
+    c = 0
+    for j in range(d):
+        a = abs(x[j])
+        cidx[c] = j
+        cabs[c] = a
+        c += a >= t
+    if c - k > 8:  # many candidates: a size-k heap over them (in index order, as _heap_top_k_add)
+        for r in range(k):
+            hv[r] = cabs[r]
+            hi[r] = cidx[r]
+        for pos in range(k // 2 - 1, -1, -1):
+            _sift_down(hv, hi, pos, k)
+        for r in range(k, c):
+            if _less(hv[0], hi[0], cabs[r], cidx[r]):
+                hv[0] = cabs[r]
+                hi[0] = cidx[r]
+                _sift_down(hv, hi, 0, k)
+        for r in range(k):
+            g[hi[r]] += x[hi[r]]
+        tau[i] = 0.9 * hv[0]
+        return
+    for _ in range(c - k):  # drop the lowest-ranked candidate
+        best = 0
+        for p in range(1, c):
+            if cabs[p] <= cabs[best]:
+                best = p
+        cabs[best] = np.inf
+        cidx[best] = -1
+    kth = np.inf
+    for p in range(c):
+        j = cidx[p]
+        if j >= 0:
+            g[j] += x[j]
+            kth = min(kth, cabs[p])
+    tau[i] = 0.9 * kth
+
+
+@njit(cache=True)
 def _chunk(x, G, V, U, seeds, nfac, a, lam, S, sbar, m, alg, eta, eta2, k, agg_b, pairs, c_mean, c_std,
            gamma, diverge_at, acc, ghat, x_new, h_new, h_old, diff, sel, mu, hv, hi,
-           cand, cval, work, row_b, z):  # pragma: no cover
+           cand, cval, work, row_b, z, tau, cidx, cabs):  # pragma: no cover
     """Run seeds.shape[0] iterations in place; return how many completed before a divergence.
 
     Iteration t's noise of worker i is nfac·(row i of the standard normals seeded seeds[t]), the
@@ -208,8 +287,8 @@ def _chunk(x, G, V, U, seeds, nfac, a, lam, S, sbar, m, alg, eta, eta2, k, agg_b
                     if sel[0, j] != 0.0:
                         g[j] += sel[0, j]
                         sel[0, j] = 0.0
-            else:  # small d: a size-k heap selects the same entries as top_k (see _heap_top_k_add)
-                _heap_top_k_add(diff[0], k, g, hv, hi)
+            else:  # small d: threshold screening, then the same entries as top_k (_thresh_top_k_add)
+                _thresh_top_k_add(diff[0], k, g, tau, i, hv, hi, cidx, cabs)
         # Byzantine rows: c_mean·mean(H) + c_std·std(H, ddof = 1) over the good rows H = G[:m]
         # (row-major passes; per coordinate the sums run over i = 0..m−1 in order, as NumPy's)
         if m < n:
@@ -285,6 +364,8 @@ class FusedLoop:
         self.topk_scratch = (np.empty(w, dtype=np.int64), np.empty(w), np.empty(w))
         self.diff, self.sel = np.empty((1, d)), np.zeros((1, d))
         self.z = np.empty(d)  # one worker's standard normals
+        self.tau = np.zeros(self.m)  # per-row screening thresholds of the small-d top_k (work only)
+        self.cidx, self.cabs = np.empty(d + 1, dtype=np.int64), np.empty(d + 1)
         self.arrays = prob.fused_arrays()
         self.nfac = prob.fused_noise_factor(batch)
 
@@ -304,7 +385,8 @@ class FusedLoop:
             got = _chunk(x, self.G, self.V, self.U, seeds, self.nfac, a, lam, S, sbar, self.m, p["alg"],
                          p["eta"], p["eta2"], p["k"], p["agg_b"], self.pairs, p["c_mean"], p["c_std"],
                          self.gamma, self.diverge_at, self.acc, *self.scratch, self.diff, self.sel, self.mu,
-                         self.hv, self.hi, *self.topk_scratch, self.row_b, self.z)
+                         self.hv, self.hi, *self.topk_scratch, self.row_b, self.z, self.tau, self.cidx,
+                         self.cabs)
             done += got
             if got < c:
                 break

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from reference.engine import top_k as ref_top_k
 
-from byzref._fused import _heap_top_k_add, sq_norm
+from byzref._fused import _heap_top_k_add, _thresh_top_k_add, sq_norm
 
 
 @given(st.integers(1, 40).flatmap(lambda d: st.tuples(
@@ -25,6 +25,48 @@ def test_heap_top_k_selects_the_same_entries_as_top_k(args):
     np.testing.assert_array_equal(g, want)
     if not np.isnan(x).any():
         np.testing.assert_array_equal(g, ref_top_k(x[None, :], k)[0])
+
+
+def _top_k_want(x, k):
+    key = np.where(np.isnan(x), -1.0, np.abs(x))  # NaN below every number, ties → lowest index
+    idx = np.argsort(-key, kind="stable")[:k]
+    want = np.zeros(x.shape[0])
+    want[idx] = x[idx]
+    return want
+
+
+@given(st.integers(1, 60).flatmap(lambda d: st.tuples(
+    st.just(d), st.integers(1, d),
+    st.lists(st.sampled_from([0.0, -0.0, 1.0, -1.0, 2.0, -2.5, 3.0, np.nan, np.inf, -np.inf])
+             | st.floats(-1e3, 1e3), min_size=d, max_size=d),
+    st.sampled_from([0.0, 1.0, 2.0, 2.5, 1e-300, 1e300, np.inf]) | st.floats(0.0, 1e3))))
+def test_threshold_top_k_selects_the_same_entries_for_any_start(args):
+    # the start threshold only decides the work: every branch (too few candidates → heap over x,
+    # a few extra → dropped one by one, many → heap over the candidates) gives the top_k set
+    d, k, vals, t0 = args
+    x = np.array(vals, dtype=np.float64)
+    g, tau = np.zeros(d), np.array([5.0, t0])
+    _thresh_top_k_add(x, k, g, tau, 1, np.empty(k), np.empty(k, dtype=np.int64),
+                      np.empty(d + 1, dtype=np.int64), np.empty(d + 1))
+    np.testing.assert_array_equal(g, _top_k_want(x, k))
+    assert tau[0] == 5.0 and tau[1] >= 0.0
+
+
+def test_threshold_top_k_carries_its_threshold_across_rows():
+    # as in the engine: one threshold per row, updated call after call on changing rows
+    rng = np.random.default_rng(4)
+    d, k = 100, 10
+    tau = np.zeros(3)
+    for step in range(300):
+        scale = 10.0 ** rng.uniform(-3, 3) if step % 50 == 0 else 1.0
+        for i in range(3):
+            x = rng.standard_normal(d) * scale * rng.uniform(0.5, 2.0)
+            if step % 7 == 0:
+                x[rng.integers(d, size=5)] = 0.0
+            g = np.zeros(d)
+            _thresh_top_k_add(x, k, g, tau, i, np.empty(k), np.empty(k, dtype=np.int64),
+                              np.empty(d + 1, dtype=np.int64), np.empty(d + 1))
+            np.testing.assert_array_equal(g, _top_k_want(x, k))
 
 
 def test_heap_top_k_accumulates_into_g():
