@@ -2,7 +2,9 @@
 
 1. All-n stochastic gradients in one call, n = 20, d = 100, batch 1 (target < 20 µs per call),
    measured on pre-drawn samples with a reused output buffer; draw() is timed separately.
-2. Logistic regression at a9a's size (32,561 × 123, synthetic dense data: the real file is not
+2. Gaussian noise: ns per standard normal of byzref.gaussian (the synthetic problems' noise) and of
+   NumPy's ``standard_normal`` on the run's SFC64 stream, for n·d = 2·10³ and 2·10⁷ per draw.
+3. Logistic regression at a9a's size (32,561 × 123, synthetic dense data: the real file is not
    needed), one full gradient vs the time NumPy needs to read the data matrix once
    (target ≤ 3×; reference = np.add.reduce(A, axis=0), also shown: A.sum() and A @ v).
 Times are medians over many calls after a warm-up call (which includes numba compilation).
@@ -59,6 +61,21 @@ def _row(label, p, rng) -> None:
     print(f"{label:<22}{t_sg:>12.2f}{t_sg_new:>10.2f}{t_pair:>8.2f}{t_draw:>8.2f}{t_wg:>14.2f}")
 
 
+def gaussian_noise() -> None:
+    from byzref.gaussian import draw_seeds, normal_rows
+    from byzref.rng import stream
+
+    print("\n## standard normals (ns per value; byzref.gaussian vs NumPy standard_normal, SFC64 stream)")
+    rng = stream(0, "samples")
+    for rows, length, repeat in ((20, 100, 2000), (20, 10**6, 5)):
+        out = np.empty(rows * length)
+        ours = median_us(lambda r=rows, n=length, o=out: normal_rows(draw_seeds(rng), r, n, out=o), repeat)
+        npy = median_us(lambda o=out: rng.standard_normal(out=o), repeat)
+        size = rows * length
+        print(f"n·d = {size:>10,}: byzref.gaussian {ours * 1e3 / size:6.2f}   NumPy {npy * 1e3 / size:6.2f}"
+              f"   ratio {npy / ours:4.1f}×")
+
+
 def a9a_full_gradient(n=20, N=32561, d=123) -> None:
     mib = N * d * 8 / 2**20
     print(f"\n## logistic regression full gradient at a9a's size ({N} × {d}, float64, {mib:.1f} MiB), "
@@ -91,4 +108,5 @@ if __name__ == "__main__":
           f"numpy {np.__version__}, numba {numba.__version__}, "
           f"NUMBA_NUM_THREADS={numba.config.NUMBA_NUM_THREADS}")
     small_oracles()
+    gaussian_noise()
     a9a_full_gradient()

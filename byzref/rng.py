@@ -9,9 +9,10 @@ so adding an algorithm or an attack never shifts another stream, and every algor
 same problem and seed sees the same data and noise (common random numbers).
 
 The bit generator is SFC64 (Chris Doty-Humphrey's small fast chaotic generator, part of NumPy):
-it passes the same statistical test batteries as PCG64 and draws Gaussian noise about 20% faster
-on the reference machine, which matters because the noise of n·d coordinates is drawn every
-iteration.
+it passes the same statistical test batteries as PCG64 and is the fastest of NumPy's generators
+on the reference machine. The Gaussian noise of the synthetic problems (n·d values every
+iteration) is not drawn with ``standard_normal``: each draw takes one 64-bit seed from the
+"samples" stream and :mod:`byzref.gaussian` expands it, worker row by worker row, in jitted code.
 """
 
 from __future__ import annotations
