@@ -26,7 +26,7 @@ import numpy as np
 from numba import njit
 
 from byzref.aggregators.cwtm import _trimmed_mean_kernel, sorting_network
-from byzref.compressors.top_k import _FAST_MIN_D, _top_k_rows_ws
+from byzref.compressors.top_k import _kth_smallest
 from byzref.gaussian import draw_seeds, normal_row
 
 __all__ = ["FusedLoop", "fused_plan", "sq_norm"]
@@ -140,17 +140,18 @@ def _count_ge(x, t):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _thresh_top_k_add(x, k, g, tau, i, hv, hi, cidx, cabs):  # pragma: no cover - compiled
+def _thresh_top_k_add(x, k, g, tau, i, hv, hi, cidx, cabs, work):  # pragma: no cover - compiled
     """g[S] += x[S] for S = the top_k set of x (as _heap_top_k_add), screening with a threshold.
 
     A threshold t with c = #{j : |x_j| ≥ t} ≥ k is sought from t = tau[i] by a few vectorised counts
     (down by 0.85 while c < k, up by 1.08 while c > k + 2 and stays ≥ k). Since the k-th largest
     |x| is then ≥ t, the whole top-k set (ties included) is among these c candidates, which are
     collected branch-free in index order; the c − k lowest-ranked (smallest |x|, ties → larger
-    index) are dropped one by one, or a size-k heap runs over them when c > k + 8. If no such t
+    index) are dropped one by one, or, when c > k + 8, the k-th largest candidate is found by
+    quickselect and the candidates above it, then those equal to it in index order, are taken. If no such t
     is found in 8 steps down (e.g. fewer than k finite entries), a heap runs over all of x. t only
     decides the work, never the result; the next call starts from 0.9 × this row's k-th largest
-    |x|. Mutates g, tau[i], hv, hi, cidx, cabs.
+    |x|. Mutates g, tau[i], hv, hi, cidx, cabs, work.
     """
     d = x.shape[0]
     t = tau[i]
@@ -178,20 +179,20 @@ def _thresh_top_k_add(x, k, g, tau, i, hv, hi, cidx, cabs):  # pragma: no cover 
         cidx[c] = j
         cabs[c] = a
         c += a >= t
-    if c - k > 8:  # many candidates: a size-k heap over them (in index order, as _heap_top_k_add)
-        for r in range(k):
-            hv[r] = cabs[r]
-            hi[r] = cidx[r]
-        for pos in range(k // 2 - 1, -1, -1):
-            _sift_down(hv, hi, pos, k)
-        for r in range(k, c):
-            if _less(hv[0], hi[0], cabs[r], cidx[r]):
-                hv[0] = cabs[r]
-                hi[0] = cidx[r]
-                _sift_down(hv, hi, 0, k)
-        for r in range(k):
-            g[hi[r]] += x[hi[r]]
-        tau[i] = 0.9 * hv[0]
+    if c - k > 8:  # many candidates: the k-th largest by quickselect, then > it, then ties in order
+        for p in range(c):
+            work[p] = cabs[p]
+        kth = _kth_smallest(work, c, c - k, 64)
+        left = k
+        for p in range(c):
+            left -= cabs[p] > kth
+        for p in range(c):
+            a = cabs[p]
+            if a > kth or (a == kth and left > 0):
+                left -= a == kth
+                j = cidx[p]
+                g[j] += x[j]
+        tau[i] = 0.9 * kth
         return
     for _ in range(c - k):  # drop the lowest-ranked candidate
         best = 0
@@ -211,8 +212,8 @@ def _thresh_top_k_add(x, k, g, tau, i, hv, hi, cidx, cabs):  # pragma: no cover 
 
 @njit(cache=True)
 def _chunk(x, G, V, U, seeds, nfac, a, lam, S, sbar, m, alg, eta, eta2, k, agg_b, pairs, c_mean, c_std,
-           gamma, diverge_at, acc, ghat, x_new, h_new, h_old, diff, sel, mu, hv, hi,
-           cand, cval, work, row_b, z, tau, cidx, cabs):  # pragma: no cover
+           gamma, diverge_at, acc, ghat, x_new, h_new, h_old, diff, mu, hv, hi,
+           row_b, z, tau, cidx, cabs, work):  # pragma: no cover
     """Run seeds.shape[0] iterations in place; return how many completed before a divergence.
 
     Iteration t's noise of worker i is nfac·(row i of the standard normals seeded seeds[t]), the
@@ -281,14 +282,8 @@ def _chunk(x, G, V, U, seeds, nfac, a, lam, S, sbar, m, alg, eta, eta2, k, agg_b
             if k == 0:
                 for j in range(d):
                     g[j] += diff[0, j]
-            elif d >= _FAST_MIN_D:
-                _top_k_rows_ws(diff, k, sel, cand, cval, work)
-                for j in range(d):
-                    if sel[0, j] != 0.0:
-                        g[j] += sel[0, j]
-                        sel[0, j] = 0.0
-            else:  # small d: threshold screening, then the same entries as top_k (_thresh_top_k_add)
-                _thresh_top_k_add(diff[0], k, g, tau, i, hv, hi, cidx, cabs)
+            else:  # threshold screening, then the same entries as top_k (_thresh_top_k_add)
+                _thresh_top_k_add(diff[0], k, g, tau, i, hv, hi, cidx, cabs, work)
         # Byzantine rows: c_mean·mean(H) + c_std·std(H, ddof = 1) over the good rows H = G[:m]
         # (row-major passes; per coordinate the sums run over i = 0..m−1 in order, as NumPy's)
         if m < n:
@@ -359,13 +354,11 @@ class FusedLoop:
         self.scratch = [np.empty(d) for _ in range(4)]  # ĝ, x^{t+1}, h(x^{t+1}), h(x^t)
         self.mu, self.row_b = np.empty(d), np.empty(d)
         self.hv, self.hi = np.empty(max(plan["k"], 1)), np.empty(max(plan["k"], 1), dtype=np.int64)
-        big = plan["k"] > 0 and d >= _FAST_MIN_D
-        w = d if big else 0  # scratch of the large-d top_k selection
+        w = d + 1 if plan["k"] > 0 else 0  # top_k scratch: candidates' indices, |x|, quickselect
         self.topk_scratch = (np.empty(w, dtype=np.int64), np.empty(w), np.empty(w))
-        self.diff, self.sel = np.empty((1, d)), np.zeros((1, d))
+        self.diff = np.empty((1, d))
         self.z = np.empty(d)  # one worker's standard normals
-        self.tau = np.zeros(self.m)  # per-row screening thresholds of the small-d top_k (work only)
-        self.cidx, self.cabs = np.empty(d + 1, dtype=np.int64), np.empty(d + 1)
+        self.tau = np.zeros(self.m)  # per-row screening thresholds of top_k (they decide work only)
         self.arrays = prob.fused_arrays()
         self.nfac = prob.fused_noise_factor(batch)
 
@@ -384,9 +377,8 @@ class FusedLoop:
             seeds = draw_seeds(self.rng, c)  # one per iteration, as c calls of problem.draw
             got = _chunk(x, self.G, self.V, self.U, seeds, self.nfac, a, lam, S, sbar, self.m, p["alg"],
                          p["eta"], p["eta2"], p["k"], p["agg_b"], self.pairs, p["c_mean"], p["c_std"],
-                         self.gamma, self.diverge_at, self.acc, *self.scratch, self.diff, self.sel, self.mu,
-                         self.hv, self.hi, *self.topk_scratch, self.row_b, self.z, self.tau, self.cidx,
-                         self.cabs)
+                         self.gamma, self.diverge_at, self.acc, *self.scratch, self.diff, self.mu,
+                         self.hv, self.hi, self.row_b, self.z, self.tau, *self.topk_scratch)
             done += got
             if got < c:
                 break

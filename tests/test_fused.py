@@ -47,7 +47,7 @@ def test_threshold_top_k_selects_the_same_entries_for_any_start(args):
     x = np.array(vals, dtype=np.float64)
     g, tau = np.zeros(d), np.array([5.0, t0])
     _thresh_top_k_add(x, k, g, tau, 1, np.empty(k), np.empty(k, dtype=np.int64),
-                      np.empty(d + 1, dtype=np.int64), np.empty(d + 1))
+                      np.empty(d + 1, dtype=np.int64), np.empty(d + 1), np.empty(d + 1))
     np.testing.assert_array_equal(g, _top_k_want(x, k))
     assert tau[0] == 5.0 and tau[1] >= 0.0
 
@@ -65,7 +65,7 @@ def test_threshold_top_k_carries_its_threshold_across_rows():
                 x[rng.integers(d, size=5)] = 0.0
             g = np.zeros(d)
             _thresh_top_k_add(x, k, g, tau, i, np.empty(k), np.empty(k, dtype=np.int64),
-                              np.empty(d + 1, dtype=np.int64), np.empty(d + 1))
+                              np.empty(d + 1, dtype=np.int64), np.empty(d + 1), np.empty(d + 1))
             np.testing.assert_array_equal(g, _top_k_want(x, k))
 
 

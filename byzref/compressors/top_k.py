@@ -74,7 +74,7 @@ def _top_k_rows(X, k, out):
 def _top_k_rows_ws(X, k, out, cand, cval, work):
     """:func:`_top_k_rows` with caller-provided scratch (int64 cand, float64 cval and work, each (d,)).
 
-    Mutates ``out`` and the scratch arrays. Used by the engine's fused loop (no allocation per call).
+    Mutates ``out`` and the scratch arrays.
     """
     m, d = X.shape
     fast = d >= _FAST_MIN_D and 8 * k <= d
