@@ -194,19 +194,18 @@ def _thresh_top_k_add(x, k, g, tau, i, hv, hi, cidx, cabs, work):  # pragma: no 
                 g[j] += x[j]
         tau[i] = 0.9 * kth
         return
-    for _ in range(c - k):  # drop the lowest-ranked candidate
+    while c > k:  # drop the lowest-ranked candidate (smallest |x|, ties → larger index)
         best = 0
         for p in range(1, c):
-            if cabs[p] <= cabs[best]:
+            if cabs[p] < cabs[best] or (cabs[p] == cabs[best] and cidx[p] > cidx[best]):
                 best = p
-        cabs[best] = np.inf
-        cidx[best] = -1
+        c -= 1
+        cabs[best] = cabs[c]
+        cidx[best] = cidx[c]
     kth = np.inf
-    for p in range(c):
-        j = cidx[p]
-        if j >= 0:
-            g[j] += x[j]
-            kth = min(kth, cabs[p])
+    for p in range(k):
+        g[cidx[p]] += x[cidx[p]]
+        kth = min(kth, cabs[p])
     tau[i] = 0.9 * kth
 
 

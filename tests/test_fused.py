@@ -1,7 +1,7 @@
 """Kernels of the fused engine loop against plain NumPy references (byzref/_fused.py)."""
 
 import numpy as np
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from reference.engine import top_k as ref_top_k
 
@@ -40,6 +40,9 @@ def _top_k_want(x, k):
     st.lists(st.sampled_from([0.0, -0.0, 1.0, -1.0, 2.0, -2.5, 3.0, np.nan, np.inf, -np.inf])
              | st.floats(-1e3, 1e3), min_size=d, max_size=d),
     st.sampled_from([0.0, 1.0, 2.0, 2.5, 1e-300, 1e300, np.inf]) | st.floats(0.0, 1e3))))
+@example((3, 1, [np.inf, np.inf, 0.0], 0.0))  # found by hypothesis: ±inf entries tie with each other
+@example((12, 2, [1.0] * 12, 1.0))  # all tied: lowest indices win
+@settings(max_examples=400)
 def test_threshold_top_k_selects_the_same_entries_for_any_start(args):
     # the start threshold only decides the work: every branch (too few candidates → heap over x,
     # a few extra → dropped one by one, many → heap over the candidates) gives the top_k set
