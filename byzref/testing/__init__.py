@@ -1,6 +1,7 @@
 """Property checks for YOUR OWN compressors and aggregators, the same the project runs on its own.
 
-Needs hypothesis (``pip install byzref[test]``). Example::
+The hypothesis strategies need hypothesis (``pip install byzref[test]``); the checks themselves
+need only NumPy, so ``byzref verify`` uses them on a plain install. Example::
 
     from hypothesis import given
     from byzref.testing import check_contractive, vectors
@@ -17,8 +18,8 @@ Aggregator checks (SPEC §3): :func:`check_permutation_invariance`,
 Hypothesis strategies: :func:`vectors`, :func:`arrays`, :func:`dims`, :func:`worker_matrices`.
 """
 
-from byzref.testing._matrices import BYZANTINE_KINDS, FINITE_KINDS, Workers, worker_matrices
-from byzref.testing._vectors import arrays, dims, vectors
+import importlib
+
 from byzref.testing.aggregators import (
     check_coordinate_range,
     check_finite_output,
@@ -37,6 +38,17 @@ from byzref.testing.compressors import (
     exact_moments,
     exact_moments_over_subsets,
 )
+
+# hypothesis strategies (and the worker-matrix kinds they draw), imported on first use
+_LAZY = {"BYZANTINE_KINDS": "_matrices", "FINITE_KINDS": "_matrices", "Workers": "_matrices",
+         "worker_matrices": "_matrices", "arrays": "_vectors", "dims": "_vectors", "vectors": "_vectors"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"byzref.testing.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'byzref.testing' has no attribute {name!r}")
+
 
 __all__ = [
     "BYZANTINE_KINDS",
