@@ -11,8 +11,12 @@ B3  Byz-VR-DM21 as B1: target ≥ 8,000 it/s.
 Scaling: time per iteration for three T and three n·d.
 
 The baseline (``numpy_byz_dm21`` below) is the straightforward vectorized NumPy implementation of
-the same run: argpartition Top-k, np.sort trimmed mean / np.median, mean − z·std ALIE, and the
-problem's gradient written with array expressions. Both paths record ‖∇f(x^t)‖² every iteration.
+the same run: argpartition Top-k, np.sort trimmed mean / np.median, mean − z·std ALIE, the
+problem's gradient written with array expressions, and the good workers' (n − f)·d Gaussians per
+iteration from ``Generator.standard_normal``. Both paths record ‖∇f(x^t)‖² every iteration. The
+engine draws the same number of Gaussians with its own jitted generator (byzref.gaussian, about
+4× faster per value than standard_normal; see benchmarks/problems.py), so the speedup includes
+that: per iteration at B1 the noise is about 3 µs of the engine's ~15 µs.
 """
 
 from __future__ import annotations
