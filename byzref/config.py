@@ -26,7 +26,12 @@ from typing import Any
 
 from byzref.errors import ConfigError, check_choice, check_int, check_real
 
-__all__ = ["RunSpec", "build", "normalize", "run_id"]
+__all__ = ["NUMERICS", "RunSpec", "build", "normalize", "run_id"]
+
+# The numerics version: bumped whenever a change alters the numbers that a config and seed produce
+# (2: byzref 0.2.0 draws the synthetic problems' Gaussian noise with byzref.gaussian). It is part of
+# every run id, so results stores and output folders never mix runs of two definitions.
+NUMERICS = 2
 
 _TOP_KEYS = {"seed", "n", "f", "T", "problem", "algorithm", "compressor", "aggregator", "attack", "record",
              "name", "notes"}
@@ -96,9 +101,13 @@ def normalize(config: dict) -> dict:
 
 
 def run_id(cfg: dict) -> str:
-    """Deterministic id of a normalized config: the first 16 hex digits of sha256(canonical JSON)."""
-    text = json.dumps({k: v for k, v in cfg.items() if k not in ("name", "notes")},
-                      sort_keys=True, separators=(",", ":"), default=str)
+    """Deterministic id of a normalized config: the first 16 hex digits of sha256(canonical JSON).
+
+    The JSON holds the config (without its free-text "name" and "notes") and :data:`NUMERICS`.
+    """
+    body = {k: v for k, v in cfg.items() if k not in ("name", "notes")}
+    text = json.dumps({"config": body, "numerics": NUMERICS}, sort_keys=True, separators=(",", ":"),
+                      default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -28,9 +28,10 @@ def versions() -> dict[str, str]:
     import numba
 
     import byzref
+    from byzref.config import NUMERICS
 
-    return {"byzref": byzref.__version__, "python": sys.version.split()[0], "numpy": np.__version__,
-            "numba": numba.__version__, "platform": platform.platform()}
+    return {"byzref": byzref.__version__, "numerics": str(NUMERICS), "python": sys.version.split()[0],
+            "numpy": np.__version__, "numba": numba.__version__, "platform": platform.platform()}
 
 
 def _jsonable(obj):

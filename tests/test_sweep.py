@@ -239,3 +239,16 @@ def test_tty_bar_is_redrawn_in_place_and_throttled():
 def test_fmt_seconds():
     assert (fmt_seconds(0), fmt_seconds(61.4), fmt_seconds(3723), fmt_seconds(float("nan"))) == (
         "0:00:00", "0:01:01", "1:02:03", "?")
+
+
+def test_run_ids_change_with_the_numerics_version(monkeypatch):
+    # a results store written before a change of the numbers must not be resumed into as if its
+    # runs were current: the numerics version is part of every id
+    import byzref.config as config_module
+    from byzref.results import versions
+
+    cfg = expand(_base())[0]
+    before = run_id(cfg)
+    monkeypatch.setattr(config_module, "NUMERICS", config_module.NUMERICS + 1)
+    assert run_id(cfg) != before
+    assert versions()["numerics"] == str(config_module.NUMERICS)
