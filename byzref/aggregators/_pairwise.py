@@ -1,13 +1,27 @@
-"""Pairwise squared distances between rows, shared by krum, multikrum and nnm (SPEC §3)."""
+"""Row kernels shared by aggregators (SPEC §3): pairwise squared distances (krum, multikrum, nnm)
+and the mask of finite rows (cclip, gm)."""
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
 
-__all__ = ["pairwise_sq_dists"]
+__all__ = ["finite_rows", "pairwise_sq_dists"]
 
 _BLOCK = 1024  # columns per pass; an (n, 1024) slab of X stays in cache while all pairs use it
+
+
+@njit(cache=True)
+def finite_rows(X):  # pragma: no cover - compiled
+    """Boolean (n,) mask: row i of X has only finite entries."""
+    n, d = X.shape
+    ok = np.ones(n, dtype=np.bool_)
+    for i in range(n):
+        for k in range(d):
+            if not np.isfinite(X[i, k]):
+                ok[i] = False
+                break
+    return ok
 
 
 @njit(cache=True)

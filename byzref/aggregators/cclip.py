@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 from numba import njit
 
+from byzref.aggregators._pairwise import finite_rows
 from byzref.aggregators.base import AGGREGATORS, Aggregator
 from byzref.errors import ConfigError, check_int, check_real
 
@@ -22,12 +23,7 @@ def _cclip_kernel(X, tau, L, v, c, acc):  # pragma: no cover - compiled
     the scratch arrays ``c`` (n,) and ``acc`` (d,).
     """
     n, d = X.shape
-    ok = np.ones(n, dtype=np.bool_)
-    for i in range(n):
-        for k in range(d):
-            if not np.isfinite(X[i, k]):
-                ok[i] = False
-                break
+    ok = finite_rows(X)
     for _ in range(L):
         for i in range(n):
             c[i] = 0.0

@@ -12,9 +12,9 @@ from numba import njit
 from byzref.aggregators.base import AGGREGATORS, Aggregator
 from byzref.errors import ConfigError, check_int
 
-__all__ = ["CWTM", "sorting_network", "trimmed_mean"]
+__all__ = ["COLUMN_BLOCK", "CWTM", "sort_column_block", "sorting_network", "trimmed_mean"]
 
-_BLOCK = 512  # columns sorted together; the scratch block (n × 512 floats) stays in cache
+COLUMN_BLOCK = 512  # columns sorted together; the scratch block (n × 512 floats) stays in cache
 
 
 @functools.lru_cache(maxsize=64)
@@ -40,32 +40,41 @@ def sorting_network(n: int) -> np.ndarray:
 
 
 @njit(cache=True)
+def sort_column_block(X, j0, w, pairs, S):  # pragma: no cover - compiled
+    """S[:, :w] ← columns j0 … j0+w−1 of X, NaN replaced by +inf, each sorted ascending.
+
+    The comparator network ``pairs`` (see :func:`sorting_network`) runs over the rows of the
+    scratch S, branch-free and vectorised over its w columns. Mutates ``S`` only.
+    """
+    n = X.shape[0]
+    for i in range(n):
+        for k in range(w):
+            v = X[i, j0 + k]
+            S[i, k] = np.inf if v != v else v
+    for c in range(pairs.shape[0]):
+        si = S[pairs[c, 0]]
+        sj = S[pairs[c, 1]]
+        for k in range(w):
+            x = si[k]
+            y = sj[k]
+            lt = x < y
+            si[k] = x if lt else y
+            sj[k] = y if lt else x
+
+
+@njit(cache=True)
 def _trimmed_mean_kernel(X, b, pairs, out):  # pragma: no cover - compiled
     """out[j] ← mean of the sorted column j of X without its b smallest and b largest entries.
 
-    NaN is ordered as +inf. Columns are processed in blocks: a block is copied into a scratch
-    (n, w) array and sorted by the comparator network (branch-free, vectorised over columns).
-    Mutates ``out`` only.
+    NaN is ordered as +inf. Columns are processed in blocks of ``COLUMN_BLOCK``, each sorted in a scratch
+    (n, w) array by :func:`sort_column_block`. Mutates ``out`` only.
     """
     n, d = X.shape
-    S = np.empty((n, min(_BLOCK, d)))
-    m = pairs.shape[0]
+    S = np.empty((n, min(COLUMN_BLOCK, d)))
     keep = n - 2 * b
-    for j0 in range(0, d, _BLOCK):
-        w = min(_BLOCK, d - j0)
-        for i in range(n):
-            for k in range(w):
-                v = X[i, j0 + k]
-                S[i, k] = np.inf if v != v else v
-        for c in range(m):
-            si = S[pairs[c, 0]]
-            sj = S[pairs[c, 1]]
-            for k in range(w):
-                x = si[k]
-                y = sj[k]
-                lt = x < y
-                si[k] = x if lt else y
-                sj[k] = y if lt else x
+    for j0 in range(0, d, COLUMN_BLOCK):
+        w = min(COLUMN_BLOCK, d - j0)
+        sort_column_block(X, j0, w, pairs, S)
         for k in range(w):
             out[j0 + k] = 0.0
         for i in range(b, n - b):

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 from numba import njit
 
+from byzref.aggregators._pairwise import finite_rows
 from byzref.aggregators.base import AGGREGATORS, Aggregator
 from byzref.aggregators.cwtm import trimmed_mean
 from byzref.errors import check_choice, check_int, check_real
@@ -48,12 +49,7 @@ def _weiszfeld_kernel(X, z, from_mean, nu, med, max_iter, tol, w):  # pragma: no
     Mutates ``z`` and ``w``.
     """
     n, d = X.shape
-    ok = np.ones(n, dtype=np.bool_)
-    for i in range(n):
-        for k in range(d):
-            if not np.isfinite(X[i, k]):
-                ok[i] = False
-                break
+    ok = finite_rows(X)
     n_ok = 0
     for i in range(n):
         n_ok += ok[i]

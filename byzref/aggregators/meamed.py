@@ -8,41 +8,26 @@ import numpy as np
 from numba import njit
 
 from byzref.aggregators.base import AGGREGATORS, Aggregator
-from byzref.aggregators.cwtm import sorting_network
+from byzref.aggregators.cwtm import COLUMN_BLOCK, sort_column_block, sorting_network
 
 __all__ = ["MeaMed"]
-
-_BLOCK = 512
 
 
 @njit(cache=True)
 def _meamed_kernel(X, k, pairs, out):  # pragma: no cover - compiled
     """out[j] ← mean of the k values of column j closest to the column median (ties → smaller value).
 
-    NaN is ordered as +inf. Each block of columns is sorted by the comparator network ``pairs``;
+    NaN is ordered as +inf. Each block of columns is sorted by :func:`cwtm.sort_column_block`;
     in a sorted column the k values nearest the median are found by merging the runs that go
     down from rank ⌊(n−1)/2⌋ and up from the next rank, taking the lower value on equal
     distance. Mutates ``out`` only.
     """
     n, d = X.shape
-    S = np.empty((n, min(_BLOCK, d)))
-    m = pairs.shape[0]
+    S = np.empty((n, min(COLUMN_BLOCK, d)))
     mid = (n - 1) // 2
-    for j0 in range(0, d, _BLOCK):
-        w = min(_BLOCK, d - j0)
-        for i in range(n):
-            for c in range(w):
-                v = X[i, j0 + c]
-                S[i, c] = np.inf if v != v else v
-        for c in range(m):
-            si = S[pairs[c, 0]]
-            sj = S[pairs[c, 1]]
-            for t in range(w):
-                x = si[t]
-                y = sj[t]
-                lt = x < y
-                si[t] = x if lt else y
-                sj[t] = y if lt else x
+    for j0 in range(0, d, COLUMN_BLOCK):
+        w = min(COLUMN_BLOCK, d - j0)
+        sort_column_block(X, j0, w, pairs, S)
         for c in range(w):
             med = 0.5 * (S[mid, c] + S[n // 2, c])
             lo = mid
