@@ -211,6 +211,26 @@ def _thresh_top_k_add(x, k, g, tau, i, hv, hi, cidx, cabs, work):  # pragma: no 
 
 
 @njit(cache=True)
+def _mean_of_rows(G, r, out):  # pragma: no cover - compiled
+    """out[j] ← (Σ_{i<r} G[i, j]) / r, summed in row order (as NumPy's mean over axis 0)."""
+    for j in range(G.shape[1]):
+        out[j] = 0.0
+    for i in range(r):
+        for j in range(G.shape[1]):
+            out[j] += G[i, j]
+    for j in range(G.shape[1]):
+        out[j] /= r
+
+
+@njit(cache=True)
+def _h(a, lam, x, out):  # pragma: no cover - compiled
+    """out ← a∘x + λφ'(x): the gradient of nonconvex_synthetic without the shifts."""
+    for j in range(x.shape[0]):
+        q = 1.0 + x[j] * x[j]
+        out[j] = a[j] * x[j] + lam * 2.0 * x[j] / (q * q)
+
+
+@njit(cache=True)
 def _chunk(x, G, V, U, seeds, nfac, a, lam, S, sbar, m, alg, eta, eta2, k, agg_b, pairs, c_mean, c_std,
            gamma, diverge_at, acc, ghat, x_new, h_new, h_old, diff, mu, hv, hi,
            row_b, z, tau, cidx, cabs, work):  # pragma: no cover
@@ -223,13 +243,13 @@ def _chunk(x, G, V, U, seeds, nfac, a, lam, S, sbar, m, alg, eta, eta2, k, agg_b
     """
     n, d = G.shape
     c = seeds.shape[0]
+    _h(a, lam, x, h_old)  # h(x^t), carried from one iteration to the next
     for it in range(c):
-        # metric at x^t: ∇f(x) = a∘x + λφ'(x) + s̄ (as NonconvexSynthetic.grad)
+        # metric at x^t: ∇f(x) = h(x) + s̄ (the same operations as NonconvexSynthetic.grad)
         gsq = 0.0
         finite = True
         for j in range(d):
-            q = 1.0 + x[j] * x[j]
-            gj = a[j] * x[j] + lam * 2.0 * x[j] / (q * q) + sbar[j]
+            gj = h_old[j] + sbar[j]
             gsq += gj * gj
             if not math.isfinite(x[j]):
                 finite = False
@@ -240,24 +260,13 @@ def _chunk(x, G, V, U, seeds, nfac, a, lam, S, sbar, m, alg, eta, eta2, k, agg_b
         acc[1] += 1.0
         # ĝ = Agg(G), x^{t+1} = x^t − γ ĝ
         if agg_b < 0:
-            for j in range(d):
-                ghat[j] = 0.0
-            for i in range(n):
-                for j in range(d):
-                    ghat[j] += G[i, j]
-            for j in range(d):
-                ghat[j] /= n
+            _mean_of_rows(G, n, ghat)
         else:
             _trimmed_mean_kernel(G, agg_b, pairs, ghat)
         for j in range(d):
             x_new[j] = x[j] - gamma * ghat[j]
-        # h(x) = a∘x + λφ'(x) at both points (the problem kernel adds s_i, then ξ_i)
-        for j in range(d):
-            q = 1.0 + x_new[j] * x_new[j]
-            h_new[j] = a[j] * x_new[j] + lam * 2.0 * x_new[j] / (q * q)
-            if alg == 1:  # only STORM evaluates the old point
-                q = 1.0 + x[j] * x[j]
-                h_old[j] = a[j] * x[j] + lam * 2.0 * x[j] / (q * q)
+        # h at x^{t+1}; the problem kernel adds s_i, then ξ_i (STORM also uses h(x^t) = h_old)
+        _h(a, lam, x_new, h_new)
         for i in range(m):
             g = G[i]
             normal_row(seeds[it], i, z)
@@ -266,7 +275,7 @@ def _chunk(x, G, V, U, seeds, nfac, a, lam, S, sbar, m, alg, eta, eta2, k, agg_b
                 s_new = h_new[j] + S[i, j]
                 s_new += xij
                 if alg == 3:  # EF21 on the stochastic gradient itself
-                    diff[0, j] = s_new - g[j]
+                    diff[j] = s_new - g[j]
                     continue
                 if alg == 1:  # STORM: v ← (v − s_old)(1 − η) + s_new
                     s_old = h_old[j] + S[i, j]
@@ -276,24 +285,18 @@ def _chunk(x, G, V, U, seeds, nfac, a, lam, S, sbar, m, alg, eta, eta2, k, agg_b
                     V[i, j] = V[i, j] * (1.0 - eta) + eta * s_new
                 if alg <= 1:
                     U[i, j] = U[i, j] * (1.0 - eta2) + eta2 * V[i, j]
-                    diff[0, j] = U[i, j] - g[j]
+                    diff[j] = U[i, j] - g[j]
                 else:
-                    diff[0, j] = V[i, j] - g[j]
+                    diff[j] = V[i, j] - g[j]
             if k == 0:
                 for j in range(d):
-                    g[j] += diff[0, j]
+                    g[j] += diff[j]
             else:  # threshold screening, then the same entries as top_k (_thresh_top_k_add)
-                _thresh_top_k_add(diff[0], k, g, tau, i, hv, hi, cidx, cabs, work)
+                _thresh_top_k_add(diff, k, g, tau, i, hv, hi, cidx, cabs, work)
         # Byzantine rows: c_mean·mean(H) + c_std·std(H, ddof = 1) over the good rows H = G[:m]
         # (row-major passes; per coordinate the sums run over i = 0..m−1 in order, as NumPy's)
         if m < n:
-            for j in range(d):
-                mu[j] = 0.0
-            for i in range(m):
-                for j in range(d):
-                    mu[j] += G[i, j]
-            for j in range(d):
-                mu[j] /= m
+            _mean_of_rows(G, m, mu)
             if c_std != 0.0:
                 for j in range(d):
                     row_b[j] = 0.0
@@ -311,6 +314,7 @@ def _chunk(x, G, V, U, seeds, nfac, a, lam, S, sbar, m, alg, eta, eta2, k, agg_b
                     G[i, j] = row_b[j]
         for j in range(d):
             x[j] = x_new[j]
+        h_old, h_new = h_new, h_old
     return c
 
 
@@ -321,9 +325,7 @@ def _init_rows(x, seed, nfac, a, lam, S, m, alg, G, V, U, h, z):  # pragma: no c
     ξ⁰_i = nfac·(row i of the standard normals seeded ``seed``), as ``problem.draw``.
     """
     d = x.shape[0]
-    for j in range(d):
-        q = 1.0 + x[j] * x[j]
-        h[j] = a[j] * x[j] + lam * 2.0 * x[j] / (q * q)
+    _h(a, lam, x, h)
     for i in range(m):
         normal_row(seed, i, z)
         for j in range(d):
@@ -356,7 +358,7 @@ class FusedLoop:
         self.hv, self.hi = np.empty(max(plan["k"], 1)), np.empty(max(plan["k"], 1), dtype=np.int64)
         w = d + 1 if plan["k"] > 0 else 0  # top_k scratch: candidates' indices, |x|, quickselect
         self.topk_scratch = (np.empty(w, dtype=np.int64), np.empty(w), np.empty(w))
-        self.diff = np.empty((1, d))
+        self.diff = np.empty(d)
         self.z = np.empty(d)  # one worker's standard normals
         self.tau = np.zeros(self.m)  # per-row screening thresholds of top_k (they decide work only)
         self.arrays = prob.fused_arrays()

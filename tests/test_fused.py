@@ -8,6 +8,14 @@ from reference.engine import top_k as ref_top_k
 from byzref._fused import _heap_top_k_add, _thresh_top_k_add, sq_norm
 
 
+def _top_k_want(x, k):
+    key = np.where(np.isnan(x), -1.0, np.abs(x))  # NaN below every number, ties → lowest index
+    idx = np.argsort(-key, kind="stable")[:k]
+    want = np.zeros(x.shape[0])
+    want[idx] = x[idx]
+    return want
+
+
 @given(st.integers(1, 40).flatmap(lambda d: st.tuples(
     st.just(d), st.integers(1, d),
     st.lists(st.sampled_from([0.0, 1.0, -1.0, 2.0, -2.5, 3.0, np.nan]) | st.floats(-1e3, 1e3),
@@ -17,22 +25,9 @@ def test_heap_top_k_selects_the_same_entries_as_top_k(args):
     x = np.array(vals, dtype=np.float64)
     g = np.zeros(d)
     _heap_top_k_add(x, k, g, np.empty(k), np.empty(k, dtype=np.int64))
-    # reference: stable sort of −|x| (ties → lowest index), NaN ranked below every number
-    key = np.where(np.isnan(x), -1.0, np.abs(x))
-    idx = np.argsort(-key, kind="stable")[:k]
-    want = np.zeros(d)
-    want[idx] = x[idx]
-    np.testing.assert_array_equal(g, want)
+    np.testing.assert_array_equal(g, _top_k_want(x, k))
     if not np.isnan(x).any():
         np.testing.assert_array_equal(g, ref_top_k(x[None, :], k)[0])
-
-
-def _top_k_want(x, k):
-    key = np.where(np.isnan(x), -1.0, np.abs(x))  # NaN below every number, ties → lowest index
-    idx = np.argsort(-key, kind="stable")[:k]
-    want = np.zeros(x.shape[0])
-    want[idx] = x[idx]
-    return want
 
 
 @given(st.integers(1, 60).flatmap(lambda d: st.tuples(
