@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +38,13 @@ _TOP_KEYS = {"seed", "n", "f", "T", "problem", "algorithm", "compressor", "aggre
              "name", "notes"}
 ATTACK_TARGETS = ("state", "message")
 
+#: the largest horizon accepted: 10⁹ iterations are hours even for the compiled loop at d = 100
+MAX_T = 10**9
+#: the most log-spaced checkpoints asked for (they are computed as an array before duplicates go)
+MAX_LOG_POINTS = 10**7
+#: a stage parameter of an aggregator pipeline that is a scalar can go into the canonical spec string
+_SCALARS = (bool, int, float, str)
+
 
 def _table(cfg: dict, key: str, default: Any) -> dict:
     value = cfg.get(key, default)
@@ -47,8 +55,112 @@ def _table(cfg: dict, key: str, default: Any) -> dict:
     return dict(value)
 
 
+def _coerce(value: Any, default: Any) -> Any:
+    """One spelling per number: an int where the parameter is an integer, a float where it is real.
+
+    ``default`` is the constructor's default; with ``None`` an integral float becomes an int (a
+    problem's validator accepts either, so only the spelling changes, never the value).
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    if isinstance(default, float) and not isinstance(default, bool) and isinstance(value, int):
+        return float(value) if abs(value) < 2**1023 else value
+    if (default is None or (isinstance(default, int) and not isinstance(default, bool))) \
+            and isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+def _canonical_problem(table: dict) -> dict:
+    """The problem table with every constructor default written out and numbers in one spelling."""
+    import inspect
+
+    from problems import PROBLEMS
+
+    cls = PROBLEMS.get(table["name"])
+    out = {"name": table["name"]}
+    sig = inspect.signature(cls).parameters
+    for key, par in sig.items():
+        if key in ("n", "f", "rng") or par.kind not in (par.POSITIONAL_OR_KEYWORD, par.KEYWORD_ONLY):
+            continue
+        default = None if par.default is inspect.Parameter.empty else par.default
+        value = _coerce(table.get(key, default), default)
+        if value is not None:
+            out[key] = value
+    out.update({k: v for k, v in table.items() if k not in out and k not in sig})  # refused by build()
+    return out
+
+
+def _canonical_component(registry, table: dict, **context) -> dict:
+    """``{"name", **params}`` of the built component: defaults written out, numbers as validated."""
+    obj = registry.build(table, **context)
+    params = {k: v for k, v in obj.params().items() if v is not None and k not in context}
+    return {"name": table["name"], **params}
+
+
+def _spec_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return repr(v)
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", v) and v.lower() not in ("true", "false", "none"):
+        return v
+    return f"'{v}'"
+
+
+def _canonical_aggregator(table: dict, f: int) -> dict:
+    """One spec string per pipeline: every stage as ``name(key=value, ...)`` with only the parameters
+    that differ from the constructor's defaults (``f`` only where a stage overrides the run's f);
+    an array-valued parameter of the last stage (cclip's centre) stays a field of the table."""
+    import inspect
+
+    from byzref.aggregators.pipeline import Pipeline, build_aggregator
+
+    agg = build_aggregator(table if len(table) > 1 else table["name"], f=f)
+    stages = [*agg.pre, agg.final] if isinstance(agg, Pipeline) else [agg]
+    parts, fields = [], {}
+    for i, stage in enumerate(stages):
+        sig = inspect.signature(type(stage)).parameters
+        args = []
+        for key, value in stage.params().items():
+            default = sig[key].default if key in sig else inspect.Parameter.empty
+            if key == "f":
+                default = f
+            if value is None or (default is not inspect.Parameter.empty and _same(value, default)):
+                continue
+            if isinstance(value, _SCALARS):
+                args.append(f"{key}={_spec_value(value)}")
+            elif i == len(stages) - 1:
+                fields[key] = _as_list(value)
+            else:
+                raise ConfigError(f"aggregator stage {stage.name!r}: parameter {key} must be a scalar")
+        parts.append(f"{stage.name}({','.join(args)})" if args else stage.name)
+    return {"name": "+".join(parts), **fields}
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except (TypeError, ValueError):
+        return False
+
+
+def _as_list(value: Any) -> Any:
+    tolist = getattr(value, "tolist", None)
+    return tolist() if tolist is not None else list(value)
+
+
 def normalize(config: dict) -> dict:
-    """Return a canonical copy of ``config`` with defaults filled in (no component is built)."""
+    """Return the canonical copy of ``config``: defaults filled in, one spelling per value.
+
+    Two configs that describe the same run normalize to the same dict (and so get the same
+    :func:`run_id`): component parameters are validated by building the (cheap) algorithm,
+    compressor, aggregator and attack and taking their parameters back (``gamma = 1`` and
+    ``gamma = 1.0`` are one value, ``eta2`` defaults to ``eta``), the problem table gets every
+    constructor default written out, and an aggregator pipeline becomes one spec string that lists
+    only the non-default parameters of each stage (``"cwtm()"`` is ``"cwtm"``). The problem
+    instance itself is not built here.
+    """
     if not isinstance(config, dict):
         raise ConfigError(f"a run config must be a dict/table, got {type(config).__name__}")
     unknown = sorted(set(config) - _TOP_KEYS)
@@ -69,10 +181,17 @@ def normalize(config: dict) -> dict:
         "compressor": _table(cfg, "compressor", "identity"),
         "aggregator": _table(cfg, "aggregator", "mean"),
         "attack": _table(cfg, "attack", "none"),
-        "record": dict(cfg.get("record", {})),
+        "record": cfg.get("record", {}),
     }
     if out["T"] is None:
-        raise ConfigError("T (number of iterations) is required; allowed range [1, inf]")
+        raise ConfigError(f"T (number of iterations) is required; allowed range [1, {MAX_T}]")
+    if out["T"] > MAX_T:
+        raise ConfigError(f"T = {out['T']} is outside the allowed range [1, {MAX_T}]; split a longer "
+                          "horizon into several runs")
+    if not isinstance(out["record"], dict):
+        raise ConfigError(f"record = {out['record']!r} must be a table such as {{log = 200}} or "
+                          "{every = 10} (fields: every, log, grad_every, diverge_at)")
+    out["record"] = dict(out["record"])
     out["f"] = check_int("f", cfg.get("f", 0), 0, out["n"] - 1)
     for key in ("n", "f"):
         if key in out["problem"]:
@@ -92,8 +211,22 @@ def normalize(config: dict) -> dict:
     rec.setdefault("diverge_at", 1e30)
     for k in ("every", "log", "grad_every"):
         if k in rec:
-            rec[k] = check_int(f"record.{k}", rec[k], 1)
+            rec[k] = check_int(f"record.{k}", rec[k], 1, MAX_LOG_POINTS if k == "log" else None)
+    if rec["grad_every"] > out["T"]:
+        raise ConfigError(f"record.grad_every = {rec['grad_every']} is outside the allowed range "
+                          f"[1, T = {out['T']}]")
     rec["diverge_at"] = check_real("record.diverge_at", rec["diverge_at"], 0.0, None, lo_open=True)
+    from byzref.aggregators import AGGREGATORS  # noqa: F401  (registers the aggregators)
+    from byzref.algorithms import ALGORITHMS
+    from byzref.attacks import ATTACKS
+    from byzref.compressors import COMPRESSORS
+
+    out["algorithm"] = _canonical_component(ALGORITHMS, out["algorithm"])
+    out["compressor"] = _canonical_component(COMPRESSORS, out["compressor"])
+    target = out["attack"].pop("target")
+    out["attack"] = {**_canonical_component(ATTACKS, out["attack"]), "target": target}
+    out["aggregator"] = _canonical_aggregator(out["aggregator"], out["f"])
+    out["problem"] = _canonical_problem(out["problem"])
     for k in ("name", "notes"):
         if k in cfg:
             out[k] = cfg[k]
@@ -138,6 +271,27 @@ def _dry_run_attack(attack, n: int, f: int) -> None:
     attack(H, ctx, np.random.default_rng(0))
 
 
+def memory_estimate(cfg: dict, d: int) -> float:
+    """Bytes a run of the normalized ``cfg`` in dimension ``d`` needs, not counting the problem's data.
+
+    The server rows, the workers' rows and momenta and the oracle's buffers are about eight (n, d)
+    float64 arrays for the methods here; the curves are eight float64 values per checkpoint.
+    """
+    n, T, rec = cfg["n"], cfg["T"], cfg["record"]
+    points = T // rec["every"] + 2 if "every" in rec else min(rec["log"], T + 1) + 2
+    return 8.0 * 8 * n * d + 8.0 * 8 * points
+
+
+def _check_memory(cfg: dict, d: int) -> None:
+    from byzref.resources import check_memory
+
+    rec = cfg["record"]
+    points = f"record.every = {rec['every']}" if "every" in rec else f"record.log = {rec['log']}"
+    check_memory(f"a run with n = {cfg['n']}, d = {d} and {points} over T = {cfg['T']}",
+                 memory_estimate(cfg, d),
+                 allowed="n·d/10⁶ + (number of checkpoints)/10⁶ below the available GB")
+
+
 def build(config: dict, problem_rng=None) -> RunSpec:
     """Normalize, validate and build every component; raises ConfigError before any work starts."""
     from byzref import rng as rngmod
@@ -166,10 +320,15 @@ def build(config: dict, problem_rng=None) -> RunSpec:
     agg_cfg = cfg["aggregator"]
     aggregator = build_aggregator(agg_cfg if len(agg_cfg) > 1 else agg_cfg["name"], f=f)
     aggregator.check(n)
+    d_given = cfg["problem"].get("d")
+    if isinstance(d_given, int) and d_given > 0:
+        _check_memory(cfg, d_given)  # before the problem allocates anything
     if problem_rng is None:
         problem_rng = rngmod.stream(cfg["seed"], "problem")
     problem = PROBLEMS.build({**cfg["problem"], "n": n, "f": f}, rng=problem_rng)
+    _check_memory(cfg, problem.d)
     compressor.check(problem.d)
+    aggregator.check_dim(problem.d)
     if attack.name == "label_flip" and not problem.supports_label_flip:
         raise ConfigError(f"attack 'label_flip' needs a problem with labels; {problem.name!r} has none")
     if f > 0:

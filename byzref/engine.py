@@ -29,7 +29,10 @@ from byzref.errors import ConfigError
 from byzref.results import Result, versions
 from byzref.roles import byzantine_slice, good_slice
 
-__all__ = ["checkpoints", "run"]
+__all__ = ["STALL_RATIO", "checkpoints", "progress_ratio", "run"]
+
+#: a finished run whose ‖∇f‖² over its second half stays above this fraction of ‖∇f(x⁰)‖² is "stalled"
+STALL_RATIO = 0.1
 
 #: attacks for which the Byzantine workers also run the protocol (on their own or flipped data)
 _SHADOW_ATTACKS = {"none", "bit_flip", "label_flip"}
@@ -42,6 +45,24 @@ def checkpoints(T: int, record: dict) -> np.ndarray:
     else:
         pts = np.unique(np.round(np.geomspace(1, T + 1, record["log"])).astype(np.int64) - 1)
     return np.unique(np.concatenate([pts, [0, T]])).astype(np.int64)
+
+
+def progress_ratio(curves: dict[str, np.ndarray], T: int) -> float:
+    r"""How far a run got: median of ‖∇f(xᵗ)‖² over the checkpoints with t ≥ T/2, divided by ‖∇f(x⁰)‖².
+
+    .. math:: \rho = \operatorname{median}_{t \in \mathcal{C},\, t \ge T/2} \|\nabla f(x^t)\|^2
+              \,/\, \|\nabla f(x^0)\|^2
+
+    over the recorded checkpoints 𝒞 (the median ignores a few spikes). A finished run with
+    ρ ≥ :data:`STALL_RATIO` is reported "stalled": over its whole second half the squared gradient norm
+    stayed within a factor 10 of where it started, including a run that ends above its start. NaN when
+    ‖∇f(x⁰)‖² = 0 (x⁰ is already stationary: nothing to decrease).
+    """
+    it, g = np.asarray(curves["iteration"]), np.asarray(curves["grad_sq"], dtype=np.float64)
+    if len(g) == 0 or not g[0] > 0:
+        return math.nan
+    tail = g[it >= T / 2]
+    return float(np.median(tail) / g[0]) if len(tail) else math.nan
 
 
 class _Recorder:
@@ -85,7 +106,9 @@ def run(config: dict | RunSpec, fast: bool | None = None) -> Result:
 
     A run whose iterate or gradient becomes non-finite, or whose ‖∇f‖² exceeds
     ``record.diverge_at``, stops with status "diverged" at that iteration and keeps its curves
-    up to there.
+    up to there. A run that finishes gets status "ok", or "stalled" when its :func:`progress_ratio`
+    (second-half median of ‖∇f‖² over ‖∇f(x⁰)‖², in ``summary["progress_ratio"]``) is at least
+    :data:`STALL_RATIO`; a stalled run keeps all its data and is only flagged.
     """
     spec = config if isinstance(config, RunSpec) else build(config)
     t0 = time.perf_counter()
@@ -244,7 +267,10 @@ class _Simulation:
             "bits_up_per_worker": float(self.cum_up),
             "bits_down_per_worker": float(self.cum_down),
             "iterations": int(self.diverged_at if self.diverged_at is not None else self.T),
+            "progress_ratio": progress_ratio(curves, self.T) if self.status == "ok" else math.nan,
         }
+        if self.status == "ok" and summary["progress_ratio"] >= STALL_RATIO:
+            self.status = "stalled"
         return Result(config=self.cfg, run_id=run_id(self.cfg), status=self.status,
                       diverged_at=self.diverged_at, curves=curves, summary=summary,
                       constants=self.prob.constants.as_dict(), versions=versions(), wall_time=wall_time)

@@ -82,9 +82,12 @@ def _lookup(run, key: str):
     return flatten(rec["config"]).get(path, _MISSING)
 
 
-def key_value(run, key: str):
-    """The value of ``key`` (see the module docstring) for one run; a ConfigError names a missing key."""
+def key_value(run, key: str, default: Any = _MISSING):
+    """The value of ``key`` (see the module docstring) for one run; a missing key gives ``default``
+    when one is given, else a ConfigError naming it."""
     v = _lookup(run, key)
+    if v is _MISSING and default is not _MISSING:
+        return default
     if v is _MISSING:
         flat = flatten(_record(run)["config"])
         raise ConfigError(f"runs have no field {key!r}; fields: method, status, {', '.join(sorted(flat))}")
@@ -96,7 +99,7 @@ def metric_value(run, metric: str) -> float:
     if metric not in METRICS:
         raise ConfigError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}")
     rec = _record(run)
-    if rec["status"] != "ok":
+    if rec["status"] == "diverged":  # a stalled run has a finite metric and is ranked by it
         return math.inf
     v = float(rec["summary"][metric])  # "inf"/"nan" strings of the JSON record parse too
     return v if math.isfinite(v) else math.inf
@@ -133,18 +136,21 @@ def undetermined(runs, keys, exclude=()) -> tuple[str, ...]:
     out, while a step-size grid or several aggregators remain: the fields still needed to tell runs apart.
     """
     runs = list(runs)
-    groups = list(group(runs, keys).values())
-    out = []
-    for path in varying_keys(runs, exclude=set(exclude)):
-        if any(len({_hashable(_lookup(r, path)) if _lookup(r, path) is not _MISSING else "<unset>"
-                    for r in g}) > 1 for g in groups):
-            out.append(path)
-    return tuple(out)
+
+    def varies(path, by) -> bool:
+        return any(len({_hashable(_lookup(r, path)) if _lookup(r, path) is not _MISSING else "<unset>"
+                        for r in g}) > 1 for g in group(runs, by).values())
+
+    out = [p for p in varying_keys(runs, exclude=set(exclude)) if varies(p, keys)]
+    # a component's parameter that its name already tells apart (ipm's eps beside sign_flip) is left out
+    names = {p for p in out if p.endswith(".name")}
+    return tuple(p for p in out if p in names or f"{p.split('.')[0]}.name" not in names
+                 or varies(p, (*keys, f"{p.split('.')[0]}.name")))
 
 
 def _rank(runs, metric) -> tuple[float, int]:
     vals = np.array([metric_value(r, metric) for r in runs])
-    return float(np.median(vals)), sum(_record(r)["status"] != "ok" for r in runs)
+    return float(np.median(vals)), sum(_record(r)["status"] == "diverged" for r in runs)
 
 
 def _order(v):

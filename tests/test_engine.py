@@ -334,7 +334,8 @@ def test_outside_the_fused_family_the_python_path_runs(patch):
     cfg = {**FUSED_BASE, "T": 5, "algorithm": alg, "attack": "alie", **patch}
     with pytest.raises(ConfigError, match="no fused fast path"):
         run(cfg, fast=True)
-    assert run(cfg).status == "ok"
+    res = run(cfg)  # 5 iterations: finished, though too few to count as progress (status "stalled")
+    assert res.status != "diverged" and res.curves["iteration"][-1] == 5 and res.summary["iterations"] == 5
 
 
 @pytest.mark.parametrize("alg", [{"name": "byz_dm21", "gamma": 0.5, "eta": 0.3},

@@ -160,4 +160,4 @@ class Claim:
 
 def diverged(records: dict[str, dict], keys: list[str]) -> list[str]:
     """Run ids among ``keys`` whose run diverged."""
-    return [k for k in keys if records[k]["status"] != "ok"]
+    return [k for k in keys if records[k]["status"] == "diverged"]

@@ -61,7 +61,7 @@ class BoundClaim(Claim):
         for s in scale.seeds:
             cfg = self._cfg(s)
             rec = records[key(cfg)]
-            if rec["status"] != "ok":
+            if rec["status"] == "diverged":
                 return self.result(Verdict(FAIL, "the run must not diverge", {}, None, None,
                                            f"seed {s} diverged"))
             b = float(self.bound(build(cfg).problem, cfg))

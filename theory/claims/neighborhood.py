@@ -55,7 +55,7 @@ def _plateaus(records, cfgs) -> tuple[np.ndarray, list[str]]:
     out, bad = [], []
     for c in cfgs:
         r = records[key(c)]
-        if r["status"] != "ok":
+        if r["status"] == "diverged":
             bad.append(key(c))
             out.append(np.nan)
         else:

@@ -81,7 +81,7 @@ class PLClaim(Claim):
     def evaluate(self, records: dict[str, dict], scale: Scale) -> ClaimResult:
         grid_g, grid_s = self._grid(scale)
         recs = [[records[key(c)] for c in row] for row in grid_g + grid_s]
-        if any(r["status"] != "ok" for row in recs for r in row):
+        if any(r["status"] == "diverged" for row in recs for r in row):
             return self.result(Verdict(FAIL, "every run must stay finite", {}, None, None, "diverged"))
         fits = [[fit_contraction(r["curves"]["iteration"],
                                  r["curves"]["f_gap"]) for r in row] for row in recs]
