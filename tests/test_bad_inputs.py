@@ -2,7 +2,8 @@
 
 A table of cases across ``byzref run``, ``sweep``, ``verify``, ``plot``, ``store check``, TOML config
 contents and ``--set`` overrides. Each case differs from a VALID tiny config (nonconvex_synthetic,
-d = 5, n = 5, T = 10; see ``test_valid_base_succeeds``) by one thing. For every case:
+d = 5, n = 5, T = 30, with a step size that makes real progress, so the run is "ok" and not "stalled";
+see ``test_valid_base_succeeds``) by one thing. For every case:
 
 (a) exit status 2;
 (b) stderr is exactly one non-empty line starting with "byzref: error:" (argparse-level cases, a
@@ -45,10 +46,10 @@ BASE = {
     "seed": 0,
     "n": 5,
     "f": 1,
-    "T": 10,
+    "T": 30,
     "aggregator": "cwtm",
-    "problem": {"name": "nonconvex_synthetic", "d": 5},
-    "algorithm": {"name": "byz_dm21", "gamma": 0.05, "eta": 0.1},
+    "problem": {"name": "nonconvex_synthetic", "d": 5, "sigma2": 0.1},
+    "algorithm": {"name": "byz_dm21", "gamma": 0.2, "eta": 0.5},
     "compressor": {"name": "top_k", "k": 2},
     "attack": {"name": "sign_flip"},
     "record": {"log": 5},
@@ -237,7 +238,7 @@ add("run-algorithm-without-name", run_cfg({"algorithm.name": DEL}), ("algorithm"
 add("run-algorithm-without-gamma", run_cfg({"algorithm.gamma": DEL}), ("algorithm.gamma",))
 add("run-byz_dm21-without-eta", run_cfg({"algorithm.eta": DEL}), ("algorithm.eta",))
 add("run-top_k-without-k", run_cfg({"compressor.k": DEL}), ("compressor.k",))
-MARINA_ALG = {"name": "byz_vr_marina", "gamma": 0.05}
+MARINA_ALG = {"name": "byz_vr_marina", "gamma": 0.2}
 add("run-rand_k-without-k", run_cfg({"compressor": {"name": "rand_k"}, "algorithm": MARINA_ALG}),
     ("compressor.k",))
 add("run-qsgd-without-s", run_cfg({"compressor": {"name": "qsgd"}, "algorithm": MARINA_ALG}),
@@ -259,10 +260,10 @@ param_cases("run-variant", "algorithm.variant", ["foo", 3])
 add("run-algorithm-unknown-param", run_cfg({"algorithm.gama": 0.1}), ("algorithm", "gama"))
 add("run-byz_vr_dm21-init=foo", run_cfg({"algorithm": {"name": "byz_vr_dm21", "gamma": 0.05, "eta": 0.1,
                                                        "init": "foo"}}), ("algorithm.init",), toks("foo"))
-MARINA = {"algorithm": {"name": "byz_vr_marina", "gamma": 0.05}, "compressor": {"name": "rand_k", "k": 2}}
+MARINA = {"algorithm": {"name": "byz_vr_marina", "gamma": 0.2}, "compressor": {"name": "rand_k", "k": 2}}
 param_cases("run-marina-p", "algorithm.p", [0, 1.5, -0.5], base_edits=MARINA)
 add("run-byz_dm21-with-rand_k", run_cfg({"compressor.name": "rand_k"}), ("compressor",), toks("rand_k"))
-add("run-marina-with-top_k", run_cfg({"algorithm": {"name": "byz_vr_marina", "gamma": 0.05}}),
+add("run-marina-with-top_k", run_cfg({"algorithm": {"name": "byz_vr_marina", "gamma": 0.2}}),
     ("compressor",), toks("top_k"))
 add("run-preset-dm21-with-f=1", run_cfg({"algorithm.name": "dm21"}), ("dm21",), toks("dm21"))
 
@@ -335,7 +336,7 @@ param_cases("run-problem.sigma2", "problem.sigma2", [-1.0, NAN, INF, "x"])
 param_cases("run-problem.zeta2", "problem.zeta2", [-1.0])
 add("run-problem-unknown-param", run_cfg({"problem.dim": 5}), ("problem", "dim"))
 add("run-problem-n-inside", run_cfg({"problem.n": 5}), ("n",))
-LIB = {"problem": LIBSVM_PROBLEM}
+LIB = {"problem": LIBSVM_PROBLEM, "algorithm.gamma": 2.0}  # the valid LIBSVM base (test_valid_base_succeeds)
 add("run-libsvm-path=5", run_cfg({**LIB, "problem.path": 5}), ("problem.path",), toks(5))
 add("run-libsvm-missing-file", run_cfg({**LIB, "problem.path": "/nonexistent/nope.svm"}), ("problem.path",),
     ("nope.svm",))
@@ -367,7 +368,7 @@ add("run-record.log=10**9-memory", run_cfg({"record.log": 10**9}), ("record.log"
 param_cases("run-record.every", "record.every", [0, -1, 1.5],
             base_edits={"record": {"every": 1}})
 add("run-record-every-and-log", run_cfg({"record.every": 2}), ("record.every|every", "record.log|log"))
-param_cases("run-record.grad_every", "record.grad_every", [0, 11, "x"])
+param_cases("run-record.grad_every", "record.grad_every", [0, BASE["T"] + 1, "x"])
 param_cases("run-record.diverge_at", "record.diverge_at", [0, -1.0, NAN, "x"])
 add("run-record-unknown-key", run_cfg({"record.logg": 5}), ("record", "logg"))
 
