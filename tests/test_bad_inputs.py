@@ -39,7 +39,8 @@ ROOT = Path(__file__).resolve().parents[1]
 HINTS = ("allowed", "valid", "range", "must", "expected", "needs", "use ")
 TRACEBACK = ("Traceback", 'File "')
 GB = r"\d\s*(GB|GiB)"
-TIME = r"(?i)estimat|hours?\b|days?\b|years?\b|\bcap\b|at most|maximum|limit"
+CAP = r"allowed range \[\d+, \d+\]"  # a finite upper bound
+TIME = r"(?i)estimat|hours?\b|days?\b|years?\b|\bcap\b|at most|maximum|limit|" + CAP
 DEL = object()  # in an edit: remove the key
 
 BASE = {
@@ -171,6 +172,8 @@ def toks(v) -> tuple[str, ...]:
         return (repr(v), f"{v:g}")
     if isinstance(v, str):
         return (repr(v), json.dumps(v)) if v else ("''", '""', "empty")
+    if v == []:
+        return ("[]", "empty")
     return (repr(v), _val(v))
 
 
@@ -201,6 +204,17 @@ def sweep_set(*sets: str) -> Callable[[Ctx], list[str]]:
 
 
 CASES: list[Case] = []
+COMPONENT = {"algorithm": "byz_dm21", "compressor": "top_k", "aggregator": "cwtm", "attack": "sign_flip",
+             "problem": "nonconvex_synthetic"}
+
+
+def fld(dotted: str, component: str | None = None) -> tuple[str, ...]:
+    """Field tokens of a component parameter: "algorithm.gamma" is named by the line when it holds
+    "algorithm" or the component's name (e.g. "byz_dm21") AND the word "gamma" ("algorithm.gamma = 0",
+    "byz_dm21: gamma = 0"); a bare "gamma = 0" does not say where."""
+    section, param = dotted.split(".", 1)
+    comp = component or COMPONENT.get(section)
+    return (f"{section}|{comp}" if comp else section, param)
 
 
 def add(id_, argv, field=(), value=(), extra=None, **kw):
@@ -209,9 +223,14 @@ def add(id_, argv, field=(), value=(), extra=None, **kw):
 
 def param_cases(prefix: str, dotted: str, values, *, base_edits: dict | None = None):
     """One ``run`` case per bad value of ``dotted`` (optionally on a modified base)."""
+    edits = base_edits or {}
+    section = dotted.split(".")[0]
+    table = edited(BASE, edits).get(section)
+    comp = table.get("name") if isinstance(table, dict) else table
     for v in values:
         label = "nan" if isinstance(v, float) and math.isnan(v) else repr(v)
-        add(f"{prefix}={label}", run_cfg({**(base_edits or {}), dotted: v}), (dotted,), toks(v))
+        field = fld(dotted, comp) if "." in dotted else (dotted,)
+        add(f"{prefix}={label}", run_cfg({**edits, dotted: v}), field, toks(v))
 
 
 NAN, INF = float("nan"), float("inf")
@@ -223,7 +242,7 @@ param_cases("run-f", "f", [5, 6, -1, 1.5, "x", True])
 param_cases("run-T", "T", [0, -1, 1.5, "x", True, [10, 20]])
 add("run-T=10**12-time", run_cfg({"T": 10**12}), ("T",), toks(10**12), TIME)
 add("run-T=10**9-every=1-memory", run_cfg({"T": 10**9, "record": {"every": 1}}), ("T|record.every",),
-    toks(10**9), GB, guarded=True)
+    toks(10**9), f"{GB}|{CAP}", guarded=True)
 param_cases("run-seed", "seed", [-1, "a", 1.5, True])
 add("run-unknown-key-gama", run_cfg({"gama": 0.1}), ("gama",))
 add("run-unknown-key-Seed", run_cfg({"Seed": 1}), ("Seed",))
@@ -235,15 +254,15 @@ add("run-no-algorithm", run_cfg({"algorithm": DEL}), ("algorithm",))
 add("run-no-T", run_cfg({"T": DEL}), ("T",))
 add("run-problem-without-name", run_cfg({"problem.name": DEL}), ("problem", "name"))
 add("run-algorithm-without-name", run_cfg({"algorithm.name": DEL}), ("algorithm", "name"))
-add("run-algorithm-without-gamma", run_cfg({"algorithm.gamma": DEL}), ("algorithm.gamma",))
-add("run-byz_dm21-without-eta", run_cfg({"algorithm.eta": DEL}), ("algorithm.eta",))
-add("run-top_k-without-k", run_cfg({"compressor.k": DEL}), ("compressor.k",))
+add("run-algorithm-without-gamma", run_cfg({"algorithm.gamma": DEL}), fld("algorithm.gamma"))
+add("run-byz_dm21-without-eta", run_cfg({"algorithm.eta": DEL}), fld("algorithm.eta"))
+add("run-top_k-without-k", run_cfg({"compressor.k": DEL}), fld("compressor.k"))
 MARINA_ALG = {"name": "byz_vr_marina", "gamma": 0.2}
 add("run-rand_k-without-k", run_cfg({"compressor": {"name": "rand_k"}, "algorithm": MARINA_ALG}),
-    ("compressor.k",))
+    fld("compressor.k", "rand_k"))
 add("run-qsgd-without-s", run_cfg({"compressor": {"name": "qsgd"}, "algorithm": MARINA_ALG}),
-    ("compressor.s",))
-add("run-set-algorithm=byz_dm21", run_set("algorithm=byz_dm21"), ("algorithm.gamma",))
+    fld("compressor.s", "qsgd"))
+add("run-set-algorithm=byz_dm21", run_set("algorithm=byz_dm21"), fld("algorithm.gamma"))
 
 # algorithm ------------------------------------------------------------------------------------------
 add("run-algorithm=byz_dm22", run_cfg({"algorithm.name": "byz_dm22"}), ("algorithm",), toks("byz_dm22"),
@@ -258,8 +277,9 @@ param_cases("run-eta2", "algorithm.eta2", [0, 2.0, "x"])
 param_cases("run-batch", "algorithm.batch", [0, -1, 1.5, "x"])
 param_cases("run-variant", "algorithm.variant", ["foo", 3])
 add("run-algorithm-unknown-param", run_cfg({"algorithm.gama": 0.1}), ("algorithm", "gama"))
-add("run-byz_vr_dm21-init=foo", run_cfg({"algorithm": {"name": "byz_vr_dm21", "gamma": 0.05, "eta": 0.1,
-                                                       "init": "foo"}}), ("algorithm.init",), toks("foo"))
+add("run-byz_vr_dm21-init=foo", run_cfg({"algorithm": {"name": "byz_vr_dm21", "gamma": 0.2, "eta": 0.5,
+                                                       "init": "foo"}}), fld("algorithm.init", "byz_vr_dm21"),
+    toks("foo"))
 MARINA = {"algorithm": {"name": "byz_vr_marina", "gamma": 0.2}, "compressor": {"name": "rand_k", "k": 2}}
 param_cases("run-marina-p", "algorithm.p", [0, 1.5, -0.5], base_edits=MARINA)
 add("run-byz_dm21-with-rand_k", run_cfg({"compressor.name": "rand_k"}), ("compressor",), toks("rand_k"))
@@ -273,21 +293,23 @@ add("run-compressor=top-k", run_cfg({"compressor.name": "top-k"}), ("compressor"
 add("run-compressor=empty", run_cfg({"compressor.name": ""}), ("compressor",), toks(""))
 add("run-compressor=5", run_cfg({"compressor": 5}), ("compressor",), toks(5))
 param_cases("run-top_k-k", "compressor.k", [0, -1, 6, 2.5, "x", True])
-add("run-top_k-k=10**9", run_cfg({"compressor.k": 10**9}), ("compressor.k",), toks(10**9))
+add("run-top_k-k=10**9", run_cfg({"compressor.k": 10**9}), fld("compressor.k"), toks(10**9))
 param_cases("run-rand_k-k", "compressor.k", [0, 6], base_edits=MARINA)
 param_cases("run-qsgd-s", "compressor.s", [0, -1, 1.5],
             base_edits={**MARINA, "compressor": {"name": "qsgd"}})
 add("run-compressor-unknown-param", run_cfg({"compressor.kk": 2}), ("compressor", "kk"))
 
 # aggregator -----------------------------------------------------------------------------------------
-for spec, closest in [("krumm", "krum"), ("cwtmm", "cwtm"), ("nnm+cwmedd", "cwmed"), ("medain", None),
-                      ("", None)]:
-    add(f"run-aggregator={spec or 'empty'}", run_cfg({"aggregator": spec}), ("aggregator",), toks(spec),
-        closest)
+for spec, stage, closest in [("krumm", "krumm", "krum"), ("cwtmm", "cwtmm", "cwtm"),
+                             ("nnm+cwmedd", "cwmedd", "cwmed"), ("medain", "medain", None), ("", "", None)]:
+    add(f"run-aggregator={spec or 'empty'}", run_cfg({"aggregator": spec}), ("aggregator",),
+        toks(spec) + toks(stage), closest)
 add("run-aggregator=5", run_cfg({"aggregator": 5}), ("aggregator",), toks(5))
-for spec in ["nnm+", "+cwtm", "cwtm(b=)", "cwtm(", "cwtm)", "nnm", "cwtm+nnm", "cwtm+cwmed", "cwtm(b=1,b=2)",
-             "cwtm(foo=1)", "nnm++cwtm", "cwtm(1,2,3)", "cw tm"]:
-    add(f"run-aggregator={spec}", run_cfg({"aggregator": spec}), ("aggregator",), toks(spec))
+# malformed pipelines; the value is the spec, or the stage at fault
+for spec, also in [("nnm+", ()), ("+cwtm", ()), ("cwtm(b=)", ()), ("cwtm(", ()), ("cwtm)", ()), ("nnm", ()),
+                   ("cwtm+nnm", ("'cwtm'", "'nnm'")), ("cwtm+cwmed", ("'cwtm'",)), ("cwtm(b=1,b=2)", ()),
+                   ("cwtm(foo=1)", ("foo",)), ("nnm++cwtm", ()), ("cwtm(1,2,3)", ("got 3",)), ("cw tm", ())]:
+    add(f"run-aggregator={spec}", run_cfg({"aggregator": spec}), ("aggregator",), toks(spec) + also)
 add("run-aggregator=krum(m_nb=-1)", run_cfg({"aggregator": "krum(m_nb=-1)"}), ("aggregator|krum", "m_nb"),
     ("-1",))
 for spec in ["krum", "multikrum", "nnm+krum"]:
@@ -330,41 +352,44 @@ add("run-problem=quadratc", run_cfg({"problem.name": "quadratc"}), ("problem",),
     "quadratic")
 add("run-problem=3", run_cfg({"problem.name": 3}), ("problem",), toks(3))
 param_cases("run-problem.d", "problem.d", [0, -1, 1.5, "x"])
-add("run-problem.d=10**9-memory", run_cfg({"problem.d": 10**9}), ("problem.d",), toks(10**9), GB,
+add("run-problem.d=10**9-memory", run_cfg({"problem.d": 10**9}), ("d",), toks(10**9), GB,
     guarded=True)
 param_cases("run-problem.sigma2", "problem.sigma2", [-1.0, NAN, INF, "x"])
 param_cases("run-problem.zeta2", "problem.zeta2", [-1.0])
 add("run-problem-unknown-param", run_cfg({"problem.dim": 5}), ("problem", "dim"))
 add("run-problem-n-inside", run_cfg({"problem.n": 5}), ("n",))
 LIB = {"problem": LIBSVM_PROBLEM, "algorithm.gamma": 2.0}  # the valid LIBSVM base (test_valid_base_succeeds)
-add("run-libsvm-path=5", run_cfg({**LIB, "problem.path": 5}), ("problem.path",), toks(5))
-add("run-libsvm-missing-file", run_cfg({**LIB, "problem.path": "/nonexistent/nope.svm"}), ("problem.path",),
+PATH = fld("problem.path", "logreg_nonconvex")
+add("run-libsvm-path=5", run_cfg({**LIB, "problem.path": 5}), PATH, toks(5))
+add("run-libsvm-missing-file", run_cfg({**LIB, "problem.path": "/nonexistent/nope.svm"}), PATH,
     ("nope.svm",))
+
+
 def libsvm_file(name: str, content: str | bytes) -> Callable[[Ctx], list[str]]:
     """A LIBSVM problem whose path is the file ``name`` written with ``content``."""
     return lambda c: (c.write(name, content), run_cfg({**LIB, "problem.path": str(c.tmp / name)})(c))[1]
 
 
-add("run-libsvm-directory", lambda c: run_cfg({**LIB, "problem.path": str(c.tmp)})(c), ("problem.path",),
+add("run-libsvm-directory", lambda c: run_cfg({**LIB, "problem.path": str(c.tmp)})(c), PATH,
     ("test_bad_input",))
-add("run-libsvm-binary", libsvm_file("bin.svm", bytes(range(256)) * 4), ("problem.path",), ("bin.svm",))
-add("run-libsvm-empty", libsvm_file("empty.svm", ""), ("problem.path",), ("empty.svm",))
-add("run-libsvm-malformed", libsvm_file("bad.svm", "1 a:b\n"), ("problem.path",), ("bad.svm",))
+add("run-libsvm-binary", libsvm_file("bin.svm", bytes(range(256)) * 4), PATH, ("bin.svm",))
+add("run-libsvm-empty", libsvm_file("empty.svm", ""), PATH, ("empty.svm",))
+add("run-libsvm-malformed", libsvm_file("bad.svm", "1 a:b\n"), PATH, ("bad.svm",))
 add("run-libsvm-n_features=10**9-memory", run_cfg({**LIB, "problem.n_features": 10**9}),
-    ("problem.n_features",), toks(10**9), GB, guarded=True)
+    ("n_features",), toks(10**9), GB, guarded=True)
 param_cases("run-libsvm-n_features", "problem.n_features", [0, -1], base_edits=LIB)
-add("run-libsvm-without-path", run_cfg({**LIB, "problem.path": DEL}), ("problem.path",))
-add("run-problem.data=a9a", run_cfg({**LIB, "problem.data": "a9a", "problem.path": DEL}), ("problem.data",),
-    toks("a9a"))
-add("run-path-without-libsvm", run_cfg({**LIB, "problem.data": "breast_cancer"}), ("problem.path",))
+add("run-libsvm-without-path", run_cfg({**LIB, "problem.path": DEL}), PATH)
+add("run-problem.data=a9a", run_cfg({**LIB, "problem.data": "a9a", "problem.path": DEL}),
+    fld("problem.data", "logreg_nonconvex"), toks("a9a"))
+add("run-path-without-libsvm", run_cfg({**LIB, "problem.data": "breast_cancer"}), PATH)
 
 # record ---------------------------------------------------------------------------------------------
 add("run-record=5", run_cfg({"record": 5}), ("record",), toks(5))
 add("run-record=log", run_cfg({"record": "log"}), ("record",), toks("log"))
 add("run-record=[1]", run_cfg({"record": [1]}), ("record",), ("[1]",))
 param_cases("run-record.log", "record.log", [0, -1, 1.5, "x"])
-add("run-record.log=10**9-memory", run_cfg({"record.log": 10**9}), ("record.log",), toks(10**9), GB,
-    guarded=True)
+add("run-record.log=10**9-memory", run_cfg({"record.log": 10**9}), ("record.log",), toks(10**9),
+    f"{GB}|{CAP}", guarded=True)
 param_cases("run-record.every", "record.every", [0, -1, 1.5],
             base_edits={"record": {"every": 1}})
 add("run-record-every-and-log", run_cfg({"record.every": 2}), ("record.every|every", "record.log|log"))
@@ -412,15 +437,15 @@ add("set-T=list", run_set("T=[1, 2]"), ("T",), ("[1, 2]",))
 add("set-T=table", run_set("T={a=1}"), ("T",))
 add("set-T.x=1", run_set("T.x=1"), ("T",))
 add("set-record=5", run_set("record=5"), ("record",), toks(5))
-add("set-gamma-empty", run_set("algorithm.gamma="), ("algorithm.gamma",), toks(""))
-add("set-gamma=nan", run_set("algorithm.gamma=nan"), ("algorithm.gamma",), ("nan",))
-add("set-eta=inf", run_set("algorithm.eta=inf"), ("algorithm.eta",), ("inf",))
-add("set-problem.d=0", run_set("problem.d=0"), ("problem.d",), ("0",))
+add("set-gamma-empty", run_set("algorithm.gamma="), fld("algorithm.gamma"), toks(""))
+add("set-gamma=nan", run_set("algorithm.gamma=nan"), fld("algorithm.gamma"), ("nan",))
+add("set-eta=inf", run_set("algorithm.eta=inf"), fld("algorithm.eta"), ("inf",))
+add("set-problem.d=0", run_set("problem.d=0"), fld("problem.d"), ("0",))
 add("set-n=0", run_set("n=0"), ("n",), ("0",))
 add("set-seed=-1", run_set("seed=-1"), ("seed",), ("-1",))
 add("set-aggregator=krumm", run_set("aggregator=krumm"), ("aggregator",), toks("krumm"), "krum")
-add("set-attack.target=both", run_set("attack.target=both"), ("attack.target",), toks("both"))
-add("set-compressor.k=6", run_set("compressor.k=6"), ("compressor.k",), ("6",))
+add("set-attack.target=both", run_set("attack.target=both"), fld("attack.target"), toks("both"))
+add("set-compressor.k=6", run_set("compressor.k=6"), fld("compressor.k"), ("6",))
 add("set-record.log=0", run_set("record.log=0"), ("record.log",), ("0",))
 add("set-record.every-with-log", run_set("record.every=1"), ("record.every|every", "record.log|log"))
 
@@ -433,27 +458,29 @@ add("sweep-file-binary", sweep_text(bytes(range(256)) * 4, "sweep.bin"), (), ("s
 add("sweep-file-duplicate-key", sweep_text("T = 20\n" + toml_dumps(SWEEP_BASE)), ("T|line 5",),
     ("sweep.toml",))
 add("sweep-file-empty", sweep_text(""), ("problem",))
-add("sweep-empty-axis", sweep_cfg({"seed": []}), ("seed",), ("[]",))
-add("sweep-empty-axis-nested", sweep_cfg({"algorithm.gamma": []}), ("algorithm.gamma",), ("[]",))
+add("sweep-empty-axis", sweep_cfg({"seed": []}), ("seed",), toks([]))
+add("sweep-empty-axis-nested", sweep_cfg({"algorithm.gamma": []}), ("algorithm.gamma",), toks([]))
 add("sweep-case=5", sweep_cfg({"case": 5}), ("case",), toks(5))
-add("sweep-case=empty", sweep_cfg({"case": []}), ("case",), ("[]",))
-add("sweep-case-bad-gamma", sweep_cfg({"case": [{"algorithm": {"gamma": -1.0}}]}), ("algorithm.gamma",),
+add("sweep-case=empty", sweep_cfg({"case": []}), ("case",), toks([]))
+add("sweep-case-bad-gamma", sweep_cfg({"case": [{"algorithm": {"gamma": -1.0}}]}), fld("algorithm.gamma"),
     ("-1",))
 add("sweep-case-unknown-key", sweep_cfg({"case": [{"gama": 0.1}]}), ("gama",))
 add("sweep-case-algorithm-typo", sweep_cfg({"case": [{"algorithm": {"name": "byz_dm22"}}]}), ("algorithm",),
     toks("byz_dm22"), "byz_dm21")
-add("sweep-axis-gamma-negative", sweep_cfg({"algorithm.gamma": [0.05, -1.0]}), ("algorithm.gamma",), ("-1",))
+add("sweep-axis-gamma-negative", sweep_cfg({"algorithm.gamma": [0.05, -1.0]}), fld("algorithm.gamma"),
+    ("-1",))
 add("sweep-axis-T-zero", sweep_cfg({"T": [10, 0]}), ("T",), ("0",))
 add("sweep-axis-n-zero", sweep_cfg({"n": [5, 0]}), ("n",), ("0",))
 add("sweep-axis-aggregator-typo", sweep_cfg({"aggregator": ["cwtm", "krumm"]}), ("aggregator",),
     toks("krumm"), "krum")
-add("sweep-axis-k-too-big", sweep_cfg({"compressor.k": [2, 6]}), ("compressor.k",), ("6",))
-add("sweep-axis-record-log-memory", sweep_cfg({"record.log": [5, 10**9]}), ("record.log",), toks(10**9), GB,
+add("sweep-axis-k-too-big", sweep_cfg({"compressor.k": [2, 6]}), fld("compressor.k"), ("6",))
+add("sweep-axis-record-log-memory", sweep_cfg({"record.log": [5, 10**9]}), ("record.log",), toks(10**9),
+    f"{GB}|{CAP}",
     guarded=True)
-add("sweep-set-empty-axis", sweep_set("seed=[]"), ("seed",), ("[]",))
+add("sweep-set-empty-axis", sweep_set("seed=[]"), ("seed",), toks([]))
 add("sweep-set-no-equals", sweep_set("seed"), ("--set",), ("'seed'", '"seed"'))
 add("sweep-set-unknown-key", sweep_set("gama=1"), ("gama",))
-add("sweep-set-algorithm=byz_dm21", sweep_set("algorithm=byz_dm21"), ("algorithm.gamma",))
+add("sweep-set-algorithm=byz_dm21", sweep_set("algorithm=byz_dm21"), fld("algorithm.gamma"))
 add("sweep-workers=0", sweep_cfg({}, workers="0"), ("--workers",), ("0",))
 add("sweep-workers=-3", sweep_cfg({}, workers="-3"), ("--workers",), ("-3",))
 add("sweep-out-is-a-file", lambda c: ["sweep", c.config(SWEEP_BASE, "sweep.toml"), "--out",
@@ -606,7 +633,7 @@ def _child(args: list[str], timeout: float) -> tuple[int, str, str]:
 
 
 def _word(token: str, line: str) -> bool:
-    return any(re.search(rf"(?<![\w.-]){re.escape(t)}(?![\w])", line) for t in token.split("|"))
+    return any(re.search(rf"(?<![\w-]){re.escape(t)}(?![\w])", line) for t in token.split("|"))
 
 
 def _problems(case: Case, rc: int, out: str, err: str, before: dict, after: dict) -> list[str]:
