@@ -1,16 +1,17 @@
 """Running a sweep's configs on a ``concurrent.futures.Executor`` into a resumable results store.
 
 The parent process is the only writer: it appends each finished Result to the store as soon as its
-future completes, so a killed sweep loses at most the runs in flight, and a restart skips every run
-id already stored. A run that raises is logged to ``DIR/failures.jsonl`` (not stored as finished, so a
-restart retries it) and the sweep goes on. Each run is a pure function of its config (DESIGN.md
-"Randomness"), so the stored results are bit-identical whichever executor ran them.
+future completes (curves durable before the record line, :mod:`byzref.store`), so a killed sweep loses
+at most the runs in flight, and a restart skips every run stored with verified curves — a run whose
+curve file was damaged, truncated or deleted is recomputed. A run that raises is logged to
+``DIR/failures.jsonl`` (not stored as finished, so a restart retries it; its entry is dropped once it
+is stored) and the sweep goes on. Opening the store refuses, before anything runs, a ``--out`` that is
+not a writable directory or holds runs of another numerics version. Each run is a pure function of
+its config (DESIGN.md "Randomness"), so the stored results are bit-identical whichever executor ran them.
 """
 
 from __future__ import annotations
 
-import fcntl
-import json
 import os
 import time
 import traceback
@@ -63,15 +64,8 @@ def process_pool(workers: int) -> Executor:
 
 
 def _log_failure(store: ResultStore, rid: str, cfg: dict, exc: BaseException) -> None:
-    rec = {"run_id": rid, "config": cfg, "error": f"{type(exc).__name__}: {exc}",
-           "traceback": "".join(traceback.format_exception(exc)), "time": time.time()}
-    line = json.dumps(rec, sort_keys=True, default=str) + "\n"
-    with open(store.dir / "failures.jsonl", "ab") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            fh.write(line.encode("utf-8"))
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    store.log_failure(rid, {"config": cfg, "error": f"{type(exc).__name__}: {exc}",
+                            "traceback": "".join(traceback.format_exception(exc)), "time": time.time()})
 
 
 def _cost(cfg: dict) -> float:
@@ -100,8 +94,12 @@ def run_sweep(configs: Iterable[dict], store_dir: str | os.PathLike, executor: E
 
     Returns
     -------
-    dict with ``total`` (distinct runs), ``skipped`` (already stored), ``ran``, ``ok``, ``diverged``,
-    ``failed``, ``wall_time`` (s) and ``store``.
+    dict with ``total`` (distinct runs), ``skipped`` (already stored), ``ran``, one count per run
+    status (``ok``, ``stalled``, ``diverged``; another status a run reports gets its own key),
+    ``failed`` (raised), ``wall_time`` (s) and ``store``.
+
+    Raises ConfigError (before any run) when ``store_dir`` cannot be a store or holds runs of another
+    numerics version.
     """
     store = ResultStore(store_dir)
     todo: dict[str, dict] = {}
@@ -110,8 +108,8 @@ def run_sweep(configs: Iterable[dict], store_dir: str | os.PathLike, executor: E
         todo.setdefault(run_id(ncfg), ncfg)
     finished = store.finished_ids()
     pending = sorted(((r, c) for r, c in todo.items() if r not in finished), key=lambda p: -_cost(p[1]))
-    summary = {"total": len(todo), "skipped": len(todo) - len(pending), "ran": 0, "ok": 0, "diverged": 0,
-               "failed": 0, "wall_time": 0.0, "store": str(store.dir)}
+    summary = {"total": len(todo), "skipped": len(todo) - len(pending), "ran": 0, "ok": 0, "stalled": 0,
+               "diverged": 0, "failed": 0, "wall_time": 0.0, "store": str(store.dir)}
     t0 = time.perf_counter()
     own = executor is None and pending
     saved_env = {k: os.environ.get(k) for k in SINGLE_THREAD_ENV}
@@ -145,7 +143,7 @@ def run_sweep(configs: Iterable[dict], store_dir: str | os.PathLike, executor: E
                     summary["failed"] += 1
                 else:
                     store.append(res)
-                    summary["diverged" if res.status == "diverged" else "ok"] += 1
+                    summary[res.status] = summary.get(res.status, 0) + 1
                 summary["ran"] += 1
                 if progress:
                     progress(summary["ran"], len(pending), summary["failed"])

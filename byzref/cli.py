@@ -246,6 +246,13 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--x", default="iteration", choices=("iteration", "bits_up"), help="x axis of curves")
     pl.add_argument("--y", default="grad_sq", choices=("grad_sq", "grad_sq_avg", "f_gap"), help="y axis")
     pl.set_defaults(func=_cmd_plot)
+    from byzref.store_cli import main_store_check
+
+    st = sub.add_parser("store", help="inspect a results store")
+    st = st.add_subparsers(dest="store_command", required=True)
+    chk = st.add_parser("check", help="verify every run's curves; exit 0 clean, 1 damaged, 2 not a store")
+    chk.add_argument("dir", help="results store directory")
+    chk.set_defaults(func=main_store_check)
     return p
 
 
