@@ -12,18 +12,27 @@
 * ``rates``: runs that differ in T (and seed; T-dependent schedules are recognised as fields fixed by
   the method and T) grouped by everything else; avg_grad_sq = (1/T) Σ_{t<T} ‖∇f(xᵗ)‖² per T and seed,
   a log-log slope with its bootstrap CI (theory.fitting.fit_loglog, SPEC §6), :func:`plots.plot_rates`.
+
+Which runs are read (:func:`open_store`): per run id the last record whose curves verify
+(:class:`byzref.store.ResultStore`); damaged records (curve file missing, truncated, altered, a symlink)
+and unparseable lines are skipped. Runs of two numerics versions are never pooled: a store holding
+several is read for this byzref's version only (a ConfigError when it holds none of it). A run with
+status "stalled" is drawn like an "ok" one (its curve is finite). The printed lines end with what was
+read and what was skipped, and why.
 """
 
 from __future__ import annotations
 
 import math
+import os
+from collections import Counter
 from pathlib import Path
 
 from matplotlib.figure import Figure
 
 from byzref.errors import ConfigError
 from byzref.select import best_step, group, key_value, method_label, undetermined
-from byzref.store import ResultStore
+from byzref.store import ResultStore, record_numerics, same_numerics
 from plots.grid import as_labelled, plot_grid
 from plots.io import save
 
@@ -32,18 +41,54 @@ __all__ = ["build_figure", "main_plot", "open_store"]
 GRID_METRIC = "avg_grad_sq"
 ROW_ORDER = ("nnm+gm", "nnm+cwmed", "nnm+cwtm", "gm", "cwmed", "cwtm")  # the paper's row order (§4.2)
 COL_ORDER = ("sign_flip", "label_flip", "ipm", "alie")
+DRAWN = ("ok", "stalled")  # statuses whose avg_grad_sq enters a rate fit (a stalled run's value is finite)
 
 
-def open_store(directory) -> tuple[ResultStore, list[dict]]:
-    """The store at ``directory`` and its records; a ConfigError when it is missing or holds no runs."""
+def _count(counter: Counter) -> str:
+    return ", ".join(f"{n} {k}" for k, n in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def open_store(directory) -> tuple[ResultStore, list[dict], list[str]]:
+    """The store at ``directory`` (read-only), the records to draw, and lines saying what was read.
+
+    Parameters
+    ----------
+    directory : path
+        A results store (``byzref sweep --out``).
+
+    Records whose curves fail verification and unparseable lines are skipped, and runs of numerics
+    versions other than the one drawn are left out (:func:`byzref.store.same_numerics`); the lines count
+    them. A ConfigError when ``directory`` is not a store or holds no run to draw.
+    """
     p = Path(directory)
-    if not (p / "runs.jsonl").is_file():
-        raise ConfigError(f"{p} is not a results store (no runs.jsonl); make one with `byzref sweep`")
-    store = ResultStore(p)
-    records = store.records()
+    if not os.path.lexists(p / "runs.jsonl"):
+        raise ConfigError(f"{p} is not a results store (no runs.jsonl); give a folder made by "
+                          "`byzref sweep --out` (it must hold runs.jsonl)")
+    store = ResultStore(p, readonly=True)
+    scan = store.scan()
+    records, left_out = same_numerics(scan.records, scan.current)
+    statuses = Counter(str(r.get("status")) for r in records)
+    lines = [f"store {p}: {len(records)} runs read ({_count(statuses)})"]
+    skipped = []
+    if scan.damaged:
+        skipped.append(f"{len(scan.damaged)} damaged ({_count(Counter(d.kind for d in scan.damaged))}; "
+                       "see `byzref store check`)")
+    if scan.unparseable:
+        skipped.append(f"{len(scan.unparseable)} unparseable line(s)")
+    if scan.repaired:
+        skipped.append(f"{len(scan.repaired)} damaged record(s) of runs stored again since")
+    for version, n in sorted(left_out.items()):
+        skipped.append(f"{n} run(s) of numerics version {version} (only version {scan.current} is drawn)")
+    if skipped:
+        lines.append("skipped: " + "; ".join(skipped))
+    if records and not left_out and record_numerics(records[0]) != scan.current:
+        lines.append(f"note: runs of numerics version {record_numerics(records[0])}; "
+                     f"this byzref computes version {scan.current}")
     if not records:
-        raise ConfigError(f"the results store {p} holds no finished runs")
-    return store, records
+        raise ConfigError(f"the results store {p} holds no finished runs with intact curves"
+                          + (f" ({'; '.join(skipped)})" if skipped else "")
+                          + "; a plot needs at least one (see `byzref store check`)")
+    return store, records, lines
 
 
 def _short(path: str) -> str:
@@ -54,7 +99,7 @@ def _label(rec: dict, fields) -> str:
     """Method label plus the values of ``fields`` (component names bare, others as ``name=value``)."""
     parts = [method_label(rec)]
     for f in fields:
-        v = key_value(rec, f)
+        v = key_value(rec, f, default="-")
         parts.append(str(v) if f.endswith(".name") else f"{_short(f)}={v:g}" if isinstance(v, float)
                      else f"{_short(f)}={v}")
     return " | ".join([parts[0], ", ".join(parts[1:])]) if len(parts) > 1 else parts[0]
@@ -112,7 +157,7 @@ def _rates(fig, store, records) -> list[str]:
     out, fits = [], []
     for _, runs in group(records, ("method", *fields)).items():
         label = _label(runs[0], fields)
-        ok = [r for r in runs if r["status"] == "ok" and math.isfinite(float(r["summary"]["avg_grad_sq"]))
+        ok = [r for r in runs if r["status"] in DRAWN and math.isfinite(float(r["summary"]["avg_grad_sq"]))
               and float(r["summary"]["avg_grad_sq"]) > 0]
         by_t = group(ok, ("T",))
         Ts = sorted(t for (t,) in by_t)
@@ -135,24 +180,33 @@ def _rates(fig, store, records) -> list[str]:
 
 def build_figure(store_dir, kind: str, x: str = "iteration", y: str = "grad_sq"):
     """Draw the figure of ``kind`` ("curves", "grid", "rates") from the store; return (figure, lines)."""
-    store, records = open_store(store_dir)
+    if kind not in ("curves", "rates", "grid"):
+        raise ConfigError(f"kind must be one of curves, rates, grid, got {kind!r}")
+    store, records, read = open_store(store_dir)
     if kind == "grid":
         n_rows = len(group(records, ("aggregator",)))
         n_cols = len(group(records, ("attack",)))
         fig = Figure(figsize=(3.4 * n_cols, 2.7 * n_rows + 0.9), layout="constrained")
-        return fig, _grid(fig, store, records, x, y)
+        return fig, _grid(fig, store, records, x, y) + read
     fig = Figure(figsize=(7.0, 4.8), layout="constrained")
     if kind == "curves":
-        return fig, _curves(fig, store, records, x, y)
-    if kind == "rates":
-        return fig, _rates(fig, store, records)
-    raise ConfigError(f"kind must be one of curves, rates, grid, got {kind!r}")
+        return fig, _curves(fig, store, records, x, y) + read
+    return fig, _rates(fig, store, records) + read
 
 
 def main_plot(args) -> int:
-    """Entry point of ``byzref plot`` (args: store, kind, out, x, y); prints what it drew; returns 0."""
-    if Path(args.out).suffix.lower() not in (".pdf", ".png"):
+    """Entry point of ``byzref plot`` (args: store, kind, out, x, y); prints what it drew; returns 0.
+
+    ``--out`` is checked before anything is read: a .pdf or .png name, in an existing folder, not a folder.
+    """
+    out = Path(args.out)
+    if out.suffix.lower() not in (".pdf", ".png"):
         raise ConfigError(f"--out must end in .pdf or .png, got {args.out!r}")
+    if out.is_dir():
+        raise ConfigError(f"--out {args.out!r} is a directory; --out must name a .pdf or .png file")
+    if not out.parent.is_dir():
+        raise ConfigError(f"--out {args.out!r}: the folder {str(out.parent)!r} does not exist; --out must be "
+                          "a file in an existing folder")
     fig, lines = build_figure(args.store, args.kind, x=args.x, y=args.y)
     path = save(fig, args.out)
     print("\n".join(lines))

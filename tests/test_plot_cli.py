@@ -12,7 +12,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from byzref.cli import main
-from byzref.config import normalize, run_id
+from byzref.config import NUMERICS, normalize, run_id
 from byzref.results import Result
 from byzref.store import ResultStore
 from plots.cli import build_figure
@@ -22,17 +22,24 @@ M = "\u2212"
 ITER = np.array([0.0, 10.0, 20.0, 50.0, 100.0])
 
 
+_REQUIRED = {"byz_dm21": {"eta": 0.1}, "byz_vr_dm21": {"eta": 0.1}, "byz_ef21_sgdm": {"eta": 0.1},
+             "byz_vr_marina": {"p": 0.2}, "byz_dasha_page": {"p": 0.2}}  # parameters without a default
+
+
 def result(alg="byz_dm21", comp="top_k", agg="nnm+cwtm", att="alie", gamma=0.5, seed=0, T=100, level=1.0,
-           avg=None, status="ok"):
+           avg=None, status="ok", numerics=None):
     """A hand-made run whose curve is level·(1, 1/2, 1/3, 1/6, 1/11) and whose avg_grad_sq is ``avg``."""
     cfg = normalize({"seed": seed, "n": 20, "f": 8, "T": T, "problem": {"name": "logreg_nonconvex"},
-                     "algorithm": {"name": alg, "gamma": gamma}, "compressor": {"name": comp, "k": 1},
+                     "algorithm": {"name": alg, "gamma": gamma, **_REQUIRED.get(alg, {})},
+                     "compressor": {"name": comp, "k": 1},
                      "aggregator": agg, "attack": att})
     g = level / (1.0 + ITER / 10.0)
     curves = {"iteration": ITER, "bits_up": 40.0 * ITER, "grad_sq": g,
               "grad_sq_avg": np.cumsum(g) / np.arange(1, 6), "f_gap": g / 2}
     summary = {"avg_grad_sq": level if avg is None else avg, "final_grad_sq": float(g[-1])}
-    return Result(cfg, run_id(cfg), status, None if status == "ok" else 50, curves, summary)
+    rid = run_id(cfg) if numerics is None else f"{run_id(cfg)}v{numerics}"
+    return Result(cfg, rid, status, 50 if status == "diverged" else None, curves, summary,
+                  versions={"numerics": str(NUMERICS if numerics is None else numerics)})
 
 
 def store_of(tmp_path, results):
@@ -99,7 +106,8 @@ def test_grid_by_bits_and_diverged_runs_rank_worst(tmp_path):
     assert ax.get_xlabel() == "bits sent per worker"
     np.testing.assert_allclose(np.asarray(ln.get_xdata(), float), 40.0 * ITER)
     assert np.asarray(ln.get_ydata(), float)[0] == pytest.approx(3.0)  # γ = 0.05, not the diverged
-    assert text[-1].split()[-1] == "0.05"
+    assert text[-2].split()[-1] == "0.05"  # the last table row; then what was read:
+    assert text[-1] == f"store {tmp_path / 'store'}: 4 runs read (2 diverged, 2 ok)"
 
 
 def test_curves_one_line_per_method_and_setting(tmp_path):
@@ -201,3 +209,66 @@ def test_cli_errors_name_the_problem(tmp_path, capsys):
     d = store_of(tmp_path, [result()])
     assert main(["plot", str(d), "--kind", "curves", "--out", str(tmp_path / "g.svg")]) == 2
     assert ".pdf or .png" in capsys.readouterr().err
+
+
+# --- what plot reads: damaged records, numerics versions, statuses (byzref.store) -------------------------
+def test_plot_skips_damaged_records_and_says_what_it_skipped(tmp_path, capsys):
+    runs = [result(alg, comp, gamma=0.5, seed=s) for alg, comp in METHODS[:2] for s in range(3)]
+    d = store_of(tmp_path, runs)
+    (d / "curves" / f"{runs[0].run_id}.npz").unlink()
+    npz = d / "curves" / f"{runs[4].run_id}.npz"
+    npz.write_bytes(npz.read_bytes()[:100])
+    with open(d / "runs.jsonl", "ab") as fh:
+        fh.write(b'{"run_id":"0123","con')  # a writer killed mid-line
+    fig, text = build_figure(d, "curves")
+    assert text[0] == "curves: 1 panel, 2 lines from 4 runs (median over seeds)"
+    assert f"store {d}: 4 runs read (4 ok)" in text
+    assert ("skipped: 2 damaged (1 missing, 1 wrong size; see `byzref store check`); 1 unparseable line(s)"
+            in text)
+    assert {t.get_text() for t in fig.axes[0].get_legend().get_texts()} == {"Byz-DM21, top_k (n = 2)",
+                                                                          "Byz-EF21, top_k (n = 2)"}
+    assert main(["plot", str(d), "--kind", "grid", "--out", str(tmp_path / "g.png")]) == 0
+    assert "skipped: 2 damaged" in capsys.readouterr().out
+
+
+def test_plot_never_pools_numerics_versions_and_says_how_many_it_left_out(tmp_path):
+    d = store_of(tmp_path, [result(seed=s) for s in range(2)])
+    old = ResultStore(tmp_path / "old")
+    for s in range(3):
+        old.append(result(seed=s, level=5.0, numerics=1))  # a store of one version may be any version
+    fig, text = build_figure(tmp_path / "old", "curves")
+    assert f"note: runs of numerics version 1; this byzref computes version {NUMERICS}" in text
+    with open(d / "runs.jsonl", "ab") as fh:  # mixed by hand (an append refuses it)
+        fh.write((tmp_path / "old" / "runs.jsonl").read_bytes())
+    for p in (tmp_path / "old" / "curves").iterdir():
+        (d / "curves" / p.name).write_bytes(p.read_bytes())
+    assert len(ResultStore(d, readonly=True).records()) == 5
+    fig, text = build_figure(d, "curves")
+    (ln,) = named_lines(fig.axes[0])
+    assert ln.get_label() == "Byz-DM21, top_k (n = 2)"
+    np.testing.assert_allclose(np.asarray(ln.get_ydata(), float), 1.0 / (1.0 + ITER / 10.0))  # level 1 only
+    assert f"skipped: 3 run(s) of numerics version 1 (only version {NUMERICS} is drawn)" in text
+
+
+def test_stalled_runs_are_drawn_and_counted(tmp_path):
+    runs = [result(seed=s, status="stalled" if s else "ok", T=T, avg=1.0 / T)
+            for T in (100, 400) for s in range(3)]
+    runs.append(result(seed=9, T=400, status="diverged", avg=1e-9))
+    fig, text = build_figure(store_of(tmp_path, runs), "rates")
+    assert f"store {tmp_path / 'store'}: 7 runs read (4 stalled, 2 ok, 1 diverged)" in text
+    (fit,) = [ln for ln in text if ln.startswith("  Byz-DM21")]
+    assert "T = 100, 400; slope -1.000" in fit.replace(M, "-") and "over 3 seeds" in fit
+    assert "1 diverged left out" in fit
+    fig, text = build_figure(tmp_path / "store", "curves")
+    assert named_lines(fig.axes[0])[0].get_label() == "Byz-DM21, top_k | T=100 (n = 3)"
+
+
+def test_plot_out_must_be_a_file_in_an_existing_folder(tmp_path, capsys):
+    d = store_of(tmp_path, [result()])
+    assert main(["plot", str(d), "--kind", "curves", "--out", str(tmp_path / "nodir" / "f.png")]) == 2
+    assert "nodir" in capsys.readouterr().err and not (tmp_path / "nodir").exists()
+    (tmp_path / "dir.png").mkdir()
+    assert main(["plot", str(d), "--kind", "curves", "--out", str(tmp_path / "dir.png")]) == 2
+    assert "is a directory" in capsys.readouterr().err
+    assert main(["plot", str(d), "--kind", "curves", "--out", str(tmp_path / "ok.png")]) == 0
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary file left
