@@ -15,6 +15,8 @@ import json
 import sys
 from typing import Any
 
+from byzref.errors import ConfigError
+
 __all__ = ["main"]
 
 
@@ -114,13 +116,13 @@ def _parse_value(text: str) -> Any:
 
 def apply_overrides(cfg: dict, overrides: list[str]) -> dict:
     """Apply ``key.sub=value`` overrides to a config dict (in place); returns it."""
-    from byzref.errors import ConfigError
-
     for item in overrides:
         if "=" not in item:
-            raise ConfigError(f"--set expects key=value, got {item!r}")
+            raise ConfigError(f"--set {item!r} has no '='; expected key=value, e.g. algorithm.gamma=0.1")
         key, text = item.split("=", 1)
         parts = key.strip().split(".")
+        if not all(p.strip() for p in parts):
+            raise ConfigError(f"--set {item!r}: the key must be a dotted field name such as algorithm.gamma")
         node = cfg
         for p in parts[:-1]:
             child = node.get(p)
@@ -132,15 +134,49 @@ def apply_overrides(cfg: dict, overrides: list[str]) -> dict:
     return cfg
 
 
-def _cmd_run(args: argparse.Namespace) -> int:
+def read_toml(path: str, what: str = "config") -> dict:
+    """Parse the TOML file at ``path``; every way it can fail is one ConfigError line naming the file."""
     import tomllib
 
-    from byzref.engine import run
+    where = f"{what} file {path!r}"
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except FileNotFoundError:
+        raise ConfigError(f"{where} does not exist; expected the path of a TOML file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{where} is a directory; expected the path of a TOML file") from None
+    except PermissionError:
+        raise ConfigError(f"{where} cannot be read (permission denied)") from None
+    except OSError as exc:
+        raise ConfigError(f"{where} cannot be read ({exc.strerror or exc})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{where} is not a text file (byte {exc.start} is not UTF-8); expected TOML") \
+            from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{where} is not valid TOML: {str(exc).splitlines()[0]}") from None
 
-    with open(args.config, "rb") as fh:
-        cfg = tomllib.load(fh)
+
+def check_workers(value: int | None, option: str = "--workers") -> None:
+    """A worker count must be ≥ 1 (None: the command's default)."""
+    if value is not None and value < 1:
+        raise ConfigError(f"{option} = {value} is outside the allowed range [1, inf]")
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from byzref.config import build, run_id
+    from byzref.engine import STALL_RATIO, run
+    from byzref.results import prepare_run_dir
+
+    cfg = read_toml(args.config)
     apply_overrides(cfg, args.set or [])
-    res = run(cfg)
+    spec = build(cfg)  # every check, before any work
+    prepare_run_dir(args.out, run_id(spec.cfg))  # a record already there, or an unwritable --out
+    res = run(spec)
     path = res.save(args.out)
     c, s = res.config, res.summary
     print(f"run {res.run_id}: {c['algorithm']['name']} on {c['problem']['name']} "
@@ -148,6 +184,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(f"  compressor {c['compressor']['name']}, aggregator {c['aggregator']['name']}, "
           f"attack {c['attack']['name']} ({c['attack']['target']})")
     status = res.status if res.diverged_at is None else f"{res.status} at iteration {res.diverged_at}"
+    if res.status == "stalled":
+        status += (f" (second-half median ‖∇f‖² = {s['progress_ratio']:.3g} × ‖∇f(x⁰)‖², "
+                   f"stalled from {STALL_RATIO:g})")
     print(f"  status        {status}")
     print(f"  avg ‖∇f‖²     {s['avg_grad_sq']:.6g}   (1/T Σ_t ‖∇f(x^t)‖²)")
     print(f"  final ‖∇f‖²   {s['final_grad_sq']:.6g}")
@@ -155,6 +194,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(f"  bits/worker   up {s['bits_up_per_worker']:.4g}, down {s['bits_down_per_worker']:.4g}")
     print(f"  wall time     {res.wall_time:.2f} s")
     print(f"  written       {path} (+ .npz curves)")
+    if res.status != "ok":
+        print(f"byzref: warning: the run {res.status}"
+              + (" (no real progress: try a smaller step size or a larger momentum parameter)"
+                 if res.status == "stalled" else ""), file=sys.stderr)
     return 0 if res.status == "ok" else 3
 
 
@@ -162,22 +205,27 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     import os
     import time
 
+    from byzref.progress import Progress
     from theory import verify
 
+    check_workers(args.workers)
+    if args.out is not None:
+        _check_out_dir(args.out)
     scale = "quick" if args.quick else ("full" if args.full else "default")
-    tty = sys.stderr.isatty()
-
-    def progress(done: int, total: int) -> None:
-        if tty:
-            print(f"\r  runs {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+    bar = Progress("runs")
 
     t0 = time.perf_counter()
     print(f"byzref verify: scale {scale}{' + negative controls' if args.negative_controls else ''}, "
           f"{args.workers} worker(s)", flush=True)
-    # --full keeps its runs in OUT/runs (a results store), so an interrupted --full resumes
-    store = os.path.join(args.out, "runs") if (args.full and args.out) else None
-    report = verify(scale=scale, workers=args.workers, negative_controls=args.negative_controls,
-                    progress=progress, store_dir=store)
+    # with --out the runs are kept in OUT/runs (a results store), so a rerun or an interrupted verify
+    # resumes: finished runs are read back, not recomputed
+    store = os.path.join(args.out, "runs") if args.out else None
+    try:
+        report = verify(scale=scale, workers=args.workers, negative_controls=args.negative_controls,
+                        progress=lambda done, total: bar(done, total), store_dir=store)
+    finally:
+        bar.close()
+    kept = _keep_earlier_report(args.out) if args.out else []
     if args.out:
         report.write(args.out, figures=not args.no_figures)
     print(report.table())
@@ -185,12 +233,51 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         print(f"written: {args.out}/report.md, {args.out}/report.json"
               + (f", {len(report.figures)} figure(s)" if report.figures else "")
               + (f" ({report.figure_note})" if report.figure_note else ""))
+        if kept:
+            print(f"the earlier report was kept as {', '.join(kept)}")
     print(f"wall time {time.perf_counter() - t0:.1f} s")
     if not report.ok:
         bad = [r.id for r in report.results if not r.ok]
         print(f"not as required: {', '.join(bad)}", file=sys.stderr)
         return 0 if args.no_fail_exit else 1
     return 0
+
+
+def _check_out_dir(out: str) -> None:
+    """An output directory must be a directory (or creatable) and writable; checked before any work."""
+    import os
+    import tempfile
+
+    if os.path.lexists(out) and not os.path.isdir(out):
+        raise ConfigError(f"--out {out!r} exists and is not a directory; expected a directory path")
+    try:
+        os.makedirs(out, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"--out {out!r} cannot be used ({exc.strerror or exc}); expected a writable "
+                          "directory") from None
+
+
+def _keep_earlier_report(out: str) -> list[str]:
+    """Rename an earlier report.md/report.json in ``out`` to report-<its UTC time>.*; return the new names."""
+    import datetime
+    import os
+
+    kept = []
+    for name in ("report.md", "report.json"):
+        path = os.path.join(out, name)
+        if os.path.isfile(path):
+            stamp = datetime.datetime.fromtimestamp(os.path.getmtime(path), datetime.UTC)
+            base, ext = os.path.splitext(name)
+            new = os.path.join(out, f"{base}-{stamp:%Y%m%dT%H%M%SZ}{ext}")
+            k = 1
+            while os.path.lexists(new):
+                new = os.path.join(out, f"{base}-{stamp:%Y%m%dT%H%M%SZ}-{k}{ext}")
+                k += 1
+            os.replace(path, new)
+            kept.append(new)
+    return kept
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
@@ -221,7 +308,8 @@ def _parser() -> argparse.ArgumentParser:
                       help="override a config value, e.g. --set algorithm.gamma=0.1 (repeatable)")
     runp.set_defaults(func=_cmd_run)
     ver = sub.add_parser("verify", help="verify the paper's claims empirically and write a report")
-    ver.add_argument("--out", help="output directory for report.md, report.json and figures")
+    ver.add_argument("--out", help="output directory for report.md, report.json, figures and the runs "
+                     "(OUT/runs: a rerun resumes from them)")
     size = ver.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="small horizons and seeds (CI, about 15 s)")
     size.add_argument("--full", action="store_true", help="paper-scale horizons and seeds (slow)")
@@ -257,12 +345,24 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the process exit status."""
-    args = _parser().parse_args(argv)
-    from byzref.errors import ConfigError
+    """Run the command line; returns the process exit status.
 
+    0: done; 1: verify found a claim not as required, or some sweep runs raised; 2: bad input (one
+    line on stderr naming the field, the value and the allowed range, before any work); 3: the run
+    diverged or stalled; 130: interrupted; 141: the output pipe was closed (``| head``).
+    """
+    args = _parser().parse_args(argv)
     try:
-        return int(args.func(args))
+        rc = int(args.func(args))
+        sys.stdout.flush()  # inside the try: a reader that went away shows here
+        return rc
     except (ConfigError, FileExistsError) as exc:
-        print(f"byzref: error: {exc}", file=sys.stderr)
+        print(f"byzref: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        import os
+
+        # the reader went away (``byzref info | head``): stop quietly, as Unix tools do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141

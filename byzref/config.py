@@ -171,7 +171,8 @@ def normalize(config: dict) -> dict:
     cfg = copy.deepcopy(config)
     for key in ("problem", "algorithm"):
         if key not in cfg:
-            raise ConfigError(f"run config has no '{key}' table")
+            raise ConfigError(f"run config has no '{key}' table; a run config needs [problem] and [algorithm] "
+                              f"tables, e.g. [{key}] name = \"...\"")
     out: dict[str, Any] = {
         "seed": check_int("seed", cfg.get("seed", 0), 0),
         "n": check_int("n", cfg.get("n", 1), 1),
@@ -195,7 +196,8 @@ def normalize(config: dict) -> dict:
     out["f"] = check_int("f", cfg.get("f", 0), 0, out["n"] - 1)
     for key in ("n", "f"):
         if key in out["problem"]:
-            raise ConfigError(f"set '{key}' at the top level of the run config, not in [problem]")
+            raise ConfigError(f"problem.{key} = {out['problem'][key]!r} is not allowed in [problem]; "
+                              f"set '{key}' at the top level of the run config")
     out["attack"].setdefault("target", "state")
     check_choice("attack.target", out["attack"]["target"], ATTACK_TARGETS)
     rec = out["record"]
@@ -204,7 +206,8 @@ def normalize(config: dict) -> dict:
     if bad:
         raise ConfigError(f"unknown record option(s) {', '.join(bad)}; allowed: {', '.join(sorted(allowed))}")
     if "every" in rec and "log" in rec:
-        raise ConfigError("record: give either 'every' or 'log', not both")
+        raise ConfigError(f"record has both every = {rec['every']!r} and log = {rec['log']!r}; "
+                          "allowed: one of them")
     if "every" not in rec:
         rec.setdefault("log", 200)
     rec.setdefault("grad_every", 1)

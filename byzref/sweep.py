@@ -77,7 +77,7 @@ def _grid(cfg: dict, where: tuple) -> Iterable[tuple[dict, tuple]]:
         node = node[k]
     values = node[path[-1]]
     if not values:
-        raise ConfigError(f"sweep axis '{'.'.join(path)}' is empty; give at least one value")
+        raise ConfigError(f"sweep axis '{'.'.join(path)}' = [] is empty; an axis needs at least one value")
     for v in values:
         node[path[-1]] = v
         yield from _grid(copy.deepcopy(cfg), (*where, f"{'.'.join(path)}={v!r}"))
@@ -90,9 +90,9 @@ def _points(sweep: dict) -> list[tuple[dict, str]]:
     base = {k: v for k, v in sweep.items() if k != "case"}
     cases = sweep.get("case", [{}])
     if not isinstance(cases, list) or not all(isinstance(c, dict) for c in cases):
-        raise ConfigError("'case' must be an array of tables ([[case]])")
+        raise ConfigError(f"case = {cases!r} must be an array of tables ([[case]])")
     if not cases:
-        raise ConfigError("'case' is empty; give at least one [[case]] table or none at all")
+        raise ConfigError("case = [] is empty; it needs at least one [[case]] table (or leave it out)")
     out = []
     for i, case in enumerate(cases):
         label = (f"case {i + 1}",) if "case" in sweep else ()
@@ -152,16 +152,9 @@ def _validate(points: Iterable[tuple[dict, str]]) -> None:
 
 def load_sweep(path: str | os.PathLike, overrides: Iterable[str] = ()) -> dict:
     """Read a sweep file (TOML) and apply ``key.sub=value`` overrides (a list value makes an axis)."""
-    import tomllib
+    from byzref.cli import apply_overrides, read_toml
 
-    from byzref.cli import apply_overrides
-
-    with open(path, "rb") as fh:
-        try:
-            sweep = tomllib.load(fh)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    return apply_overrides(sweep, list(overrides))
+    return apply_overrides(read_toml(str(path), "sweep"), list(overrides))
 
 
 # --- command line ----------------------------------------------------------------------------------
@@ -180,10 +173,17 @@ def _dask_executor(address: str):
 def main_sweep(args) -> int:
     """``byzref sweep FILE --out DIR [--workers N] [--scheduler ADDRESS] [--set k=v ...]``.
 
-    Exit status 0 when every run finished (ok or diverged), 1 when some raised (see DIR/failures.jsonl).
+    Exit status 0 when every run finished (ok, stalled or diverged), 1 when some raised (see
+    DIR/failures.jsonl), 2 for bad input (before any run starts).
     """
+    from byzref.cli import check_workers
     from byzref.progress import Progress, fmt_seconds
     from byzref.store import ResultStore
+
+    check_workers(args.workers)
+    if os.path.lexists(args.out) and not os.path.isdir(args.out):
+        raise ConfigError(f"--out {args.out!r} exists and is not a directory; expected a results store "
+                          "directory")
 
     sweep = load_sweep(args.sweep, args.set or [])
     configs = expand(sweep)
@@ -210,8 +210,11 @@ def main_sweep(args) -> int:
         progress.close()
         if client is not None:
             client.close()
-    print(f"done: {s['ok']} ok, {s['diverged']} diverged, {s['failed']} failed "
+    print(f"done: {s['ok']} ok, {s.get('stalled', 0)} stalled, {s['diverged']} diverged, {s['failed']} failed "
           f"(+ {s['skipped']} already stored) in {fmt_seconds(s['wall_time'])}; store {s['store']}")
+    if s.get("stalled") or s["diverged"]:
+        print(f"byzref: warning: {s.get('stalled', 0)} run(s) stalled and {s['diverged']} diverged; their "
+              "records say so (status in runs.jsonl)", file=sys.stderr)
     if s["failed"]:
         print(f"{s['failed']} run(s) raised; see {s['store']}/failures.jsonl (a rerun retries them)",
               file=sys.stderr)

@@ -74,6 +74,31 @@ def test_byzref_run_is_the_engine():
     from byzref.engine import run
 
     assert byzref.run is run
-    res = byzref.run({"n": 2, "T": 3, "problem": {"name": "quadratic", "d": 3},
+    res = byzref.run({"n": 2, "T": 300, "problem": {"name": "quadratic", "d": 3, "sigma2": 0.0},
                       "algorithm": {"name": "byz_ef21", "gamma": 0.1}})
-    assert res.status == "ok" and res.curves["iteration"][-1] == 3
+    assert res.status == "ok" and res.curves["iteration"][-1] == 300
+
+
+@pytest.mark.parametrize("argv", [["info"], ["info", "--json"]])
+def test_a_closed_pipe_ends_quietly(argv):
+    proc = subprocess.Popen([sys.executable, "-m", "byzref", *argv], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader goes away before the first line (as `| head -0` would)
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait() == 141
+    assert err == ""
+
+
+@pytest.mark.parametrize("argv", [
+    ["sweep", "s.toml", "--out", "store", "--workers", "-3"],
+    ["sweep", "s.toml", "--out", "store", "--workers", "0"],
+    ["verify", "--quick", "--workers", "0"],
+])
+def test_worker_counts_below_one_are_refused(tmp_path, capsys, monkeypatch, argv):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.toml").write_text((ROOT / "examples" / "byz_dm21_alie.toml").read_text())
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--workers" in err and "allowed range [1, inf]" in err
+    assert not (tmp_path / "store").exists()

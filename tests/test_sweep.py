@@ -54,14 +54,16 @@ def test_case_merges_into_base_tables_key_by_key_and_a_string_replaces_a_table()
     sweep = _base(compressor={"name": "top_k", "k": 3}, aggregator={"name": "cwtm"},
                   f=1, case=[{"compressor": {"name": "rand_k_biased"}}, {"aggregator": "cwmed"}])
     a, b = expand(sweep)
-    assert a["compressor"] == {"name": "rand_k_biased", "k": 3} and a["aggregator"] == {"name": "cwtm"}
-    assert b["compressor"] == {"name": "top_k", "k": 3} and b["aggregator"] == {"name": "cwmed"}
+    bits = {"float_bits": 32}  # normalize writes the default out
+    assert a["compressor"] == {"name": "rand_k_biased", "k": 3, **bits} and a["aggregator"] == {"name": "cwtm"}
+    assert b["compressor"] == {"name": "top_k", "k": 3, **bits} and b["aggregator"] == {"name": "cwmed"}
 
 
 def test_axis_values_may_be_tables_and_may_hold_axes():
     sweep = _base(compressor=[{"name": "identity"}, {"name": "top_k", "k": [1, 2]}])
     assert [c["compressor"] for c in expand(sweep)] == [
-        {"name": "identity"}, {"name": "top_k", "k": 1}, {"name": "top_k", "k": 2}]
+        {"name": "identity", "float_bits": 32}, {"name": "top_k", "k": 1, "float_bits": 32},
+        {"name": "top_k", "k": 2, "float_bits": 32}]
 
 
 def test_duplicates_collapse_and_name_notes_stay_out_of_the_id():
@@ -179,13 +181,13 @@ def test_resume_skips_finished_ids(tmp_path, monkeypatch):
 
 def test_a_run_that_raises_is_logged_not_stored_and_the_sweep_goes_on(tmp_path):
     good = _mixed()[:2]
-    bad = {**good[0], "algorithm": {"name": "no_such_method", "gamma": 0.1}}  # fails inside the worker
+    bad = {**good[0], "problem": {**good[0]["problem"], "sigma2": -1.0}}  # fails inside the worker
     s = run_sweep([good[0], bad, good[1]], tmp_path, workers=2)
     assert (s["ok"] + s["diverged"], s["failed"], s["ran"]) == (2, 1, 3)
     assert ResultStore(tmp_path).finished_ids() == {run_id(good[0]), run_id(good[1])}
     fails = [json.loads(line) for line in (tmp_path / "failures.jsonl").read_text().splitlines()]
     assert [f["run_id"] for f in fails] == [run_id(normalize(bad))]
-    assert "no_such_method" in fails[0]["error"] and "Traceback" in fails[0]["traceback"]
+    assert "sigma2" in fails[0]["error"] and "Traceback" in fails[0]["traceback"]
     again = run_sweep([good[0], bad, good[1]], tmp_path, executor=SerialExecutor())  # retried, not skipped
     assert (again["skipped"], again["ran"], again["failed"]) == (2, 1, 1)
 

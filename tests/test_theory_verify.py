@@ -15,10 +15,11 @@ from theory.claims.base import ClaimResult
 from theory.runner import key, run_all
 
 
-def test_quick_verify_through_the_cli(tmp_path, capsys):
+def test_quick_verify_through_the_cli(tmp_path, capsys, monkeypatch):
     out = tmp_path / "v"
     rc = main(["verify", "--quick", "--negative-controls", "--out", str(out)])
-    text = capsys.readouterr().out
+    text, err = capsys.readouterr()
+    assert "(100%)" in err  # progress lines off a terminal too
     rep = json.loads((out / "report.json").read_text())
     claims = {c["id"]: c for c in rep["claims"]}
     assert len(claims) == 14
@@ -38,6 +39,22 @@ def test_quick_verify_through_the_cli(tmp_path, capsys):
     assert {"rates.png", "neighborhood.png", "pl.png"} <= {p.name for p in out.iterdir()}
     assert "byz_dm21.rate" in text and "wall time" in text
     assert rep["wall_time_s"] < 90
+    # a rerun into the same folder reads every run back from OUT/runs (none is recomputed) and keeps
+    # the earlier report under a new name
+    import byzref._sweep_exec as ex
+
+    def no_run(cfg):
+        raise AssertionError("a stored run was recomputed")
+
+    monkeypatch.setattr(ex, "_run_one", no_run)
+    first_md = (out / "report.md").read_text()
+    assert main(["verify", "--quick", "--negative-controls", "--out", str(out), "--workers", "1",
+                 "--no-figures"]) == rc
+    kept = sorted(out.glob("report-*.md"))
+    assert len(kept) == 1 and kept[0].read_text() == first_md and len(list(out.glob("report-*.json"))) == 1
+    again = json.loads((out / "report.json").read_text())
+    assert [c["verdict"] for c in again["claims"]] == [c["verdict"] for c in rep["claims"]]
+    assert [c["data"] for c in again["claims"]] == [c["data"] for c in rep["claims"]]
 
 
 def _fake_report(verdict: str, negative: bool = False) -> Report:
