@@ -171,7 +171,8 @@ def normalize(config: dict) -> dict:
     cfg = copy.deepcopy(config)
     for key in ("problem", "algorithm"):
         if key not in cfg:
-            raise ConfigError(f"run config has no '{key}' table; a run config needs [problem] and [algorithm] "
+            raise ConfigError(f"run config has no '{key}' table; a run config needs [problem] and "
+                              "[algorithm] "
                               f"tables, e.g. [{key}] name = \"...\"")
     out: dict[str, Any] = {
         "seed": check_int("seed", cfg.get("seed", 0), 0),

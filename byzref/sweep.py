@@ -210,10 +210,10 @@ def main_sweep(args) -> int:
         progress.close()
         if client is not None:
             client.close()
-    print(f"done: {s['ok']} ok, {s.get('stalled', 0)} stalled, {s['diverged']} diverged, {s['failed']} failed "
+    print(f"done: {s['ok']} ok, {s['stalled']} stalled, {s['diverged']} diverged, {s['failed']} failed "
           f"(+ {s['skipped']} already stored) in {fmt_seconds(s['wall_time'])}; store {s['store']}")
-    if s.get("stalled") or s["diverged"]:
-        print(f"byzref: warning: {s.get('stalled', 0)} run(s) stalled and {s['diverged']} diverged; their "
+    if s["stalled"] or s["diverged"]:
+        print(f"byzref: warning: {s['stalled']} run(s) stalled and {s['diverged']} diverged; their "
               "records say so (status in runs.jsonl)", file=sys.stderr)
     if s["failed"]:
         print(f"{s['failed']} run(s) raised; see {s['store']}/failures.jsonl (a rerun retries them)",

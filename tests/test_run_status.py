@@ -61,7 +61,8 @@ def test_cli_run_reports_stalled_and_warns(tmp_path, capsys):
 
 def test_sweep_totals_count_stalled(tmp_path, capsys):
     sweep = tmp_path / "s.toml"
-    sweep.write_text(EXAMPLE.read_text().replace("T = 5000", "T = 20000").replace("eta = 0.1", "eta = [0.1, 0.05]"))
+    text = EXAMPLE.read_text().replace("T = 5000", "T = 20000").replace("eta = 0.1", "eta = [0.1, 0.05]")
+    sweep.write_text(text)
     assert main(["sweep", str(sweep), "--out", str(tmp_path / "store"), "--workers", "1"]) == 0
     out, err = capsys.readouterr()
     assert "done: 1 ok, 1 stalled, 0 diverged, 0 failed" in out

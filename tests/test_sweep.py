@@ -55,7 +55,8 @@ def test_case_merges_into_base_tables_key_by_key_and_a_string_replaces_a_table()
                   f=1, case=[{"compressor": {"name": "rand_k_biased"}}, {"aggregator": "cwmed"}])
     a, b = expand(sweep)
     bits = {"float_bits": 32}  # normalize writes the default out
-    assert a["compressor"] == {"name": "rand_k_biased", "k": 3, **bits} and a["aggregator"] == {"name": "cwtm"}
+    assert a["compressor"] == {"name": "rand_k_biased", "k": 3, **bits}
+    assert a["aggregator"] == {"name": "cwtm"}
     assert b["compressor"] == {"name": "top_k", "k": 3, **bits} and b["aggregator"] == {"name": "cwmed"}
 
 
@@ -97,9 +98,9 @@ def test_grid_is_cases_times_itertools_product_with_duplicates_dropped(seeds, fs
 
 
 @pytest.mark.parametrize(("sweep", "needle"), [
-    (_base(seed=[]), "sweep axis 'seed' is empty"),
-    (_base(algorithm={"name": "byz_ef21", "gamma": []}), "sweep axis 'algorithm.gamma' is empty"),
-    (_base(case=[]), "'case' is empty"),
+    (_base(seed=[]), "sweep axis 'seed' = [] is empty"),
+    (_base(algorithm={"name": "byz_ef21", "gamma": []}), "sweep axis 'algorithm.gamma' = [] is empty"),
+    (_base(case=[]), "case = [] is empty"),
     (_base(case=[1, 2]), "array of tables"),
     (_base(sed=[0, 1]), "unknown top-level key(s) sed"),
     (_base(algorithm={"name": "byz_ef21", "gamma": [0.1, -1.0]}), "algorithm.gamma=-1.0"),
