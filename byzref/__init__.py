@@ -11,7 +11,7 @@ numba) load on first use of ``run``.
 from byzref.errors import ConfigError
 from byzref.registry import UnknownNameError
 
-__version__ = "0.2.0"
+__version__ = "0.2.1"
 __all__ = ["ConfigError", "UnknownNameError", "__version__", "run"]
 
 
