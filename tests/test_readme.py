@@ -34,3 +34,16 @@ def test_readme_commands_match_ci():
     ci = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text()
     test_cmd = re.search(r"\(b\).*?```bash\n(.*?)\n```", README, flags=re.S).group(1)
     assert test_cmd in ci
+
+
+def test_readme_states_the_bad_input_count_the_suite_has():
+    import importlib.util
+    import sys
+
+    path = Path(__file__).resolve().parent / "test_bad_inputs.py"
+    spec = importlib.util.spec_from_file_location("_bad_inputs", path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["_bad_inputs"] = mod  # dataclasses look their module up
+    spec.loader.exec_module(mod)
+    (stated,) = re.findall(r"`tests/test_bad_inputs.py` runs (\d+) such inputs", README.replace("\n  ", " "))
+    assert int(stated) == len(mod.CASES)
