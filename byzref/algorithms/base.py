@@ -144,6 +144,9 @@ class Algorithm:
     """
 
     name: ClassVar[str] = "?"
+    #: descriptions of the parameters' allowed values, for the registry's messages
+    param_ranges: ClassVar[dict[str, str]] = {"gamma": "a real number in (0, inf)",
+                                              "batch": "an integer in [1, inf]"}
     compressor_class: ClassVar[str | None] = CONTRACTIVE
     stochastic: ClassVar[bool] = True
     message_kind: ClassVar[str] = "increment"

@@ -16,6 +16,7 @@ class _DoubleMomentum(Algorithm):
     """Shared part: u ← (1 − η₂)u + η₂ v, then the EF21 step g ← g + C(u − g); v is per subclass."""
 
     test_config = {"gamma": 0.05, "eta": 0.5}
+    param_ranges = {"eta": "a real number in (0, 1]", "eta2": "a real number in (0, 1], or unset (= eta)"}
 
     def __init__(self, gamma: float, eta: float, eta2: float | None, batch: int):
         super().__init__(gamma, batch)

@@ -94,6 +94,7 @@ class ByzEF21SGDM(Algorithm):
     """
 
     test_config = {"gamma": 0.05, "eta": 0.5}
+    param_ranges = {"eta": "a real number in (0, 1]"}
 
     def __init__(self, gamma: float, eta: float, batch: int = 1):
         super().__init__(gamma, batch)

@@ -14,9 +14,11 @@ import numpy as np
 
 from byzref.attacks._common import good_mean
 from byzref.attacks.base import Attack
-from byzref.errors import ConfigError, check_int, check_real
+from byzref.errors import ConfigError, check_int, check_real, show
 
-__all__ = ["AdaptiveAttack", "line_search"]
+__all__ = ["MAX_EVALS", "AdaptiveAttack", "line_search"]
+
+MAX_EVALS = 10**6  # φ evaluations per round (each one is a full aggregation)
 
 
 def line_search(
@@ -55,19 +57,21 @@ class AdaptiveAttack(Attack):
     """Base of ``adaptive_ipm`` / ``adaptive_alie``: b(τ) = base + τ·direction, τ chosen by line search.
 
     Subclasses implement ``_line(H, mean) -> (base or None, direction)``. Parameters (byzfl's defaults):
-    evals (int ≥ 1, total φ evaluations = ``ctx.aggregate`` calls per round), start (real), delta
-    (real ≠ 0, initial step; its sign is the search direction), ratio (in (0, 1); byzfl demands (0.5, 1)).
+    evals (int in [1, 10⁶], total φ evaluations = ``ctx.aggregate`` calls per round; the cap guards
+    against a typo that would hang every round), start (real), delta (real ≠ 0, initial step; its
+    sign is the search direction), ratio (in (0, 1); byzfl demands (0.5, 1)).
     """
 
     requires = frozenset({"aggregate"})
     test_config: ClassVar[dict[str, Any]] = {"evals": 8}
 
     def __init__(self, evals: int = 20, start: float = 0.0, delta: float = 10.0, ratio: float = 0.8):
-        self.evals = check_int("evals", evals, 1)
+        self.evals = check_int("evals", evals, 1, MAX_EVALS)
         self.start = check_real("start", start)
         self.delta = check_real("delta", delta)
         if self.delta == 0.0:
-            raise ConfigError("delta = 0.0 is not allowed; it must be a nonzero real (the initial step)")
+            raise ConfigError(f"delta = {show(delta)} is not allowed; allowed: any nonzero finite real "
+                              "(the initial step; its sign is the search direction)", field="delta")
         self.ratio = check_real("ratio", ratio, 0.0, 1.0, lo_open=True, hi_open=True)
 
     def _line(self, H: np.ndarray, mean: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:

@@ -10,7 +10,7 @@ from scipy.special import ndtri
 
 from byzref.attacks._common import good_mean, good_std
 from byzref.attacks.base import ATTACKS, Attack
-from byzref.errors import ConfigError, check_choice, check_real
+from byzref.errors import ConfigError, check_choice, check_real, show
 
 __all__ = ["ALIE", "baruch_z"]
 
@@ -72,12 +72,13 @@ class ALIE(Attack):
     test_config: ClassVar[dict[str, Any]] = {"z": "baruch", "sign": -1}
 
     def __init__(self, z: str | float = "baruch", sign: int = -1):
-        if isinstance(z, str):
-            self.z = check_choice("z", z, _RULES)
-        elif isinstance(z, numbers.Real) and not isinstance(z, bool):
+        if isinstance(z, numbers.Real) and not isinstance(z, bool):
             self.z = check_real("z", z)
+        elif isinstance(z, str) and z in _RULES:
+            self.z = z
         else:
-            raise ConfigError(f"z must be 'baruch', 'baruch_original' or a real number, got {z!r}")
+            raise ConfigError(f"z = {show(z)} is not allowed; valid values: "
+                              f"{', '.join(map(repr, _RULES))} or a finite real number", field="z")
         self.sign = int(check_choice("sign", sign, (-1, 1)))
 
     def scale(self, n: int, f: int) -> float:

@@ -31,6 +31,7 @@ class Mimic(Attack):
         if self.i >= H.shape[0]:
             raise ConfigError(
                 f"mimic i = {self.i} is outside the good rows [0, {H.shape[0] - 1}] "
-                f"(n = {ctx.n}, f = {ctx.f})"
+                f"(n = {ctx.n}, f = {ctx.f}); allowed range [0, n − f − 1] = [0, {H.shape[0] - 1}]",
+                field="i",
             )
         return H[self.i]

@@ -62,6 +62,8 @@ class Compressor:
     """
 
     name: ClassVar[str] = "?"
+    #: descriptions of the parameters' allowed values, for the registry's messages
+    param_ranges: ClassVar[dict[str, str]] = {"float_bits": "an integer in [1, 128]"}
     classes: ClassVar[tuple[str, ...]] = ()
     deterministic: ClassVar[bool] = False
     test_config: ClassVar[dict[str, Any]] = {}
@@ -128,16 +130,19 @@ class Compressor:
 
 class KSparsifier(Compressor):
     """Shared part of the k-coordinate sparsifiers (top_k, rand_k, rand_k_biased): the parameter
-    k with 1 ≤ k ≤ d, and k(b_f + ⌈log₂ d⌉) bits per message (SPEC §2)."""
+    k with 1 ≤ k ≤ d (d is known at ``check(d)``), and k(b_f + ⌈log₂ d⌉) bits per message."""
+
+    param_ranges: ClassVar[dict[str, str]] = {"k": "an integer in [1, d], d the problem dimension"}
 
     def __init__(self, k: int, float_bits: int = 32):
         super().__init__(float_bits)
-        self.k = check_int("k", k, 1)
+        self.k = check_int("k", k, 1, hi_name="d")
 
     def check(self, d: int) -> None:
         super().check(d)
         if not 1 <= self.k <= d:
-            raise ConfigError(f"{self.name}: k = {self.k} is outside the allowed range [1, d] = [1, {d}]")
+            raise ConfigError(f"{self.name}: k = {self.k} is outside the allowed range [1, d] = [1, {d}]",
+                              field="k")
 
     def bits(self, d: int) -> float:
         return float(self.k * (self.float_bits + index_bits(d)))

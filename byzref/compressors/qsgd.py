@@ -10,7 +10,10 @@ from numba import njit
 from byzref.compressors.base import COMPRESSORS, UNBIASED, Compressor, as_rows
 from byzref.errors import check_int
 
-__all__ = ["QSGD"]
+__all__ = ["QSGD", "S_MAX"]
+
+#: largest level count: the levels ℓ_j ≤ s must be exact integers in float64
+S_MAX = 2**53
 
 
 @njit(cache=True)
@@ -55,7 +58,7 @@ class QSGD(Compressor):
     Parameters
     ----------
     s : int
-        Number of quantization levels, s ≥ 1.
+        Number of quantization levels, 1 ≤ s ≤ 2⁵³ (the levels must be exact integers in float64).
     float_bits : int, default 32
         Bits per float, :math:`b_f` (the norm is sent as one float).
 
@@ -86,9 +89,11 @@ class QSGD(Compressor):
     deterministic = False
     test_config = {"s": 4}
 
+    param_ranges = {"s": "an integer in [1, 2^53]"}
+
     def __init__(self, s: int, float_bits: int = 32):
         super().__init__(float_bits)
-        self.s = check_int("s", s, 1)
+        self.s = check_int("s", s, 1, S_MAX)
 
     def omega(self, d: int) -> float:
         return min(d / self.s**2, math.sqrt(d) / self.s)
