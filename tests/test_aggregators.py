@@ -33,8 +33,10 @@ X3 = np.array([[1.0, 2, 3], [4, 5, 6], [7, 8, 9]])
         ("cwmed", [4, 5, 6]),
         ("cwtm(b=1)", [4, 5, 6]),
         ("gm(start=zero, nu=0.1, max_iter=3, tol=0)", [3.78788764, 4.78788764, 5.78788764]),
-        ("krum(m_nb=1)", [1, 2, 3]),  # byzfl: n − f − 1 neighbours; all scores tie at 27 → lowest index
-        ("multikrum(m_nb=1)", [2.5, 3.5, 4.5]),
+        # byzfl takes f = 1 here; krum needs n ≥ 2f + 3, so its byzfl parameters are given with f = 0:
+        # m_nb = n − f − 1 = 1 neighbour, m = n − f = 2 rows (f enters only through these)
+        ("krum(m_nb=1, f=0)", [1, 2, 3]),  # all scores tie at 27 → lowest index
+        ("multikrum(m=2, m_nb=1, f=0)", [2.5, 3.5, 4.5]),
         ("meamed", [2.5, 3.5, 4.5]),
         ("cclip(tau=100, L=1)", [4, 5, 6]),  # first call: v⁰ = 0
     ],
@@ -55,7 +57,8 @@ def test_small_hand_computed_values():
     # meamed f=1, column 0: median 3, distances 3, 2, 2, 97 → values 1, 5 (dist 2) and 0 (dist 3)
     np.testing.assert_allclose(build_aggregator("meamed", f=1).evaluate(X), [2, 26 / 3])
     # Krum m_nb=1: nearest-other squared distances 10, 10, 17, big → tie rows 0, 1 → row 0
-    np.testing.assert_array_equal(build_aggregator("krum(m_nb=1)", f=1).evaluate(X), X[0])
+    # (f = 0: krum needs n ≥ 2f + 3; with m_nb given, f does not enter the scores)
+    np.testing.assert_array_equal(build_aggregator("krum(m_nb=1)", f=0).evaluate(X), X[0])
 
 
 # --- properties over every rule; a config is (spec, margin: the strategy needs n ≥ 2f + margin,
@@ -318,7 +321,8 @@ def test_f_too_large_names_f_n_and_range():
     ("spec", "n", "match"),
     [
         ({"name": "cwtm", "b": 2}, 4, r"cwtm: b = 2 with n = 4 rows; needs 2b < n, i\.e\. b ≤ 1"),
-        ("krum", 3, r"m_nb = 0 with n = 3, f = 1; the default m_nb = n − f − 2 .* needs n ≥ f \+ 3"),
+        ("krum", 4, r"krum needs n ≥ 2f \+ 3 \(n = 4, f = 1 given\); allowed f range \[0, 0\]"),
+        ("multikrum", 2, r"multikrum needs n ≥ 2f \+ 3 \(n = 2, f = 1 given\); allowed: n ≥ 3 rows"),
         ({"name": "krum", "m_nb": 4}, 5, r"m_nb = 4 with n = 5, f = 1; allowed range \[1, n − f − 1 = 3\]"),
         ({"name": "multikrum", "m": 5, "m_nb": 1}, 5, r"multikrum: m = 5 .* \[1, n − f = 4\]"),
         ("bucketing(s=2)+cwmed", 4, r"cwmed: f = 1 with n = 2 rows"),
@@ -336,9 +340,12 @@ def test_parameter_errors_against_n(spec, n, match):
         ({"name": "gm", "start": "origin"}, r"start = 'origin' is not allowed; valid values: 'mean', 'zero'"),
         ({"name": "gm", "nu": 0.0}, r"nu = 0.0 is outside the allowed range \(0, inf\)"),
         ({"name": "cclip", "tau": -1.0}, r"tau = -1.0 is outside the allowed range"),
-        ({"name": "cclip", "L": 0}, r"L = 0 is outside the allowed range \[1, inf\]"),
-        ({"name": "cwtm", "b": -1}, r"b = -1 is outside the allowed range \[0, inf\]"),
-        ({"name": "cclip", "center": [np.nan]}, r"center must be a non-empty finite vector"),
+        ({"name": "cclip", "L": 0},
+         r"L = 0 is outside the allowed range \[1, 1000000\] \(aggregator 'cclip'\)"),
+        ({"name": "cwtm", "b": -1}, r"b = -1 is outside the allowed range \[0, ⌊\(n − 1\)/2⌋\]"),
+        ({"name": "cclip", "center": [np.nan]}, r"center = \[nan\] is not allowed; allowed: a "
+                                                r"non-empty 1-D vector of finite real numbers"),
+        ({"name": "krum", "m_nb": -1}, r"m_nb = -1 is outside the allowed range \[1, n − f − 1\]"),
     ],
 )
 def test_constructor_errors(config, match):
@@ -353,7 +360,8 @@ def test_input_errors():
         build_aggregator("bucketing(2)+cwmed").evaluate(np.zeros((4, 2)))
     with pytest.raises(ConfigError, match=r"s = 0 is outside the allowed range \[1, inf\]"):
         PRE_AGGREGATORS.build({"name": "bucketing", "s": 0})
-    with pytest.raises(ConfigError, match="centre has 2 coordinates but the rows have 3"):
+    with pytest.raises(ConfigError, match=r"aggregator\.center = \[0\.0, 0\.0\] has 2 entries but the "
+                                          r"problem has d = 3; allowed: a vector of length d = 3"):
         build_aggregator({"name": "cclip", "center": [0.0, 0.0]}).evaluate(np.zeros((2, 3)))
 
 
@@ -379,20 +387,26 @@ def test_krum_with_one_neighbour_ties_structurally_and_depends_on_row_order():
 
 
 def test_krum_after_nnm_ties_on_duplicate_rows_and_depends_on_row_order():
-    # Finding: nnm maps rows with the same neighbour set to the same vector; the pattern A, A, B, B
-    # gives equal Krum scores for A and B, so the lowest-index tie rule picks by row order.
-    X = np.array([[0.0], [1], [10], [11]])
-    agg = build_aggregator("nnm+krum(m_nb=2)", f=1)
-    assert agg.evaluate(X)[0] == pytest.approx(11 / 3)
-    assert agg.evaluate(X[::-1])[0] == pytest.approx(22 / 3)
+    # Finding: nnm maps rows with the same neighbour set to the same vector; here (n − f = 4 nearest
+    # of 5, no distance ties) the rows 0, 1, 5 all drop 11 and the rows 10, 11 drop 0, giving the
+    # pattern A, A, A, B, B with A = 16/4, B = 27/4. With m_nb = 1 every duplicate scores 0, so A
+    # and B tie and the lowest-index rule picks by row order.
+    X = np.array([[0.0], [1], [5], [10], [11]])
+    agg = build_aggregator("nnm+krum(m_nb=1)", f=1)
+    assert agg.evaluate(X)[0] == 4.0
+    assert agg.evaluate(X[::-1])[0] == 6.75
 
 
-def test_gm_from_the_mean_needs_more_than_100_updates_against_a_huge_attack():
+def test_gm_from_the_mean_restarts_from_the_median_against_a_huge_attack():
     # Finding (documented in gm): from z⁰ = mean, each update shrinks a far Byzantine pull by about
-    # f/(n − f) = 9/11, so with 9 rows at 1e12 the default gm stops at max_iter far from the good rows.
+    # f/(n − f) = 9/11, so with 9 rows at 1e12 the mean-started run exhausts its 100 updates far from
+    # the good rows (tol = 0 shows it: no restart there). The default then restarts from the median.
     rng = np.random.default_rng(0)
     X = np.vstack([rng.standard_normal((11, 10)), np.tile(1e12 * rng.standard_normal(10), (9, 1))])
-    z_mean, _, conv_mean = build_aggregator("gm", f=9).solve(X)
+    z_fixed, _, _ = build_aggregator("gm(tol=0)", f=9).solve(X)
+    z_mean, updates, conv_mean = build_aggregator("gm", f=9).solve(X)
     z_med, _, conv_med = build_aggregator("gm(start=median)", f=9).solve(X)
-    assert not conv_mean and np.linalg.norm(z_mean) > 1000
+    assert np.linalg.norm(z_fixed) > 1000
+    assert conv_mean and updates > 100 and np.linalg.norm(z_mean) < 10
     assert conv_med and np.linalg.norm(z_med) < 10
+    np.testing.assert_array_equal(z_mean, z_med)  # the restart is the median-started run

@@ -49,10 +49,18 @@ class _Robust:
         if self.needs_f_lt_half and not 2 * self.f < n:
             raise ConfigError(
                 f"{self.name}: f = {self.f} with n = {n} rows; this rule needs f < n/2, "
-                f"i.e. f ≤ {(n - 1) // 2}"
+                f"i.e. f ≤ {(n - 1) // 2}; allowed f range [0, {(n - 1) // 2}]", field="f"
             )
         if self.f >= n:
-            raise ConfigError(f"{self.name}: f = {self.f} must be < n = {n}")
+            raise ConfigError(f"{self.name}: f = {self.f} must be < n = {n}; allowed f range [0, {n - 1}]",
+                              field="f")
+
+    def check_dim(self, d: int) -> None:
+        """Validate the parameters against the row length d (the problem dimension); raise ConfigError.
+
+        A no-op unless the rule holds a vector parameter (cclip's ``center``).
+        """
+        check_int("d", d, 1)
 
     def params(self) -> dict[str, Any]:
         """Hyper-parameters as a plain dict (for records and ``byzref info``)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any, ClassVar
 
 import numpy as np
@@ -16,7 +15,12 @@ __all__ = ["Bucketing"]
 
 @njit(cache=True)
 def _bucket_means_kernel(X, perm, s, out):  # pragma: no cover - compiled
-    """out[b] ← mean of the rows X[perm[bs]], …, X[perm[min(n, (b+1)s) − 1]]. Mutates ``out`` only."""
+    """out[b] ← mean of the rows X[perm[bs]], …, X[perm[min(n, (b+1)s) − 1]]. Mutates ``out`` only.
+
+    Each mean is the sum divided by the bucket size; where that sum overflows although every
+    summand in the column is finite, the column is summed again as Σ x/size (partial sums then
+    stay below the largest |x|), so finite rows always give a finite mean.
+    """
     n, d = X.shape
     for b in range(out.shape[0]):
         lo = b * s
@@ -29,6 +33,16 @@ def _bucket_means_kernel(X, perm, s, out):  # pragma: no cover - compiled
                 out[b, k] += row[k]
         for k in range(d):
             out[b, k] /= hi - lo
+        for k in range(d):
+            if not np.isfinite(out[b, k]):
+                acc = 0.0
+                for r in range(lo, hi):
+                    v = X[perm[r], k]
+                    if not np.isfinite(v):
+                        acc = out[b, k]  # a non-finite entry: the mean is non-finite indeed
+                        break
+                    acc += v / (hi - lo)
+                out[b, k] = acc
 
 
 @PRE_AGGREGATORS.register("bucketing")
@@ -39,10 +53,13 @@ class Bucketing(PreAggregator):
     generator only); bucket b = 0, …, ⌈n/s⌉ − 1 holds rows π[bs], …, π[min(n, (b+1)s) − 1] and is
     replaced by the mean over its ACTUAL size (the last bucket has n − s(⌈n/s⌉ − 1) rows when s ∤ n,
     as in Karimireddy et al.; byzfl does the same). Output (⌈n/s⌉, d).
-    Parameters: ``s`` (bucket size ≥ 1, default 2); ``f`` (not rescaled: the aggregator that
+    Parameters: ``s`` (bucket size ≥ 1, default 2; s ≥ n makes one bucket); ``f`` (not rescaled:
+    the aggregator that
     follows keeps the same f, since at most f buckets contain a Byzantine row, and must satisfy its
     own condition on ⌈n/s⌉ rows). Non-finite input: a bucket holding a non-finite row is
     non-finite, so at most f output rows are non-finite and the next rule's handling applies.
+    Huge finite rows: a bucket mean whose sum would overflow is computed as Σ x/size instead,
+    so finite rows give finite means (the same value in exact arithmetic).
     ``apply_permutation(X, perm)`` computes the same map for a given permutation.
     """
 
@@ -54,7 +71,7 @@ class Bucketing(PreAggregator):
         self.s = check_int("s", s, 1)
 
     def out_rows(self, n: int) -> int:
-        return math.ceil(n / self.s)
+        return -(-n // self.s)  # ⌈n/s⌉ in exact integer arithmetic
 
     def apply_permutation(self, X, perm) -> np.ndarray:
         """Bucket means of the rows X[perm] (perm a permutation of range(n))."""
@@ -67,7 +84,7 @@ class Bucketing(PreAggregator):
 
     def _buckets(self, X: np.ndarray, perm: np.ndarray) -> np.ndarray:
         out = np.empty((self.out_rows(X.shape[0]), X.shape[1]))
-        _bucket_means_kernel(X, perm, self.s, out)
+        _bucket_means_kernel(X, perm, min(self.s, X.shape[0]), out)  # s ≥ n: one bucket, any s
         return out
 
     def _apply(self, X, rng):

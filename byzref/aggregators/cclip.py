@@ -10,9 +10,27 @@ from numba import njit
 
 from byzref.aggregators._pairwise import finite_rows
 from byzref.aggregators.base import AGGREGATORS, Aggregator
-from byzref.errors import ConfigError, check_int, check_real
+from byzref.errors import ConfigError, check_int, check_real, show
 
-__all__ = ["CClip"]
+__all__ = ["MAX_STEPS", "CClip"]
+
+MAX_STEPS = 10**6  # clipping steps L per call
+
+
+def _center_vector(center) -> np.ndarray:
+    """``center`` as a float64 (d,) vector of finite reals, d ≥ 1, or a ConfigError naming it."""
+    try:
+        c = np.asarray(center)
+        ok = c.ndim == 1 and c.size >= 1 and c.dtype.kind in "iuf"
+    except (TypeError, ValueError):  # e.g. a ragged list
+        ok = False
+    if ok:
+        c = np.array(c, dtype=np.float64)
+        ok = bool(np.isfinite(c).all())
+    if not ok:
+        raise ConfigError(f"center = {show(center)} is not allowed; allowed: a non-empty 1-D vector of "
+                          "finite real numbers with d entries (or no center)", field="center")
+    return c
 
 
 @njit(cache=True)
@@ -63,8 +81,9 @@ class CClip(Aggregator):
     and return v. v⁰ = ``center`` when given (then the rule is stateless), otherwise the output of
     the previous server call (``agg(X, rng)``; ``evaluate`` does not update it), and 0 at the
     first call or after ``reset()``.
-    Parameters: ``tau`` (τ > 0, default 10), ``L`` (≥ 1, default 3), ``center`` (None or a
-    vector), ``f`` (not used by the rule; any 0 ≤ f < n).
+    Parameters: ``tau`` (τ > 0, default 10), ``L`` (1 ≤ L ≤ 10⁶, default 3; the cap guards
+    against a typo that would hang every round), ``center`` (None or a 1-D vector of d finite
+    reals, checked against d by ``check_dim(d)``), ``f`` (not used by the rule; any 0 ≤ f < n).
     Properties: translation equivariant only together with its centre, cclip(X + u; v⁰ + u) =
     cclip(X; v⁰) + u; identical rows x are returned exactly when ‖x − v⁰‖ ≤ L·τ (each step moves
     at most τ towards them). Non-finite input: rows with any ±inf/NaN entry get weight 0 (their
@@ -79,14 +98,18 @@ class CClip(Aggregator):
     def __init__(self, tau: float = 10.0, L: int = 3, center=None, f: int = 0):
         super().__init__(f)
         self.tau = check_real("tau", tau, 0.0, None, lo_open=True)
-        self.L = check_int("L", L, 1)
-        self.center = None
-        if center is not None:
-            c = np.array(center, dtype=np.float64).ravel()
-            if c.size < 1 or not np.isfinite(c).all():
-                raise ConfigError(f"cclip: center must be a non-empty finite vector, got {center!r}")
-            self.center = c
+        self.L = check_int("L", L, 1, MAX_STEPS)
+        self.center = None if center is None else _center_vector(center)
         self._v: np.ndarray | None = None
+
+    def check_dim(self, d: int) -> None:
+        """Refuse a ``center`` whose length is not the row length d."""
+        super().check_dim(d)
+        if self.center is not None and self.center.shape != (d,):
+            raise ConfigError(
+                f"aggregator.center = {show(self.center.tolist())} has {self.center.shape[0]} entries but "
+                f"the problem has d = {d}; allowed: a vector of length d = {d} (or no center: start "
+                "from the previous output)", field="aggregator.center")
 
     def start(self, d: int) -> np.ndarray:
         """A fresh copy of v⁰ for d coordinates."""
@@ -94,7 +117,9 @@ class CClip(Aggregator):
         if v is None:
             return np.zeros(d)
         if v.shape != (d,):
-            raise ConfigError(f"cclip: centre has {v.shape[0]} coordinates but the rows have {d}")
+            self.check_dim(d)  # the center is wrong: its message
+            raise ConfigError(f"cclip: the previous output has {v.shape[0]} coordinates but the rows "
+                              f"have d = {d}; call reset() before aggregating rows of another length")
         return v.copy()
 
     def _aggregate(self, X, rng):

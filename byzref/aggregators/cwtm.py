@@ -117,7 +117,7 @@ class CWTM(Aggregator):
 
     def __init__(self, b: int | None = None, f: int = 0):
         super().__init__(f)
-        self.b = None if b is None else check_int("b", b, 0)
+        self.b = None if b is None else check_int("b", b, 0, hi_name="⌊(n − 1)/2⌋")
 
     def trim(self) -> int:
         """The trim count b actually used (f when not given)."""
@@ -127,7 +127,8 @@ class CWTM(Aggregator):
         super().check(n)
         b = self.trim()
         if not 2 * b < n:
-            raise ConfigError(f"cwtm: b = {b} with n = {n} rows; needs 2b < n, i.e. b ≤ {(n - 1) // 2}")
+            raise ConfigError(f"cwtm: b = {b} with n = {n} rows; needs 2b < n, i.e. b ≤ {(n - 1) // 2}; "
+                              f"allowed range [0, {(n - 1) // 2}]", field="b")
 
     def _aggregate(self, X, rng):
         return trimmed_mean(X, self.trim())

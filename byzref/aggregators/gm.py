@@ -13,7 +13,9 @@ from byzref.aggregators.base import AGGREGATORS, Aggregator
 from byzref.aggregators.cwtm import trimmed_mean
 from byzref.errors import check_choice, check_int, check_real
 
-__all__ = ["GM"]
+__all__ = ["GM", "MAX_ITER"]
+
+MAX_ITER = 10**6  # Weiszfeld updates per call (a guard against a typo that would hang every round)
 
 
 @njit(cache=True)
@@ -36,17 +38,123 @@ def _dist(x, z):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
+def _dist_parts(x, z):  # pragma: no cover - compiled
+    """‖x − z‖ as (mant, ex) with ‖x − z‖ = mant·2^ex, mant ∈ [0.5, 1) ((0.0, 0) when x = z).
+
+    Never overflows, even when x_k − z_k does: the halves x_k/2 − z_k/2 are scaled by a power of
+    two before squaring.
+    """
+    m = 0.0
+    for k in range(x.shape[0]):
+        m = max(m, abs(0.5 * x[k] - 0.5 * z[k]))
+    if m == 0.0:
+        return 0.0, 0
+    e = math.frexp(m)[1]
+    s = 0.0
+    for k in range(x.shape[0]):
+        t = math.ldexp(0.5 * x[k] - 0.5 * z[k], -e)
+        s += t * t
+    mant, ex = math.frexp(math.sqrt(s))
+    return mant, ex + e + 1
+
+
+@njit(cache=True)
+def _scaled_dist(x, z, e):  # pragma: no cover - compiled
+    """‖x − z‖ / 2^e computed on the scaled vectors (exact scaling by a power of two)."""
+    s = 0.0
+    for k in range(x.shape[0]):
+        t = math.ldexp(x[k], -e) - math.ldexp(z[k], -e)
+        s += t * t
+    return math.sqrt(s)
+
+
+@njit(cache=True)
+def _finite_mean(X, ok, n_ok, z):  # pragma: no cover - compiled
+    """z ← mean of the rows with ok[i]; a column whose plain sum overflows is summed as Σ x/n_ok."""
+    n, d = X.shape
+    for k in range(d):
+        z[k] = 0.0
+    for i in range(n):
+        if ok[i]:
+            for k in range(d):
+                z[k] += X[i, k]
+    for k in range(d):
+        z[k] /= n_ok
+    for k in range(d):
+        if not np.isfinite(z[k]):  # overflow (the rows are finite): partial sums of x/n_ok stay ≤ max |x|
+            acc = 0.0
+            for i in range(n):
+                if ok[i]:
+                    acc += X[i, k] / n_ok
+            z[k] = acc
+
+
+@njit(cache=True)
+def _safe_step(X, ok, z, nu, mant, ex, znew):  # pragma: no cover - compiled
+    """znew ← T(z) = Σ w_i x_i / Σ w_i, w_i = 1/max(ν, ‖x_i − z‖), without overflow.
+
+    Each r_i = max(ν, ‖x_i − z‖) is held as mant_i·2^ex_i (:func:`_dist_parts`); the weights are
+    normalised by the largest one, p_i = r_min/r_i ∈ (0, 1], and znew = Σ (p_i/Σ p) x_i is a
+    convex combination, so no partial sum exceeds max |x_ik|. Mutates ``mant``, ``ex``, ``znew``.
+    """
+    n, d = X.shape
+    nu_m, nu_e = math.frexp(nu)
+    i_min = -1
+    for i in range(n):
+        if ok[i]:
+            m, e = _dist_parts(X[i], z)
+            if m == 0.0 or e < nu_e or (e == nu_e and m < nu_m):  # ‖x_i − z‖ < ν
+                m, e = nu_m, nu_e
+            mant[i], ex[i] = m, e
+            if i_min < 0 or e < ex[i_min] or (e == ex[i_min] and m < mant[i_min]):
+                i_min = i
+    m_min, e_min = mant[i_min], ex[i_min]
+    W = 0.0
+    for i in range(n):
+        if ok[i]:
+            mant[i] = math.ldexp(m_min / mant[i], e_min - ex[i])
+            W += mant[i]
+    for k in range(d):
+        znew[k] = 0.0
+    for i in range(n):
+        if ok[i]:
+            p = mant[i] / W
+            for k in range(d):
+                znew[k] += p * X[i, k]
+
+
+@njit(cache=True)
+def _small_step(znew, z, tol, origin):  # pragma: no cover - compiled
+    """The stopping test ‖znew − z‖ ≤ tol·(1 + ‖z‖), on vectors scaled by 2^−e if a norm overflows.
+
+    ``origin`` is a zero vector of the same length (scratch, not modified).
+    """
+    step = _dist(znew, z)
+    size = _dist(z, origin)
+    if step < np.inf and size < np.inf:
+        return step <= tol * (1.0 + size)
+    m = 0.0
+    for k in range(z.shape[0]):
+        m = max(m, abs(z[k]), abs(znew[k]))
+    e = math.frexp(m)[1]
+    return _scaled_dist(znew, z, e) <= tol * (math.ldexp(1.0, -e) + _scaled_dist(z, origin, e))
+
+
+@njit(cache=True)
 def _weiszfeld_kernel(X, z, from_mean, nu, med, max_iter, tol, w):  # pragma: no cover - compiled
     """Smoothed Weiszfeld over the finite rows of X; writes the result into ``z``, returns the updates.
 
     Rows with a non-finite entry get weight 0. Start: the mean of the finite rows when
-    ``from_mean``, else the given ``z``. ``nu ≤ 0`` means ν = max(1e-8·scale, 1e-290), scale = the
-    ⌈n/2⌉-th smallest of ‖x_i − med‖ (non-finite rows: +inf); if that is 0, z = med is returned
-    at once (0 updates, converged). Each step computes w_i = 1/max(ν, ‖x_i − z‖) and
-    T(z) = Σ w_i x_i / Σ w_i; if ‖T(z) − z‖ ≤ tol·(1 + ‖z‖) it stops and leaves z (the point
-    the test certifies), else z ← T(z); at most ``max_iter`` updates. Returns −1 − updates when
-    it stopped at max_iter without meeting the test (and −1 with z = NaN when no row is finite).
-    Mutates ``z`` and ``w``.
+    ``from_mean`` (overflow-safe, :func:`_finite_mean`), else the given ``z``. ``nu ≤ 0`` means
+    ν = max(1e-8·scale, 1e-290), scale = the ⌈n/2⌉-th smallest of ‖x_i − med‖ (non-finite rows:
+    +inf; a norm beyond the float range is measured on data scaled by a power of two); if that is
+    0, z = med is returned at once (0 updates, converged). Each step computes
+    w_i = 1/max(ν, ‖x_i − z‖) and T(z) = Σ w_i x_i / Σ w_i; if ‖T(z) − z‖ ≤ tol·(1 + ‖z‖) it
+    stops and leaves z (the point the test certifies), else z ← T(z); at most ``max_iter`` updates.
+    When a norm or T(z) overflows, that step is computed by :func:`_safe_step` (the same map,
+    with norms held as mantissa and exponent and normalised weights); on ordinary data it never runs.
+    Returns −1 − updates when it stopped at max_iter without meeting the test (and −1 with
+    z = NaN when no row is finite). Mutates ``z`` and ``w``.
     """
     n, d = X.shape
     ok = finite_rows(X)
@@ -57,13 +165,7 @@ def _weiszfeld_kernel(X, z, from_mean, nu, med, max_iter, tol, w):  # pragma: no
         z[:] = np.nan
         return -1
     if from_mean:
-        z[:] = 0.0
-        for i in range(n):
-            if ok[i]:
-                for k in range(d):
-                    z[k] += X[i, k]
-        for k in range(d):
-            z[k] /= n_ok
+        _finite_mean(X, ok, n_ok, z)
     if nu <= 0.0:
         for i in range(n):
             w[i] = _dist(X[i], med) if ok[i] else np.inf
@@ -72,23 +174,46 @@ def _weiszfeld_kernel(X, z, from_mean, nu, med, max_iter, tol, w):  # pragma: no
         if scale == 0.0:  # at least half the rows equal med: it is a geometric median
             z[:] = med
             return 0
-        nu = max(1e-8 * scale, 1e-290)
+        if scale < np.inf:
+            nu = max(1e-8 * scale, 1e-290)
+        else:  # the ⌈n/2⌉-th distance is beyond the float range: sort mant·2^ex by the key ex + mant
+            for i in range(n):
+                if ok[i]:
+                    m, e = _dist_parts(X[i], med)
+                    w[i] = e + m if m > 0.0 else -np.inf
+                else:
+                    w[i] = np.inf
+            w.sort()
+            key = w[(n + 1) // 2 - 1]
+            e = math.floor(key)
+            nu = max(math.ldexp(1e-8 * (key - e), int(e)), 1e-290)
     znew = np.empty(d)
     origin = np.zeros(d)
+    ex = np.zeros(n, dtype=np.int64)
     for it in range(max_iter + 1):
         W = 0.0
-        for i in range(n):
-            w[i] = 1.0 / max(nu, _dist(X[i], z)) if ok[i] else 0.0
-            W += w[i]
-        for k in range(d):
-            znew[k] = 0.0
+        over = False
         for i in range(n):
             if ok[i]:
-                for k in range(d):
-                    znew[k] += w[i] * X[i, k]
-        for k in range(d):
-            znew[k] /= W
-        if _dist(znew, z) <= tol * (1.0 + _dist(z, origin)):
+                r = _dist(X[i], z)
+                over = over or not r < np.inf
+                w[i] = 1.0 / max(nu, r)
+            else:
+                w[i] = 0.0
+            W += w[i]
+        if not over:
+            for k in range(d):
+                znew[k] = 0.0
+            for i in range(n):
+                if ok[i]:
+                    for k in range(d):
+                        znew[k] += w[i] * X[i, k]
+            for k in range(d):
+                znew[k] /= W
+                over = over or not np.isfinite(znew[k])
+        if over:
+            _safe_step(X, ok, z, nu, w, ex, znew)
+        if _small_step(znew, z, tol, origin):
             return it
         if it == max_iter:
             return -1 - it
@@ -105,7 +230,7 @@ class GM(Aggregator):
         w_i = 1 / max(ν, ‖x_i − z‖),   z ← T(z) = Σ_i w_i x_i / Σ_i w_i,
     from z⁰ = ``start``: "mean" of the finite rows (default, SPEC), "zero" (byzfl) or "median"
     (coordinate-wise median; an addition: robust, so far-away Byzantine rows cost no iterations).
-    Stopping: at most ``max_iter`` updates (default 100); before each update, if
+    Stopping: at most ``max_iter`` updates (default 100, at most 10⁶); before each update, if
     ‖T(z) − z‖ ≤ tol·(1 + ‖z‖) the current z is returned. Because T(z) − z = g(z)/Σ_i w_i with
     g(z) = Σ_i (x_i − z)/max(ν, ‖x_i − z‖), a returned point satisfies the first-order condition
     ‖g(z)‖ ≤ tol·(1 + ‖z‖)·Σ_i w_i(z). ``tol = 0`` runs exactly ``max_iter`` updates (byzfl:
@@ -117,11 +242,19 @@ class GM(Aggregator):
     biases z by up to about ν·f/(n − f). If the scale is 0, at least half the rows equal m, which
     is then a geometric median and is returned without iterating. The rule is translation equivariant with
     start "mean" or "median". Parameters: ``f`` (needs f < n/2: breakdown point 1/2).
-    Caveat (measured): from the mean, a Byzantine row at distance R costs about
-    log(R/spread)/log((n − f)/f) updates before z is back near the good rows, so with f close to
-    n/2 and max_iter = 100 a huge attack can leave the mean-started output far away.
+    Restart (start "mean" with tol > 0): from the mean, Byzantine rows at distance R cost about
+    log(R/spread)/log((n − f)/f) updates before z is back near the good rows (measured), so a
+    huge attack can exhaust max_iter far away. When the mean-started run stops at max_iter
+    without meeting the test, gm runs again from the coordinate-wise median (robust: within the
+    good rows' range when f < n/2) with a fresh budget of max_iter updates and returns that run's
+    point; ``solve`` then reports the updates of both runs and the second run's convergence. A run
+    that converges from the mean is returned unchanged. With tol = 0 (a fixed number of updates,
+    byzfl's mode) there is no restart: use start "median" against huge attacks.
     Non-finite input: rows with any ±inf/NaN entry are dropped (weight 0) before the start point is
-    formed; norms of finite rows are computed without overflow.
+    formed. Huge finite rows: the mean, the norms, the weights and the stopping test never
+    overflow (a column sum that would overflow is taken as Σ x/n; a step whose norms or sums
+    overflow is evaluated on the data scaled by a power of two with normalised weights), so the
+    output is finite; on ordinary data these paths never run and the numbers are the plain ones.
     No κ constant is declared. Reference: Weiszfeld 1937; Pillutla, Kakade, Harchaoui, "RFA", 2022.
     """
 
@@ -133,17 +266,27 @@ class GM(Aggregator):
         super().__init__(f)
         self.start = check_choice("start", start, ("mean", "zero", "median"))
         self.nu = None if nu is None else check_real("nu", nu, 0.0, None, lo_open=True)
-        self.max_iter = check_int("max_iter", max_iter, 0)
+        self.max_iter = check_int("max_iter", max_iter, 0, MAX_ITER)
         self.tol = check_real("tol", tol, 0.0)
 
     def solve(self, X: np.ndarray) -> tuple[np.ndarray, int, bool]:
-        """(z, updates, converged) for a validated (n, d) float64 array X."""
+        """(z, updates, converged) for a validated (n, d) float64 array X (see the restart rule)."""
         n, d = X.shape
         med = trimmed_mean(X, (n - 1) // 2) if (self.nu is None or self.start == "median") else None
+        nu = -1.0 if self.nu is None else self.nu
         z = med.copy() if self.start == "median" else np.zeros(d)
-        it = _weiszfeld_kernel(X, z, self.start == "mean", -1.0 if self.nu is None else self.nu,
-                               z if med is None else med, self.max_iter, self.tol, np.empty(n))
-        return z, (it if it >= 0 else -1 - it), it >= 0
+        w = np.empty(n)
+        it = _weiszfeld_kernel(X, z, self.start == "mean", nu, z if med is None else med,
+                               self.max_iter, self.tol, w)
+        updates = it if it >= 0 else -1 - it
+        restart = it < 0 and self.start == "mean" and self.tol > 0.0 and not np.isnan(z).all()
+        if restart:  # the mean start did not converge (z is NaN only when no row is finite)
+            if med is None:
+                med = trimmed_mean(X, (n - 1) // 2)
+            z = med.copy()
+            it = _weiszfeld_kernel(X, z, False, nu, med, self.max_iter, self.tol, w)
+            updates += it if it >= 0 else -1 - it
+        return z, updates, it >= 0
 
     def _aggregate(self, X, rng):
         return self.solve(X)[0]

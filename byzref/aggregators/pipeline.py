@@ -122,7 +122,8 @@ class Pipeline(Aggregator):
 
     ``evaluate``/``__call__`` apply the pre-aggregators in order (each gets the rng) and then the
     final rule; ``check(n)`` validates every stage with the number of rows it will see (after
-    bucketing(s) the next stage sees ⌈n/s⌉ rows). State (cclip) lives in the final stage.
+    bucketing(s) the next stage sees ⌈n/s⌉ rows, with the same f) and says so in its message;
+    ``check_dim(d)`` asks every stage. State (cclip) lives in the final stage.
     """
 
     def __init__(self, pre: list[PreAggregator], final: Aggregator, f: int = 0):
@@ -141,10 +142,23 @@ class Pipeline(Aggregator):
         return None
 
     def check(self, n: int) -> None:
-        for p in self.pre:
-            p.check(n)
-            n = p.out_rows(n)
-        self.final.check(n)
+        n_in, made_by = n, []
+        for stage in (*self.pre, self.final):
+            try:
+                stage.check(n)
+            except ConfigError as exc:
+                if not made_by:
+                    raise
+                how = " then ".join(made_by)
+                raise ConfigError(f"{exc} ({stage.name} sees the {n} rows that {how} makes of the "
+                                  f"n = {n_in} inputs)", field=getattr(exc, "field", None)) from None
+            if stage is not self.final and stage.out_rows(n) != n:
+                made_by.append(_stage_str(stage))
+            n = stage.out_rows(n) if stage is not self.final else n
+
+    def check_dim(self, d: int) -> None:
+        for stage in (*self.pre, self.final):
+            stage.check_dim(d)
 
     def _aggregate(self, X, rng):
         for p in self.pre:

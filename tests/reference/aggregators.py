@@ -103,11 +103,24 @@ def gm(X, start="mean", nu=None, max_iter=100, tol=1e-10):
 
     Default ν = max(1e-8 · scale, 1e-290), scale = the ⌈n/2⌉-th smallest distance of a row to the
     coordinate-wise median (non-finite rows: +inf); scale 0 returns the median at once.
+    Restart: when the mean start (tol > 0) stops at max_iter without meeting the test, run again
+    from the median with a fresh budget; report the updates of both runs.
     """
+    z, it, conv = _weiszfeld(X, start, nu, max_iter, tol)
+    if not conv and start == "mean" and tol > 0 and np.isfinite(X).all(axis=1).any():
+        z, it2, conv = _weiszfeld(X, "median", nu, max_iter, tol)
+        it += it2
+    return z, it, conv
+
+
+def _weiszfeld(X, start, nu, max_iter, tol):
     finite = np.isfinite(X).all(axis=1)
     Y = X[finite]
     med = cwmed(X)
-    z = {"mean": Y.mean(axis=0), "zero": np.zeros(X.shape[1]), "median": med}[start]
+    with np.errstate(over="ignore"):
+        mean = Y.mean(axis=0)
+    mean = np.where(np.isfinite(mean), mean, (Y / len(Y)).sum(axis=0))  # a sum that overflows
+    z = {"mean": mean, "zero": np.zeros(X.shape[1]), "median": med}[start]
     if nu is None:
         dist = sorted(norm(x - med) if ok else np.inf for x, ok in zip(X, finite, strict=True))
         scale = dist[(len(dist) + 1) // 2 - 1]
@@ -140,6 +153,15 @@ def cclip(X, tau, L, v0):
 
 
 def bucketing(X, perm, s):
+    """Bucket means; a column whose sum overflows (finite entries) is averaged as Σ x/size."""
     n = X.shape[0]
     Y = X[perm]
-    return np.array([Y[a:min(n, a + s)].mean(axis=0) for a in range(0, n, s)])
+    out = []
+    for a in range(0, n, s):
+        B = Y[a:min(n, a + s)]
+        with np.errstate(over="ignore", invalid="ignore"):
+            m = B.mean(axis=0)
+        redo = ~np.isfinite(m) & np.isfinite(B).all(axis=0)
+        m[redo] = (B[:, redo] / len(B)).sum(axis=0)
+        out.append(m)
+    return np.array(out)
