@@ -24,7 +24,8 @@ def exact_shifts(rng: np.random.Generator, n: int, f: int, d: int, zeta2: float,
     if zeta2 == 0.0:
         return np.zeros((n, d))
     if g < 2:
-        raise ConfigError(f"zeta2 = {zeta2!r} > 0 needs at least 2 good workers, got n − f = {g}")
+        raise ConfigError(f"zeta2 = {zeta2!r} > 0 needs at least 2 good workers, but n = {n}, f = {f} leave "
+                          f"n − f = {g}; allowed: f ≤ n − 2 = {n - 2} (or zeta2 = 0)", field="zeta2")
     MS = S[:g] if M is None else S[:g] @ M.T
     raw = float((MS * MS).sum(axis=1).mean())
     if raw <= 0.0:

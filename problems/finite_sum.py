@@ -13,13 +13,20 @@ from typing import ClassVar
 
 import numpy as np
 
-from byzref.errors import ConfigError, check_int, check_real
+from byzref.errors import ConfigError, check_choice, check_int, check_real
 from problems._fs_kernels import fs_full_grads, fs_stoch_grads, fs_stoch_grads_pair
+from problems._validate import MAX_SCALE, check_problem_memory
 from problems.base import Problem, as_generator, check_workers, finite_array
 from problems.datasets import load_dataset
-from problems.splits import split_workers
+from problems.splits import SPLITS, split_workers
 
 __all__ = ["FiniteSumProblem"]
+
+
+def _fs_bytes(N: int, d: int, n: int) -> float:
+    """Peak bytes of a finite-sum problem: the data and its copies (5·N·d), the per-worker matrices
+    A_iᵀA_i/m_i and their eigenvalue workspace (2·n·d²) and a few d × d matrices, float64."""
+    return 8.0 * (5.0 * N * d + 2.0 * n * d * d + 8.0 * d * d)
 
 
 class FiniteSumProblem(Problem):
@@ -38,7 +45,7 @@ class FiniteSumProblem(Problem):
         "auto" (unit rows; standardised then unit rows for breast_cancer), "none", "rows",
         "standardize", "standardize_rows".
     lam : float
-        Regularisation weight λ (problem-specific default).
+        Regularisation weight λ ∈ [0, 1e100] (problem-specific default; > 0 for logreg_l2).
     n, f, rng
         Workers, Byzantine workers (the last f), instance randomness (synthetic data and split).
     """
@@ -46,6 +53,8 @@ class FiniteSumProblem(Problem):
     loss_kind: ClassVar[int]
     reg_kind: ClassVar[int]
     default_lam: ClassVar[float]
+    #: True when λ must be > 0 (logreg_l2: λ is its PL constant), else λ ≥ 0
+    lam_positive: ClassVar[bool] = False
     supports_label_flip: ClassVar[bool] = True
 
     def __init__(self, data="synthetic", path=None, n_features=None, samples_per_worker=None, d=None,
@@ -53,8 +62,34 @@ class FiniteSumProblem(Problem):
                  n=None, f=0, rng=None):
         n, f = check_workers(n, f)
         rng = as_generator(rng)
+        check_choice("split", split, SPLITS)
+        check_real("skew", skew, 0.0, 1.0)  # checked whatever the split, so a typo never hides
+        check_real("alpha", alpha, 0.0, lo_open=True)
+        if lam is not None:
+            check_real("lam", lam, 0.0, MAX_SCALE, lo_open=self.lam_positive)
+
+        def on_size(N, dim):
+            """Refuse data of N samples × dim features whose problem would not fit in memory."""
+            if data == "synthetic":
+                sizes = {"n": n, "samples_per_worker": N // n, "d": dim}
+
+                def nbytes(n, samples_per_worker, d):
+                    return _fs_bytes(n * samples_per_worker, d, n)
+
+                check_problem_memory(self.name, sizes, nbytes, "n·samples_per_worker × d data with copies, "
+                                     "a d × d matrix per worker, float64")
+                return
+            key = "n_features" if n_features is not None else "d"
+
+            def nbytes_file(n, **dims):
+                return _fs_bytes(N, dims[key], n)
+
+            check_problem_memory(self.name, {"n": n, key: dim}, nbytes_file,
+                                 f"{N} × {key} data with copies, a {key} × {key} matrix per worker, float64",
+                                 extra=f" and {N} samples in the file")
+
         ds, how = load_dataset(data, rng, n, path=path, n_features=n_features, scaling=normalize,
-                               samples_per_worker=samples_per_worker, d=d, margin=margin)
+                               samples_per_worker=samples_per_worker, d=d, margin=margin, on_size=on_size)
         order, counts = split_workers(ds.y, n, rng, split, skew, alpha)
         self._setup(ds.A[order], ds.y[order], counts, f, lam, None)
         self._params = {"data": data, "path": None if path is None else str(path), "n_features": n_features,
@@ -89,7 +124,8 @@ class FiniteSumProblem(Problem):
         self._A, self._y = np.ascontiguousarray(A), np.ascontiguousarray(y)
         self._counts = np.ascontiguousarray(counts, dtype=np.int64)
         self._off = np.concatenate([[0], np.cumsum(self._counts)]).astype(np.int64)
-        self._lam = check_real("lam", self.default_lam if lam is None else lam, 0.0)
+        self._lam = check_real("lam", self.default_lam if lam is None else lam, 0.0, MAX_SCALE,
+                               lo_open=self.lam_positive)
         self._x0 = np.zeros(self.d) if x0 is None else finite_array("x0", x0, 1)
         if self._x0.shape != (self.d,):
             raise ConfigError(f"x0 has shape {self._x0.shape}; expected ({self.d},)")

@@ -36,12 +36,14 @@ class LogregL2(FiniteSumProblem):
     loss_kind: ClassVar[int] = LOGISTIC
     reg_kind: ClassVar[int] = REG_L2
     default_lam: ClassVar[float] = 0.01
+    lam_positive: ClassVar[bool] = True
     test_config: ClassVar[dict[str, Any]] = {"samples_per_worker": 8, "d": 5, "lam": 0.1}
 
     def _make_constants(self, top_i, ev_bar):
         lam, g = self._lam, self.n - self.f
         if lam <= 0.0:
-            raise ConfigError(f"lam = {lam!r} must be > 0 for logreg_l2 (it is the PL constant)")
+            raise ConfigError(f"lam = {lam!r} is outside the allowed range (0, inf) for logreg_l2 (λ is its "
+                              "PL constant)", field="lam")
         L_i = top_i / 4.0 + lam
         est = logistic_estimates(self)
         xs = lbfgs(lambda x: (self.loss(x), self.grad(x)), self._x0)

@@ -10,6 +10,7 @@ from numba import njit
 
 from byzref.errors import ConfigError, check_int, check_real
 from problems._synthetic import check_noise, draw_gaussian, exact_shifts, noise_factor
+from problems._validate import MAX_SCALE, check_problem_memory
 from problems.base import Constants, Problem, as_generator, check_workers, finite_array
 from problems.registry import PROBLEMS
 
@@ -38,6 +39,11 @@ def _nc_grads(a, lam, shifts, x, samples, out):  # pragma: no cover - compiled
             out[i, j] = v
 
 
+def _nonconvex_bytes(n: int, d: int) -> float:
+    """Peak bytes while building nonconvex_synthetic: about four n × d float64 arrays."""
+    return 8.0 * (4.0 * n * d + 4.0 * d)
+
+
 @PROBLEMS.register("nonconvex_synthetic")
 class NonconvexSynthetic(Problem):
     r"""Smooth nonconvex separable problem with f* = 0 and exact L, ζ² (B = 0), σ²; the default for rates.
@@ -59,21 +65,23 @@ class NonconvexSynthetic(Problem):
     d : int
         Dimension (default 100).
     lam : float
-        λ > 0, weight of the nonconvex term (default 1).
+        λ ∈ (0, 1e100], weight of the nonconvex term (default 1).
     a_min, a_max : float
         The d − flat curvatures a_j are geometrically spaced in [a_min, a_max] (defaults 0.01, 1; with
-        λ = 1 every a_j < ½ gives a nonconvex region). Condition number of ∇²f(0): (a_max+2λ)/(a_min+2λ).
+        λ = 1 every a_j < ½ gives a nonconvex region); a_max ≤ 1e100 (so that L² is finite).
+        Condition number of ∇²f(0): (a_max+2λ)/(a_min+2λ).
     flat : int
         Number of coordinates with a_j = 0 (flat far away: small gradients far from 0), default 0.
     zeta2, sigma2 : float
         Heterogeneity and noise variance, both hit exactly (defaults 0 and 1).
     curvature_std : float
-        τ ≥ 0, std of the curvature-noise diagonal (default 0: additive noise only).
+        τ ∈ [0, 1e100], std of the curvature-noise diagonal (default 0: additive noise only).
     region_radius : float or None
-        R for the σ² bound with curvature noise (default 2‖x⁰‖).
+        R ∈ [0, 1e100] for the σ² bound with curvature noise (default 2‖x⁰‖).
     x0_scale : float
         x⁰_j = ± x0_scale·u_j with u_j ~ U[½, 3/2] and random signs (default 2, so |x⁰_j| > 1/√3:
-        the start lies in the nonconvex region of every coordinate with a_j < λ/2).
+        the start lies in the nonconvex region of every coordinate with a_j < λ/2); at most 1e100,
+        so that ‖x⁰‖² stays finite.
     n, f, rng
         Workers, Byzantine workers (the last f), instance randomness (draws s_i and x⁰; a is fixed).
 
@@ -86,13 +94,20 @@ class NonconvexSynthetic(Problem):
                  curvature_std=0.0, region_radius=None, x0_scale=2.0, *, n=None, f=0, rng=None):
         n, f = check_workers(n, f)
         d = check_int("d", d, 1)
-        a_max = check_real("a_max", a_max, 0.0)
-        a_min = check_real("a_min", a_min, 0.0, a_max)
+        a_max = check_real("a_max", a_max, 0.0, MAX_SCALE)
+        a_min = check_real("a_min", a_min, 0.0)
+        if a_min > a_max:
+            raise ConfigError(f"a_max = {a_max!r} is below a_min = {a_min!r}; allowed: a_min ≤ a_max, i.e. "
+                              f"a_max in [{a_min:g}, 1e+100] or a_min in [0, {a_max:g}]", field="a_max")
         flat = check_int("flat", flat, 0, d)
         if flat < d and a_min == 0.0 and d - flat > 1:
-            raise ConfigError("a_min = 0 is not allowed for geometric spacing; use flat for a_j = 0")
+            raise ConfigError(f"a_min = {a_min!r} is not allowed with d − flat = {d - flat} geometrically "
+                              f"spaced curvatures; allowed range (0, a_max = {a_max:g}] (flat sets a_j = 0)",
+                              field="a_min")
         zeta2 = check_real("zeta2", zeta2, 0.0)
-        x0_scale = check_real("x0_scale", x0_scale, 0.0)
+        x0_scale = check_real("x0_scale", x0_scale, 0.0, MAX_SCALE)
+        check_problem_memory(self.name, {"n": n, "d": d}, _nonconvex_bytes, "n × d shifts with temporaries, "
+                             "float64")
         rng = as_generator(rng)
         k = d - flat
         a = np.concatenate([np.geomspace(a_min, a_max, k) if k > 1 else np.full(k, a_max), np.zeros(flat)])
@@ -126,12 +141,12 @@ class NonconvexSynthetic(Problem):
     def _setup(self, a, lam, shifts, f, sigma2, tau, R, x0):
         self.n, self.d = shifts.shape
         self.f = f
-        self._lam = check_real("lam", lam, 0.0, lo_open=True)
+        self._lam = check_real("lam", lam, 0.0, MAX_SCALE, lo_open=True)
         if a.min() < 0.0:
             raise ConfigError(f"a must be ≥ 0 (got min {a.min():g})")
         self._a, self._s = np.ascontiguousarray(a, dtype=np.float64), np.ascontiguousarray(shifts)
         self._sigma2 = check_real("sigma2", sigma2, 0.0)
-        self._tau = check_real("curvature_std", tau, 0.0)
+        self._tau = check_real("curvature_std", tau, 0.0, MAX_SCALE)
         self._x0 = finite_array("x0", x0, 1)
         if self._x0.shape != (self.d,):
             raise ConfigError(f"x0 has shape {self._x0.shape}; expected ({self.d},)")
@@ -140,7 +155,10 @@ class NonconvexSynthetic(Problem):
         g = self.n - f
         self._sbar = self._s[:g].mean(axis=0)
         L = float(a.max()) + 2.0 * self._lam
-        R = 2.0 * float(np.linalg.norm(self._x0)) if R is None else check_real("region_radius", R, 0.0)
+        if R is None:
+            R = 2.0 * float(np.linalg.norm(self._x0))
+        else:
+            R = check_real("region_radius", R, 0.0, MAX_SCALE)
         self._R = R
         sig_bound = self._sigma2 + self._tau**2 * R**2
         D = self._s[:g] - self._sbar

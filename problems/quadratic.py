@@ -8,10 +8,16 @@ import numpy as np
 
 from byzref.errors import ConfigError, check_int, check_real
 from problems._synthetic import check_noise, draw_gaussian, exact_shifts, haar_orthogonal
+from problems._validate import MAX_SCALE, check_problem_memory
 from problems.base import Constants, Problem, as_generator, check_workers, finite_array
 from problems.registry import PROBLEMS
 
 __all__ = ["Quadratic"]
+
+
+def _quadratic_bytes(n: int, d: int) -> float:
+    """Peak bytes while building a quadratic: about six d × d and five n × d float64 arrays."""
+    return 8.0 * (6.0 * d * d + 5.0 * n * d)
 
 
 @PROBLEMS.register("quadratic")
@@ -31,8 +37,9 @@ class Quadratic(Problem):
     d : int
         Dimension (default 100).
     L, mu : float
-        Largest and smallest positive eigenvalue; the d − zero_eigs positive eigenvalues are
-        geometrically spaced in [mu, L] (mu must equal L when there is only one).
+        Largest and smallest positive eigenvalue, 0 < mu ≤ L ≤ 1e100 (so that L² is finite); the
+        d − zero_eigs positive eigenvalues are geometrically spaced in [mu, L] (mu must equal L when
+        there is only one).
     zero_eigs : int or None
         Number of zero eigenvalues (default d // 10): PL but not strongly convex when > 0.
     zeta2, sigma2 : float
@@ -53,14 +60,18 @@ class Quadratic(Problem):
                  n=None, f=0, rng=None):
         n, f = check_workers(n, f)
         d = check_int("d", d, 1)
-        L = check_real("L", L, 0.0, lo_open=True)
+        L = check_real("L", L, 0.0, MAX_SCALE, lo_open=True)
         mu = check_real("mu", mu, 0.0, L, lo_open=True)
         zero_eigs = check_int("zero_eigs", d // 10 if zero_eigs is None else zero_eigs, 0, d - 1)
         zeta2 = check_real("zeta2", zeta2, 0.0)
         sigma2 = check_real("sigma2", sigma2, 0.0)
         k = d - zero_eigs
         if k == 1 and mu != L:
-            raise ConfigError(f"mu = {mu!r} must equal L = {L!r} when d − zero_eigs = 1 (one eigenvalue)")
+            raise ConfigError(f"mu = {mu!r} must equal L = {L!r} when d − zero_eigs = {d} − {zero_eigs} = 1 "
+                              f"(one eigenvalue); allowed: mu = L, or zero_eigs ≤ d − 2 = {d - 2}",
+                              field="mu")
+        check_problem_memory(self.name, {"n": n, "d": d}, _quadratic_bytes,
+                             "d × d Hessian and eigenbasis with temporaries, n × d shifts, float64")
         rng = as_generator(rng)
         a = np.concatenate([np.zeros(zero_eigs), np.geomspace(mu, L, k) if k > 1 else [L]])
         Q = haar_orthogonal(rng, d)
