@@ -109,9 +109,11 @@ class Registry:
         accepted = _accepted_params(cls)
         unknown = sorted(set(params) - accepted) if accepted is not None else []
         if unknown:
+            close = difflib.get_close_matches(unknown[0], sorted(accepted), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
             raise ConfigError(
                 f"{self.family} {name!r} got unknown parameter(s) {', '.join(unknown)}; "
-                f"accepted: {', '.join(sorted(accepted)) or '(none)'}"
+                f"accepted: {', '.join(sorted(accepted)) or '(none)'} (use one of these{hint})"
             )
         given = dict(params)
         for key, value in context.items():

@@ -77,3 +77,10 @@ def test_streams_are_named_and_independent_of_order():
     assert not np.array_equal(a1, stream(7, "compressor").standard_normal(4))
     assert not np.array_equal(a1, stream(8, "attack").standard_normal(4))
     assert not np.array_equal(stream(7, "worker", 0).random(3), stream(7, "worker", 1).random(3))
+
+
+def test_unknown_parameter_suggests_the_closest_accepted_one():
+    with pytest.raises(ConfigError) as exc:
+        _registry().build({"name": "rand_k", "kk": 3})
+    assert str(exc.value) == ("widget 'rand_k' got unknown parameter(s) kk; accepted: f, k "
+                              "(use one of these; did you mean 'k'?)")

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from byzref.aggregators.base import AGGREGATORS, PRE_AGGREGATORS, Aggregator, PreAggregator
-from byzref.errors import ConfigError
+from byzref.errors import ConfigError, show
 
 __all__ = ["Pipeline", "build_aggregator", "parse_spec"]
 
@@ -29,6 +29,7 @@ _INT = re.compile(r"[+-]?\d+\Z")
 _FLOAT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\Z")
 _KEY = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)\Z", re.S)
 _WORDS = {"true": True, "false": False, "none": None}
+_FORM = "expected name or name(key=value, ...) stages joined by '+'"
 
 
 def _split(text: str, sep: str) -> list[str]:
@@ -44,14 +45,14 @@ def _split(text: str, sep: str) -> list[str]:
         elif ch == ")":
             depth -= 1
             if depth < 0:
-                raise ConfigError(f"aggregator spec {text!r}: unbalanced ')'")
+                raise ConfigError(f"aggregator spec {text!r}: unbalanced ')'; {_FORM}")
         elif ch == sep and depth == 0:
             parts.append("".join(cur))
             cur = []
             continue
         cur.append(ch)
     if depth or quote:
-        raise ConfigError(f"aggregator spec {text!r}: unbalanced parenthesis or quote")
+        raise ConfigError(f"aggregator spec {text!r}: unbalanced parenthesis or quote; {_FORM}")
     parts.append("".join(cur))
     return parts
 
@@ -59,7 +60,8 @@ def _split(text: str, sep: str) -> list[str]:
 def _value(text: str, spec: str) -> Any:
     t = text.strip()
     if not t:
-        raise ConfigError(f"aggregator spec {spec!r}: empty argument value")
+        raise ConfigError(f"aggregator spec {spec!r}: empty argument value; expected key=value or a value "
+                          "between the commas")
     if len(t) >= 2 and t[0] == t[-1] and t[0] in "'\"":
         return t[1:-1]
     if _INT.match(t):
@@ -72,7 +74,7 @@ def _value(text: str, spec: str) -> Any:
 def parse_spec(spec: str) -> list[tuple[str, list[Any], dict[str, Any]]]:
     """Parse a pipeline string into ``[(name, positional_args, keyword_args), ...]``."""
     if not isinstance(spec, str) or not spec.strip():
-        raise ConfigError(f"aggregator spec must be a non-empty string, got {spec!r}")
+        raise ConfigError(f"aggregator spec must be a non-empty string, got {show(spec)}; {_FORM}")
     stages = []
     for part in _split(spec, "+"):
         m = _STAGE.match(part)
@@ -87,11 +89,12 @@ def parse_spec(spec: str) -> list[tuple[str, list[Any], dict[str, Any]]]:
                 km = _KEY.match(arg)
                 if km:
                     if km.group(1) in kwargs:
-                        raise ConfigError(f"aggregator spec {spec!r}: {km.group(1)} given twice in {name}")
+                        raise ConfigError(f"aggregator spec {spec!r}: {km.group(1)} given twice in {name}; "
+                                          "allowed: each parameter once")
                     kwargs[km.group(1)] = _value(km.group(2), spec)
                 elif kwargs:
                     raise ConfigError(f"aggregator spec {spec!r}: positional argument after keyword "
-                                      f"arguments in {name}")
+                                      f"arguments in {name}; allowed: positional values first")
                 else:
                     args.append(_value(arg, spec))
         stages.append((name, args, kwargs))
@@ -109,10 +112,11 @@ def _build_stage(registry, other, role: str, name, args, kwargs, f: int):
                  if p.name != "f" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
         if len(args) > len(names):
             raise ConfigError(f"{role} {name!r} takes at most {len(names)} positional argument(s) "
-                              f"({', '.join(names)}), got {len(args)}")
+                              f"({', '.join(names)}), got {len(args)}; allowed: at most {len(names)}")
         for key, val in zip(names, args, strict=False):
             if key in kwargs:
-                raise ConfigError(f"{role} {name!r}: {key} given both by position and by name")
+                raise ConfigError(f"{role} {name!r}: {key} given both by position and by name; allowed: "
+                                  "one of the two")
             kwargs[key] = val
     return registry.build({"name": name, **kwargs}, f=f)
 
@@ -186,12 +190,14 @@ def build_aggregator(spec: str | Mapping[str, Any], f: int = 0) -> Aggregator:
     """
     if isinstance(spec, Mapping):
         if "name" not in spec:
-            raise ConfigError(f"aggregator config {dict(spec)!r} has no 'name' field")
+            raise ConfigError(f"aggregator config {show(dict(spec))} has no 'name' field; expected "
+                              "{name = \"<spec>\", ...}")
         extra = {k: v for k, v in spec.items() if k != "name"}
         stages = parse_spec(spec["name"])
         clash = sorted(set(extra) & set(stages[-1][2]))
         if clash:
-            raise ConfigError(f"aggregator config sets {', '.join(clash)} both in 'name' and as fields")
+            raise ConfigError(f"aggregator config sets {', '.join(clash)} both in 'name' and as fields; "
+                              "allowed: one of the two")
         stages[-1][2].update(extra)
     else:
         stages = parse_spec(spec)
