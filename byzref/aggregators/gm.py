@@ -252,9 +252,10 @@ class GM(Aggregator):
     byzfl's mode) there is no restart: use start "median" against huge attacks.
     Non-finite input: rows with any ±inf/NaN entry are dropped (weight 0) before the start point is
     formed. Huge finite rows: the mean, the norms, the weights and the stopping test never
-    overflow (a column sum that would overflow is taken as Σ x/n; a step whose norms or sums
-    overflow is evaluated on the data scaled by a power of two with normalised weights), so the
-    output is finite; on ordinary data these paths never run and the numbers are the plain ones.
+    overflow (a column sum that would overflow is taken as Σ x/n; in a step where a norm or T(z)
+    overflows, each ‖x_i − z‖ is held as mantissa·2^exponent and the weights are normalised by
+    the largest, so even rows beyond the float range keep their unit pull), so the output is
+    finite; on ordinary data these paths never run and the numbers are the plain ones.
     No κ constant is declared. Reference: Weiszfeld 1937; Pillutla, Kakade, Harchaoui, "RFA", 2022.
     """
 
