@@ -281,11 +281,13 @@ def memory_estimate(cfg: dict, d: int) -> float:
     """Bytes a run of the normalized ``cfg`` in dimension ``d`` needs, not counting the problem's data.
 
     The server rows, the workers' rows and momenta and the oracle's buffers are about eight (n, d)
-    float64 arrays for the methods here; the curves are eight float64 values per checkpoint.
+    float64 arrays for the methods here; the curves are eight float64 values per checkpoint; a
+    minibatch draws (n, batch) sample indices (and their random numbers) per gradient call.
     """
     n, T, rec = cfg["n"], cfg["T"], cfg["record"]
     points = T // rec["every"] + 2 if "every" in rec else min(rec["log"], T + 1) + 2
-    return 8.0 * 8 * n * d + 8.0 * 8 * points
+    batch = cfg["algorithm"].get("batch", 1)
+    return 8.0 * 8 * n * d + 8.0 * 8 * points + 8.0 * 2 * n * batch
 
 
 def _check_memory(cfg: dict, d: int) -> None:
@@ -293,9 +295,11 @@ def _check_memory(cfg: dict, d: int) -> None:
 
     rec = cfg["record"]
     points = f"record.every = {rec['every']}" if "every" in rec else f"record.log = {rec['log']}"
-    check_memory(f"a run with n = {cfg['n']}, d = {d} and {points} over T = {cfg['T']}",
+    batch = cfg["algorithm"].get("batch", 1)
+    minibatch = f"algorithm.batch = {batch}, " if batch > 1 else ""
+    check_memory(f"a run with n = {cfg['n']}, d = {d}, {minibatch}{points} over T = {cfg['T']}",
                  memory_estimate(cfg, d),
-                 allowed="n·d/10⁶ + (number of checkpoints)/10⁶ below the available GB")
+                 allowed="n·d/10⁶ + (number of checkpoints)/10⁶ + n·batch/(4·10⁶) below the available GB")
 
 
 def build(config: dict, problem_rng=None) -> RunSpec:

@@ -103,3 +103,19 @@ def test_record_and_horizon_are_checked(cfg, words):
     with pytest.raises(ConfigError) as err:
         normalize(cfg)
     assert all(w in str(err.value) for w in words), str(err.value)
+
+
+@pytest.mark.parametrize(("changes", "words"), [
+    ({"problem__d": 10**9}, ["d = 1000000000", "GB of memory"]),
+    ({"n": 10**8}, ["n = 100000000", "GB of memory"]),
+    ({"algorithm__batch": 10**12}, ["algorithm.batch = 1000000000000", "GB of memory"]),
+    ({"T": 10**9, "record": {"every": 1}}, ["record.every = 1 over T = 1000000000", "GB of memory"]),
+])
+def test_runs_that_cannot_fit_are_refused_before_anything_is_allocated(changes, words, monkeypatch):
+    from byzref import resources
+    from byzref.config import build
+
+    monkeypatch.setattr(resources, "available_memory", lambda: 16 * 10**9)  # a 16 GB machine
+    with pytest.raises(ConfigError) as err:
+        build(with_(**changes))
+    assert all(w in str(err.value) for w in [*words, "16.0 GB available"]), str(err.value)
