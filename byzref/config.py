@@ -31,7 +31,8 @@ __all__ = ["NUMERICS", "RunSpec", "build", "normalize", "run_id"]
 
 # The numerics version: bumped whenever a change alters the numbers that a config and seed produce,
 # or the run id a config gets (2: byzref 0.2.0 draws the synthetic problems' Gaussian noise with
-# byzref.gaussian; 3: byzref 0.2.1 hashes the fully normalized config, so one run has one id — the
+# byzref.gaussian; 3: byzref 0.2.1 hashes the fully normalized config, so one run has one id, and gm
+# restarts from the coordinate-wise median when its mean start does not converge — otherwise the
 # numbers are those of 2). It is part of every run id, so results stores and output folders never mix
 # runs of two definitions, and a store of an older version is never resumed into.
 NUMERICS = 3
