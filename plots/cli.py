@@ -24,15 +24,12 @@ read and what was skipped, and why.
 from __future__ import annotations
 
 import math
-import os
-from collections import Counter
 from pathlib import Path
 
 from matplotlib.figure import Figure
 
 from byzref.errors import ConfigError
 from byzref.select import best_step, group, key_value, method_label, undetermined
-from byzref.store import ResultStore, record_numerics, same_numerics
 from plots.grid import as_labelled, plot_grid
 from plots.io import save
 
@@ -44,51 +41,13 @@ COL_ORDER = ("sign_flip", "label_flip", "ipm", "alie")
 DRAWN = ("ok", "stalled")  # statuses whose avg_grad_sq enters a rate fit (a stalled run's value is finite)
 
 
-def _count(counter: Counter) -> str:
-    return ", ".join(f"{n} {k}" for k, n in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
+def open_store(directory) -> tuple:
+    """``(source, records, lines)`` of the runs at ``directory`` (:func:`byzref.runs.open_runs`): a
+    results store, a ``byzref verify --out`` folder or a ``byzref run --out`` folder."""
+    from byzref.runs import open_runs
 
-
-def open_store(directory) -> tuple[ResultStore, list[dict], list[str]]:
-    """The store at ``directory`` (read-only), the records to draw, and lines saying what was read.
-
-    Parameters
-    ----------
-    directory : path
-        A results store (``byzref sweep --out``).
-
-    Records whose curves fail verification and unparseable lines are skipped, and runs of numerics
-    versions other than the one drawn are left out (:func:`byzref.store.same_numerics`); the lines count
-    them. A ConfigError when ``directory`` is not a store or holds no run to draw.
-    """
-    p = Path(directory)
-    if not os.path.lexists(p / "runs.jsonl"):
-        raise ConfigError(f"{p} is not a results store (no runs.jsonl); give a folder made by "
-                          "`byzref sweep --out` (it must hold runs.jsonl)")
-    store = ResultStore(p, readonly=True)
-    scan = store.scan()
-    records, left_out = same_numerics(scan.records, scan.current)
-    statuses = Counter(str(r.get("status")) for r in records)
-    lines = [f"store {p}: {len(records)} runs read ({_count(statuses)})"]
-    skipped = []
-    if scan.damaged:
-        skipped.append(f"{len(scan.damaged)} damaged ({_count(Counter(d.kind for d in scan.damaged))}; "
-                       "see `byzref store check`)")
-    if scan.unparseable:
-        skipped.append(f"{len(scan.unparseable)} unparseable line(s)")
-    if scan.repaired:
-        skipped.append(f"{len(scan.repaired)} damaged record(s) of runs stored again since")
-    for version, n in sorted(left_out.items()):
-        skipped.append(f"{n} run(s) of numerics version {version} (only version {scan.current} is drawn)")
-    if skipped:
-        lines.append("skipped: " + "; ".join(skipped))
-    if records and not left_out and record_numerics(records[0]) != scan.current:
-        lines.append(f"note: runs of numerics version {record_numerics(records[0])}; "
-                     f"this byzref computes version {scan.current}")
-    if not records:
-        raise ConfigError(f"the results store {p} holds no finished runs with intact curves"
-                          + (f" ({'; '.join(skipped)})" if skipped else "")
-                          + "; a plot needs at least one (see `byzref store check`)")
-    return store, records, lines
+    src = open_runs(directory)
+    return src, src.records, src.lines
 
 
 def _short(path: str) -> str:

@@ -204,7 +204,7 @@ def test_sweep_then_plot_end_to_end(tmp_path, capsys):
 
 def test_cli_errors_name_the_problem(tmp_path, capsys):
     assert main(["plot", str(tmp_path / "nowhere"), "--kind", "grid", "--out", str(tmp_path / "g.png")]) == 2
-    assert "not a results store" in capsys.readouterr().err
+    assert "does not exist; expected a results store" in capsys.readouterr().err
     assert not (tmp_path / "nowhere").exists()
     d = store_of(tmp_path, [result()])
     assert main(["plot", str(d), "--kind", "curves", "--out", str(tmp_path / "g.svg")]) == 2
