@@ -27,8 +27,8 @@ import numpy as np
 
 from byzref.errors import ConfigError
 
-__all__ = ["DISPLAY_NAMES", "Selection", "best_step", "flatten", "group", "key_value", "max_min_over_attacks",
-           "method_label", "metric_value", "undetermined", "varying_keys"]
+__all__ = ["DISPLAY_NAMES", "Selection", "best_step", "filter_runs", "flatten", "group", "key_value",
+           "max_min_over_attacks", "method_label", "metric_value", "parse_where", "undetermined", "varying_keys"]
 
 #: the paper's spellings of the algorithm names (Li, Liu, Yi, arXiv:2603.15144, and its baselines, SPEC §4).
 DISPLAY_NAMES = {"byz_dm21": "Byz-DM21", "byz_vr_dm21": "Byz-VR-DM21", "byz_ef21_sgdm": "Byz-EF21-SGDM",
@@ -229,3 +229,60 @@ def max_min_over_attacks(runs, param: str = "algorithm.gamma", metric: str = "fi
         keep.update(id(r) for r in by_value[(best,)])
     sel.runs = [r for r in runs if id(r) in keep]
     return sel
+
+
+def parse_where(items) -> list[tuple[str, Any]]:
+    """``["key=value", ...]`` (``--where``) as ``[(key, value), ...]``; a value is a TOML literal or bare text.
+
+    ``attack=alie``, ``algorithm.gamma=0.05``, ``f=4``, ``aggregator="nnm+cwtm"``. A ConfigError for an
+    item without ``=`` or with an empty key.
+    """
+    import tomllib
+
+    out = []
+    for item in items or ():
+        if "=" not in str(item):
+            raise ConfigError(f"--where {item!r} has no '='; expected key=value, e.g. attack=alie")
+        key, text = str(item).split("=", 1)
+        key, text = key.strip(), text.strip()
+        if not key:
+            raise ConfigError(f"--where {item!r} has an empty key; expected key=value, e.g. attack=alie")
+        try:
+            value = tomllib.loads(f"v = {text}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text
+        out.append((key, value))
+    return out
+
+
+def _matches(v, want) -> bool:
+    if isinstance(v, bool) or isinstance(want, bool):
+        return v is want or (isinstance(v, str) and v.lower() == str(want).lower())
+    if isinstance(v, int | float) and isinstance(want, int | float):
+        return float(v) == float(want)
+    return str(v) == str(want)
+
+
+def filter_runs(runs, conditions) -> list:
+    """The runs that satisfy every condition: conditions on one key are OR-ed, different keys AND-ed.
+
+    ``conditions``: ``[(key, value), ...]`` (:func:`parse_where`), keys as in :func:`key_value`
+    (``"attack"`` is the attack's name, ``"algorithm.gamma"`` a dotted config path, ``"method"``,
+    ``"status"``). A key that no run has is a ConfigError listing the available keys; so is a selection
+    that leaves no run (the message lists the values the key takes).
+    """
+    runs = list(runs)
+    by_key: dict[str, list] = {}
+    for key, value in conditions:
+        by_key.setdefault(key, []).append(value)
+    for key, wanted in by_key.items():
+        if runs and all(_lookup(r, key) is _MISSING for r in runs):
+            key_value(runs[0], key)  # raises with the list of fields
+        kept = [r for r in runs if any(_matches(_lookup(r, key), w) for w in wanted)]
+        if not kept:
+            have = sorted({str(_lookup(r, key)) for r in runs if _lookup(r, key) is not _MISSING})
+            shown = ", ".join(have[:20]) + (f", ... ({len(have)} values)" if len(have) > 20 else "")
+            raise ConfigError(f"--where {key}={', '.join(map(str, wanted))} matches no run; "
+                              f"values of {key} here: {shown or '(none)'}")
+        runs = kept
+    return runs

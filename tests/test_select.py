@@ -113,3 +113,20 @@ def test_best_step_matches_a_brute_force_median(table):
 
     expected = min(zip(gammas, table, strict=True), key=lambda gv: (*score(gv[1]), gv[0]))[0]
     assert best_step(runs, group_by=("method",)).chosen == {("Byz-DM21, top_k",): expected}
+
+
+def test_where_filters_and_or_within_a_key_and_names_the_values_on_no_match():
+    from byzref.select import filter_runs, parse_where
+
+    runs = [rec(alg, agg=agg, att=att, gamma=g) for alg in ("byz_dm21", "byz_ef21")
+            for agg in ("cwtm", "nnm+cwtm") for att in ("alie", "ipm") for g in (0.1, 0.05)]
+    got = filter_runs(runs, parse_where(["attack=alie", "algorithm.gamma=0.1", "aggregator=cwtm",
+                                         "aggregator=nnm+cwtm"]))
+    assert len(got) == 4 and all(key_value(r, "attack") == "alie" and key_value(r, "algorithm.gamma") == 0.1
+                                 for r in got)
+    with pytest.raises(ConfigError, match=r"attack=gauss matches no run; values of attack here: alie, ipm"):
+        filter_runs(runs, parse_where(["attack=gauss"]))
+    with pytest.raises(ConfigError, match="runs have no field 'algorithm.lr'; fields: "):
+        filter_runs(runs, parse_where(["algorithm.lr=1"]))
+    with pytest.raises(ConfigError, match="has no '='"):
+        parse_where(["attack"])
