@@ -28,7 +28,8 @@ import numpy as np
 from byzref.errors import ConfigError
 
 __all__ = ["DISPLAY_NAMES", "Selection", "best_step", "filter_runs", "flatten", "group", "key_value",
-           "max_min_over_attacks", "method_label", "metric_value", "parse_where", "undetermined", "varying_keys"]
+           "max_min_over_attacks", "method_label", "metric_value", "parse_where", "undetermined",
+           "varying_keys"]
 
 #: the paper's spellings of the algorithm names (Li, Liu, Yi, arXiv:2603.15144, and its baselines, SPEC §4).
 DISPLAY_NAMES = {"byz_dm21": "Byz-DM21", "byz_vr_dm21": "Byz-VR-DM21", "byz_ef21_sgdm": "Byz-EF21-SGDM",
@@ -232,7 +233,7 @@ def max_min_over_attacks(runs, param: str = "algorithm.gamma", metric: str = "fi
 
 
 def parse_where(items) -> list[tuple[str, Any]]:
-    """``["key=value", ...]`` (``--where``) as ``[(key, value), ...]``; a value is a TOML literal or bare text.
+    """``["key=value", ...]`` (``--where``) as ``[(key, value), ...]``; values: TOML literals or bare text.
 
     ``attack=alie``, ``algorithm.gamma=0.05``, ``f=4``, ``aggregator="nnm+cwtm"``. A ConfigError for an
     item without ``=`` or with an empty key.

@@ -126,7 +126,7 @@ def test_where_filters_and_or_within_a_key_and_names_the_values_on_no_match():
                                  for r in got)
     with pytest.raises(ConfigError, match=r"attack=gauss matches no run; values of attack here: alie, ipm"):
         filter_runs(runs, parse_where(["attack=gauss"]))
-    with pytest.raises(ConfigError, match="runs have no field 'algorithm.lr'; fields: "):
+    with pytest.raises(ConfigError, match=r"runs have no field 'algorithm\.lr'; fields: "):
         filter_runs(runs, parse_where(["algorithm.lr=1"]))
     with pytest.raises(ConfigError, match="has no '='"):
         parse_where(["attack"])
