@@ -4,15 +4,16 @@ Li, Liu, Yi, arXiv:2603.15144, AISTATS 2026).
 
 ``byzref.run(config) -> Result`` runs one simulation (:mod:`byzref.engine`); component families live
 in ``byzref.compressors``, ``byzref.aggregators``, ``byzref.attacks`` and ``byzref.algorithms``; the
-user-facing property checks in ``byzref.testing``. The package is light to import: the engine (and
-numba) load on first use of ``run``.
+user-facing property checks in ``byzref.testing``. ``byzref.load(path, summary=False, where=None)``
+reads finished runs as a pandas DataFrame (:mod:`byzref.table`, the ``table`` extra). The package is
+light to import: the engine (and numba) load on first use of ``run``, pandas on first use of ``load``.
 """
 
 from byzref.errors import ConfigError
 from byzref.registry import UnknownNameError
 
 __version__ = "0.2.1"
-__all__ = ["ConfigError", "UnknownNameError", "__version__", "run"]
+__all__ = ["ConfigError", "UnknownNameError", "__version__", "load", "run"]
 
 
 def __getattr__(name: str):
@@ -20,4 +21,8 @@ def __getattr__(name: str):
         from byzref.engine import run
 
         return run
+    if name == "load":
+        from byzref.table import load
+
+        return load
     raise AttributeError(f"module 'byzref' has no attribute {name!r}")

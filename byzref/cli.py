@@ -292,6 +292,12 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     return main_plot(args)
 
 
+def _cmd_table(args: argparse.Namespace) -> int:
+    from byzref.table import main_table
+
+    return main_table(args)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="byzref", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -334,6 +340,15 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--x", default="iteration", choices=("iteration", "bits_up"), help="x axis of curves")
     pl.add_argument("--y", default="grad_sq", choices=("grad_sq", "grad_sq_avg", "f_gap"), help="y axis")
     pl.set_defaults(func=_cmd_plot)
+    tb = sub.add_parser("table", help="write finished runs as a table (CSV or Parquet), one row per "
+                        "checkpoint or, with --summary, per run")
+    tb.add_argument("source", help="results store, byzref verify --out folder or byzref run --out folder")
+    tb.add_argument("--summary", action="store_true", help="one row per run (summary and constants)")
+    tb.add_argument("--where", action="append", metavar="KEY=VALUE",
+                    help="keep runs with this value, e.g. --where attack=alie (repeatable; OR within a key)")
+    tb.add_argument("-o", "--output", required=True, metavar="OUT",
+                    help="output file .csv or .parquet (needs byzref[table]); - for CSV on stdout")
+    tb.set_defaults(func=_cmd_table)
     from byzref.store_cli import main_store_check
 
     st = sub.add_parser("store", help="inspect a results store")
