@@ -366,6 +366,8 @@ def _write_atomic(target: Path, fill) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
+    except OSError as exc:  # a full disk, a target that cannot be replaced: the old file stays
+        raise ConfigError(f"-o {target}: cannot write ({exc.strerror or exc})") from None
     finally:
         try:
             os.unlink(tmp)
