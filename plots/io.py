@@ -1,34 +1,85 @@
-"""Saving figures: PDF for papers, PNG for quick looks (chosen by the file suffix).
+"""Saving figures: PDF, EPS, SVG and PGF for papers, PNG for quick looks (chosen by the file suffix).
 
-A figure is drawn into a temporary file next to its target and renamed onto it, so a plot killed
-midway never leaves a half-written figure under the target name.
+Vector output uses TrueType (Type 42) fonts, never Type 3 ones (which several venues reject):
+:func:`save` writes under ``pdf.fonttype = ps.fonttype = 42`` (a ``matplotlib.rc_context``, nothing
+set globally). A figure is drawn into a temporary file next to its target and renamed onto it, so a
+plot killed midway never leaves a half-written figure under the target name. :func:`write_sidecar`
+writes the JSON description of a figure beside it (``FIG.json`` beside ``FIG.pdf``) the same way.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+import shutil
 from pathlib import Path
 
-__all__ = ["save"]
+from byzref.errors import ConfigError
 
-FORMATS = {".pdf": "pdf", ".png": "png"}
+__all__ = ["FORMATS", "check_output", "latex_missing", "save", "sidecar_path", "write_sidecar"]
+
+FORMATS = {".pdf": "pdf", ".png": "png", ".svg": "svg", ".pgf": "pgf", ".eps": "eps"}
+
+
+def latex_missing(program: str = "latex") -> str | None:
+    """None when ``program`` (and dvipng/dvips for ``latex``) is on the PATH, else what is missing."""
+    need = [program] + (["dvipng"] if program == "latex" else [])
+    missing = [p for p in need if shutil.which(p) is None]
+    return ", ".join(missing) if missing else None
+
+
+def check_output(path: str | os.PathLike, usetex: bool = False) -> Path:
+    """``path`` as a Path when a figure can be written there, else a one-line ConfigError.
+
+    Parameters
+    ----------
+    path : path
+        Figure file: a known suffix (:data:`FORMATS`), in an existing folder, not a folder itself.
+    usetex : bool
+        Text is typeset with LaTeX (then ``latex`` and ``dvipng`` must be installed).
+    """
+    out = Path(path)
+    allowed = " ".join(FORMATS)
+    if out.suffix.lower() not in FORMATS:
+        raise ConfigError(f"--out must end in one of {allowed}, got {str(path)!r}")
+    if out.is_dir():
+        raise ConfigError(f"--out {str(path)!r} is a directory; --out must name a figure file ({allowed})")
+    if not out.parent.is_dir():
+        raise ConfigError(f"--out {str(path)!r}: the folder {str(out.parent)!r} does not exist; "
+                          "--out must be a file in an existing folder")
+    if usetex and (missing := latex_missing("latex")):
+        raise ConfigError(f"--usetex needs a LaTeX installation, but {missing} is not on the PATH; "
+                          "install TeX Live (latex, dvipng) or leave out --usetex")
+    if out.suffix.lower() == ".pgf":
+        import matplotlib
+
+        tex = matplotlib.rcParams["pgf.texsystem"]
+        if missing := latex_missing(tex):
+            raise ConfigError(f"--out {out.name!r}: PGF output needs {tex} (a LaTeX installation), "
+                              f"but {missing} is not on the PATH; write .pdf or .svg instead")
+    return out
 
 
 def save(fig, path: str | os.PathLike, dpi: int = 150) -> Path:
-    """Write ``fig`` to ``path`` as PDF or PNG by its suffix (parent folders created); return the path.
+    """Write ``fig`` to ``path`` in the format of its suffix (parent folders created); return the path.
 
-    Uses ``fig.savefig`` only (no pyplot state); ``bbox_inches="tight"``; ``dpi`` applies to PNG. The
-    file is written whole to a temporary file in the same folder and then renamed onto ``path``.
+    Uses ``fig.savefig`` only (no pyplot state); ``bbox_inches="tight"``; fonts embedded as TrueType
+    (``pdf.fonttype``/``ps.fonttype`` 42) in PDF and EPS, as paths in SVG. The file is written whole
+    to a temporary file in the same folder and then renamed onto ``path``.
 
     Parameters
     ----------
     fig : matplotlib.figure.Figure
     path : path
-        Target file, ending in .pdf or .png (any case).
+        Target file, ending in .pdf, .png, .svg, .pgf or .eps (any case).
     dpi : int
         Resolution of a PNG.
     """
+    import matplotlib
+
+    from plots.style import paper_rc
+
     p = Path(path)
     fmt = FORMATS.get(p.suffix.lower())
     if fmt is None:
@@ -36,10 +87,55 @@ def save(fig, path: str | os.PathLike, dpi: int = 150) -> Path:
                          f"{', '.join(FORMATS)}, got {p.suffix or 'none'!r}")
     p.parent.mkdir(parents=True, exist_ok=True)
     tmp = p.with_name(f".{p.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    rc = {k: v for k, v in paper_rc().items() if k != "pgf.rcfonts"}
     try:
-        fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight")
+        with matplotlib.rc_context(rc):
+            fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight")
         os.replace(tmp, p)
     finally:
         if os.path.lexists(tmp):
             os.unlink(tmp)
     return p
+
+
+def sidecar_path(path: str | os.PathLike) -> Path:
+    """``FIG.json`` for the figure ``FIG.pdf`` (same folder, same stem)."""
+    return Path(path).with_suffix(".json")
+
+
+def write_sidecar(path: str | os.PathLike, data: dict) -> Path:
+    """Write ``data`` as indented JSON to the sidecar of figure ``path`` (temp file + rename); return it.
+
+    Parameters
+    ----------
+    path : path
+        The figure file (the sidecar is :func:`sidecar_path` of it).
+    data : dict
+        JSON-serialisable description of the figure (non-finite floats are written as strings).
+    """
+    side = sidecar_path(path)
+    tmp = side.with_name(f".{side.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    text = json.dumps(_jsonable(data), indent=1, ensure_ascii=False, allow_nan=False)
+    try:
+        tmp.write_text(text + "\n", encoding="utf-8")
+        os.replace(tmp, side)
+    finally:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+    return side
+
+
+def _jsonable(v):
+    import math
+
+    import numpy as np
+
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return str(v)
+    return v

@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 import zlib
 
-__all__ = ["COMPRESSOR_LINESTYLES", "FALLBACK", "METHOD_STYLES", "style_for", "styles_for"]
+__all__ = ["COMPRESSOR_LINESTYLES", "FALLBACK", "HUE_COLORS", "LINESTYLES", "MARKERS", "METHOD_STYLES",
+           "hue_styles", "paper_rc", "style_for", "styles_for"]
 
 #: colour (matplotlib tab10 / tab20 hex) and marker per algorithm name (SPEC §4).
 METHOD_STYLES: dict[str, dict[str, str]] = {
@@ -103,3 +104,70 @@ def styles_for(labels) -> list[dict[str, object]]:
         seen[lab] = st
         out.append(dict(st))
     return out
+
+
+#: colours for hue values that are not methods (tab10, then the darker fallbacks).
+HUE_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+              "#bcbd22", "#17becf", *(f["color"] for f in FALLBACK))
+#: linestyles for the values of a --style key, in order (distinguishable in print).
+LINESTYLES: tuple = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 1)), (0, (8, 2)),
+                     (0, (3, 3, 1, 3)))
+#: markers for hue values that are not methods.
+MARKERS = ("o", "s", "^", "v", "D", "P", "X", "h", "*", "<", ">", "p")
+
+
+def hue_styles(values, algorithms=None) -> list[dict[str, str]]:
+    """Colour and marker per hue value, all distinct within the list.
+
+    ``algorithms[i]``: the algorithm name behind ``values[i]`` when the hue is the method (then the
+    method's own colour and marker of :data:`METHOD_STYLES` are used while no earlier value took them);
+    other values take the next unused colour of :data:`HUE_COLORS`.
+
+    Parameters
+    ----------
+    values : sequence
+        The hue values, in legend order.
+    algorithms : sequence of str, optional
+        Algorithm name per value (None entries: not a method).
+    """
+    values = list(values)
+    algorithms = list(algorithms) if algorithms is not None else [None] * len(values)
+    out, used = [], set()
+    for alg in algorithms:
+        st = METHOD_STYLES.get(str(alg)) if alg is not None else None
+        if st is not None and st["color"] not in used:
+            out.append({"color": st["color"], "marker": st["marker"]})
+            used.add(st["color"])
+        else:
+            out.append(None)
+    k = 0
+    for i, st in enumerate(out):
+        if st is None:
+            free = [c for c in HUE_COLORS if c not in used] or list(HUE_COLORS)
+            color = free[0]
+            used.add(color)
+            out[i] = {"color": color, "marker": MARKERS[k % len(MARKERS)]}
+            k += 1
+    return out
+
+
+def paper_rc(font_size: float | None = None, usetex: bool = False) -> dict:
+    """matplotlib rcParams for paper figures: Type 42 (TrueType) fonts in PDF/PS, optional size and LaTeX.
+
+    Use as ``with matplotlib.rc_context(paper_rc(...)):`` around drawing AND saving (font sizes are
+    read when text is made, font types when the file is written); nothing is set globally.
+
+    Parameters
+    ----------
+    font_size : float, optional
+        Base font size in points (legend, tick and title sizes follow it).
+    usetex : bool
+        Typeset text with LaTeX (``text.usetex``).
+    """
+    rc = {"pdf.fonttype": 42, "ps.fonttype": 42, "svg.fonttype": "path", "pgf.rcfonts": False}
+    if font_size is not None:
+        rc["font.size"] = float(font_size)
+    if usetex:
+        rc["text.usetex"] = True
+        rc["font.family"] = "serif"
+    return rc
