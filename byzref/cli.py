@@ -333,12 +333,32 @@ def _parser() -> argparse.ArgumentParser:
                     help="run on a dask.distributed cluster at ADDRESS (needs the 'dask' extra)")
     sw.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a sweep value (repeatable)")
     sw.set_defaults(func=_cmd_sweep)
-    pl = sub.add_parser("plot", help="draw figures from a results store")
-    pl.add_argument("store", help="results store directory (from byzref sweep)")
+    pl = sub.add_parser("plot", help="draw figures from a results store (FIG.json beside FIG says what)")
+    pl.add_argument("store", help="results store (byzref sweep --out), verify --out or run --out folder")
     pl.add_argument("--kind", required=True, choices=("curves", "rates", "grid"))
-    pl.add_argument("--out", required=True, help="figure file (.pdf or .png)")
-    pl.add_argument("--x", default="iteration", choices=("iteration", "bits_up"), help="x axis of curves")
-    pl.add_argument("--y", default="grad_sq", choices=("grad_sq", "grad_sq_avg", "f_gap"), help="y axis")
+    pl.add_argument("--out", required=True, help="figure file (.pdf .png .svg .pgf .eps)")
+    pl.add_argument("--where", action="append", metavar="KEY=VALUE",
+                    help="keep runs with this value, e.g. --where attack=alie (repeatable; OR within a "
+                    "key)")
+    for role, what in (("hue", "colour"), ("style", "linestyle"), ("col", "panel column"),
+                       ("row", "panel row")):
+        pl.add_argument(f"--{role}", metavar="KEY", help=f"{what} by KEY[,KEY] (method, attack, "
+                        "aggregator, compressor or a config path like algorithm.gamma; none: empty)")
+    pl.add_argument("--x", default=None, help="x: iteration (default), bits_up, bits_down or any curve; "
+                    "rates: T")
+    pl.add_argument("--y", default=None, help="y: grad_sq (default), grad_sq_avg, f_gap, dist, agg_err or "
+                    "any curve; rates: avg_grad_sq (default), final_grad_sq, final_f_gap")
+    pl.add_argument("--band", default="minmax", choices=("minmax", "iqr", "none"),
+                    help="band over seeds around the median (default minmax)")
+    pl.add_argument("--sharey", default="row", choices=("none", "row", "all"),
+                    help="y-axis sharing of panels (default: per row)")
+    pl.add_argument("--size", metavar="W,H", help="figure size in inches, e.g. 7,3")
+    pl.add_argument("--font-size", type=float, default=None, help="base font size in points")
+    pl.add_argument("--usetex", action="store_true", help="typeset text with LaTeX (needs latex, dvipng)")
+    pl.add_argument("--title", default=None, help="figure title")
+    pl.add_argument("--labels", default=None, metavar="FILE.toml", help="display names ([attack] alie = ...)")
+    pl.add_argument("--label", action="append", metavar="NAME=Display",
+                    help="display name, e.g. --label byz_dm21=Ours or attack.alie=ALIE (repeatable)")
     pl.set_defaults(func=_cmd_plot)
     tb = sub.add_parser("table", help="write finished runs as a table (CSV or Parquet), one row per "
                         "checkpoint or, with --summary, per run")

@@ -7,11 +7,34 @@ import numpy as np
 from plots._util import positive
 from plots.style import styles_for
 
-__all__ = ["X_LABELS", "Y_LABELS", "plot_curves", "run_label", "seed_matrix"]
+__all__ = ["BANDS", "X_LABELS", "Y_LABELS", "band_quantiles", "draw_median", "plot_curves", "run_label",
+           "seed_matrix", "seeds_text"]
 
-X_LABELS = {"iteration": "iteration t", "bits_up": "bits sent per worker"}
+X_LABELS = {"iteration": "iteration t", "bits_up": "bits sent per worker",
+            "bits_down": "bits received per worker"}
 Y_LABELS = {"grad_sq": "‖∇f(xᵗ)‖²", "grad_sq_avg": "running average of ‖∇f(xˢ)‖², s ≤ t",
-            "f_gap": "f(xᵗ) − f*"}
+            "f_gap": "f(xᵗ) − f*", "dist": "‖xᵗ − x*‖", "agg_err": "aggregation error ‖eᵗ‖²"}
+#: named bands over seeds: (low quantile, high quantile, description).
+BANDS = {"minmax": (0.0, 1.0, "min–max over seeds"), "iqr": (0.25, 0.75, "25–75% over seeds")}
+
+
+def seeds_text(n: int) -> str:
+    """``"1 seed"`` / ``"3 seeds"``."""
+    return f"{n} seed" if n == 1 else f"{n} seeds"
+
+
+def band_quantiles(band) -> tuple[float, float] | None:
+    """``(lo, hi)`` of a band given as "minmax", "iqr", a pair of quantiles or None."""
+    if band is None or band == "none":
+        return None
+    if isinstance(band, str):
+        if band not in BANDS:
+            raise ValueError(f"band must be one of {', '.join(BANDS)}, none or (lo, hi), got {band!r}")
+        return BANDS[band][:2]
+    lo, hi = (float(v) for v in band)
+    if not 0.0 <= lo < hi <= 1.0:
+        raise ValueError(f"band must be (lo, hi) with 0 <= lo < hi <= 1, got {band!r}")
+    return lo, hi
 
 
 def run_label(run) -> str:
@@ -78,52 +101,78 @@ def _quantiles(Y: np.ndarray, qs) -> np.ndarray:
     return out
 
 
+def draw_median(ax, runs, x, y, color, linestyle="-", marker="o", band="minmax", label="_nolegend_",
+                seed_lines=False):
+    """Draw the median over ``runs`` (seeds) of curve ``y`` against ``x`` with a band; return the line.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    runs : list
+        Result objects or dicts with ``"curves"`` (optional ``"status"``); aligned by :func:`seed_matrix`.
+    x, y : str
+        Curve names.
+    color, linestyle, marker : matplotlib styles of the median line (markers every 1/8 of the grid).
+    band : "minmax", "iqr", (lo, hi) or None
+        Shaded quantile band over the runs (drawn with ≥ 2 runs; one collection, no legend entry).
+    label : str
+        Legend label of the median line.
+    seed_lines : bool
+        Also draw each run as a thin faint line (no legend entries).
+    """
+    grid, Y = seed_matrix(runs, x, y)
+    if np.all(np.isnan(Y)):
+        raise ValueError(f"curve {y!r} is NaN for every run of label {label!r} (f* unknown?)")
+    qb = band_quantiles(band)
+    q = _quantiles(Y, [0.5] if qb is None else [0.5, *qb])
+    (line,) = ax.plot(grid, positive(q[0]), color=color, linestyle=linestyle, linewidth=1.6, marker=marker,
+                      markersize=4, markevery=max(1, grid.size // 8), label=label)
+    if seed_lines:
+        for run in runs:
+            curves, _ = _parts(run)
+            ax.plot(np.asarray(curves[x], np.float64), positive(np.asarray(curves[y], np.float64)),
+                    color=color, linestyle=linestyle, linewidth=0.6, alpha=0.35, marker="None",
+                    label="_nolegend_")
+    if qb is not None and len(runs) >= 2:
+        lo, hi = positive(q[1]), positive(q[2])
+        ok = np.isfinite(lo) & np.isfinite(hi)
+        ax.fill_between(grid, lo, hi, where=ok, color=color, alpha=0.18, linewidth=0, label="_nolegend_")
+    return line
+
+
 def plot_curves(ax, results, x="iteration", y="grad_sq", band=(0.25, 0.75)):
     """Draw one median curve per label over seeds, with a quantile band or per-seed lines; return ``ax``.
 
     ``results``: byzref.results.Result objects, or dicts ``{"label", "curves": {name: array}}``
     (optional ``"status"``). Runs are grouped by label (:func:`run_label`), in order of first
-    appearance. ``x``: "iteration" or "bits_up" (cumulative bits sent per worker); ``y``: "grad_sq"
-    (‖∇f(xᵗ)‖²), "grad_sq_avg" (its running average, the ε-stationarity metric of SPEC §1) or "f_gap"
-    (f(xᵗ) − f*). Seeds are aligned by :func:`seed_matrix` (diverged runs count as +inf).
+    appearance; the runs of a label are its seeds. ``x``: "iteration", "bits_up" or "bits_down"
+    (cumulative bits per worker) or any curve the runs have; ``y``: "grad_sq" (‖∇f(xᵗ)‖²),
+    "grad_sq_avg" (its running average, the ε-stationarity metric of SPEC §1), "f_gap" (f(xᵗ) − f*),
+    "dist", "agg_err" or any curve. Seeds are aligned by :func:`seed_matrix` (diverged runs count as +inf).
 
     Drawn per label in the method's colour and compressor linestyle (:mod:`plots.style`): the median
-    over seeds (legend ``"label (n = k)"``, k runs); with ≥ 5 runs and ``band = (lo, hi)`` a shaded
-    band between those quantiles (one collection, no legend entry); with < 5 runs thin faint per-seed
-    lines instead (no legend entries). Non-positive values are not drawn. y axis log, x axis linear.
+    over seeds (legend ``"label (3 seeds)"``); with ≥ 5 runs and ``band = (lo, hi)`` (or "minmax",
+    "iqr") a shaded band between those quantiles (one collection, no legend entry); with < 5 runs thin
+    faint per-seed lines instead (no legend entries). Non-positive values are not drawn. y axis log,
+    x axis linear.
     """
-    if x not in X_LABELS:
-        raise ValueError(f"x must be one of {', '.join(X_LABELS)}, got {x!r}")
-    if y not in Y_LABELS:
-        raise ValueError(f"y must be one of {', '.join(Y_LABELS)}, got {y!r}")
-    if band is not None:
-        lo, hi = (float(v) for v in band)
-        if not 0.0 <= lo < hi <= 1.0:
-            raise ValueError(f"band must be (lo, hi) with 0 <= lo < hi <= 1, got {band!r}")
+    results = list(results)
+    have = set().union(*(_parts(r)[0].keys() for r in results)) if results else set()
+    if x not in X_LABELS and x not in have:
+        raise ValueError(f"x must be one of {', '.join(X_LABELS)} or a curve of the runs, got {x!r}")
+    if y not in Y_LABELS and y not in have:
+        raise ValueError(f"y must be one of {', '.join(Y_LABELS)} or a curve of the runs, got {y!r}")
+    band_quantiles(band)
     groups: dict[str, list] = {}
     for run in results:
         groups.setdefault(run_label(run), []).append(run)
     for (label, runs), st in zip(groups.items(), styles_for(list(groups)), strict=True):
-        grid, Y = seed_matrix(runs, x, y)
-        if np.all(np.isnan(Y)):
-            raise ValueError(f"curve {y!r} is NaN for every run of label {label!r} (f* unknown?)")
-        qs = [0.5] if band is None else [0.5, lo, hi]
-        q = _quantiles(Y, qs)
-        ax.plot(grid, positive(q[0]), color=st["color"], linestyle=st["linestyle"], linewidth=1.8,
-                marker=st["marker"], markevery=max(1, grid.size // 8), label=f"{label} (n = {len(runs)})")
-        if len(runs) < 5:
-            for run in runs:
-                curves, _ = _parts(run)
-                ax.plot(np.asarray(curves[x], np.float64), positive(np.asarray(curves[y], np.float64)),
-                        color=st["color"], linestyle=st["linestyle"], linewidth=0.6, alpha=0.35,
-                        marker="None", label="_nolegend_")
-        elif band is not None:
-            ok = np.isfinite(positive(q[1])) & np.isfinite(positive(q[2]))
-            ax.fill_between(grid, positive(q[1]), positive(q[2]), where=ok, color=st["color"], alpha=0.25,
-                            linewidth=0, label="_nolegend_")
+        few = len(runs) < 5
+        draw_median(ax, runs, x, y, st["color"], st["linestyle"], st["marker"], band=None if few else band,
+                    label=f"{label} ({seeds_text(len(runs))})", seed_lines=few)
     ax.set_yscale("log")
-    ax.set_xlabel(X_LABELS[x])
-    ax.set_ylabel(Y_LABELS[y])
+    ax.set_xlabel(X_LABELS.get(x, x))
+    ax.set_ylabel(Y_LABELS.get(y, y))
     if groups:
         ax.legend(fontsize="small")
     return ax

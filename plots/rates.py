@@ -52,6 +52,8 @@ def plot_rates(ax, fits):
     −2/3 or None). Optional ``"intercept"``: the fit's natural-log intercept b of
     ``log value ≈ b + slope·log T`` (as theory.fitting.SlopeFit gives it); without it the fitted line
     goes through the medians in the least-squares sense (b = mean of log median − slope·log T).
+    Optional ``"color"``, ``"marker"``, ``"linestyle"``: the fit's style (default: the method's, from
+    :func:`plots.style.styles_for` of the label).
 
     Drawn, per fit, in the method's colour (:func:`plots.style.styles_for`):
       * the per-seed values as small faint points (one scatter collection, no legend entry),
@@ -65,7 +67,8 @@ def plot_rates(ax, fits):
     fits = list(fits)
     for fit in fits:
         need(fit, ("label", "T", "values"), "fits")
-    styles = styles_for([fit["label"] for fit in fits])
+    styles = [{**st, **{k: fit[k] for k in ("color", "marker", "linestyle") if k in fit}}
+              for fit, st in zip(fits, styles_for([fit["label"] for fit in fits]), strict=True)]
     anchor, t_all, predicted = None, [], set()
     for fit, st in zip(fits, styles, strict=True):
         label = fit["label"]
@@ -78,7 +81,8 @@ def plot_rates(ax, fits):
         ax.scatter(xs, positive(np.asarray(ys, dtype=np.float64)), s=9, alpha=0.3, color=st["color"],
                    marker=st["marker"], linewidths=0, label="_nolegend_")
         slope, ci = finite_or_none(fit.get("slope")), fit.get("ci")
-        ax.plot(T, med, color=st["color"], marker=st["marker"], linestyle="-", linewidth=1.2,
+        ax.plot(T, med, color=st["color"], marker=st["marker"], linestyle=st.get("linestyle", "-")
+                if "linestyle" in fit else "-", linewidth=1.2,
                 label=fit_label(label, slope, ci))
         ok = np.isfinite(med)
         if slope is not None and (ok.any() or finite_or_none(fit.get("intercept")) is not None):

@@ -76,19 +76,20 @@ def test_grid_has_one_panel_per_aggregator_and_attack_and_one_line_per_method(tm
     axes = fig.axes
     assert len(axes) == len(AGGS) * len(ATTS)
     # paper order: rows gm before cwtm, columns sign_flip, ipm, alie (plots.cli.ROW_ORDER / COL_ORDER)
-    titles = [ax.get_title() for ax in axes]
-    assert titles == [f"{a} · {b}" for a in ("nnm+gm", "nnm+cwtm") for b in ("sign_flip", "ipm", "alie")]
-    labels = {"Byz-DM21, top_k", "Byz-EF21, top_k", "Byz-VR-MARINA, rand_k"}
+    titles = [ax.get_title() for ax in axes]  # display names (plots.labels), not the internal ones
+    assert titles == [f"{a} · {b}" for a in ("NNM + GM", "NNM + CWTM") for b in ("SF", "IPM", "ALIE")]
+    labels = {"Byz-DM21, Top-k (k=1)", "Byz-EF21, Top-k (k=1)", "Byz-VR-MARINA, Rand-k (k=1)"}
     for ax in axes:
         assert ax.get_yscale() == "log"
-        assert ax.get_legend() is None
+        # each panel's own legend gives the chosen γ of each line (in the line's colour)
+        assert set(t.get_text() for t in ax.get_legend().get_texts()) <= {"γ = 0.5", "γ = 0.05"}
         lines = named_lines(ax)
         assert len(lines) == 3
-        assert {ln.get_label() for ln in lines} == {f"{m} (n = 2)" for m in labels}
+        assert {ln.get_label() for ln in lines} == labels
         for ln in lines:  # the chosen γ's curve: level 1 (2 seeds with equal curves → median = it)
             np.testing.assert_allclose(np.asarray(ln.get_ydata(), float), 1.0 / (1.0 + ITER / 10.0))
     (legend,) = fig.legends
-    assert sorted(t.get_text() for t in legend.get_texts()) == sorted(labels)
+    assert sorted(t.get_text() for t in legend.get_texts() if t.get_text()) == sorted(labels | {"method"})
     assert axes[0].get_ylabel() == "‖∇f(xᵗ)‖²" and axes[1].get_ylabel() == ""
     assert axes[-1].get_xlabel() == "iteration t" and axes[0].get_xlabel() == ""
     assert "2 aggregators × 3 attacks = 6 panels, 3 methods; 36 of 72 runs drawn" in text[0]
@@ -114,11 +115,15 @@ def test_curves_one_line_per_method_and_setting(tmp_path):
     runs = [result(alg, comp, gamma=g, seed=s)
             for alg, comp in METHODS[:2] for g in (0.5, 0.05) for s in range(3)]
     fig, text = build_figure(store_of(tmp_path, runs), "curves", y="f_gap")
-    (ax,) = fig.axes
-    expected = {f"{m}, top_k | gamma={g} (n = 3)" for m in ("Byz-DM21", "Byz-EF21") for g in ("0.5", "0.05")}
-    assert {t.get_text() for t in ax.get_legend().get_texts()} == expected
-    assert len(named_lines(ax)) == 4 and ax.get_yscale() == "log" and ax.get_ylabel() == "f(xᵗ) − f*"
-    assert text[0] == "curves: 1 panel, 4 lines from 12 runs (median over seeds)"
+    # the step size, the one field besides the method that varies, gets a column of panels each
+    assert [ax.get_title() for ax in fig.axes] == ["γ = 0.05", "γ = 0.5"]
+    for ax in fig.axes:
+        assert [ln.get_label() for ln in named_lines(ax)] == ["Byz-DM21, Top-k (k=1)",
+                                                              "Byz-EF21, Top-k (k=1)"]
+        assert ax.get_yscale() == "log"
+    assert fig.axes[0].get_ylabel() == "f(xᵗ) − f*" and fig.axes[1].get_ylabel() == ""
+    assert text[0] == ("curves: 2 panels (1 × 2), 4 lines from 12 runs (median over 3 seeds, "
+                       "band min–max over seeds)")
 
 
 def test_rates_fit_label_matches_an_independent_least_squares_slope(tmp_path):
@@ -134,16 +139,22 @@ def test_rates_fit_label_matches_an_independent_least_squares_slope(tmp_path):
     fig, text = build_figure(store_of(tmp_path, runs), "rates")
     (ax,) = fig.axes
     assert (ax.get_xscale(), ax.get_yscale()) == ("log", "log")
-    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    legend = [ln.get_label() for ln in named_lines(ax)]  # the panel legend shows the fit text only
     for alg, name in (("byz_dm21", "Byz-DM21"), ("byz_vr_dm21", "Byz-VR-DM21")):
         ref = np.polyfit(np.log(Ts), [np.mean(logs[alg][T]) for T in Ts], 1)[0]
-        (lab,) = [t for t in legend if t.startswith(f"{name}, top_k: fit ")]
-        m = re.fullmatch(rf"{name}, top_k: fit ({M}?\d\.\d\d) \[({M}?\d\.\d\d), ({M}?\d\.\d\d)\]", lab)
+        (lab,) = [t for t in legend if t.startswith(f"{name}, Top-k (k=1): fit ")]
+        m = re.fullmatch(rf"{name}, Top-k \(k=1\): fit ({M}?\d\.\d\d) \[({M}?\d\.\d\d), ({M}?\d\.\d\d)\]",
+                         lab)
         slope, lo, hi = (float(g.replace(M, "-")) for g in m.groups())
         assert slope == pytest.approx(ref, abs=0.006) and lo < slope < hi
+        panel = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert lab.split(": ", 1)[1] in panel
     assert {"T^-1/2 reference", "T^-2/3 reference"} <= set(legend)
+    fig_legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert {"$T^{-1/2}$", "$T^{-2/3}$", "Byz-DM21, Top-k (k=1)",
+            "Byz-VR-DM21, Top-k (k=1)"} <= set(fig_legend)
     assert text[0].startswith("rates: 1 panel, 2 lines")
-    assert sum("1 diverged left out" in ln for ln in text) == 2
+    assert sum("1 diverged or non-finite left out" in ln for ln in text) == 2
 
 
 def test_plot_grid_marks_empty_cells_and_keeps_the_given_order():
@@ -196,8 +207,8 @@ def test_sweep_then_plot_end_to_end(tmp_path, capsys):
     assert "2 aggregators × 2 attacks = 4 panels, 2 methods; 16 of 32 runs drawn" in text
     fig, _ = build_figure(store, "grid")
     assert len(fig.axes) == 4 and all(len(named_lines(ax)) == 2 for ax in fig.axes)
-    assert sorted(t.get_text() for t in fig.legends[0].get_texts()) == ["Byz-DM21, top_k",
-                                                                        "Byz-VR-MARINA, rand_k"]
+    assert sorted(t.get_text() for t in fig.legends[0].get_texts() if t.get_text()) == [
+        "Byz-DM21, Top-k (k=2)", "Byz-VR-MARINA, Rand-k (k=2)", "method"]
     assert main(["plot", store, "--kind", "curves", "--out", str(tmp_path / "c.pdf")]) == 0
     assert (tmp_path / "c.pdf").read_bytes()[:4] == b"%PDF"
 
@@ -207,8 +218,8 @@ def test_cli_errors_name_the_problem(tmp_path, capsys):
     assert "does not exist; expected a results store" in capsys.readouterr().err
     assert not (tmp_path / "nowhere").exists()
     d = store_of(tmp_path, [result()])
-    assert main(["plot", str(d), "--kind", "curves", "--out", str(tmp_path / "g.svg")]) == 2
-    assert ".pdf or .png" in capsys.readouterr().err
+    assert main(["plot", str(d), "--kind", "curves", "--out", str(tmp_path / "g.txt")]) == 2
+    assert "--out must end in one of .pdf .png .svg .pgf .eps" in capsys.readouterr().err
 
 
 # --- what plot reads: damaged records, numerics versions, statuses (byzref.store) -------------------------
@@ -221,12 +232,13 @@ def test_plot_skips_damaged_records_and_says_what_it_skipped(tmp_path, capsys):
     with open(d / "runs.jsonl", "ab") as fh:
         fh.write(b'{"run_id":"0123","con')  # a writer killed mid-line
     fig, text = build_figure(d, "curves")
-    assert text[0] == "curves: 1 panel, 2 lines from 4 runs (median over seeds)"
+    assert text[0] == ("curves: 1 panel (1 × 1), 2 lines from 4 runs (median over 2 seeds, "
+                       "band min–max over seeds)")
     assert f"store {d}: 4 runs read (4 ok)" in text
     assert ("skipped: 2 damaged (1 missing, 1 wrong size; see `byzref store check`); 1 unparseable line(s)"
             in text)
-    assert {t.get_text() for t in fig.axes[0].get_legend().get_texts()} == {"Byz-DM21, top_k (n = 2)",
-                                                                          "Byz-EF21, top_k (n = 2)"}
+    assert {ln.get_label() for ln in named_lines(fig.axes[0])} == {"Byz-DM21, Top-k (k=1)",
+                                                                 "Byz-EF21, Top-k (k=1)"}
     assert main(["plot", str(d), "--kind", "grid", "--out", str(tmp_path / "g.png")]) == 0
     assert "skipped: 2 damaged" in capsys.readouterr().out
 
@@ -245,22 +257,25 @@ def test_plot_never_pools_numerics_versions_and_says_how_many_it_left_out(tmp_pa
     assert len(ResultStore(d, readonly=True).records()) == 5
     fig, text = build_figure(d, "curves")
     (ln,) = named_lines(fig.axes[0])
-    assert ln.get_label() == "Byz-DM21, top_k (n = 2)"
+    assert ln.get_label() == "Byz-DM21, Top-k (k=1)"
+    assert "median of 2 seeds" in fig.legends[0].get_title().get_text()
     np.testing.assert_allclose(np.asarray(ln.get_ydata(), float), 1.0 / (1.0 + ITER / 10.0))  # level 1 only
     assert f"skipped: 3 run(s) of numerics version 1 (only version {NUMERICS} is drawn)" in text
 
 
 def test_stalled_runs_are_drawn_and_counted(tmp_path):
+    # three horizons: a rate plot refuses fewer (tests/test_plot_facets.py)
     runs = [result(seed=s, status="stalled" if s else "ok", T=T, avg=1.0 / T)
-            for T in (100, 400) for s in range(3)]
+            for T in (100, 400, 1600) for s in range(3)]
     runs.append(result(seed=9, T=400, status="diverged", avg=1e-9))
     fig, text = build_figure(store_of(tmp_path, runs), "rates")
-    assert f"store {tmp_path / 'store'}: 7 runs read (4 stalled, 2 ok, 1 diverged)" in text
+    assert f"store {tmp_path / 'store'}: 10 runs read (6 stalled, 3 ok, 1 diverged)" in text
     (fit,) = [ln for ln in text if ln.startswith("  Byz-DM21")]
-    assert "T = 100, 400; slope -1.000" in fit.replace(M, "-") and "over 3 seeds" in fit
-    assert "1 diverged left out" in fit
+    assert "T = 100, 400, 1600; slope -1.000" in fit.replace(M, "-") and "over 3 seeds" in fit
+    assert "1 diverged or non-finite left out" in fit
     fig, text = build_figure(tmp_path / "store", "curves")
-    assert named_lines(fig.axes[0])[0].get_label() == "Byz-DM21, top_k | T=100 (n = 3)"
+    assert [ax.get_title() for ax in fig.axes] == ["T = 100", "T = 400", "T = 1600"]
+    assert named_lines(fig.axes[0])[0].get_label() == "Byz-DM21, Top-k (k=1)"
 
 
 def test_plot_out_must_be_a_file_in_an_existing_folder(tmp_path, capsys):

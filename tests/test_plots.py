@@ -177,13 +177,13 @@ def test_curves_few_seeds_median_and_per_seed_lines():
     ax = new_ax()
     assert plots.plot_curves(ax, runs) is ax
     assert ax.get_yscale() == "log" and ax.get_xlabel() == "iteration t"
-    assert legend_texts(ax) == ["a (n = 3)", "b (n = 1)"]
+    assert legend_texts(ax) == ["a (3 seeds)", "b (1 seed)"]
     assert len(ax.get_lines()) == 2 + 4  # medians + thin per-seed lines
     assert not [c for c in ax.collections if isinstance(c, PolyCollection)]
-    np.testing.assert_allclose(line(ax, "a (n = 3)").get_ydata(), [2.0, 1.0, 0.5])
+    np.testing.assert_allclose(line(ax, "a (3 seeds)").get_ydata(), [2.0, 1.0, 0.5])
     ax = plots.plot_curves(new_ax(), runs, x="bits_up")
     assert ax.get_xlabel() == "bits sent per worker"
-    assert list(line(ax, "a (n = 3)").get_xdata()) == [0, 80, 160]
+    assert list(line(ax, "a (3 seeds)").get_xdata()) == [0, 80, 160]
 
 
 def test_curves_band_from_quantiles():
@@ -192,7 +192,7 @@ def test_curves_band_from_quantiles():
     ax = plots.plot_curves(new_ax(), runs, band=(0.25, 0.75))
     assert len(ax.get_lines()) == 1
     (poly,) = [c for c in ax.collections if isinstance(c, PolyCollection)]
-    np.testing.assert_allclose(line(ax, "byz_dm21 (n = 6)").get_ydata(), 3.5 * 2.0 ** -it)
+    np.testing.assert_allclose(line(ax, "byz_dm21 (6 seeds)").get_ydata(), 3.5 * 2.0 ** -it)
     ys = poly.get_paths()[0].vertices[:, 1]
     # quantiles of 1..6 by hand (linear interpolation): 0.25 → 2.25, 0.75 → 4.75
     assert ys.max() == pytest.approx(4.75) and ys.min() == pytest.approx(2.25 / 16)
@@ -205,15 +205,15 @@ def test_curves_diverged_runs_count_as_worst_and_grids_are_merged():
     ok2 = run("a", [0, 10, 20, 30], [2.0, 2.0, 2.0, 2.0])
     bad = run("a", [0, 10, 13], [3.0, 3.0, np.inf], status="diverged")
     ax = plots.plot_curves(new_ax(), [ok1, ok2, bad])
-    med = line(ax, "a (n = 3)")
+    med = line(ax, "a (3 seeds)")
     assert list(med.get_xdata()) == [0, 10, 13, 20, 30]
     np.testing.assert_allclose(med.get_ydata(), [2.0, 2.0, 2.0, 2.0, 2.0])
     ax = plots.plot_curves(new_ax(), [ok1, bad])  # median of {1, +inf} is not finite: not drawn
-    np.testing.assert_allclose(line(ax, "a (n = 2)").get_ydata(), [2.0, 2.0, np.nan, np.nan, np.nan])
+    np.testing.assert_allclose(line(ax, "a (2 seeds)").get_ydata(), [2.0, 2.0, np.nan, np.nan, np.nan])
     shifted = run("a", [0, 5, 30], [4.0, 3.0, 0.5])
     # interpolated onto the union grid: shifted reads 3 − 2.5·(x − 5)/25 between x = 5 and 30
     ax = plots.plot_curves(new_ax(), [ok1, shifted])
-    np.testing.assert_allclose(line(ax, "a (n = 2)").get_ydata(), [2.5, 2.0, 1.75, 1.25, 0.75])
+    np.testing.assert_allclose(line(ax, "a (2 seeds)").get_ydata(), [2.5, 2.0, 1.75, 1.25, 0.75])
 
 
 @settings(max_examples=30)
@@ -223,7 +223,7 @@ def test_curves_median_and_band_on_a_shared_grid_match_numpy(n_runs, m, seed):
     it = np.sort(rng.choice(1000, size=m, replace=False))
     Y = np.exp(rng.standard_normal((n_runs, m)))
     ax = plots.plot_curves(new_ax(), [run("a", it, y) for y in Y], band=(0.1, 0.9))
-    med = line(ax, f"a (n = {n_runs})")
+    med = line(ax, f"a ({n_runs} seed{'s' if n_runs > 1 else ''})")
     np.testing.assert_array_equal(med.get_xdata(), it)
     np.testing.assert_allclose(med.get_ydata(), np.median(Y, axis=0), rtol=1e-12)
     polys = [c for c in ax.collections if isinstance(c, PolyCollection)]
@@ -247,7 +247,7 @@ def test_curves_accept_results_and_validate():
         return Result(config=cfg, run_id=str(seed), status="ok", diverged_at=None, curves=curves, summary={})
 
     ax = plots.plot_curves(new_ax(), [result(None, 0, [1, 0.5]), result("tuned", 1, [2, 1])], y="f_gap")
-    assert legend_texts(ax) == ["byz_vr_dm21 (n = 1)", "tuned (n = 1)"]
+    assert legend_texts(ax) == ["byz_vr_dm21 (1 seed)", "tuned (1 seed)"]
     assert ax.get_ylabel() == "f(xᵗ) − f*"
     with pytest.raises(ValueError, match="NaN for every run"):
         plots.plot_curves(new_ax(), [result(None, 0, [1, 0.5])], y="grad_sq")
@@ -267,8 +267,8 @@ def test_save_writes_png_and_pdf(tmp_path):
     pdf = plots.save(fig, tmp_path / "fig.PDF")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 1000
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 1000
-    with pytest.raises(ValueError, match=r"suffix must be one of \.pdf, \.png"):
-        plots.save(fig, tmp_path / "fig.svg")
+    with pytest.raises(ValueError, match=r"suffix must be one of \.pdf, \.png, \.svg"):
+        plots.save(fig, tmp_path / "fig.txt")
 
 
 def test_library_code_holds_no_pyplot_state():
