@@ -3,7 +3,9 @@
 Each function draws on a given matplotlib ``Axes`` and returns it:
 ``rates.plot_rates``, ``neighborhood.plot_neighborhood``, ``pl.plot_pl``, ``curves.plot_curves``;
 ``grid.plot_grid`` draws a grid of curve panels (aggregator × attack); ``plots.cli`` is ``byzref plot``;
-``style.style_for`` gives each method one colour and marker; ``save(fig, path)`` writes PDF or PNG.
+``plots.facets`` groups runs into panels and lines (hue, style, col, row); ``plots.labels`` holds the
+display names; ``style.style_for`` gives each method one colour and marker; ``save(fig, path)`` writes
+PDF, PNG, SVG, PGF or EPS (TrueType fonts, never Type 3).
 """
 
 from plots import curves, grid, neighborhood, pl, rates, style
