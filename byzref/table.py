@@ -9,7 +9,8 @@ Parquet (the ``table`` extra), atomically. ``byzref table`` is the command line 
 Columns, in this order
 ----------------------
 1. identity and provenance: ``run_id``, ``status``, ``diverged_at`` (empty unless diverged), ``seed``,
-   ``numerics`` (``versions["numerics"]``, as stored: a string), ``byzref`` (``versions["byzref"]``),
+   ``numerics`` (``versions["numerics"]``, a string; "1" for records older than byzref 0.2.0, as the
+   store reads them), ``byzref`` (``versions["byzref"]``),
    ``wall_time`` (s);
 2. every config field as a dotted path (:func:`byzref.select.flatten`; lists and inline tables stay
    JSON strings): first the top-level scalars ``n``, ``f``, ``T``, then the other top-level scalars
@@ -158,6 +159,7 @@ def build(path: str | os.PathLike, summary: bool = False, where=None) -> Table:
     """
     from byzref.runs import open_runs
     from byzref.select import filter_runs, flatten, method_label
+    from byzref.store import record_numerics
 
     src = open_runs(path)
     conds = _conditions(where)
@@ -173,7 +175,7 @@ def build(path: str | os.PathLike, summary: bool = False, where=None) -> Table:
         cfg = rec["config"]
         idents.append({"run_id": rec["run_id"], "status": rec.get("status"),
                        "diverged_at": rec.get("diverged_at"), "seed": rec.get("seed", cfg.get("seed")),
-                       "numerics": versions.get("numerics"), "byzref": versions.get("byzref"),
+                       "numerics": record_numerics(rec), "byzref": versions.get("byzref"),
                        "wall_time": _plain(rec.get("wall_time"))})
         flat = {k: _plain(v) for k, v in flatten(cfg).items() if k != "seed"}
         configs.append(flat)
