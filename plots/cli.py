@@ -274,7 +274,7 @@ def _curves(store, records, given, kind, x, y, sharey, size, labels, band, side)
     style_text = {ln.style: ln.style_text for prow in grid_p for p in prow for ln in p.lines}
     hs, ss = _style_maps(hues, styles, roles, drawn, labels)
     sections = _legend_sections(roles, hues, styles, hue_text, style_text, hs, ss, labels)
-    right = n_cols < 2
+    right = n_cols < 2 and n_rows >= 2
     fig = _figure(n_rows, n_cols, size, right, max((len(e) for _, e in sections), default=0) + 1)
     axes = _axes(fig, n_rows, n_cols, sharey)
     all_lines = [ln for prow in grid_p for p in prow for ln in p.lines]
@@ -311,7 +311,7 @@ def _curves(store, records, given, kind, x, y, sharey, size, labels, band, side)
                 info["gamma"] = {ln["label"]: ln["gamma"] for ln in info["lines"]}
             side["panels"].append(info)
     _label_axes(axes, labels.key(x), labels.key(y))
-    section_legend(fig, sections, f"median of {seeds_range(all_lines)}; band: {band_text}", n_cols)
+    section_legend(fig, sections, f"median of {seeds_range(all_lines)}; band: {band_text}", n_cols, n_rows)
     head = (f"{kind}: {n_rows * n_cols} panel{'s' if n_rows * n_cols > 1 else ''} "
             f"({n_rows} × {n_cols}), {len(all_lines)} lines from {len(drawn)} runs "
             f"(median over {seeds_range(all_lines)}, band {band_text})")
@@ -414,7 +414,8 @@ def _rates(store, records, given, x, y, sharey, size, labels, side):
     style_text = {ln.style: ln.style_text for prow in grid_p for p in prow for ln in p.lines}
     hs, ss = _style_maps(hues, styles, roles, records, labels)
     sections = _legend_sections(roles, hues, styles, hue_text, style_text, hs, ss, labels)
-    fig = _figure(n_rows, n_cols, size, n_cols < 2, max((len(e) for _, e in sections), default=0) + 3)
+    depth = max((len(e) for _, e in sections), default=0) + 3
+    fig = _figure(n_rows, n_cols, size, n_cols < 2 and n_rows >= 2, depth)
     axes = _axes(fig, n_rows, n_cols, sharey)
     side["facets"] = {r: list(roles[r]) for r in ROLES}
     side.update(x="T", y=y, aggregation="median over seeds per T; fit: log-log least squares over the seeds "
@@ -479,7 +480,7 @@ def _rates(store, records, given, x, y, sharey, size, labels, side):
     sections.append(("reference", [(h, refs.get(t, t)) for t, h in ref_handles.items()]))
     per_t = sorted({len(v) for ln in all_lines for v in group(ln.runs, ("T",)).values()}) or [0]
     seeds = f"{per_t[0]}" if per_t[0] == per_t[-1] else f"{per_t[0]}–{per_t[-1]}"
-    section_legend(fig, sections, f"median of {seeds} seeds per T; dash-dot: fitted slope", n_cols)
+    section_legend(fig, sections, f"median of {seeds} seeds per T; dash-dot: fitted slope", n_cols, n_rows)
     head = [f"rates: {n_rows * n_cols} panel{'s' if n_rows * n_cols > 1 else ''}, {len(all_lines)} lines "
             f"({y} against T, log-log, 95% bootstrap CI)",
             "  " + "; ".join(f"{r}: {', '.join(roles[r]) or '-'}" for r in ROLES)]
