@@ -19,7 +19,7 @@ from typing import Any
 
 from byzref.errors import check_choice, check_real
 from byzref.registry import Registry
-from theory.verdicts import FAIL, Verdict
+from theory.verdicts import FAIL, PASS, Verdict
 
 __all__ = ["BASE_RUN", "CLAIM_KINDS", "Claim", "ClaimResult", "Scale", "Schedule", "problem_L"]
 
@@ -110,9 +110,18 @@ class ClaimResult:
             return True
         return (self.verdict.verdict == FAIL) if self.negative_control else (self.verdict.verdict != FAIL)
 
+    @property
+    def display(self) -> str:
+        """The verdict as shown to a reader: "INFO" for an informational claim (its rule's outcome, when
+        not PASS, in parentheses: "INFO (FAIL)"), else the verdict itself. ``verdict`` and ``ok`` stay
+        the machine-readable fields."""
+        if not self.informational:
+            return self.verdict.verdict
+        return "INFO" if self.verdict.verdict == PASS else f"INFO ({self.verdict.verdict})"
+
     def as_dict(self) -> dict:
         return {"id": self.id, "kind": self.kind, "title": self.title, "source": self.source,
-                "statement": self.statement, "verdict": self.verdict.verdict,
+                "statement": self.statement, "verdict": self.verdict.verdict, "display": self.display,
                 "criterion": self.verdict.criterion, "informational": self.informational,
                 "negative_control": self.negative_control, "as_required": self.ok,
                 "decision": self.verdict.as_dict(), "description": self.description,

@@ -71,7 +71,14 @@ class BatchOneClaim(Claim):
         v = combine([dm.verdict, stall, floor])
         v.measured = {"dm21_slope": dm.data.get("slope"), "ef21_sgd_slope": fit.slope,
                       "ef21_sgd_floor_ratio": float(np.exp(est))}
-        fits = [{**dm.data, "label": f"byz_dm21, b = 1, σ² = {self.sigma2s[-1]:g}"},
-                {"label": f"byz_ef21_sgd, b = 1, σ² = {self.sigma2s[-1]:g}", "T": list(scale.Ts),
-                 "values": vals[-1][0].tolist(), "slope": fit.slope, "ci": list(fit.ci), "predicted": -0.5}]
-        return self.result(v, {"fits": fits})
+        fits = [{**dm.data, "label": f"byz_dm21, b = 1, σ² = {self.sigma2s[-1]:g}",
+                 "sigma2": self.sigma2s[-1], "intercept": dm.data.get("fit", {}).get("intercept")}]
+        for s2, (vs, _) in zip(self.sigma2s[::-1], vals[::-1], strict=True):  # every σ² part (c) uses
+            f = fit if s2 == self.sigma2s[-1] else fit_loglog(scale.Ts, vs)
+            fits.append({"label": f"byz_ef21_sgd, b = 1, σ² = {s2:g}", "algorithm": "byz_ef21_sgd",
+                         "sigma2": s2, "T": list(scale.Ts), "values": vs.tolist(), "slope": f.slope,
+                         "ci": list(f.ci), "intercept": f.intercept, "predicted": None})
+        return self.result(v, {"fits": fits, "floor_ratio": float(np.exp(est)),
+                               "floor_ratio_ci": [float(np.exp(ci[0])), float(np.exp(ci[1]))],
+                               "floor_T": scale.Ts[-1], "sigma2s": list(self.sigma2s),
+                               "stall_above": -0.5 + TOL})

@@ -117,9 +117,11 @@ class NeighborhoodClaim(Claim):
         fa = fit_loglog(self.zs, P["attack"])
         c_zeta = float(np.median(np.median(P["zeta"], axis=1) / (d0 * np.array(self.zeta2s))))
         c_sup = float(np.max(np.median(P["attack"], axis=1)) / (d0 * z2ref))
-        parts = [range_verdict(fz.ci, 0.75, 1.25, "(a) slope of plateau vs ζ²", {"slope": fz.slope}, 1.0),
-                 range_verdict(fd.ci, 0.0, np.inf, "(b) slope of plateau vs δ", {"slope": fd.slope}, "> 0"),
-                 range_verdict(fa.ci, -1.0, 0.5, "(c) slope of plateau vs attack strength z",
+        bands = {"zeta": (0.75, 1.25), "delta": (0.0, np.inf), "attack": (-1.0, 0.5)}
+        parts = [range_verdict(fz.ci, *bands["zeta"], "(a) slope of plateau vs ζ²", {"slope": fz.slope}, 1.0),
+                 range_verdict(fd.ci, *bands["delta"], "(b) slope of plateau vs δ", {"slope": fd.slope},
+                               "> 0"),
+                 range_verdict(fa.ci, *bands["attack"], "(c) slope of plateau vs attack strength z",
                                {"slope": fa.slope}, "bounded (≈ 0)")]
         v = combine(parts)
         v.measured = {"c": c_zeta, "c_sup_over_attacks": c_sup, "slope_zeta2": fz.slope,
@@ -130,8 +132,18 @@ class NeighborhoodClaim(Claim):
                   {"label": f"δ scan, {self.label} (ζ² = {z2ref:g}, z = 1)",
                    "x": [f / n * z2ref for f in self.fs], "plateau": np.median(P["delta"], axis=1).tolist(),
                    "c": None}]
+        # every scan the verdict uses, with the per-seed plateaus, its fit and the accepted slope range
+        fixed = {"zeta": f"δ = {d0:g}, ALIE with its default z", "delta": f"ζ² = {z2ref:g}, ALIE with z = 1",
+                 "attack": f"δ = {d0:g}, ζ² = {z2ref:g}"}
+        xs = {"zeta": list(self.zeta2s), "delta": [f / n for f in self.fs], "attack": list(self.zs)}
+        scans = [{"name": name, "part": part, "x": xs[name], "values": P[name].tolist(), "slope": ft.slope,
+                  "ci": list(ft.ci), "intercept": ft.intercept, "accepted": list(bands[name]),
+                  "fixed": fixed[name]}
+                 for name, part, ft in (("zeta", "a", fz), ("delta", "b", fd), ("attack", "c", fa))]
         return self.result(v, {"series": series, "attack_z": list(self.zs),
-                               "attack_plateau": np.median(P["attack"], axis=1).tolist()})
+                               "attack_plateau": np.median(P["attack"], axis=1).tolist(), "scans": scans,
+                               "c": c_zeta, "c_sup": c_sup, "delta": d0, "zeta2": z2ref, "label": self.label,
+                               "algorithm": self.algorithm_table["name"]})
 
 
 @CLAIM_KINDS.register("comparison")
@@ -180,4 +192,8 @@ class ComparisonClaim(Claim):
                                        {"log_ratio": est, "ratio": float(np.exp(est))}, "< 0"))
         v = combine(parts)
         v.measured = {m[0]: float(np.median(p)) for m, (p, _) in zip(self.methods, rows, strict=False)}
-        return self.result(v, {"plateaus": v.measured})
+        per_seed = {m[0]: p.tolist() for m, (p, _) in zip(self.methods, rows, strict=False)}
+        ratios = [{"label": m[0], "log_ratio": p.measured["log_ratio"], "ci": list(p.ci)}
+                  for m, p in zip(self.methods[1:], parts, strict=True)]
+        return self.result(v, {"plateaus": v.measured, "per_seed": per_seed, "reference": self.methods[0][0],
+                               "log_ratios": ratios})

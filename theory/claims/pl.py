@@ -98,10 +98,11 @@ class PLClaim(Claim):
         norm = rates / (np.array(self.gammas)[:, None] * mu)
         cis = [_boot_ci(row) for row in norm]
         ci_norm = (min(c[0] for c in cis), max(c[1] for c in cis))
-        parts = [range_verdict(fr.ci, 0.75, 1.25, "(a) slope of rate vs γ", {"slope": fr.slope}, 1.0),
-                 range_verdict(ci_norm, 0.5, 8.0, "(b) rate/(γμ) at every γ",
+        slope_band, norm_band = (0.75, 1.25), (0.5, 8.0)
+        parts = [range_verdict(fr.ci, *slope_band, "(a) slope of rate vs γ", {"slope": fr.slope}, 1.0),
+                 range_verdict(ci_norm, *norm_band, "(b) rate/(γμ) at every γ",
                                {"rate_over_gamma_mu": norm.mean(axis=1).tolist()}, "Θ(1)"),
-                 range_verdict(ff.ci, 0.75, 1.25, "(c) slope of floor vs σ²", {"slope": ff.slope}, 1.0)]
+                 range_verdict(ff.ci, *slope_band, "(c) slope of floor vs σ²", {"slope": ff.slope}, 1.0)]
         v = combine(parts)
         v.measured = {"factor": np.exp(-rates.mean(axis=1)).tolist(), "gammas": list(self.gammas),
                       "rate_over_gamma_mu": norm.mean(axis=1).tolist(), "floor_slope": ff.slope,
@@ -110,4 +111,21 @@ class PLClaim(Claim):
         r0 = recs[mid][0]
         curves = [{"label": f"{self.label} (γ = {self.gammas[mid]:g})", "t": r0["curves"]["iteration"],
                    "gap": r0["curves"]["f_gap"], "rate": float(np.exp(-rates[mid].mean()))}]
-        return self.result(v, {"curves": curves})
+        # every γ and σ² the verdict uses: seed 0's curve, the seed-mean rate and the σ² floors
+        g0, s0 = self.gammas[mid], self.sigma2s[0]
+        gamma_curves = [{"gamma": g, "sigma2": s0, "t": rec[0]["curves"]["iteration"],
+                         "gap": rec[0]["curves"]["f_gap"], "rate": float(rates[i].mean()),
+                         "factor": float(np.exp(-rates[i].mean())),
+                         "rate_over_gamma_mu": float(norm[i].mean()),
+                         "rate_over_gamma_mu_ci": list(cis[i])}
+                        for i, (g, rec) in enumerate(zip(self.gammas, recs[:G], strict=True))]
+        sigma2_curves = [{"gamma": g0, "sigma2": s2, "t": rec[0]["curves"]["iteration"],
+                          "gap": rec[0]["curves"]["f_gap"], "floor": float(np.exp(np.log(floors[j]).mean())),
+                          "floors": floors[j].tolist()}
+                         for j, (s2, rec) in enumerate(zip(self.sigma2s, recs[G:], strict=True))]
+        return self.result(v, {"curves": curves, "label": self.label,
+                               "algorithm": self.algorithm_table["name"], "mu": mu,
+                               "gamma_curves": gamma_curves, "sigma2_curves": sigma2_curves,
+                               "rate_slope": fr.slope, "rate_slope_ci": list(fr.ci), "floor_slope": ff.slope,
+                               "floor_slope_ci": list(ff.ci), "rate_over_gamma_mu_band": list(norm_band),
+                               "slope_band": list(slope_band)})

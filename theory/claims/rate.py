@@ -96,8 +96,8 @@ class RateClaim(Claim):
 
     def evaluate(self, records: dict[str, dict], scale: Scale) -> ClaimResult:
         vals, bad = self.values(records, scale)
-        data = {"label": self.label, "T": list(scale.Ts), "values": vals.tolist(),
-                "predicted": self.predicted}
+        data = {"label": self.label, "algorithm": self.algorithm_table["name"], "T": list(scale.Ts),
+                "values": vals.tolist(), "predicted": self.predicted}
         if bad or not (np.isfinite(vals).all() and (vals > 0).all()):
             v = Verdict(FAIL, "every run of the prescribed schedule must converge", {"diverged_runs": bad},
                         {"slope": self.predicted}, None, f"{len(bad)} run(s) diverged")
@@ -146,4 +146,11 @@ class SeparationClaim(Claim):
         diff, ci = slope_difference(scale.Ts, a, b)
         v = range_verdict(ci, -np.inf, 0.0, "slope difference (faster − slower)", {"difference": diff},
                           {"difference": "< 0"})
-        return self.result(v, {"difference": diff, "ci": list(ci)})
+        # both curves with their own fits, for the figure (the verdict uses only the paired difference)
+        curves = []
+        for claim, vals in ((self.faster, b), (self.slower, a)):
+            fit = fit_loglog(scale.Ts, vals)
+            curves.append({"label": claim.label, "algorithm": claim.algorithm_table["name"],
+                           "T": list(scale.Ts), "values": vals.tolist(), "slope": fit.slope,
+                           "ci": list(fit.ci), "intercept": fit.intercept, "predicted": claim.predicted})
+        return self.result(v, {"difference": diff, "ci": list(ci), "curves": curves})
