@@ -1,52 +1,130 @@
-"""Figures of a verification report, drawn with the ax-first functions of :mod:`plots`.
+"""Figures of a verification report: one per claim, named after the claim id (``<id>.png``).
 
-rates.png (log-log rate plot with fitted slopes ± CI and dashed reference slopes −1/2, −2/3),
-neighborhood.png (plateau vs δζ²), pl.png (f − f* on semilog-y), batch_one.png, and
-negative_controls.png when the negative controls ran. Uses matplotlib's object API (no pyplot).
+Every claim gets a figure, failing ones and informational ones included; each shows the numbers its
+verdict was decided from (:mod:`plots.verify_figs`):
+
+* rate — avg ‖∇f‖² against T with the fits over all T and over the largest T, and the claimed T^p
+  reference anchored on this claim's own fitted line; separation — both curves, each with its own
+  reference; batch_one — Byz-DM21 and Byz-EF21-SGD at every σ² the claim uses, the floor ratio;
+* neighborhood — one panel per scan (ζ², δ, attack strength z) with its fitted line and slope;
+  comparison — the plateaus and the paired differences with their CIs;
+* pl — f − f* for every γ and every σ², with the σ² floors;
+* compressor_constants / aggregator_kappa / bound — measured against declared;
+* anything else, or a claim whose runs diverged — a figure saying so.
+
+:func:`claim_figure` returns the matplotlib Figure (tests inspect it); :func:`make_figures` writes them.
+Uses matplotlib's object API (no pyplot).
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-__all__ = ["make_figures"]
+__all__ = ["claim_figure", "figure_name", "make_figures"]
 
 
-def _rate_fit(r) -> dict:
-    d = dict(r.data)
-    fit = d.get("fit") or {}
-    return {"label": d["label"], "T": d["T"], "values": d["values"], "slope": d.get("slope"),
-            "ci": d.get("ci"), "predicted": d.get("predicted"), "intercept": fit.get("intercept")}
+def figure_name(claim_id: str) -> str:
+    """The file name of a claim's figure: the claim id (characters outside [A-Za-z0-9._-] as "_") + .png."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", claim_id) + ".png"
+
+
+def _parts(r) -> list[str]:
+    return [p.verdict for p in r.verdict.parts]
+
+
+def _rate_curve(d: dict) -> dict:
+    fit, up = d.get("fit") or {}, d.get("fit_upper") or {}
+    return {"label": d.get("label", ""), "algorithm": d.get("algorithm"), "T": d.get("T", []),
+            "values": d.get("values", []), "slope": d.get("slope"), "ci": d.get("ci"),
+            "intercept": d.get("intercept", fit.get("intercept")), "predicted": d.get("predicted"),
+            "upper": up or None}
+
+
+def _heading(r) -> str:
+    tag = " (negative control: must FAIL)" if r.negative_control else ""
+    return f"{r.id} — {r.display}{tag}"
+
+
+def _draw(fig, r) -> None:
+    from plots import verify_figs as vf
+
+    d, head, title = r.data or {}, _heading(r), r.title
+    kw = {"heading": head, "title": title}
+    m = r.verdict.measured or {}
+    if r.kind == "rate" and d.get("values"):
+        note = ""
+        if d.get("slope") is None:
+            note = f"no fit: {r.verdict.reason}"
+        vf.rate_figure(fig, [_rate_curve(d)], note=note, **kw)
+    elif r.kind == "separation" and d.get("curves"):
+        note = f"Δslope = {vf.num(d.get('difference'))}{vf._ci_text(d.get('ci'))} (claimed < 0)"
+        vf.rate_figure(fig, [_rate_curve(c) for c in d["curves"]], note=note, **kw)
+    elif r.kind == "batch_one" and d.get("fits"):
+        fits = [_rate_curve(f) for f in d["fits"]]
+        note = ""
+        if d.get("floor_ratio") is not None:
+            s = d.get("sigma2s") or ["?", "?"]
+            note = (f"floor ratio of Byz-EF21-SGD at T = {d.get('floor_T')}, σ² = {s[-1]:g} vs {s[0]:g}: "
+                    f"{vf.num(d['floor_ratio'])}{vf._ci_text(d.get('floor_ratio_ci'))} (claimed > 1)\n"
+                    f"Byz-EF21-SGD stalls: its slope must be > {vf.num(d.get('stall_above'))}")
+        bracket = None
+        if d.get("floor_ratio") is not None and len(fits) >= 3:  # Byz-EF21-SGD at the largest and smallest σ²
+            bracket = (1, len(fits) - 1, f"×{vf.num(d['floor_ratio'])}")
+        vf.rate_figure(fig, fits, note=note, bracket=bracket, **kw)
+    elif r.kind == "neighborhood" and d.get("scans"):
+        fig.set_size_inches(14.0, 4.8)
+        vf.neighborhood_figure(fig, d["scans"], c=d.get("c"), c_sup=d.get("c_sup"), delta=d.get("delta"),
+                               zeta2=d.get("zeta2"), label=d.get("label", ""), algorithm=d.get("algorithm"),
+                               parts=_parts(r), **kw)
+    elif r.kind == "comparison" and d.get("per_seed"):
+        fig.set_size_inches(11.0, 4.8)
+        vf.comparison_figure(fig, d["per_seed"], d.get("log_ratios", []), reference=d.get("reference", ""),
+                             parts=_parts(r), **kw)
+    elif r.kind == "pl" and d.get("gamma_curves"):
+        fig.set_size_inches(12.0, 4.8)
+        vf.pl_figure(fig, d["gamma_curves"], d.get("sigma2_curves", []), label=d.get("label", ""),
+                     algorithm=d.get("algorithm"), mu=d.get("mu"), rate_slope=d.get("rate_slope"),
+                     rate_slope_ci=d.get("rate_slope_ci"), floor_slope=d.get("floor_slope"),
+                     floor_slope_ci=d.get("floor_slope_ci"), slope_band=d.get("slope_band", (0.75, 1.25)),
+                     parts=_parts(r), **kw)
+    elif r.kind == "compressor_constants" and d.get("table"):
+        fig.set_size_inches(11.0, 4.0)
+        vf.constants_figure(fig, d["table"], **kw)
+    elif r.kind == "aggregator_kappa" and d.get("table"):
+        vf.kappa_figure(fig, d["table"], **kw)
+    elif r.kind == "bound" and "empirical" in d:
+        metric = next((k for k in m if k != "worst_ratio_over_seeds"), "value")
+        vf.bound_figure(fig, d.get("empirical"), d.get("bound"), metric=metric, **kw)
+    else:
+        vf.text_figure(fig, [f"Nothing to draw for this claim ({r.kind}).",
+                             f"Verdict {r.verdict.verdict}: {r.verdict.reason}",
+                             f"Criterion: {r.verdict.criterion}"])
+        vf.title_figure(fig, head, title)
+
+
+def claim_figure(r):
+    """The matplotlib Figure of one :class:`~theory.claims.base.ClaimResult`."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7.4, 5.4), layout="constrained")
+    _draw(fig, r)
+    return fig
 
 
 def make_figures(report, out: str | Path) -> tuple[list[str], str]:
-    """Write the figures of ``report`` into ``out``; returns (paths, note). Needs matplotlib and plots."""
-    try:
-        from matplotlib.figure import Figure
+    """Write one figure per claim of ``report`` into ``out`` (``<claim id>.png``); returns (paths, note).
 
-        import plots
+    Needs matplotlib; without it no figure is written and the note says why.
+    """
+    try:
+        import matplotlib  # noqa: F401
+
+        from plots.io import save
     except ImportError as exc:  # pragma: no cover - depends on the installation
         return [], f"figures skipped: {exc}"
     out = Path(out)
-    res = report.results
-    rate = [_rate_fit(r) for r in res if r.kind == "rate" and not r.negative_control and r.data.get("values")]
-    neg_rate = [_rate_fit(r) for r in res if r.kind == "rate" and r.negative_control and r.data.get("values")]
-    hood = [s for r in res if r.kind == "neighborhood" for s in r.data.get("series", [])]
-    pl = [c for r in res if r.kind == "pl" for c in r.data.get("curves", [])]
-    batch = [f for r in res if r.kind == "batch_one" for f in r.data.get("fits", [])]
-    jobs = [("rates.png", plots.plot_rates, rate, "Rates across horizons (each T with its own schedule)"),
-            ("neighborhood.png", plots.plot_neighborhood, hood, "Byzantine neighborhood: plateau vs δζ²"),
-            ("pl.png", plots.plot_pl, pl, "PL problem: f − f* with constant γ, η"),
-            ("batch_one.png", plots.plot_rates, batch, "Batch size 1: Byz-DM21 vs Byz-EF21-SGD"),
-            ("negative_controls.png", plots.plot_rates, neg_rate, "Negative controls (must FAIL)")]
     paths = []
-    for name, fn, data, title in jobs:
-        if not data:
-            continue
-        fig = Figure(figsize=(6.4, 4.6))
-        ax = fig.add_subplot()
-        fn(ax, data)
-        ax.set_title(title, fontsize=10)
-        ax.legend(fontsize=7)
-        paths.append(str(plots.save(fig, out / name)))
+    for r in report.results:
+        paths.append(str(save(claim_figure(r), out / figure_name(r.id))))
     return paths, ""
