@@ -36,7 +36,17 @@ def test_quick_verify_through_the_cli(tmp_path, capsys, monkeypatch):
     assert rc == (0 if rep["ok"] else 1)
     assert rep["ok"] == all(c["as_required"] for c in claims.values())
     assert (out / "report.md").read_text().count("| `") == 14
-    assert {"rates.png", "neighborhood.png", "pl.png"} <= {p.name for p in out.iterdir()}
+    # one rendered figure per claim, named after its id, failing and informational claims included
+    from theory.figures import figure_name
+
+    pngs = {p.name: p for p in out.glob("*.png")}
+    assert set(pngs) == {figure_name(cid) for cid in claims}
+    png = b"\x89PNG\r\n\x1a\n"
+    assert all(p.read_bytes()[:8] == png and p.stat().st_size > 20_000 for p in pngs.values())
+    assert rep["figures"] and all(Path(f).name in pngs for f in rep["figures"])
+    assert {c["display"] for c in claims.values() if c["informational"]} <= {"INFO", "INFO (FAIL)",
+                                                                             "INFO (INCONCLUSIVE)"}
+    assert "INFO" in text  # the printed table shows informational claims as INFO
     assert "byz_dm21.rate" in text and "wall time" in text
     assert rep["wall_time_s"] < 90
     # a rerun into the same folder reads every run back from OUT/runs (none is recomputed) and keeps
