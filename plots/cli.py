@@ -100,7 +100,7 @@ def _curve_names(store, records) -> tuple[list[str], dict]:
 
 def _check_axis(name, value, allowed, what):
     if value not in allowed:
-        raise ConfigError(f"{name} {value!r} is not {what}; available: {', '.join(allowed)}")
+        raise ConfigError(f"{name} {value!r} is not {what}; allowed: {', '.join(allowed)}")
 
 
 def _style_maps(hues, styles, roles, records, labels):
@@ -395,7 +395,7 @@ def _rates(store, records, given, x, y, sharey, size, labels, side):
     if y not in RATE_METRICS:
         names, loaded = _curve_names(store, records)
         if y not in names:
-            raise ConfigError(f"--y {y!r} is not a summary metric or a curve of these runs; available: "
+            raise ConfigError(f"--y {y!r} is not a summary metric or a curve of these runs; allowed: "
                               f"{', '.join(RATE_METRICS)}, {', '.join(names)} (final value)")
     roles, notes = resolve_roles(records, given, {"hue": ("method",)}, exclude=("seed", "T"),
                                  determined=("T",))

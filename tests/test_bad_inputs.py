@@ -540,8 +540,8 @@ add("argparse-run-set-without-value", lambda c: ["run", c.config(BASE), "--out",
     ("--set",), argparse=True)
 add("argparse-plot-kind", lambda c: ["plot", str(c.store), "--kind", "bars", "--out", str(c.tmp / "f.png")],
     ("--kind",), ("'bars'",), argparse=True)
-add("argparse-plot-x", lambda c: ["plot", str(c.store), "--kind", "curves", "--x", "time", "--out",
-                                  str(c.tmp / "f.png")], ("--x",), ("'time'",), argparse=True)
+add("plot-x-unknown-curve", lambda c: ["plot", str(c.store), "--kind", "curves", "--x", "time", "--out",
+                                      str(c.tmp / "f.png")], ("--x",), ("'time'",))
 add("argparse-verify-quick-full", lambda c: ["verify", "--quick", "--full"], ("--full|--quick",),
     argparse=True)
 add("argparse-sweep-workers-x", lambda c: ["sweep", c.config(SWEEP_BASE, "sweep.toml"), "--out", str(c.out),

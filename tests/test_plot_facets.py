@@ -165,7 +165,7 @@ def test_rates_refuse_fewer_than_three_horizons(tmp_path, capsys):
     (["--hue", "nosuch"], "--hue 'nosuch' is not a field of these runs; keys: method, status"),
     (["--size", "7"], "--size must be W,H in inches"),
     (["--size", "0,3"], "--size W,H must be positive"),
-    (["--y", "loss"], "--y 'loss' is not a curve of these runs; available: agg_err, bits_down, bits_up"),
+    (["--y", "loss"], "--y 'loss' is not a curve of these runs; allowed: agg_err, bits_down, bits_up"),
     (["--x", "time"], "--x 'time' is not a curve of these runs; available:"),
     (["--labels", "nowhere.toml"], "--labels 'nowhere.toml' does not exist"),
 ])
