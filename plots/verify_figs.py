@@ -85,6 +85,10 @@ def num(v, sig: int = 3, zeros: bool = True) -> str:
     if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e5):
         m, e = f"{v:.{sig - 1}e}".split("e")
         return f"{fmt(float(m), f'.{sig - 1}f')}×10^{int(e)}".replace("-", "\u2212")
+    if v == 0:
+        return "0"
+    if abs(v) >= 10**sig:  # 1700, not 1.70e+03
+        return f"{v:.0f}".replace("-", "\u2212")
     text = format(v, f"#.{sig}g" if zeros else f".{sig}g")  # "#": trailing zeros kept (1.00, not 1)
     if "e" not in text:
         text = text.rstrip(".")
@@ -157,12 +161,22 @@ def _line(slope, intercept, T: np.ndarray):
 
 
 def _tidy_log(ax) -> None:
-    """No minor tick labels on a log y axis that spans a decade or more (they crowd the axis)."""
-    from matplotlib.ticker import NullFormatter
+    """Tick labels of a log y axis for reading: no minor labels when it spans a decade or more (they
+    crowd it); plain numbers (0.4, 2) instead of 4×10⁻¹ when it spans less."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     lo, hi = ax.get_ylim()
-    if lo > 0 and hi / lo >= 10:
+    if lo <= 0:
+        return
+    powers = math.floor(math.log10(hi)) - math.ceil(math.log10(lo)) + 1  # powers of 10 inside the range
+    if powers >= 2:
         ax.yaxis.set_minor_formatter(NullFormatter())
+        return
+    plain = FuncFormatter(lambda v, _: f"{v:.3g}".replace("-", "\u2212"))
+    ax.yaxis.set_major_formatter(plain)
+    subs = (2.0, 3.0, 5.0) if hi / lo > 4 else (2.0, 3.0, 4.0, 5.0, 6.0, 8.0)
+    ax.yaxis.set_minor_locator(LogLocator(subs=subs))
+    ax.yaxis.set_minor_formatter(plain)
 
 
 def _f(v):
@@ -252,8 +266,8 @@ def rate_figure(fig, curves: list[dict], *, heading: str = "", title: str = "", 
     if note:
         ax.text(0.98, 0.98, note, transform=ax.transAxes, ha="right", va="top", fontsize=8,
                 bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.8, "edgecolor": "0.7"})
-    if curves:
-        ax.legend(loc="lower left", **LEGEND)
+    if curves:  # below the axes: a legend inside would cover the curves' ends
+        fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=1, **LEGEND)
     if heading:
         title_figure(fig, heading, title)
     return ax
@@ -468,8 +482,6 @@ def constants_figure(fig, rows: list[dict], *, heading: str = "", title: str = "
             ax.plot([_f(r["empirical"])], [i], marker="o", markersize=6, linestyle="None",
                     color="#d62728" if bad else "#1f77b4", label="empirical" if i == 0 else "_nolegend_",
                     gid=f"empirical:{r['compressor']}")
-            ax.annotate(f"{num(r['empirical'])} (declared {par(r['declared'])})", (_f(r["empirical"]), i),
-                        xytext=(0, 9), textcoords="offset points", ha="center", fontsize=7, color="0.25")
         ax.set_yticks(y, [r["compressor"] for r in rs], fontsize=8)
         ax.set_ylim(-0.7, len(rs) - 0.2)
         if kind == "omega":
@@ -483,6 +495,12 @@ def constants_figure(fig, rows: list[dict], *, heading: str = "", title: str = "
             ax.set_xlabel(r"contraction $\alpha$ = 1 − worst $E\|C(x)-x\|^2/\|x\|^2$ (must be ≥ declared)",
                           fontsize=8)
         ax.grid(axis="x", alpha=0.3)
+        for i, r in enumerate(rs):  # the numbers, kept inside the panel
+            x = _f(r["empirical"]) or 0.0
+            frac = ax.transAxes.inverted().transform(ax.transData.transform((x, i)))[0]
+            ha, dx = ("left", -6) if frac < 0.2 else ("right", 6) if frac > 0.8 else ("center", 0)
+            ax.annotate(f"{num(r['empirical'])} (declared {par(r['declared'])})", (x, i), xytext=(dx, 9),
+                        textcoords="offset points", ha=ha, fontsize=7, color="0.25")
         ax.legend(loc="lower right", **LEGEND)
     if heading:
         title_figure(fig, heading, title)
@@ -499,7 +517,7 @@ def kappa_figure(fig, rows: list[dict], *, heading: str = "", title: str = ""):
                 label="κ measured" if i == 0 else "_nolegend_", gid=f"kappa:{r['aggregator']}")
         if _f(r.get("c_empirical")) is not None:
             ax.plot([r["c_empirical"]], [i], "s", markerfacecolor="none", color="#ff7f0e",
-                    label="c measured" if i == 0 else "_nolegend_")
+                    label="c_emp measured" if i == 0 else "_nolegend_")
         dec = r.get("kappa_declared")
         if _f(dec) is not None:
             ax.plot([float(dec)], [i], "|", markersize=16, markeredgewidth=2.5, color="0.2",

@@ -80,8 +80,9 @@ def _lines(fig, prefix: str) -> dict:
 
 
 def _legend_texts(ax) -> list[str]:
-    leg = ax.get_legend()
-    return [t.get_text() for t in leg.get_texts()] if leg else []
+    """The texts of the axes' legend, or of the figure's legend (placed below a one-panel figure)."""
+    legs = [ax.get_legend()] if ax.get_legend() else list(ax.figure.legends)
+    return [t.get_text() for leg in legs for t in leg.get_texts()]
 
 
 # ------------------------------------------------------------------------------------------ figures

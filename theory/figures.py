@@ -52,6 +52,8 @@ def _draw(fig, r) -> None:
     d, head, title = r.data or {}, _heading(r), r.title
     kw = {"heading": head, "title": title}
     m = r.verdict.measured or {}
+    if r.kind in ("rate", "separation", "batch_one"):
+        fig.set_size_inches(7.4, 6.2 + 0.16 * (4 if r.kind == "rate" else 8))  # room for the legend below
     if r.kind == "rate" and d.get("values"):
         note = ""
         if d.get("slope") is None:

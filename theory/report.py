@@ -114,6 +114,8 @@ def num(v: Any, sig: int = 3, zeros: bool = True) -> str:
         if not zeros:
             m = m.rstrip("0").rstrip(".")
         return f"{m}×10^{int(e)}".replace("-", _MINUS)
+    if abs(v) >= 10**sig:  # 1700, not 1.70e+03
+        return f"{v:.0f}".replace("-", "\u2212")
     text = format(v, f"#.{sig}g" if zeros else f".{sig}g").rstrip(".")
     return text.replace("-", _MINUS)
 
