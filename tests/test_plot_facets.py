@@ -166,7 +166,7 @@ def test_rates_refuse_fewer_than_three_horizons(tmp_path, capsys):
     (["--size", "7"], "--size must be W,H in inches"),
     (["--size", "0,3"], "--size W,H must be positive"),
     (["--y", "loss"], "--y 'loss' is not a curve of these runs; allowed: agg_err, bits_down, bits_up"),
-    (["--x", "time"], "--x 'time' is not a curve of these runs; available:"),
+    (["--x", "time"], "--x 'time' is not a curve of these runs; allowed:"),
     (["--labels", "nowhere.toml"], "--labels 'nowhere.toml' does not exist"),
 ])
 def test_bad_options_are_one_line_errors_and_write_nothing(question_store, tmp_path, capsys, args, message):
