@@ -397,16 +397,27 @@ def test_krum_after_nnm_ties_on_duplicate_rows_and_depends_on_row_order():
     assert agg.evaluate(X[::-1])[0] == 6.75
 
 
-def test_gm_from_the_mean_restarts_from_the_median_against_a_huge_attack():
+def test_gm_from_the_mean_needs_more_than_100_updates_against_a_huge_attack():
     # Finding (documented in gm): from z⁰ = mean, each update shrinks a far Byzantine pull by about
-    # f/(n − f) = 9/11, so with 9 rows at 1e12 the mean-started run exhausts its 100 updates far from
-    # the good rows (tol = 0 shows it: no restart there). The default then restarts from the median.
+    # f/(n − f) = 9/11, so with 9 rows at 1e12 the default gm stops at max_iter far from the good rows
+    # (rows within the float range: no restart, the numbers are the plain Weiszfeld ones).
     rng = np.random.default_rng(0)
     X = np.vstack([rng.standard_normal((11, 10)), np.tile(1e12 * rng.standard_normal(10), (9, 1))])
+    z_mean, updates, conv_mean = build_aggregator("gm", f=9).solve(X)
+    z_med, _, conv_med = build_aggregator("gm(start=median)", f=9).solve(X)
+    assert not conv_mean and updates == 100 and np.linalg.norm(z_mean) > 1000
+    assert conv_med and np.linalg.norm(z_med) < 10
+
+
+def test_gm_from_the_mean_restarts_from_the_median_when_rows_leave_the_float_range():
+    # rows at ±1e300 overflow the column sums and the squared norms: only then does the unconverged
+    # mean-started run restart from the median, with a fresh budget
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.standard_normal((11, 10)), np.tile(1e300 * np.sign(rng.standard_normal(10)), (9, 1))])
     z_fixed, _, _ = build_aggregator("gm(tol=0)", f=9).solve(X)
     z_mean, updates, conv_mean = build_aggregator("gm", f=9).solve(X)
     z_med, _, conv_med = build_aggregator("gm(start=median)", f=9).solve(X)
-    assert np.linalg.norm(z_fixed) > 1000
+    assert np.abs(z_fixed).max() > 1000  # 100 fixed updates from the mean stay far away
     assert conv_mean and updates > 100 and np.linalg.norm(z_mean) < 10
     assert conv_med and np.linalg.norm(z_med) < 10
     np.testing.assert_array_equal(z_mean, z_med)  # the restart is the median-started run

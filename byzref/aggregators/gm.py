@@ -222,6 +222,13 @@ def _weiszfeld_kernel(X, z, from_mean, nu, med, max_iter, tol, w):  # pragma: no
     return -1 - max_iter
 
 
+def _out_of_range(X: np.ndarray) -> bool:
+    """Whether the finite rows of X have a column sum or a squared norm beyond the float range."""
+    Y = X[np.isfinite(X).all(axis=1)]
+    with np.errstate(over="ignore", invalid="ignore"):
+        return not (np.isfinite(Y.sum(axis=0)).all() and np.isfinite(np.einsum("ij,ij->i", Y, Y)).all())
+
+
 @AGGREGATORS.register("gm")
 class GM(Aggregator):
     r"""Geometric median, approximated by smoothed Weiszfeld iterations.
@@ -245,7 +252,9 @@ class GM(Aggregator):
     Restart (start "mean" with tol > 0): from the mean, Byzantine rows at distance R cost about
     log(R/spread)/log((n − f)/f) updates before z is back near the good rows (measured), so a
     huge attack can exhaust max_iter far away. When the mean-started run stops at max_iter
-    without meeting the test, gm runs again from the coordinate-wise median (robust: within the
+    without meeting the test AND the finite rows are out of the float range (a column sum or a
+    row's squared norm overflows: only then do the overflow-safe paths run), gm runs again from
+    the coordinate-wise median (robust: within the
     good rows' range when f < n/2) with a fresh budget of max_iter updates and returns that run's
     point; ``solve`` then reports the updates of both runs and the second run's convergence. A run
     that converges from the mean is returned unchanged. With tol = 0 (a fixed number of updates,
@@ -280,8 +289,9 @@ class GM(Aggregator):
         it = _weiszfeld_kernel(X, z, self.start == "mean", nu, z if med is None else med,
                                self.max_iter, self.tol, w)
         updates = it if it >= 0 else -1 - it
-        restart = it < 0 and self.start == "mean" and self.tol > 0.0 and not np.isnan(z).all()
-        if restart:  # the mean start did not converge (z is NaN only when no row is finite)
+        restart = (it < 0 and self.start == "mean" and self.tol > 0.0 and not np.isnan(z).all()
+                   and _out_of_range(X))
+        if restart:  # the mean start did not converge, pulled far off by rows beyond the float range
             if med is None:
                 med = trimmed_mean(X, (n - 1) // 2)
             z = med.copy()

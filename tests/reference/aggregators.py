@@ -103,11 +103,15 @@ def gm(X, start="mean", nu=None, max_iter=100, tol=1e-10):
 
     Default ν = max(1e-8 · scale, 1e-290), scale = the ⌈n/2⌉-th smallest distance of a row to the
     coordinate-wise median (non-finite rows: +inf); scale 0 returns the median at once.
-    Restart: when the mean start (tol > 0) stops at max_iter without meeting the test, run again
-    from the median with a fresh budget; report the updates of both runs.
+    Restart: when the mean start (tol > 0) stops at max_iter without meeting the test and the finite
+    rows are beyond the float range (a column sum or a squared row norm is infinite), run again from
+    the median with a fresh budget; report the updates of both runs.
     """
     z, it, conv = _weiszfeld(X, start, nu, max_iter, tol)
-    if not conv and start == "mean" and tol > 0 and np.isfinite(X).all(axis=1).any():
+    Y = X[np.isfinite(X).all(axis=1)]
+    with np.errstate(over="ignore"):
+        huge = not (np.isfinite(Y.sum(axis=0)).all() and np.isfinite((Y * Y).sum(axis=1)).all())
+    if not conv and start == "mean" and tol > 0 and len(Y) and huge:
         z, it2, conv = _weiszfeld(X, "median", nu, max_iter, tol)
         it += it2
     return z, it, conv
