@@ -31,10 +31,11 @@ __all__ = ["NUMERICS", "RunSpec", "build", "normalize", "run_id"]
 
 # The numerics version: bumped whenever a change alters the numbers that a config and seed produce,
 # or the run id a config gets (2: byzref 0.2.0 draws the synthetic problems' Gaussian noise with
-# byzref.gaussian; 3: byzref 0.2.1 hashes the fully normalized config, so one run has one id, and gm
-# restarts from the coordinate-wise median when its mean start does not converge — otherwise the
-# numbers are those of 2). It is part of every run id, so results stores and output folders never mix
-# runs of two definitions, and a store of an older version is never resumed into.
+# byzref.gaussian; 3: byzref 0.2.1 hashes the fully normalized config, so one run has one id; the
+# numbers are those of 2, except that gm now finishes, from a restart at the coordinate-wise median,
+# where rows beyond the float range used to crash it). It is part of every run id, so results stores
+# and output folders never mix runs of two definitions, and a store of an older version is never
+# resumed into.
 NUMERICS = 3
 
 _TOP_KEYS = {"seed", "n", "f", "T", "problem", "algorithm", "compressor", "aggregator", "attack", "record",
@@ -278,29 +279,34 @@ def _dry_run_attack(attack, n: int, f: int) -> None:
     attack(H, ctx, np.random.default_rng(0))
 
 
-def memory_estimate(cfg: dict, d: int) -> float:
+def memory_estimate(cfg: dict, d: int, aggregator=None) -> float:
     """Bytes a run of the normalized ``cfg`` in dimension ``d`` needs, not counting the problem's data.
 
     The server rows, the workers' rows and momenta and the oracle's buffers are about eight (n, d)
     float64 arrays for the methods here; the curves are eight float64 values per checkpoint; a
-    minibatch draws (n, batch) sample indices (and their random numbers) per gradient call.
+    minibatch draws (n, batch) sample indices (and their random numbers) per gradient call; the
+    aggregator declares its own peak (``memory(n, d)``: (n, n) distance matrices for nnm and krum,
+    sorting networks for the coordinate-wise rules).
     """
     n, T, rec = cfg["n"], cfg["T"], cfg["record"]
     points = T // rec["every"] + 2 if "every" in rec else min(rec["log"], T + 1) + 2
     batch = cfg["algorithm"].get("batch", 1)
-    return 8.0 * 8 * n * d + 8.0 * 8 * points + 8.0 * 2 * n * batch
+    agg = aggregator.memory(n, d) if aggregator is not None else 0.0
+    return 8.0 * 8 * n * d + 8.0 * 8 * points + 8.0 * 2 * n * batch + agg
 
 
-def _check_memory(cfg: dict, d: int) -> None:
+def _check_memory(cfg: dict, d: int, aggregator) -> None:
     from byzref.resources import check_memory
 
     rec = cfg["record"]
     points = f"record.every = {rec['every']}" if "every" in rec else f"record.log = {rec['log']}"
     batch = cfg["algorithm"].get("batch", 1)
     minibatch = f"algorithm.batch = {batch}, " if batch > 1 else ""
-    check_memory(f"a run with n = {cfg['n']}, d = {d}, {minibatch}{points} over T = {cfg['T']}",
-                 memory_estimate(cfg, d),
-                 allowed="n·d/10⁶ + (number of checkpoints)/10⁶ + n·batch/(4·10⁶) below the available GB")
+    agg = cfg["aggregator"]["name"]
+    check_memory(f"a run with n = {cfg['n']}, d = {d}, aggregator {agg!r}, {minibatch}{points} over "
+                 f"T = {cfg['T']}", memory_estimate(cfg, d, aggregator),
+                 allowed="a smaller n (the (n, n) matrices of nnm and krum grow as n²), d or number of "
+                 "checkpoints")
 
 
 def build(config: dict, problem_rng=None) -> RunSpec:
@@ -333,11 +339,11 @@ def build(config: dict, problem_rng=None) -> RunSpec:
     aggregator.check(n)
     d_given = cfg["problem"].get("d")
     if isinstance(d_given, int) and d_given > 0:
-        _check_memory(cfg, d_given)  # before the problem allocates anything
+        _check_memory(cfg, d_given, aggregator)  # before the problem allocates anything
     if problem_rng is None:
         problem_rng = rngmod.stream(cfg["seed"], "problem")
     problem = PROBLEMS.build({**cfg["problem"], "n": n, "f": f}, rng=problem_rng)
-    _check_memory(cfg, problem.d)
+    _check_memory(cfg, problem.d, aggregator)
     compressor.check(problem.d)
     aggregator.check_dim(problem.d)
     if attack.name == "label_flip" and not problem.supports_label_flip:

@@ -1,6 +1,7 @@
 """One run, one id: every spelling of the same configuration normalizes to the same dict and id."""
 
 import copy
+import re
 
 import pytest
 
@@ -119,3 +120,33 @@ def test_runs_that_cannot_fit_are_refused_before_anything_is_allocated(changes, 
     with pytest.raises(ConfigError) as err:
         build(with_(**changes))
     assert all(w in str(err.value) for w in [*words, "16.0 GB available"]), str(err.value)
+
+
+@pytest.mark.parametrize(("n", "aggregator", "at_least"), [
+    (20000, "nnm+cwtm", 6.4e9),    # two (n, n) float64 matrices
+    (20000, "krum", 6.4e9),
+    (10**6, "cwtm", 1e10),         # the comparator list of the sorting network, ~n log²n / 4 entries
+    (10**6, "nnm+cwtm", 1.6e13),
+])
+def test_the_estimate_counts_what_the_aggregator_allocates(n, aggregator, at_least, monkeypatch):
+    from byzref import resources
+    from byzref.config import build, memory_estimate
+
+    cfg = normalize(with_(n=n, f=2, T=2, aggregator=aggregator, problem__d=5))
+    from byzref.aggregators.pipeline import build_aggregator
+
+    agg = build_aggregator(cfg["aggregator"]["name"], f=2)
+    assert memory_estimate(cfg, 5, agg) >= at_least
+    monkeypatch.setattr(resources, "available_memory", lambda: 4 * 10**9)
+    with pytest.raises(ConfigError, match=f"aggregator '{re.escape(aggregator)}'.*GB of memory"):
+        build(cfg)
+
+
+def test_the_cwtm_estimate_bounds_the_comparator_list():
+    import math
+
+    from byzref.aggregators.cwtm import network_bytes, sorting_network
+
+    for n in (10, 100, 1000, 5000):
+        t = math.ceil(math.log2(n))
+        assert len(sorting_network(n)) <= n * t * t / 4 <= network_bytes(n, 1) / 150

@@ -6,7 +6,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["finite_rows", "pairwise_sq_dists"]
+__all__ = ["finite_rows", "pairwise_bytes", "pairwise_sq_dists"]
+
+
+def pairwise_bytes(n: int, d: int) -> float:
+    """Peak bytes of the rules built on the (n, n) distance matrix: the matrix, a second (n, n)
+    array (weights or sorted rows) and an (n, d) output."""
+    return 8.0 * (2 * n * n + n * d + 2 * n)
 
 _BLOCK = 1024  # columns per pass; an (n, 1024) slab of X stays in cache while all pairs use it
 

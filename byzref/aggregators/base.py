@@ -43,6 +43,14 @@ class _Robust:
     def __init__(self, f: int = 0):
         self.f = check_int("f", f, 0)
 
+    def memory(self, n: int, d: int) -> float:
+        """Estimated peak bytes one call allocates for an (n, d) input (beyond the input itself).
+
+        Used to refuse a configuration before any work when it cannot fit. Default: two (n, d)
+        float64 arrays; rules with (n, n) matrices or sorting networks declare more.
+        """
+        return 8.0 * 2 * n * d
+
     def check(self, n: int) -> None:
         """Validate the parameters against the number of input rows n; raise ConfigError."""
         check_int("n", n, 1)

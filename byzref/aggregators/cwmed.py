@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from byzref.aggregators.base import AGGREGATORS, Aggregator
-from byzref.aggregators.cwtm import trimmed_mean
+from byzref.aggregators.cwtm import network_bytes, trimmed_mean
 
 __all__ = ["CWMed"]
 
@@ -24,6 +24,9 @@ class CWMed(Aggregator):
 
     needs_f_lt_half = True
     test_config: ClassVar[dict[str, Any]] = {}
+
+    def memory(self, n: int, d: int) -> float:
+        return network_bytes(n, d)
 
     def _aggregate(self, X, rng):
         return trimmed_mean(X, (X.shape[0] - 1) // 2)

@@ -39,6 +39,14 @@ def sorting_network(n: int) -> np.ndarray:
     return np.array(pairs, dtype=np.int64).reshape(-1, 2)
 
 
+def network_bytes(n: int, d: int) -> float:
+    """Peak bytes of a column sort of an (n, d) input: building the comparator list of
+    :func:`sorting_network` (about n⌈log₂ n⌉²/4 comparators, ~150 bytes each while a Python list,
+    16 as an array) and the (n, 512) scratch block."""
+    t = math.ceil(math.log2(n)) if n > 1 else 1
+    return 150.0 * n * t * t / 4 + 8.0 * n * min(COLUMN_BLOCK, d) + 8.0 * d
+
+
 @njit(cache=True)
 def sort_column_block(X, j0, w, pairs, S):  # pragma: no cover - compiled
     """S[:, :w] ← columns j0 … j0+w−1 of X, NaN replaced by +inf, each sorted ascending.
@@ -122,6 +130,9 @@ class CWTM(Aggregator):
     def trim(self) -> int:
         """The trim count b actually used (f when not given)."""
         return self.f if self.b is None else self.b
+
+    def memory(self, n: int, d: int) -> float:
+        return network_bytes(n, d)
 
     def check(self, n: int) -> None:
         super().check(n)

@@ -10,7 +10,7 @@ from numba import njit
 
 from byzref.aggregators._pairwise import finite_rows
 from byzref.aggregators.base import AGGREGATORS, Aggregator
-from byzref.aggregators.cwtm import trimmed_mean
+from byzref.aggregators.cwtm import network_bytes, trimmed_mean
 from byzref.errors import check_choice, check_int, check_real
 
 __all__ = ["GM", "MAX_ITER"]
@@ -298,6 +298,9 @@ class GM(Aggregator):
             it = _weiszfeld_kernel(X, z, False, nu, med, self.max_iter, self.tol, w)
             updates += it if it >= 0 else -1 - it
         return z, updates, it >= 0
+
+    def memory(self, n: int, d: int) -> float:
+        return network_bytes(n, d) + 8.0 * (3 * n + 4 * d)  # the median (start, scale), weights, iterates
 
     def _aggregate(self, X, rng):
         return self.solve(X)[0]

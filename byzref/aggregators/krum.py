@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from byzref.aggregators._pairwise import pairwise_sq_dists
+from byzref.aggregators._pairwise import pairwise_bytes, pairwise_sq_dists
 from byzref.aggregators.base import AGGREGATORS, Aggregator
 from byzref.errors import ConfigError, check_int
 
@@ -44,6 +44,9 @@ class _KrumFamily(Aggregator):
     def neighbours(self, n: int) -> int:
         """The neighbour count used with n rows (n − f − 2 when not given)."""
         return n - self.f - 2 if self.m_nb is None else self.m_nb
+
+    def memory(self, n: int, d: int) -> float:
+        return pairwise_bytes(n, d)
 
     def check(self, n: int) -> None:
         check_int("n", n, 1)

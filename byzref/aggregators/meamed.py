@@ -8,7 +8,7 @@ import numpy as np
 from numba import njit
 
 from byzref.aggregators.base import AGGREGATORS, Aggregator
-from byzref.aggregators.cwtm import COLUMN_BLOCK, sort_column_block, sorting_network
+from byzref.aggregators.cwtm import COLUMN_BLOCK, network_bytes, sort_column_block, sorting_network
 
 __all__ = ["MeaMed"]
 
@@ -61,6 +61,9 @@ class MeaMed(Aggregator):
 
     needs_f_lt_half = True
     test_config: ClassVar[dict[str, Any]] = {}
+
+    def memory(self, n: int, d: int) -> float:
+        return network_bytes(n, d)
 
     def _aggregate(self, X, rng):
         n, d = X.shape

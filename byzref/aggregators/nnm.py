@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from byzref.aggregators._pairwise import pairwise_sq_dists
+from byzref.aggregators._pairwise import pairwise_bytes, pairwise_sq_dists
 from byzref.aggregators.base import PRE_AGGREGATORS, PreAggregator
 
 __all__ = ["NNM"]
@@ -29,6 +29,9 @@ class NNM(PreAggregator):
     """
 
     test_config: ClassVar[dict[str, Any]] = {}
+
+    def memory(self, n: int, d: int) -> float:
+        return pairwise_bytes(n, d)
 
     def _apply(self, X, rng):
         n = X.shape[0]

@@ -145,6 +145,14 @@ class Pipeline(Aggregator):
     def kappa(self, n: int) -> float | None:
         return None
 
+    def memory(self, n: int, d: int) -> float:
+        """The stages' estimates added up, each at the number of rows it sees (a bound on the peak)."""
+        total = 0.0
+        for stage in (*self.pre, self.final):
+            total += stage.memory(n, d)
+            n = stage.out_rows(n) if stage is not self.final else n
+        return total
+
     def check(self, n: int) -> None:
         n_in, made_by = n, []
         for stage in (*self.pre, self.final):
