@@ -19,8 +19,10 @@ A run config is a plain dict (usually from TOML)::
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -112,34 +114,46 @@ def _spec_value(v: Any) -> str:
     return f"'{v}'"
 
 
-def _canonical_aggregator(table: dict, f: int) -> dict:
-    """One spec string per pipeline: every stage as ``name(key=value, ...)`` with only the parameters
-    that differ from the constructor's defaults (``f`` only where a stage overrides the run's f);
-    an array-valued parameter of the last stage (cclip's centre) stays a field of the table."""
-    import inspect
-
+def _canonical_aggregator(table: dict, f: int, n: int) -> dict:
+    """One spec string per pipeline: every stage as ``name(key=value, ...)`` listing only what makes its
+    output differ from the stage with default parameters at the run's f (each stage's
+    ``number_params`` at the rows it sees: ``cwtm(f=1)`` and ``cwtm(b=1)`` are one rule, ``krum(m_nb=6)``
+    at n = 10, f = 2 is ``krum``, ``mean(f=1)`` is ``mean``); an array-valued parameter of the last
+    stage (cclip's centre) stays a field of the table."""
+    from byzref.aggregators.base import AGGREGATORS, PRE_AGGREGATORS
     from byzref.aggregators.pipeline import Pipeline, build_aggregator
 
     agg = build_aggregator(table if len(table) > 1 else table["name"], f=f)
     stages = [*agg.pre, agg.final] if isinstance(agg, Pipeline) else [agg]
-    parts, fields = [], {}
+    parts, fields, rows = [], {}, n
     for i, stage in enumerate(stages):
-        sig = inspect.signature(type(stage)).parameters
+        last = i == len(stages) - 1
+        registry = AGGREGATORS if last else PRE_AGGREGATORS
+        mine = stage.number_params(rows)
+        base = registry.build({"name": stage.name}, f=f).number_params(rows)
         args = []
-        for key, value in stage.params().items():
-            default = sig[key].default if key in sig else inspect.Parameter.empty
-            if key == "f":
-                default = f
-            if value is None or (default is not inspect.Parameter.empty and _same(value, default)):
+        for key, value in mine.items():
+            if key in base and _same(value, base[key]):
                 continue
             if isinstance(value, _SCALARS):
                 args.append(f"{key}={_spec_value(value)}")
-            elif i == len(stages) - 1:
+            elif last:
                 fields[key] = _as_list(value)
             else:
                 raise ConfigError(f"aggregator stage {stage.name!r}: parameter {key} must be a scalar")
         parts.append(f"{stage.name}({','.join(args)})" if args else stage.name)
+        if not last:
+            rows = stage.out_rows(rows)
     return {"name": "+".join(parts), **fields}
+
+
+@functools.lru_cache(maxsize=256)
+def _every_iteration(T: int, log: int) -> bool:
+    """Whether ``log`` log-spaced checkpoints over T iterations are all of 0..T (then the record is
+    spelled ``every = 1``: the same curves, one id)."""
+    from byzref.engine import checkpoints
+
+    return len(checkpoints(T, {"log": log})) == T + 1
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -233,7 +247,9 @@ def normalize(config: dict) -> dict:
     out["compressor"] = _canonical_component(COMPRESSORS, out["compressor"])
     target = out["attack"].pop("target")
     out["attack"] = {**_canonical_component(ATTACKS, out["attack"]), "target": target}
-    out["aggregator"] = _canonical_aggregator(out["aggregator"], out["f"])
+    out["aggregator"] = _canonical_aggregator(out["aggregator"], out["f"], out["n"])
+    if "log" in rec and rec["log"] >= out["T"] + 1 and _every_iteration(out["T"], rec["log"]):
+        rec = out["record"] = {"every": 1, **{k: v for k, v in rec.items() if k != "log"}}
     out["problem"] = _canonical_problem(out["problem"])
     for k in ("name", "notes"):
         if k in cfg:
@@ -241,12 +257,40 @@ def normalize(config: dict) -> dict:
     return out
 
 
+def _file_digest(path: str) -> str | None:
+    """sha256 of a file's bytes (cached by its real path, size and modification time); None if unreadable."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return _digest(os.path.realpath(path), st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _digest(real: str, size: int, mtime_ns: int) -> str | None:
+    h = hashlib.sha256()
+    try:
+        with open(real, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    except OSError:
+        return None
+    return h.hexdigest()
+
+
 def run_id(cfg: dict) -> str:
     """Deterministic id of a normalized config: the first 16 hex digits of sha256(canonical JSON).
 
-    The JSON holds the config (without its free-text "name" and "notes") and :data:`NUMERICS`.
+    The JSON holds the config (without its free-text "name" and "notes") and :data:`NUMERICS`; a
+    data file (``problem.path``, LIBSVM) enters by the sha256 of its bytes, so the same file under two
+    spellings is one run and an edited file is another.
     """
     body = {k: v for k, v in cfg.items() if k not in ("name", "notes")}
+    path = body.get("problem", {}).get("path")
+    if isinstance(path, str):  # a data file counts by its content, not by how its path is spelled
+        digest = _file_digest(path)
+        if digest is not None:
+            body = {**body, "problem": {**body["problem"], "path": f"sha256:{digest}"}}
     text = json.dumps({"config": body, "numerics": NUMERICS}, sort_keys=True, separators=(",", ":"),
                       default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]

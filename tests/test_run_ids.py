@@ -47,6 +47,17 @@ SAME_RUN = [
     ("compressor default bits", with_(compressor__float_bits=32), BASE),
     ("record defaults", with_(record={"log": 200, "grad_every": 1, "diverge_at": 1e30}), BASE),
     ("integral float top-level", with_(T=50.0, n=10.0), BASE),
+    # defaults that depend on n and f, written out (n = 10, f = 2)
+    ("cwtm's b = f", with_(aggregator="cwtm(b=2)"), with_(aggregator="cwtm")),
+    ("cwtm's f or b", with_(aggregator="cwtm(f=1)"), with_(aggregator="cwtm(b=1)")),
+    ("krum's m_nb = n − f − 2", with_(aggregator="krum(m_nb=6)"), with_(aggregator="krum")),
+    ("multikrum's m = n − f", with_(aggregator="multikrum(m=8)"), with_(aggregator="multikrum")),
+    ("mean ignores f", with_(aggregator="mean(f=1)"), with_(aggregator="mean")),
+    ("cwmed's f only validates", with_(aggregator="cwmed(f=1)"), with_(aggregator="cwmed")),
+    ("after bucketing krum sees 5 rows", with_(aggregator="bucketing+krum(m_nb=1)"),
+     with_(aggregator="bucketing+krum")),
+    ("every checkpoint either way", with_(T=30, record={"log": 200}), with_(T=30, record={"log": 100})),
+    ("all checkpoints is every = 1", with_(T=30, record={"log": 200}), with_(T=30, record={"every": 1})),
 ]
 
 
@@ -65,6 +76,10 @@ DIFFERENT = [
     ("pipeline", with_(aggregator="cwtm")),
     ("attack target", with_(attack={"name": "alie", "target": "message"})),
     ("problem parameter", with_(problem__lam=2.0)),
+    ("cwtm's b below f", with_(aggregator="cwtm(b=1)")),
+    ("krum's m_nb", with_(aggregator="krum(m_nb=3)")),
+    ("nnm's own f", with_(aggregator="nnm(f=1)+cwtm")),
+    ("sparser checkpoints", with_(record={"log": 20})),
 ]
 
 
@@ -150,3 +165,20 @@ def test_the_cwtm_estimate_bounds_the_comparator_list():
     for n in (10, 100, 1000, 5000):
         t = math.ceil(math.log2(n))
         assert len(sorting_network(n)) <= n * t * t / 4 <= network_bytes(n, 1) / 150
+
+
+def test_a_data_file_counts_by_its_content_not_its_path(tmp_path, monkeypatch):
+    data = "1 1:0.5 2:1.0\n-1 1:-0.5 3:2.0\n"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "d.svm").write_text(data)
+    (tmp_path / "b" / "d.svm").write_text(data.replace("0.5", "0.25"))
+    cfg = with_(problem={"name": "logreg_nonconvex", "data": "libsvm", "path": "d.svm"}, f=0, attack="none")
+    ids = {}
+    for folder in ("a", "b"):
+        monkeypatch.chdir(tmp_path / folder)
+        ids[folder] = run_id(normalize(cfg))
+    assert ids["a"] != ids["b"]  # the same spelling, two files: two runs
+    monkeypatch.chdir(tmp_path)
+    assert run_id(normalize(with_(**{**{}, "problem": {**cfg["problem"], "path": "a/d.svm"}},
+                                  f=0, attack="none"))) == ids["a"]  # two spellings, one file: one run

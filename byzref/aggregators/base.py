@@ -43,6 +43,17 @@ class _Robust:
     def __init__(self, f: int = 0):
         self.f = check_int("f", f, 0)
 
+    #: whether f enters the output (False: f only validates, as for mean, cwmed, gm, cclip, bucketing)
+    f_in_numbers: ClassVar[bool] = True
+
+    def number_params(self, n: int) -> dict[str, Any]:
+        """The parameters that fix the output for n input rows, defaults resolved (for run ids).
+
+        Two instances with equal ``number_params(n)`` compute the same numbers on n rows; rules whose
+        ``None`` defaults depend on n or f (cwtm's b, krum's m_nb) resolve them here.
+        """
+        return {k: v for k, v in self.params().items() if v is not None and (k != "f" or self.f_in_numbers)}
+
     def memory(self, n: int, d: int) -> float:
         """Estimated peak bytes one call allocates for an (n, d) input (beyond the input itself).
 

@@ -64,6 +64,7 @@ class Bucketing(PreAggregator):
     """
 
     random = True
+    f_in_numbers = False  # f only validates
     test_config: ClassVar[dict[str, Any]] = {"s": 2}
 
     def __init__(self, s: int = 2, f: int = 0):

@@ -93,6 +93,7 @@ class CClip(Aggregator):
     """
 
     stateful = True
+    f_in_numbers = False  # f only validates
     test_config: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, tau: float = 10.0, L: int = 3, center=None, f: int = 0):

@@ -23,6 +23,7 @@ class CWMed(Aggregator):
     """
 
     needs_f_lt_half = True
+    f_in_numbers = False  # f only validates
     test_config: ClassVar[dict[str, Any]] = {}
 
     def memory(self, n: int, d: int) -> float:

@@ -134,6 +134,9 @@ class CWTM(Aggregator):
     def memory(self, n: int, d: int) -> float:
         return network_bytes(n, d)
 
+    def number_params(self, n: int) -> dict[str, Any]:
+        return {"b": self.trim()}  # f enters only as b's default
+
     def check(self, n: int) -> None:
         super().check(n)
         b = self.trim()

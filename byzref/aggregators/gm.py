@@ -269,6 +269,7 @@ class GM(Aggregator):
     """
 
     needs_f_lt_half = True
+    f_in_numbers = False  # f only validates
     test_config: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, start: str = "mean", nu: float | None = None, max_iter: int = 100,

@@ -48,6 +48,9 @@ class _KrumFamily(Aggregator):
     def memory(self, n: int, d: int) -> float:
         return pairwise_bytes(n, d)
 
+    def number_params(self, n: int) -> dict[str, Any]:
+        return {"m_nb": self.neighbours(n)}  # f enters only as m_nb's default
+
     def check(self, n: int) -> None:
         check_int("n", n, 1)
         if n < 2 * self.f + 3:

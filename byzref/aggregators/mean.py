@@ -21,6 +21,7 @@ class Mean(Aggregator):
     to do so). Theory: κ = 0 when f = 0 (S is all rows and Agg(X) = x̄_S), κ = ∞ when f > 0.
     """
 
+    f_in_numbers = False  # f only validates
     test_config: ClassVar[dict[str, Any]] = {}
 
     def kappa(self, n: int) -> float | None:

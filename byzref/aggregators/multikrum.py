@@ -31,6 +31,9 @@ class MultiKrum(_KrumFamily):
         super().__init__(m_nb, f)
         self.m = None if m is None else check_int("m", m, 1, hi_name="n − f")
 
+    def number_params(self, n: int) -> dict[str, Any]:
+        return {"m_nb": self.neighbours(n), "m": self.selected(n)}
+
     def selected(self, n: int) -> int:
         """The number m of averaged rows with n inputs (n − f when not given)."""
         return n - self.f if self.m is None else self.m
