@@ -134,12 +134,25 @@ def apply_overrides(cfg: dict, overrides: list[str]) -> dict:
     return cfg
 
 
+#: the largest config or sweep file read (a TOML config is a few kB)
+MAX_CONFIG_BYTES = 16 * 2**20
+
+
 def read_toml(path: str, what: str = "config") -> dict:
     """Parse the TOML file at ``path``; every way it can fail is one ConfigError line naming the file."""
+    import os
+    import stat
     import tomllib
 
     where = f"{what} file {path!r}"
     try:
+        st = os.stat(path)
+        if stat.S_ISREG(st.st_mode) and st.st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{where} has {st.st_size} bytes; allowed: at most {MAX_CONFIG_BYTES} for a "
+                              "TOML config")
+        if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+            raise ConfigError(f"{where} is not a regular file (a device, pipe or socket); expected a "
+                              "TOML file")
         with open(path, "rb") as fh:
             data = fh.read()
     except FileNotFoundError:
@@ -162,9 +175,19 @@ def read_toml(path: str, what: str = "config") -> dict:
 
 
 def check_workers(value: int | None, option: str = "--workers") -> None:
-    """A worker count must be ≥ 1 (None: the command's default)."""
-    if value is not None and value < 1:
-        raise ConfigError(f"{option} = {value} is outside the allowed range [1, inf]")
+    """A worker count must be in [1, 4 × cores] (None: the command's default)."""
+    import os
+
+    hi = 4 * (os.cpu_count() or 1)
+    if value is not None and not 1 <= value <= hi:
+        raise ConfigError(f"{option} = {value} is outside the allowed range [1, {hi}] (4 × this machine's "
+                          f"{os.cpu_count() or 1} cores; each worker is a process)")
+
+
+def check_out(value: str, option: str = "--out") -> None:
+    """An output path must not be empty."""
+    if not str(value).strip():
+        raise ConfigError(f"{option} = {value!r} is empty; expected a directory path")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -172,6 +195,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from byzref.engine import STALL_RATIO, run
     from byzref.results import prepare_run_dir
 
+    check_out(args.out)
     cfg = read_toml(args.config)
     apply_overrides(cfg, args.set or [])
     spec = build(cfg)  # every check, before any work
@@ -401,3 +425,8 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141
+    except OSError as exc:  # a path the system refuses (permissions, a full disk, a missing folder)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"byzref: error: {where}{exc.strerror or exc}; expected a readable input and a writable "
+              "output path", file=sys.stderr)
+        return 2

@@ -56,6 +56,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -381,7 +382,13 @@ class ResultStore:
             fd = self._open_index(os.O_RDONLY | os.O_NONBLOCK)
         except FileNotFoundError:
             return b""
+        except IsADirectoryError:
+            raise ConfigError(f"{self.index} is a directory; a results store's runs.jsonl must be a "
+                              "regular file") from None
         try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise ConfigError(f"{self.index} is not a regular file; a results store's runs.jsonl "
+                                  "must be one")
             chunks = []
             while chunk := os.read(fd, 1 << 20):
                 chunks.append(chunk)

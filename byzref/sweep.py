@@ -176,11 +176,12 @@ def main_sweep(args) -> int:
     Exit status 0 when every run finished (ok, stalled or diverged), 1 when some raised (see
     DIR/failures.jsonl), 2 for bad input (before any run starts).
     """
-    from byzref.cli import check_workers
+    from byzref.cli import check_out, check_workers
     from byzref.progress import Progress, fmt_seconds
     from byzref.store import ResultStore
 
     check_workers(args.workers)
+    check_out(args.out)
     if os.path.lexists(args.out) and not os.path.isdir(args.out):
         raise ConfigError(f"--out {args.out!r} exists and is not a directory; expected a results store "
                           "directory")
@@ -188,14 +189,19 @@ def main_sweep(args) -> int:
     sweep = load_sweep(args.sweep, args.set or [])
     configs = expand(sweep)
     ids = {run_id(c) for c in configs}
-    stored = len(ids & ResultStore(args.out).finished_ids())
     client = executor = None
-    if args.scheduler:
+    if args.scheduler:  # connect before the store is created: a refusal leaves nothing behind
         client, executor = _dask_executor(args.scheduler)
         where = f"dask scheduler {args.scheduler}"
     else:
         workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
         where = "this process" if workers <= 1 else f"{workers} worker processes"
+    try:
+        stored = len(ids & ResultStore(args.out).finished_ids())
+    except BaseException:
+        if client is not None:
+            client.close()
+        raise
     name = f" {sweep['name']!r}" if isinstance(sweep.get("name"), str) else ""
     print(f"byzref sweep{name}: {len(ids)} runs, {stored} already in {args.out}, "
           f"{len(ids) - stored} to run on {where}", flush=True)

@@ -535,6 +535,25 @@ add("store-check-non-store-dir", lambda c: ["store", "check", mkdir(c, "plain")]
 add("store-check-missing", lambda c: ["store", "check", str(c.tmp / "nostore")], ("store",), ("nostore",))
 add("store-check-file", lambda c: ["store", "check", c.write("storefile", "x\n")], ("store",), ("storefile",))
 
+
+def index_is_a_dir(c: Ctx) -> str:
+    (c.tmp / "odd" / "runs.jsonl").mkdir(parents=True)
+    return str(c.tmp / "odd")
+
+
+# found by a review after the suite was written
+add("store-check-index-is-a-dir", lambda c: ["store", "check", index_is_a_dir(c)], ("runs.jsonl",), ("odd",))
+add("plot-index-is-a-dir", lambda c: ["plot", index_is_a_dir(c), "--kind", "curves", "--out",
+                                      str(c.tmp / "f.png")], ("runs.jsonl",), ("odd",))
+add("plot-out-unwritable", lambda c: ["plot", str(c.store), "--kind", "curves", "--out", "/proc/f.png"],
+    ("/proc",), ("f.png",))
+add("run-config-is-a-device", lambda c: ["run", "/dev/zero", "--out", str(c.out)], ("config",),
+    ("/dev/zero",))
+add("run-out-empty", lambda c: ["run", c.config(BASE), "--out", ""], ("--out",), ("''",))
+add("sweep-workers-too-many", sweep_cfg({}, workers="100000"), ("--workers",), ("100000",))
+add("verify-workers-too-many", lambda c: ["verify", "--quick", "--workers", "100000"], ("--workers",),
+    ("100000",))
+
 # argparse-level (a minority) ------------------------------------------------------------------------
 add("argparse-run-set-without-value", lambda c: ["run", c.config(BASE), "--out", str(c.out), "--set"],
     ("--set",), argparse=True)
