@@ -29,8 +29,10 @@ or ``byzref run --out`` folders; intact curves of one numerics version only). A 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 
+import numpy as np
 from matplotlib.figure import Figure
 
 from byzref.errors import ConfigError
@@ -294,7 +296,8 @@ def _curves(store, records, given, kind, x, y, sharey, size, labels, band, side)
                 runs = [loaded[r["run_id"]] for r in ln.runs]
                 line = draw_median(ax, runs, x, y, st["color"], ss[ln.style], st["marker"], band=band,
                                    label=ln.label)
-                extra = {}
+                extra = {"statuses": dict(Counter(str(r.get("status")) for r in ln.runs))}
+                _mark_stalled(ax, line, extra["statuses"], len(ln.runs), st["color"])
                 if select:
                     g = tuple(key_value(ln.runs[0], k, default=None) for k in placed)
                     extra["gamma"] = chosen[g]
@@ -487,6 +490,22 @@ def _rates(store, records, given, x, y, sharey, size, labels, side):
     if notes:
         head.append(f"  varying fields placed: {', '.join(notes)}")
     return head + out, fig
+
+
+def _mark_stalled(ax, line, statuses: dict, n_runs: int, color) -> None:
+    """Write "stalled" (with the count when not every seed stalled) at the end of a line whose runs
+    stalled (byzref.engine.progress_ratio: no tenfold decrease of ‖∇f‖² over the second half)."""
+    k = statuses.get("stalled", 0)
+    if not k or line is None:
+        return
+    xd, yd = np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)
+    ok = np.isfinite(xd) & np.isfinite(yd)
+    if not ok.any():
+        return
+    i = np.flatnonzero(ok)[-1]
+    text = "stalled" if k == n_runs else f"stalled ({k} of {n_runs} seeds)"
+    ax.annotate(text, xy=(xd[i], yd[i]), xytext=(0, 3), textcoords="offset points", ha="right",
+                va="bottom", fontsize="x-small", color=color, gid="status:stalled")
 
 
 def main_plot(args) -> int:

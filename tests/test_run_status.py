@@ -67,3 +67,16 @@ def test_sweep_totals_count_stalled(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert "done: 1 ok, 1 stalled, 0 diverged, 0 failed" in out
     assert "1 run(s) stalled" in err
+    # the figure marks the stalled line, and its sidecar counts the statuses per line
+    import json
+
+    from plots.cli import build_figure
+
+    fig_path = tmp_path / "c.png"
+    assert main(["plot", str(tmp_path / "store"), "--kind", "curves", "--out", str(fig_path)]) == 0
+    side = json.loads(fig_path.with_suffix(".json").read_text())
+    statuses = sorted(tuple(sorted(ln["statuses"].items())) for p in side["panels"] for ln in p["lines"])
+    assert statuses == [(("ok", 1),), (("stalled", 1),)]
+    fig = build_figure(str(tmp_path / "store"), "curves")[0]
+    marks = [t for ax in fig.axes for t in ax.texts if t.get_gid() == "status:stalled"]
+    assert [t.get_text() for t in marks] == ["stalled"]
