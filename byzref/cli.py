@@ -374,8 +374,9 @@ def _parser() -> argparse.ArgumentParser:
                     "any curve; rates: avg_grad_sq (default), final_grad_sq, final_f_gap")
     pl.add_argument("--band", default="minmax", choices=("minmax", "iqr", "none"),
                     help="band over seeds around the median (default minmax)")
-    pl.add_argument("--sharey", default="row", choices=("none", "row", "all"),
-                    help="y-axis sharing of panels (default: per row)")
+    pl.add_argument("--sharey", default=None, choices=("none", "row", "col", "all"),
+                    help="y-axis sharing of panels (default: per column for --kind grid, whose columns "
+                    "are the attacks; per row otherwise)")
     pl.add_argument("--size", metavar="W,H", help="figure size in inches, e.g. 7,3")
     pl.add_argument("--font-size", type=float, default=None, help="base font size in points")
     pl.add_argument("--usetex", action="store_true", help="typeset text with LaTeX (needs latex, dvipng)")

@@ -57,7 +57,7 @@ GRID_METRIC = "avg_grad_sq"
 DRAWN = ("ok", "stalled")  # statuses whose value enters a rate fit (a stalled run's value is finite)
 RATE_METRICS = ("avg_grad_sq", "final_grad_sq", "final_f_gap")
 MIN_HORIZONS = 3
-SHAREY = {"none": False, "row": "row", "all": True}
+SHAREY = {"none": False, "row": "row", "col": "col", "all": True}
 
 
 @dataclass
@@ -185,7 +185,7 @@ def _prepare(store_dir, kind, where, hue, style, col, row, labels):
 
 
 def build(store_dir, kind: str, x: str | None = None, y: str | None = None, where=(), hue=None, style=None,
-          col=None, row=None, sharey: str = "row", size=None, title: str | None = None,
+          col=None, row=None, sharey: str | None = None, size=None, title: str | None = None,
           labels: Labels | None = None, band: str = "minmax") -> Plot:
     """Draw the figure of ``kind`` ("curves", "grid", "rates") from the runs at ``store_dir``.
 
@@ -203,7 +203,9 @@ def build(store_dir, kind: str, x: str | None = None, y: str | None = None, wher
         ``key=value`` filters.
     hue, style, col, row : str, optional
         Comma-separated keys, "none", or None for the default.
-    sharey : "row", "all" or "none"
+    sharey : "row", "col", "all", "none" or None
+        None: "col" for ``grid`` (its columns are the attacks, whose scales differ most: label flip
+        reaches 1e-32 where the others plateau) and "row" for the other kinds.
         y-axis sharing between panels.
     size : (float, float), optional
         Figure width and height in inches.
@@ -216,6 +218,8 @@ def build(store_dir, kind: str, x: str | None = None, y: str | None = None, wher
     """
     if kind not in ("curves", "rates", "grid"):
         raise ConfigError(f"kind must be one of curves, rates, grid, got {kind!r}")
+    if sharey is None:
+        sharey = "col" if kind == "grid" else "row"
     if sharey not in SHAREY:
         raise ConfigError(f"--sharey must be one of {', '.join(SHAREY)}, got {sharey!r}")
     from plots.curves import BANDS
@@ -530,7 +534,7 @@ def main_plot(args) -> int:
         p = build(args.store, args.kind, x=getattr(args, "x", None), y=getattr(args, "y", None),
                   where=getattr(args, "where", None) or (), hue=getattr(args, "hue", None),
                   style=getattr(args, "style", None), col=getattr(args, "col", None),
-                  row=getattr(args, "row", None), sharey=getattr(args, "sharey", "row") or "row", size=size,
+                  row=getattr(args, "row", None), sharey=getattr(args, "sharey", None), size=size,
                   title=getattr(args, "title", None), labels=labels, band=getattr(args, "band", "minmax"))
         path = save(p.figure, out)
     p.sidecar.update(figure=str(path), size_inches=[round(float(v), 3) for v in p.figure.get_size_inches()],

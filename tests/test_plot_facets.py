@@ -139,6 +139,14 @@ def test_grid_sidecar_has_the_chosen_step_size_per_panel(tmp_path, capsys):
     ipm = p.figure.axes[1]  # NNM + GM · IPM
     assert ipm.get_title() == "NNM + GM · IPM"
     assert sorted(t.get_text() for t in ipm.get_legend().get_texts()) == ["γ = 0.05", "γ = 0.5", "γ = 0.5"]
+    # a grid shares y by column (one attack: comparable across aggregators), not across attacks
+    axes = p.figure.axes
+    n_cols = len({pl["col"][0] if pl["col"] else None for pl in side["panels"]})
+    grid = np.array(axes[: len(side["panels"])], dtype=object).reshape(-1, n_cols)
+    assert n_cols > 1 and grid.shape[0] > 1
+    for j in range(n_cols):
+        assert all(grid[0, j].get_shared_y_axes().joined(grid[0, j], grid[i, j]) for i in range(grid.shape[0]))
+    assert not grid[0, 0].get_shared_y_axes().joined(grid[0, 0], grid[0, 1])
 
 
 def test_rates_refuse_fewer_than_three_horizons(tmp_path, capsys):
