@@ -145,7 +145,8 @@ def test_grid_sidecar_has_the_chosen_step_size_per_panel(tmp_path, capsys):
     grid = np.array(axes[: len(side["panels"])], dtype=object).reshape(-1, n_cols)
     assert n_cols > 1 and grid.shape[0] > 1
     for j in range(n_cols):
-        assert all(grid[0, j].get_shared_y_axes().joined(grid[0, j], grid[i, j]) for i in range(grid.shape[0]))
+        shared = grid[0, j].get_shared_y_axes()
+        assert all(shared.joined(grid[0, j], grid[i, j]) for i in range(grid.shape[0]))
     assert not grid[0, 0].get_shared_y_axes().joined(grid[0, 0], grid[0, 1])
 
 
