@@ -33,7 +33,7 @@ __all__ = ["CATEGORIES", "DEFAULTS", "KEY_NAMES", "Labels", "load_labels", "tex_
 #: the categories of the label table (also the sections of a --labels file).
 CATEGORIES = ("algorithm", "aggregator", "attack", "compressor", "problem", "method", "key")
 
-#: default display names per category (the paper's spellings, SPEC §2–§4).
+#: default display names per category (the paper's spellings).
 DEFAULTS: dict[str, dict[str, str]] = {
     "algorithm": {**DISPLAY_NAMES, "robust_momentum_sgd": "Robust momentum SGD", "dm21": "DM21",
                   "ef21_sgdm": "EF21-SGDM", "ef21": "EF21"},
