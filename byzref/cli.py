@@ -368,7 +368,7 @@ def _parser() -> argparse.ArgumentParser:
                        ("row", "panel row")):
         pl.add_argument(f"--{role}", metavar="KEY", help=f"{what} by KEY[,KEY] (method, attack, "
                         "aggregator, compressor or a config path like algorithm.gamma; none: empty)")
-    pl.add_argument("--x", default=None, help="x: iteration (default), bits_up, bits_down or any curve; "
+    pl.add_argument("--x", default=None, help="x: iteration (default), bits_up or bits_down; "
                     "rates: T")
     pl.add_argument("--y", default=None, help="y: grad_sq (default), grad_sq_avg, f_gap, dist, agg_err or "
                     "any curve; rates: avg_grad_sq (default), final_grad_sq, final_f_gap")

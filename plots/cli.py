@@ -2,7 +2,7 @@
 
 :func:`build` draws a figure and returns a :class:`Plot` (figure, printed lines, sidecar dict; tests
 inspect all three); :func:`build_figure` is ``(figure, lines)`` of it; :func:`main_plot` saves the
-figure (PDF, PNG, SVG, PGF or EPS by suffix, TrueType fonts) with ``FIG.json`` beside it and prints
+figure (PDF, PNG, SVG, PGF or EPS by suffix, TrueType fonts) with ``FIG.pdf.json`` beside it and prints
 what was drawn.
 
 Selection and faceting, for every kind: ``--where key=value`` (repeatable; OR within a key, AND across
@@ -57,6 +57,7 @@ GRID_METRIC = "avg_grad_sq"
 DRAWN = ("ok", "stalled")  # statuses whose value enters a rate fit (a stalled run's value is finite)
 RATE_METRICS = ("avg_grad_sq", "final_grad_sq", "final_f_gap")
 MIN_HORIZONS = 3
+X_CURVES = ("iteration", "bits_up", "bits_down")  # the x axes of curves: nondecreasing along a run
 SHAREY = {"none": False, "row": "row", "col": "col", "all": True}
 
 
@@ -253,7 +254,8 @@ def _curves(store, records, given, kind, x, y, sharey, size, labels, band, side)
 
     x, y = x or "iteration", y or "grad_sq"
     names, loaded = _curve_names(store, records)
-    _check_axis("--x", x, names, "a curve of these runs")
+    # seeds are aligned on x, so x must grow along a run: the iteration or the cumulative bits
+    _check_axis("--x", x, [n for n in X_CURVES if n in names], "a curve that grows along a run")
     _check_axis("--y", y, names, "a curve of these runs")
     grid = kind == "grid"
     defaults = {"hue": ("method",)}

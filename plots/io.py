@@ -4,7 +4,7 @@ Vector output uses TrueType (Type 42) fonts, never Type 3 ones (which several ve
 :func:`save` writes under ``pdf.fonttype = ps.fonttype = 42`` (a ``matplotlib.rc_context``, nothing
 set globally). A figure is drawn into a temporary file next to its target and renamed onto it, so a
 plot killed midway never leaves a half-written figure under the target name. :func:`write_sidecar`
-writes the JSON description of a figure beside it (``FIG.json`` beside ``FIG.pdf``) the same way.
+writes the JSON description of a figure beside it (``FIG.pdf.json`` beside ``FIG.pdf``) the same way.
 """
 
 from __future__ import annotations
@@ -48,6 +48,11 @@ def check_output(path: str | os.PathLike, usetex: bool = False) -> Path:
     if not out.parent.is_dir():
         raise ConfigError(f"--out {str(path)!r}: the folder {str(out.parent)!r} does not exist; "
                           "--out must be a file in an existing folder")
+    here = out.parent
+    if (here / "runs.jsonl").exists() or (here.name == "curves" and (here.parent / "runs.jsonl").exists()) \
+            or any(len(p.stem) == 16 and p.with_suffix(".json").exists() for p in here.glob("*.npz")):
+        raise ConfigError(f"--out {str(path)!r} is inside a results store or a run folder; figures are "
+                          "derived data and are never written there: use another folder")
     if usetex and (missing := latex_missing("latex")):
         raise ConfigError(f"--usetex needs a LaTeX installation, but {missing} is not on the PATH; "
                           "install TeX Live (latex, dvipng) or leave out --usetex")
@@ -99,8 +104,10 @@ def save(fig, path: str | os.PathLike, dpi: int = 150) -> Path:
 
 
 def sidecar_path(path: str | os.PathLike) -> Path:
-    """``FIG.json`` for the figure ``FIG.pdf`` (same folder, same stem)."""
-    return Path(path).with_suffix(".json")
+    """``FIG.pdf.json`` for the figure ``FIG.pdf`` (same folder; one sidecar per figure file, so
+    ``FIG.png`` and ``FIG.pdf`` drawn with different options keep their own descriptions)."""
+    p = Path(path)
+    return p.with_name(p.name + ".json")
 
 
 def write_sidecar(path: str | os.PathLike, data: dict) -> Path:

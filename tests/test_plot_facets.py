@@ -2,6 +2,7 @@
 
 import json
 import re
+from pathlib import Path
 
 import matplotlib
 
@@ -55,7 +56,7 @@ def test_default_curves_answer_the_question_with_no_flag(question_store, tmp_pat
     assert main(["plot", str(question_store), "--kind", "curves", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "algorithm.gamma → col" in printed
-    side = json.loads((tmp_path / "q.json").read_text())
+    side = json.loads((tmp_path / "q.pdf.json").read_text())
     assert side["facets"] == {"hue": ["method"], "style": [], "col": ["algorithm.gamma"], "row": []}
     assert [p["title"] for p in side["panels"]] == ["γ = 0.02", "γ = 0.05", "γ = 0.1"]
     methods = ["Byz-DM21, Top-k (k=2)", "Byz-EF21-SGDM, Top-k (k=2)"]
@@ -127,7 +128,7 @@ def test_grid_sidecar_has_the_chosen_step_size_per_panel(tmp_path, capsys):
     assert main(["plot", str(d), "--kind", "grid", "--out", str(out), "--size", "9,5",
                  "--title", "Grid"]) == 0
     assert out.read_text().lstrip().startswith("<?xml") and "<svg" in out.read_text()
-    side = json.loads((tmp_path / "g.json").read_text())
+    side = json.loads((tmp_path / "g.svg.json").read_text())
     assert side["title"] == "Grid" and side["size_inches"] == [9.0, 5.0]
     assert len(side["panels"]) == 6
     for panel in side["panels"]:
@@ -158,11 +159,11 @@ def test_rates_refuse_fewer_than_three_horizons(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("byzref: error: rates need at least 3 distinct horizons")
     assert "T = 100, 400 (2)" in err
-    assert not out.exists() and not (tmp_path / "r.json").exists()
+    assert not out.exists() and not (tmp_path / "r.png.json").exists()
     more = runs + [result(T=1600, seed=s, avg=1.0 / 1600) for s in range(2)]
     d2 = store_of(tmp_path / "b", more)
     assert main(["plot", str(d2), "--kind", "rates", "--out", str(out)]) == 0
-    side = json.loads((tmp_path / "r.json").read_text())
+    side = json.loads((tmp_path / "r.png.json").read_text())
     (ln,) = side["panels"][0]["lines"]
     assert ln["T"] == [100, 400, 1600] and ln["slope"] == pytest.approx(-1.0)
 
@@ -175,7 +176,7 @@ def test_rates_refuse_fewer_than_three_horizons(tmp_path, capsys):
     (["--size", "7"], "--size must be W,H in inches"),
     (["--size", "0,3"], "--size W,H must be positive"),
     (["--y", "loss"], "--y 'loss' is not a curve of these runs; allowed: agg_err, bits_down, bits_up"),
-    (["--x", "time"], "--x 'time' is not a curve of these runs; allowed:"),
+    (["--x", "time"], "--x 'time' is not a curve that grows along a run; allowed: iteration"),
     (["--labels", "nowhere.toml"], "--labels 'nowhere.toml' does not exist"),
 ])
 def test_bad_options_are_one_line_errors_and_write_nothing(question_store, tmp_path, capsys, args, message):
@@ -225,3 +226,24 @@ def test_verify_folder_and_usetex_without_latex(tmp_path, capsys, monkeypatch):
     assert main(["plot", str(tmp_path / "verify"), "--kind", "curves", "--out", str(tmp_path / "u.pgf")]) == 2
     assert "PGF output needs" in capsys.readouterr().err
     assert not (tmp_path / "u.pdf").exists() and not (tmp_path / "u.pgf").exists()
+
+
+def test_x_must_grow_along_a_run_and_figures_stay_out_of_stores(tmp_path, question_store, capsys):
+    # a value curve as x cannot align seeds: refused in one line (it used to end in a traceback)
+    assert main(["plot", str(question_store), "--kind", "curves", "--x", "grad_sq", "--out",
+                 str(tmp_path / "x.png")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--x 'grad_sq'" in err and "iteration, bits_up, bits_down" in err
+    # figures are derived data: never written into a results store
+    inside = Path(question_store) / "fig.png"
+    assert main(["plot", str(question_store), "--kind", "curves", "--out", str(inside)]) == 2
+    assert "inside a results store" in capsys.readouterr().err and not inside.exists()
+    # one sidecar per figure file: a PNG and a PDF of one stem keep their own descriptions
+    for suffix, where in ((".png", "attack=alie"), (".pdf", "seed=0")):
+        assert main(["plot", str(question_store), "--kind", "curves", "--where", where, "--out",
+                     str(tmp_path / f"c{suffix}")]) == 0
+    capsys.readouterr()
+    png = json.loads((tmp_path / "c.png.json").read_text())
+    pdf = json.loads((tmp_path / "c.pdf.json").read_text())
+    assert png["figure"].endswith("c.png") and pdf["figure"].endswith("c.pdf")
+    assert png != pdf

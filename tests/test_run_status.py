@@ -74,7 +74,7 @@ def test_sweep_totals_count_stalled(tmp_path, capsys):
 
     fig_path = tmp_path / "c.png"
     assert main(["plot", str(tmp_path / "store"), "--kind", "curves", "--out", str(fig_path)]) == 0
-    side = json.loads(fig_path.with_suffix(".json").read_text())
+    side = json.loads(fig_path.with_name("c.png.json").read_text())
     statuses = sorted(tuple(sorted(ln["statuses"].items())) for p in side["panels"] for ln in p["lines"])
     assert statuses == [(("ok", 1),), (("stalled", 1),)]
     fig = build_figure(str(tmp_path / "store"), "curves")[0]
