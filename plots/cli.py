@@ -143,6 +143,8 @@ def _figure(n_rows, n_cols, size, legend_right, legend_rows):
         return Figure(figsize=size, layout="constrained")
     if n_rows * n_cols == 1:
         w, h = 5.6, 3.9
+    elif n_cols == 1:  # a stack of panels: full width, so the legend below fits
+        w, h = 5.6, 2.5 * n_rows
     else:
         w, h = 3.1 * n_cols, 2.5 * n_rows
     if legend_right:
@@ -282,7 +284,7 @@ def _curves(store, records, given, kind, x, y, sharey, size, labels, band, side)
     style_text = {ln.style: ln.style_text for prow in grid_p for p in prow for ln in p.lines}
     hs, ss = _style_maps(hues, styles, roles, drawn, labels)
     sections = _legend_sections(roles, hues, styles, hue_text, style_text, hs, ss, labels)
-    right = n_cols < 2 and n_rows >= 2
+    right = False  # below the panels: at the right of a one-column stack it squeezed the axes
     fig = _figure(n_rows, n_cols, size, right, max((len(e) for _, e in sections), default=0) + 1)
     axes = _axes(fig, n_rows, n_cols, sharey)
     all_lines = [ln for prow in grid_p for p in prow for ln in p.lines]
@@ -424,7 +426,7 @@ def _rates(store, records, given, x, y, sharey, size, labels, side):
     hs, ss = _style_maps(hues, styles, roles, records, labels)
     sections = _legend_sections(roles, hues, styles, hue_text, style_text, hs, ss, labels)
     depth = max((len(e) for _, e in sections), default=0) + 3
-    fig = _figure(n_rows, n_cols, size, n_cols < 2 and n_rows >= 2, depth)
+    fig = _figure(n_rows, n_cols, size, False, depth)
     axes = _axes(fig, n_rows, n_cols, sharey)
     side["facets"] = {r: list(roles[r]) for r in ROLES}
     side.update(x="T", y=y, aggregation="median over seeds per T; fit: log-log least squares over the seeds "

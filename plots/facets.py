@@ -231,9 +231,8 @@ def seeds_range(lines) -> str:
 def section_legend(fig, sections, title: str | None, n_cols: int, n_rows: int = 1, fontsize=None):
     """One figure legend in sections: ``sections`` = [(heading, [(handle, text), ...]), ...].
 
-    Below the panels (each section a row, headed by its bold heading, wrapped after ``2·n_cols + 1``
-    entries) unless the panels form one column of several rows; then to their right (each section a
-    column block). Hue and style are separate sections, so the legend never lists their cross product.
+    Below the panels, each section a row headed by its bold heading, wrapped after ``2·n_cols + 1``
+    entries. Hue and style are separate sections, so the legend never lists their cross product.
     """
     from matplotlib.lines import Line2D
 
@@ -241,7 +240,7 @@ def section_legend(fig, sections, title: str | None, n_cols: int, n_rows: int = 
     if not sections:
         return None
     blank = Line2D([], [], linestyle="none", marker="none")
-    below = n_cols >= 2 or n_rows == 1
+    below = True  # at the right of a one-column stack the legend squeezed the axes (seen on a figure)
     if below:
         width = max(3, 2 * n_cols + 1)
         rows = []

@@ -247,3 +247,17 @@ def test_x_must_grow_along_a_run_and_figures_stay_out_of_stores(tmp_path, questi
     pdf = json.loads((tmp_path / "c.pdf.json").read_text())
     assert png["figure"].endswith("c.png") and pdf["figure"].endswith("c.pdf")
     assert png != pdf
+
+
+def test_a_one_column_stack_keeps_its_width_and_its_legend_below(tmp_path, question_store):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    p = build(question_store, "curves", hue="none", col="none")
+    fig = p.figure
+    FigureCanvasAgg(fig).draw()
+    r = fig.canvas.get_renderer()
+    axes = [a.get_window_extent(r) for a in fig.axes if a.get_visible()]
+    leg = fig.legends[0].get_window_extent(r)
+    assert len(axes) >= 2 and len({round(a.x0) for a in axes}) == 1  # one column
+    assert leg.y1 <= min(a.y0 for a in axes)  # the legend is below every panel
+    assert min(a.width for a in axes) > 0.7 * fig.bbox.width  # the axes keep the figure's width
