@@ -7,7 +7,8 @@ curve file was damaged, truncated or deleted is recomputed. A run that raises is
 ``DIR/failures.jsonl`` (not stored as finished, so a restart retries it; its entry is dropped once it
 is stored) and the sweep goes on. Opening the store refuses, before anything runs, a ``--out`` that is
 not a writable directory or holds runs of another numerics version. Each run is a pure function of
-its config (DESIGN.md "Randomness"), so the stored results are bit-identical whichever executor ran them.
+its config and seed (named random streams, byzref.rng), so the stored results are bit-identical
+whichever executor ran them.
 """
 
 from __future__ import annotations

@@ -269,18 +269,9 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 def _check_out_dir(out: str) -> None:
     """An output directory must be a directory (or creatable) and writable; checked before any work."""
-    import os
-    import tempfile
+    from byzref.results import _probe_writable, ensure_dir
 
-    if os.path.lexists(out) and not os.path.isdir(out):
-        raise ConfigError(f"--out {out!r} exists and is not a directory; expected a directory path")
-    try:
-        os.makedirs(out, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out):
-            pass
-    except OSError as exc:
-        raise ConfigError(f"--out {out!r} cannot be used ({exc.strerror or exc}); expected a writable "
-                          "directory") from None
+    _probe_writable(ensure_dir(out, "verify output folder"), "verify output folder")
 
 
 def _keep_earlier_report(out: str) -> list[str]:

@@ -78,11 +78,10 @@ def _jsonable(obj):
         return [_jsonable(v) for v in obj]
     if isinstance(obj, np.ndarray):
         return _jsonable(obj.tolist())
-    if isinstance(obj, (np.floating, float)):
-        v = float(obj)
-        return v if math.isfinite(v) else str(v)  # JSON has no inf/nan
-    if isinstance(obj, np.integer):
-        return int(obj)
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else str(obj)  # JSON has no inf/nan
     return obj
 
 
@@ -166,12 +165,17 @@ def _read_file(name: str, dir_fd: int | None = None) -> bytes:
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise OSError(errno.EINVAL, "not a regular file", name)
-        chunks = []
-        while chunk := os.read(fd, 1 << 20):
-            chunks.append(chunk)
-        return b"".join(chunks)
+        return _read_all(fd)
     finally:
         os.close(fd)
+
+
+def _read_all(fd: int) -> bytes:
+    """Everything left to read from the open file ``fd``."""
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -294,19 +298,26 @@ def prepare_run_dir(out_dir: str | os.PathLike, run_id: str) -> None:
         Id of the run about to be computed.
     """
     _check_id(run_id)
-    out = Path(out_dir)
-    if os.path.lexists(out) and not out.is_dir():
-        raise ConfigError(f"--out {out} exists and is not a directory; --out must name a folder")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(f"--out {out}: cannot create the output folder ({exc.strerror or exc}); "
-                          "--out must be a folder that can be created") from exc
+    out = ensure_dir(out_dir)
     js = out / f"{run_id}.json"
     if os.path.lexists(js):
         raise ConfigError(f"{js} exists; finished results are never overwritten (use another --out)")
     _probe_writable(out, "output folder")
     _tmp_files(out, remove=True)
+
+
+def ensure_dir(path: str | os.PathLike, what: str = "output folder") -> Path:
+    """The folder ``path``, created if missing; a ConfigError naming ``--out`` when it is something
+    else or cannot be created (``what``: the folder's role in the message)."""
+    out = Path(path)
+    if os.path.lexists(out) and not out.is_dir():
+        raise ConfigError(f"--out {out} exists and is not a directory; --out must name a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"--out {out}: cannot create the {what} ({exc.strerror or exc}); "
+                          "--out must be a folder that can be created") from exc
+    return out
 
 
 def _probe_writable(directory: Path, what: str) -> None:
@@ -371,14 +382,7 @@ class Result:
         ConfigError when the folder cannot hold the result.
         """
         _check_id(self.run_id)
-        out = Path(out_dir)
-        if os.path.lexists(out) and not out.is_dir():
-            raise ConfigError(f"--out {out} exists and is not a directory; --out must name a folder")
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError(f"--out {out}: cannot create the output folder ({exc.strerror or exc}); "
-                              "--out must be a folder that can be created") from exc
+        out = ensure_dir(out_dir)
         js, npz = f"{self.run_id}.json", f"{self.run_id}.npz"
         data = _npz_bytes(self.curves)
         rec = {**self.record(), "curves": npz, "curves_size": len(data),

@@ -75,10 +75,12 @@ from byzref.results import (
     _open_dir,
     _os_problem,
     _probe_writable,
+    _read_all,
     _read_file,
     _tmp_files,
     _write_all,
     _write_durable,
+    ensure_dir,
 )
 
 __all__ = ["Damaged", "DamagedCurves", "ResultStore", "StoreReport", "record_numerics", "same_numerics"]
@@ -300,15 +302,7 @@ class ResultStore:
                                   "store (replace it by the real file or folder)")
 
     def _open_for_writing(self) -> None:
-        d = self.dir
-        if os.path.lexists(d) and not d.is_dir():
-            raise ConfigError(f"--out {d} exists and is not a directory; --out must name a folder for the "
-                              "results store")
-        try:
-            d.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError(f"--out {d}: cannot create the results store ({exc.strerror or exc}); --out "
-                              "must be a folder that can be created") from exc
+        d = ensure_dir(self.dir, "results store")
         self._check_links()
         if os.path.lexists(self.curves_dir) and not self.curves_dir.is_dir():
             raise ConfigError(f"{self.curves_dir} is not a directory; a results store must hold a curves "
@@ -389,10 +383,7 @@ class ResultStore:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 raise ConfigError(f"{self.index} is not a regular file; a results store's runs.jsonl "
                                   "must be one")
-            chunks = []
-            while chunk := os.read(fd, 1 << 20):
-                chunks.append(chunk)
-            return b"".join(chunks)
+            return _read_all(fd)
         finally:
             os.close(fd)
 

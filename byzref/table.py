@@ -39,7 +39,6 @@ import csv
 import io
 import math
 import os
-import secrets
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -49,6 +48,7 @@ from typing import Any
 import numpy as np
 
 from byzref.errors import ConfigError
+from byzref.results import _tmp_name
 
 __all__ = ["CURVES", "IDENTITY", "SUMMARY", "Table", "build", "load", "main_table", "rows", "write"]
 
@@ -357,7 +357,7 @@ def _target(out: str) -> tuple[Path, str]:
 
 def _write_atomic(target: Path, fill) -> None:
     """Write via ``fill(binary file)`` to a temporary file beside ``target``, fsync, rename onto it."""
-    tmp = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    tmp = target.parent / _tmp_name(target.name)
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
     except OSError as exc:

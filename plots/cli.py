@@ -1,4 +1,4 @@
-"""``byzref plot DIR --kind curves|grid|rates --out FIG``: faceted figures of finished runs (DESIGN.md "CLI").
+"""``byzref plot DIR --kind curves|grid|rates --out FIG``: faceted figures of finished runs.
 
 :func:`build` draws a figure and returns a :class:`Plot` (figure, printed lines, sidecar dict; tests
 inspect all three); :func:`build_figure` is ``(figure, lines)`` of it; :func:`main_plot` saves the
@@ -14,11 +14,12 @@ section and a style section (never their cross product).
 
 * ``curves``: hue = method; the other varying fields go to columns, then rows, then linestyles (a
   step-size grid of two methods: one panel per γ, one line per method).
-* ``grid``: rows = aggregator, columns = attack, hue = method (paper.md §4.2); per line the step size
-  γ with the best median over seeds of ``avg_grad_sq`` (diverged runs rank worst;
-  :func:`byzref.select.best_step`), shown in each panel's legend, printed and in the sidecar.
+* ``grid``: rows = aggregator, columns = attack, hue = method (the layout of the figures of Li, Liu,
+  Yi, arXiv:2603.15144); per line the step size γ with the best median over seeds of ``avg_grad_sq``
+  (diverged runs rank worst; :func:`byzref.select.best_step`), shown in each panel's legend, printed
+  and in the sidecar.
 * ``rates``: the summary ``avg_grad_sq`` = (1/T) Σ_{t<T} ‖∇f(xᵗ)‖² (or ``--y``) against the horizon
-  T, per line a log-log slope with its bootstrap CI (theory.fitting.fit_loglog, SPEC §6); every line
+  T, per line a log-log slope with its bootstrap CI (theory.fitting.fit_loglog); every line
   needs ≥ 3 horizons T (T-dependent schedules count as fixed by T).
 
 Which runs are read: :func:`byzref.runs.open_runs` (a results store, a ``byzref verify --out`` folder

@@ -147,7 +147,7 @@ def plot_curves(ax, results, x="iteration", y="grad_sq", band=(0.25, 0.75)):
     (optional ``"status"``). Runs are grouped by label (:func:`run_label`), in order of first
     appearance; the runs of a label are its seeds. ``x``: "iteration", "bits_up" or "bits_down"
     (cumulative bits per worker) or any curve the runs have; ``y``: "grad_sq" (‖∇f(xᵗ)‖²),
-    "grad_sq_avg" (its running average, the ε-stationarity metric of SPEC §1), "f_gap" (f(xᵗ) − f*),
+    "grad_sq_avg" (its running average, the ε-stationarity metric), "f_gap" (f(xᵗ) − f*),
     "dist", "agg_err" or any curve. Seeds are aligned by :func:`seed_matrix` (diverged runs count as +inf).
 
     Drawn per label in the method's colour and compressor linestyle (:mod:`plots.style`): the median

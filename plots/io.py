@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
 from pathlib import Path
 
 from byzref.errors import ConfigError
+from byzref.results import _jsonable, _tmp_name
 
 __all__ = ["FORMATS", "check_output", "latex_missing", "save", "sidecar_path", "write_sidecar"]
 
@@ -91,7 +91,7 @@ def save(fig, path: str | os.PathLike, dpi: int = 150) -> Path:
         raise ValueError(f"cannot save a figure as {p.name!r}: the suffix must be one of "
                          f"{', '.join(FORMATS)}, got {p.suffix or 'none'!r}")
     p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_name(f".{p.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    tmp = p.with_name(_tmp_name(p.name))
     rc = {k: v for k, v in paper_rc().items() if k != "pgf.rcfonts"}
     try:
         with matplotlib.rc_context(rc):
@@ -121,7 +121,7 @@ def write_sidecar(path: str | os.PathLike, data: dict) -> Path:
         JSON-serialisable description of the figure (non-finite floats are written as strings).
     """
     side = sidecar_path(path)
-    tmp = side.with_name(f".{side.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    tmp = side.with_name(_tmp_name(side.name))
     text = json.dumps(_jsonable(data), indent=1, ensure_ascii=False, allow_nan=False)
     try:
         tmp.write_text(text + "\n", encoding="utf-8")
@@ -130,19 +130,3 @@ def write_sidecar(path: str | os.PathLike, data: dict) -> Path:
         if os.path.lexists(tmp):
             os.unlink(tmp)
     return side
-
-
-def _jsonable(v):
-    import math
-
-    import numpy as np
-
-    if isinstance(v, dict):
-        return {str(k): _jsonable(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_jsonable(x) for x in v]
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and not math.isfinite(v):
-        return str(v)
-    return v
