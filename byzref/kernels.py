@@ -1,0 +1,131 @@
+"""The kernel protocol of the compiled engine: what each component supplies, and how it is bound.
+
+Every registered component carries, next to its Python definition, a *kernel*: a Numba function
+that computes the same numbers from plain arrays. The compiled engine (:mod:`byzref.compiled`)
+composes the kernels of one run's algorithm, compressor, aggregator pipeline, attack and problem
+into one jitted loop; the Python loop of :mod:`byzref.engine` stays the readable reference, and the
+two must give the same curves bit for bit.
+
+A component's ``kernel(...)`` method returns a :class:`Kernel` ``(fn, params)``: ``fn`` is a
+module-level function and ``params`` a non-empty tuple of scalars and arrays (scratch arrays and
+state included) that is passed back to ``fn`` on every call. ``fn`` is either
+
+* an ``@njit(cache=True)`` function that calls only other jitted functions, or
+* a *template*: a plain function marked with :func:`template` that also calls free names bound
+  per run by :func:`bind` (``probe`` for attacks; ``stoch``, ``pair``, ``full`` and ``compress`` for
+  algorithms). Templates that call other templates of their module are bound recursively.
+
+Random numbers come from the same :class:`numpy.random.Generator` objects (the named streams of
+:mod:`byzref.rng`) that the Python loop uses: Numba draws from a Generator in place, with NumPy's
+algorithms, so a kernel that makes the same calls (``rng.random(k)``, ``rng.integers``,
+``rng.permutation``, ``rng.normal`` …) in the same order as the Python method consumes the stream
+identically. Calls that draw an array fill it in C order, so ``rng.random((m, k))`` equals m calls
+of ``rng.random(k)``.
+
+Signatures (``X`` and ``H`` are read only; outputs are written in full):
+
+compressor ``kernel(n, d)``
+    ``fn(params, X, rng, out)``: ``out[r] = C(X[r])`` for every row of the (m, d) array ``X``
+    (m ≤ n), consuming ``rng`` as ``_compress(X, rng)`` does.
+pre-aggregator ``kernel(n, d)``
+    ``fn(params, X, rng, out)``: ``out`` (``out_rows(n)``, d) from the (n, d) input, as ``_apply``.
+aggregator ``kernel(n, d)`` (n = the rows it receives)
+    ``fn(params, X, rng, commit, out)``: ``out`` (d,) = Agg(X), as ``_aggregate``; with
+    ``commit`` true the state held in ``params`` is updated as ``_commit`` does (a server call),
+    with ``commit`` false it is only read (an adversary's probe). The state starts as after
+    ``reset()``.
+attack ``kernel(n, f, d)``
+    ``fn(params, H, own, t, rng, pk, out)``: the (f, d) Byzantine rows from the (n − f, d) good
+    rows ``H``, as ``attack(H, ctx, rng)`` at iteration ``t``; ``own`` (f, d) holds
+    ``ctx.own_rows()`` (the Byzantine workers' protocol rows, also ``ctx.flipped_rows()`` under
+    label flip). A template may call ``probe(pk, X, out)``: the run's aggregator pipeline on a full
+    (n, d) array without side effects (``ctx.aggregate``).
+problem ``kernel(batch)`` returns a :class:`ProblemKernel`
+    ``draw(pp, rng, smp)`` consumes ``rng`` as ``draw(rng, batch)`` and keeps what the gradients need
+    in the sample buffer ``smp``; ``stoch(pp, x, smp, lo, hi, flip, out)`` writes rows lo..hi−1 of
+    ``stoch_grads(x, samples)`` (``flipped_stoch_grads`` when ``flip``) into ``out[:hi − lo]``;
+    ``pair(pp, x_new, x_old, smp, lo, hi, flip, out_new, out_old)`` as ``stoch_grads_pair`` (two
+    flipped evaluations when ``flip``); ``full(pp, x, lo, hi, flip, out)`` as ``worker_grads``
+    (``flipped_worker_grads``); ``grad(pp, x, out)`` as ``grad(x)``.
+algorithm ``kernel(comp, n, d)`` returns an :class:`AlgorithmKernel`; see :mod:`byzref.algorithms.base`.
+
+A kernel that cannot reproduce its Python method bit for bit (an order of summation that must
+differ) says why next to its code; the conformance tests then compare within 1e-12 relative.
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Any, NamedTuple
+
+from numba import njit
+from numba.core.registry import CPUDispatcher
+
+__all__ = ["AlgorithmKernel", "Kernel", "ProblemKernel", "bind", "is_template", "template"]
+
+
+class Kernel(NamedTuple):
+    """A component's kernel: the function and the parameters passed back to it on every call."""
+
+    fn: Any
+    params: tuple
+
+
+class ProblemKernel(NamedTuple):
+    """A problem's kernels (see the module docstring): parameters, sample buffer and five functions."""
+
+    params: tuple
+    samples: Any
+    draw: Any
+    stoch: Any
+    pair: Any
+    full: Any
+    grad: Any
+
+
+class AlgorithmKernel(NamedTuple):
+    """An algorithm's kernels: parameters, the number of per-worker state arrays and four functions.
+
+    ``setup(ap, rng)`` draws the iteration's shared randomness (``iteration_setup``);
+    ``init(ap, ok, ck, x0, rows, S, msg)`` and ``step(ap, ok, ck, x_new, x_old, g_hat, rows, S, msg)``
+    update one block of workers (``rows`` (m, d), state ``S`` (n_state, m, d), the message buffer
+    ``msg`` (m, d), which holds the block's message afterwards) and return the uplink bits per worker;
+    ``apply_message(ap, rows, B, g_hat)`` is the server side of the "message" attack target.
+    """
+
+    params: tuple
+    n_state: int
+    setup: Any
+    init: Any
+    step: Any
+    apply_message: Any
+
+
+def template(fn):
+    """Mark ``fn`` as a kernel template: compiled only through :func:`bind`, with its free names bound."""
+    fn.__byzref_template__ = True
+    return fn
+
+
+def is_template(fn) -> bool:
+    """Whether ``fn`` is a template (a plain function marked by :func:`template`)."""
+    return bool(getattr(fn, "__byzref_template__", False))
+
+
+def bind(fn, **names):
+    """A jitted copy of the template ``fn`` whose free ``names`` are the given jitted functions.
+
+    Templates that ``fn`` calls from its own module are bound the same way first. A function that is
+    already jitted (not a template) is returned unchanged.
+    """
+    if isinstance(fn, CPUDispatcher) or not is_template(fn):
+        return fn
+    glb = dict(fn.__globals__)
+    for name in fn.__code__.co_names:
+        dep = glb.get(name)
+        if dep is not fn and is_template(dep):
+            glb[name] = bind(dep, **names)
+    glb.update(names)
+    clone = types.FunctionType(fn.__code__, glb, fn.__name__, fn.__defaults__, fn.__closure__)
+    clone.__qualname__ = fn.__qualname__
+    return njit(clone)
