@@ -19,9 +19,9 @@ import time
 from typing import Any
 
 import numpy as np
+from numba import njit
 
 from byzref import rng as rngmod
-from byzref._fused import FusedLoop, fused_plan, sq_norm
 from byzref.algorithms.base import Block, Oracle
 from byzref.attacks.base import AttackContext
 from byzref.config import RunSpec, build, run_id
@@ -36,6 +36,15 @@ STALL_RATIO = 0.1
 
 #: attacks for which the Byzantine workers also run the protocol (on their own or flipped data)
 _SHADOW_ATTACKS = {"none", "bit_flip", "label_flip"}
+
+
+@njit(cache=True)
+def sq_norm(g):  # pragma: no cover - compiled
+    """Σ_j g_j², summed in index order (both loops use this order for ‖∇f‖²)."""
+    s = 0.0
+    for j in range(g.shape[0]):
+        s += g[j] * g[j]
+    return s
 
 
 def checkpoints(T: int, record: dict) -> np.ndarray:
@@ -100,9 +109,10 @@ class _Recorder:
 def run(config: dict | RunSpec, fast: bool | None = None) -> Result:
     """Run one simulation and return its :class:`~byzref.results.Result`.
 
-    ``fast`` selects the fused jitted loop of :mod:`byzref._fused` (None: whenever the
-    configuration supports it; False: always the general Python loop; True: require it).
-    Both loops give bit-identical results.
+    ``fast`` selects the loop: None (default) runs the compiled loop of :mod:`byzref.compiled`,
+    built from the components' kernels, whenever every component has one (all built-in ones do);
+    False runs the readable Python reference loop; True requires the compiled loop. Both loops
+    give the same curves bit for bit.
 
     A run whose iterate or gradient becomes non-finite, or whose ‖∇f‖² exceeds
     ``record.diverge_at``, stops with status "diverged" at that iteration and keeps its curves
@@ -114,10 +124,26 @@ def run(config: dict | RunSpec, fast: bool | None = None) -> Result:
     t0 = time.perf_counter()
     sim = _Simulation(spec, fast)
     if sim.loop is not None:
-        sim.run_fused()
+        sim.run_compiled()
     else:
         sim.run_python()
     return sim.result(time.perf_counter() - t0)
+
+
+def _compiled_run(sim, required: bool):
+    """The compiled form of the run, or None when a component has no kernel (unless ``required``)."""
+    from byzref.compiled import CompiledRun
+
+    stages = [*getattr(sim.agg, "pre", []), getattr(sim.agg, "final", sim.agg)]
+    missing = [c.name for c in (sim.prob, sim.alg, sim.comp, *stages, sim.attack) if not hasattr(c, "kernel")]
+    try:
+        if missing:
+            raise NotImplementedError(f"no kernel for {', '.join(missing)}")
+        return CompiledRun(sim)
+    except NotImplementedError as exc:
+        if required:
+            raise ConfigError(f"this configuration cannot run compiled: {exc}") from None
+        return None
 
 
 class _Simulation:
@@ -147,23 +173,21 @@ class _Simulation:
         self.byz_rows = self.G[byzantine_slice(n, f)]
         self.x = np.array(self.prob.x0(), dtype=np.float64, copy=True)
 
-        plan = fused_plan(spec) if fast is not False else None
-        if fast is True and plan is None:
-            raise ConfigError("this configuration has no fused fast path (see byzref._fused)")
-        self.oracle.new_iteration()
-        self.alg.iteration_setup(self.rng_alg)
-        if plan is not None:  # the fused loop computes its own gradients (same draws, same arithmetic)
-            self.loop = FusedLoop(plan, spec, self.G, self.oracle.rng, batch)
-            self.loop.init(self.x)
-            up_bits = float(d * self.comp.float_bits)
+        self.down_per_round = float(d * self.comp.float_bits)
+        self.loop = None
+        if fast is not False:
+            self.loop = _compiled_run(self, required=fast is True)
+        if self.loop is not None:  # round 0 inside the compiled loop (same streams, same order)
+            self.loop.start(self.x, self.down_per_round)
+            self.cum_up, self.cum_down = 0.0, self.down_per_round
         else:
-            self.loop = None
+            self.oracle.new_iteration()
+            self.alg.iteration_setup(self.rng_alg)
             up_bits = self.alg.init(self.good, self.x, self.comp)
             if self.shadow is not None:
                 self.alg.init(self.shadow, self.x, self.comp)
-        self.write_byzantine(0, None)
-        self.down_per_round = float(d * self.comp.float_bits)
-        self.cum_up, self.cum_down = up_bits, self.down_per_round
+            self.write_byzantine(0, None)
+            self.cum_up, self.cum_down = up_bits, self.down_per_round
         self.cps = checkpoints(self.T, cfg["record"])
         self.rec = _Recorder(self.cps, self.prob, self.good)
         self.diverge_at = cfg["record"]["diverge_at"]
@@ -199,30 +223,21 @@ class _Simulation:
     def _diverged(self, t: int) -> None:
         self.status, self.diverged_at = "diverged", t
 
-    def run_fused(self) -> None:
-        """Jitted blocks of iterations between checkpoints (byzref._fused); Python records the rows."""
-        loop, T = self.loop, self.T
-        bits_step = self.comp.bits(self.prob.d)
-        t = 0
+    def run_compiled(self) -> None:
+        """The compiled loop between checkpoints (byzref.compiled); Python records the rows."""
+        loop, T, acc = self.loop, self.T, self.loop.acc
+        t_from = 0
         for cp in self.cps:
-            done = loop.advance(self.x, cp - t) if cp > t else 0
-            t += done
-            self.cum_up += done * bits_step
-            self.cum_down += done * self.down_per_round
-            s_acc, n_acc, g_last = loop.acc
-            if t < cp:  # the kernel stopped at a diverging iterate
-                self.rec.row(t, g_last, s_acc / max(n_acc, 1.0), self.cum_up, self.cum_down, self.x, bad=True)
-                self._diverged(t)
-                break
-            gsq = sq_norm(self.prob.grad(self.x))
-            bad = self._bad(gsq)
-            avg = (s_acc + gsq) / (n_acc + 1.0) if (t < T and not bad) else s_acc / max(n_acc, 1.0)
-            g_hat = None if (bad or t == T) else self.agg.evaluate(self.G)  # stateless rules (fused_plan)
-            self.rec.row(t, gsq, avg, self.cum_up, self.cum_down, self.x, bad=bad, g_hat=g_hat)
+            t, bad = loop.advance(self.x, t_from, int(cp), T)
+            avg = acc[0] / max(acc[1], 1.0)
+            g_hat = None if (bad or t == T) else loop.g_hat
+            self.rec.row(t, float(acc[2]), avg, float(acc[3]), float(acc[4]), self.x, bad=bad, g_hat=g_hat)
             if bad:
                 self._diverged(t)
                 break
-        self.sum_gsq, self.n_gsq = float(loop.acc[0]), int(loop.acc[1])
+            t_from = t + 1
+        self.sum_gsq, self.n_gsq = float(acc[0]), int(acc[1])
+        self.cum_up, self.cum_down = float(acc[3]), float(acc[4])
 
     def run_python(self) -> None:
         """The general loop: any algorithm, compressor, aggregator pipeline, attack and problem."""

@@ -128,4 +128,4 @@ def bind(fn, **names):
     glb.update(names)
     clone = types.FunctionType(fn.__code__, glb, fn.__name__, fn.__defaults__, fn.__closure__)
     clone.__qualname__ = fn.__qualname__
-    return njit(clone)
+    return njit(inline="always")(clone)

@@ -3,6 +3,7 @@
     c_i = C(target_i − g_i),   g_i ← g_i + c_i   (only c_i is sent)
 
 ``blk.rows`` holds g; the message c is kept in ``blk.msg`` for the "message" attack target.
+:func:`ef21_step_kernel` is the same step for the compiled engine.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from byzref.compressors.base import Compressor
+from byzref.kernels import template
 
 
 def ef21_step(blk, target: np.ndarray, comp: Compressor) -> float:
@@ -22,3 +24,25 @@ def ef21_step(blk, target: np.ndarray, comp: Compressor) -> float:
     blk.rows += c
     blk.msg = c
     return comp.bits(target.shape[1])
+
+
+@template
+def ef21_step_kernel(ck, target, rows, diff, msg, bits):  # pragma: no cover - compiled
+    """diff = target − g, msg = C(diff), g += msg, on every row; returns ``bits``. ``compress`` is bound."""
+    m, d = rows.shape
+    for i in range(m):
+        for j in range(d):
+            diff[i, j] = target[i, j] - rows[i, j]
+    compress(ck, diff, msg)  # noqa: F821 - bound per run (byzref.kernels.bind)
+    for i in range(m):
+        for j in range(d):
+            rows[i, j] += msg[i, j]
+    return bits
+
+
+@template
+def copy_rows(src, dst):  # pragma: no cover - compiled
+    """dst[...] = src for two (m, d) arrays."""
+    for i in range(src.shape[0]):
+        for j in range(src.shape[1]):
+            dst[i, j] = src[i, j]

@@ -21,6 +21,7 @@ import numpy as np
 
 from byzref.compressors.base import CONTRACTIVE, UNBIASED, Compressor
 from byzref.errors import ConfigError, check_int, check_real
+from byzref.kernels import AlgorithmKernel, template
 from byzref.registry import Registry
 
 __all__ = ["ALGORITHMS", "Algorithm", "Block", "Oracle"]
@@ -195,6 +196,43 @@ class Algorithm:
 
     def iteration_setup(self, rng: np.random.Generator) -> None:
         """Draw per-iteration shared randomness (e.g. MARINA's coin) from the "algorithm" stream."""
+
+    def kernel(self, comp: Compressor, n: int, d: int) -> AlgorithmKernel:
+        """The compiled engine's form of this method (see :class:`byzref.kernels.AlgorithmKernel`).
+
+        ``init``/``step`` are templates that call the bound names ``stoch(ok, x)`` (the block's
+        stochastic gradients at x, samples drawn once per iteration), ``pair(ok, x_new, x_old)``
+        (both with the same samples), ``full(ok, x)`` and ``compress(ck, X, out)`` (the run's
+        compressor with the block's stream), and perform the same floating-point operations as
+        :meth:`init` and :meth:`step`.
+        """
+        raise NotImplementedError(f"algorithm {self.name!r} has no kernel")
+
+    def _bits(self, comp: Compressor, d: int) -> tuple[float, float]:
+        """(bits of an uncompressed d-vector, bits of one compressed message)."""
+        return float_bits(comp, d), float(comp.bits(d))
+
+
+@template
+def no_setup(ap, rng):  # pragma: no cover - compiled
+    """No shared randomness per iteration."""
+    return 0
+
+
+@template
+def increment_message(ap, rows, B, g_hat):  # pragma: no cover - compiled
+    """Server side of a message for the EF21 family: g_j += m_j."""
+    for i in range(rows.shape[0]):
+        for j in range(rows.shape[1]):
+            rows[i, j] += B[i, j]
+
+
+@template
+def replace_message(ap, rows, B, g_hat):  # pragma: no cover - compiled
+    """Server side of a message that replaces the row."""
+    for i in range(rows.shape[0]):
+        for j in range(rows.shape[1]):
+            rows[i, j] = B[i, j]
 
 
 def float_bits(comp: Compressor, d: int) -> float:

@@ -4,9 +4,48 @@ from __future__ import annotations
 
 import numpy as np
 
-from byzref.algorithms.base import ALGORITHMS, Algorithm, float_bits
+from byzref.algorithms._ef21 import copy_rows
+from byzref.algorithms.base import ALGORITHMS, Algorithm, float_bits, increment_message
+from byzref.algorithms.byz_vr_marina import _coin_setup
 from byzref.compressors.base import UNBIASED
 from byzref.errors import check_real
+from byzref.kernels import AlgorithmKernel, template
+
+# kernel parameters: (p, coin (int64[1]), a, bits uncompressed, bits of a message); S = (h, h_new, arg)
+
+
+@template
+def _dasha_init(ap, ok, ck, x0, rows, S, msg):  # pragma: no cover - compiled
+    """h⁰ = g⁰ = ∇f_i(x⁰), sent uncompressed."""
+    g0 = full(ok, x0)  # noqa: F821 - bound per run
+    copy_rows(g0, S[0])
+    copy_rows(g0, rows)
+    copy_rows(rows, msg)
+    return ap[3]
+
+
+@template
+def _dasha_step(ap, ok, ck, x_new, x_old, g_hat, rows, S, msg):  # pragma: no cover - compiled
+    """h' = ∇f_i(x^{t+1}) (coin 1) or h + (s_new − s_old); m = Q(h' − h − a(g − h)); g += m; h = h'."""
+    a = ap[2]
+    h, h_new, arg = S[0], S[1], S[2]
+    m, d = rows.shape
+    if ap[1][0]:
+        copy_rows(full(ok, x_new), h_new)  # noqa: F821 - bound per run
+    else:
+        s_new, s_old = pair(ok, x_new, x_old)  # noqa: F821 - bound per run
+        for i in range(m):
+            for j in range(d):
+                h_new[i, j] = h[i, j] + (s_new[i, j] - s_old[i, j])
+    for i in range(m):
+        for j in range(d):
+            arg[i, j] = (h_new[i, j] - h[i, j]) - a * (rows[i, j] - h[i, j])
+    compress(ck, arg, msg)  # noqa: F821 - bound per run
+    for i in range(m):
+        for j in range(d):
+            rows[i, j] += msg[i, j]
+    copy_rows(h_new, h)
+    return ap[4]
 
 
 @ALGORITHMS.register("byz_dasha_page")
@@ -46,6 +85,13 @@ class ByzDASHAPAGE(Algorithm):
     def iteration_setup(self, rng: np.random.Generator) -> None:
         self._coin = bool(rng.random() < self.p)
 
+    def _a(self, comp, d: int) -> float:
+        return self.a if self.a is not None else 1.0 / (2.0 * comp.omega(d) + 1.0)
+
+    def kernel(self, comp, n, d):
+        ap = (float(self.p), np.ones(1, dtype=np.int64), float(self._a(comp, d)), *self._bits(comp, d))
+        return AlgorithmKernel(ap, 3, _coin_setup, _dasha_init, _dasha_step, increment_message)
+
     def init(self, blk, x0, comp):
         g0 = blk.oracle.full(x0, blk.workers)
         blk.state["h"] = g0.copy()
@@ -55,7 +101,7 @@ class ByzDASHAPAGE(Algorithm):
 
     def step(self, blk, x_new, x_old, g_hat, comp):
         d = x_new.shape[0]
-        a = self.a if self.a is not None else 1.0 / (2.0 * comp.omega(d) + 1.0)
+        a = self._a(comp, d)
         h = blk.state["h"]
         if self._coin:
             h_new = blk.oracle.full(x_new, blk.workers).copy()

@@ -7,9 +7,62 @@ f = 0 Byz-DM21 is EF21-SGD2M (Fatkhullin, Tyurin, Richtárik, NeurIPS 2023), ava
 
 from __future__ import annotations
 
-from byzref.algorithms._ef21 import ef21_step
-from byzref.algorithms.base import ALGORITHMS, Algorithm, float_bits
+from byzref.algorithms._ef21 import copy_rows, ef21_step, ef21_step_kernel
+from byzref.algorithms.base import ALGORITHMS, Algorithm, float_bits, increment_message, no_setup
 from byzref.errors import check_choice, check_real
+from byzref.kernels import AlgorithmKernel, template
+
+# kernel parameters: (η, η₂, first momentum: 0 = EMA, 1 = STORM, init: 0 = paper, 1 = released,
+#                     bits of an uncompressed vector, bits of a message); state S = (v, u, diff)
+
+
+@template
+def _dm_init(ap, ok, ck, x0, rows, S, msg):  # pragma: no cover - compiled
+    """Init at x⁰: paper v = u = g = s (sent uncompressed); released v = ηs, u = ηv, g = 0 + C(u)."""
+    eta, _eta2, _storm, released, bits_f, bits_c = ap
+    s = stoch(ok, x0)  # noqa: F821 - bound per run
+    v, u = S[0], S[1]
+    m, d = rows.shape
+    if released:
+        for i in range(m):
+            for j in range(d):
+                v[i, j] = eta * s[i, j]
+                u[i, j] = eta * v[i, j]
+                rows[i, j] = 0.0
+        return ef21_step_kernel(ck, u, rows, S[2], msg, bits_c)
+    for i in range(m):
+        for j in range(d):
+            v[i, j] = s[i, j]
+            u[i, j] = s[i, j]
+            rows[i, j] = s[i, j]
+    copy_rows(rows, msg)
+    return bits_f
+
+
+@template
+def _dm_step(ap, ok, ck, x_new, x_old, g_hat, rows, S, msg):  # pragma: no cover - compiled
+    """v ← EMA (v(1−η) + ηs) or STORM ((v − s_old)(1−η) + s_new); u ← u(1−η₂) + η₂v; EF21 on u."""
+    eta, eta2, storm, _released, _bits_f, bits_c = ap
+    v, u = S[0], S[1]
+    m, d = rows.shape
+    if storm:
+        s_new, s_old = pair(ok, x_new, x_old)  # noqa: F821 - bound per run
+        for i in range(m):
+            for j in range(d):
+                w = v[i, j] - s_old[i, j]
+                w = w * (1.0 - eta)
+                v[i, j] = w + s_new[i, j]
+    else:
+        s = stoch(ok, x_new)  # noqa: F821 - bound per run
+        for i in range(m):
+            for j in range(d):
+                w = v[i, j] * (1.0 - eta)
+                v[i, j] = w + eta * s[i, j]
+    for i in range(m):
+        for j in range(d):
+            w = u[i, j] * (1.0 - eta2)
+            u[i, j] = w + eta2 * v[i, j]
+    return ef21_step_kernel(ck, u, rows, S[2], msg, bits_c)
 
 
 class _DoubleMomentum(Algorithm):
@@ -50,6 +103,16 @@ class _DoubleMomentum(Algorithm):
 
     def _first_momentum(self, blk, x_new, x_old):
         raise NotImplementedError
+
+    def _storm(self) -> bool:
+        raise NotImplementedError
+
+    def _released_init(self) -> bool:
+        return False
+
+    def kernel(self, comp, n, d):
+        ap = (float(self.eta), float(self.eta2), self._storm(), self._released_init(), *self._bits(comp, d))
+        return AlgorithmKernel(ap, 3, no_setup, _dm_init, _dm_step, increment_message)
 
     def step(self, blk, x_new, x_old, g_hat, comp):
         v = self._first_momentum(blk, x_new, x_old)
@@ -92,6 +155,9 @@ class ByzDM21(_DoubleMomentum):
                  variant: str = "paper"):
         super().__init__(gamma, eta, eta2, batch)
         self.variant = check_choice("variant", variant, ("paper", "released"))
+
+    def _storm(self) -> bool:
+        return self.variant == "released"
 
     def _first_momentum(self, blk, x_new, x_old):
         if self.variant == "released":
@@ -140,6 +206,12 @@ class ByzVRDM21(_DoubleMomentum):
         blk.state["u"] = self.eta * v
         blk.rows[...] = 0.0
         return ef21_step(blk, blk.state["u"], comp)
+
+    def _storm(self) -> bool:
+        return True
+
+    def _released_init(self) -> bool:
+        return self.init_mode == "released"
 
     def _first_momentum(self, blk, x_new, x_old):
         return self._storm_momentum(blk, x_new, x_old)

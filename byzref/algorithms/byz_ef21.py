@@ -7,9 +7,59 @@ EF21 (Richtárik, Sokolov, Fatkhullin 2021) and EF21-SGDM (Fatkhullin et al. 202
 
 from __future__ import annotations
 
-from byzref.algorithms._ef21 import ef21_step
-from byzref.algorithms.base import ALGORITHMS, Algorithm, float_bits
+from byzref.algorithms._ef21 import copy_rows, ef21_step, ef21_step_kernel
+from byzref.algorithms.base import ALGORITHMS, Algorithm, float_bits, increment_message, no_setup
 from byzref.errors import check_real
+from byzref.kernels import AlgorithmKernel, template
+
+# kernel parameters: (stochastic, η (EF21-SGDM; 0 otherwise), bits uncompressed, bits of a message)
+
+
+@template
+def _grad_kernel(stochastic, ok, x):  # pragma: no cover - compiled
+    if stochastic:
+        return stoch(ok, x)  # noqa: F821 - bound per run
+    return full(ok, x)  # noqa: F821 - bound per run
+
+
+@template
+def _ef21_init(ap, ok, ck, x0, rows, S, msg):  # pragma: no cover - compiled
+    """g⁰ = ∇f_i(x⁰) (or ∇f_i(x⁰; ξ⁰)), sent uncompressed."""
+    stochastic, _eta, bits_f, _bits_c = ap
+    copy_rows(_grad_kernel(stochastic, ok, x0), rows)
+    copy_rows(rows, msg)
+    return bits_f
+
+
+@template
+def _ef21_step(ap, ok, ck, x_new, x_old, g_hat, rows, S, msg):  # pragma: no cover - compiled
+    """EF21 on the (stochastic) gradient at x^{t+1}."""
+    stochastic, _eta, _bits_f, bits_c = ap
+    return ef21_step_kernel(ck, _grad_kernel(stochastic, ok, x_new), rows, S[0], msg, bits_c)
+
+
+@template
+def _sgdm_init(ap, ok, ck, x0, rows, S, msg):  # pragma: no cover - compiled
+    """v⁰ = g⁰ = ∇f_i(x⁰; ξ⁰), sent uncompressed."""
+    _stochastic, _eta, bits_f, _bits_c = ap
+    s = stoch(ok, x0)  # noqa: F821 - bound per run
+    copy_rows(s, S[0])
+    copy_rows(s, rows)
+    copy_rows(rows, msg)
+    return bits_f
+
+
+@template
+def _sgdm_step(ap, ok, ck, x_new, x_old, g_hat, rows, S, msg):  # pragma: no cover - compiled
+    """v ← v(1−η) + η∇f_i(x^{t+1}; ξ), then EF21 on v."""
+    _stochastic, eta, _bits_f, bits_c = ap
+    s = stoch(ok, x_new)  # noqa: F821 - bound per run
+    v = S[0]
+    for i in range(v.shape[0]):
+        for j in range(v.shape[1]):
+            w = v[i, j] * (1.0 - eta)
+            v[i, j] = w + eta * s[i, j]
+    return ef21_step_kernel(ck, v, rows, S[1], msg, bits_c)
 
 
 @ALGORITHMS.register("byz_ef21")
@@ -36,6 +86,10 @@ class ByzEF21(Algorithm):
 
     def _grad(self, blk, x):
         return blk.oracle.full(x, blk.workers)
+
+    def kernel(self, comp, n, d):
+        ap = (bool(self.stochastic), 0.0, *self._bits(comp, d))
+        return AlgorithmKernel(ap, 1, no_setup, _ef21_init, _ef21_step, increment_message)
 
     def init(self, blk, x0, comp):
         blk.rows[...] = self._grad(blk, x0)
@@ -106,6 +160,10 @@ class ByzEF21SGDM(Algorithm):
         blk.rows[...] = s
         blk.msg = blk.rows
         return float_bits(comp, x0.shape[0])
+
+    def kernel(self, comp, n, d):
+        ap = (True, float(self.eta), *self._bits(comp, d))
+        return AlgorithmKernel(ap, 2, no_setup, _sgdm_init, _sgdm_step, increment_message)
 
     def step(self, blk, x_new, x_old, g_hat, comp):
         v = blk.state["v"]

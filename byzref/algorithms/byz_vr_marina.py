@@ -4,9 +4,56 @@ from __future__ import annotations
 
 import numpy as np
 
+from byzref.algorithms._ef21 import copy_rows
 from byzref.algorithms.base import ALGORITHMS, Algorithm, float_bits
 from byzref.compressors.base import UNBIASED
 from byzref.errors import check_real
+from byzref.kernels import AlgorithmKernel, template
+
+# kernel parameters: (p, coin (an int64[1] array), bits uncompressed, bits of a message); S = (difference,)
+
+
+@template
+def _coin_setup(ap, rng):  # pragma: no cover - compiled
+    """c_t = [U < p], one uniform from the "algorithm" stream."""
+    ap[1][0] = 1 if rng.random() < ap[0] else 0
+    return 0
+
+
+@template
+def _marina_init(ap, ok, ck, x0, rows, S, msg):  # pragma: no cover - compiled
+    """g⁰ = ∇f_i(x⁰), sent uncompressed."""
+    copy_rows(full(ok, x0), rows)  # noqa: F821 - bound per run
+    copy_rows(rows, msg)
+    return ap[2]
+
+
+@template
+def _marina_step(ap, ok, ck, x_new, x_old, g_hat, rows, S, msg):  # pragma: no cover - compiled
+    """Coin 1: g = ∇f_i(x^{t+1}); coin 0: q = Q(∇f_i(x^{t+1}; ξ) − ∇f_i(x^t; ξ)), g = ĝ + q."""
+    if ap[1][0]:
+        copy_rows(full(ok, x_new), rows)  # noqa: F821 - bound per run
+        copy_rows(rows, msg)
+        return ap[2]
+    a, b = pair(ok, x_new, x_old)  # noqa: F821 - bound per run
+    diff = S[0]
+    m, d = rows.shape
+    for i in range(m):
+        for j in range(d):
+            diff[i, j] = a[i, j] - b[i, j]
+    compress(ck, diff, msg)  # noqa: F821 - bound per run
+    for i in range(m):
+        for j in range(d):
+            rows[i, j] = g_hat[j] + msg[i, j]
+    return ap[3]
+
+
+@template
+def _marina_message(ap, rows, B, g_hat):  # pragma: no cover - compiled
+    """Coin 1: the row is the message; coin 0: ĝ + message."""
+    for i in range(rows.shape[0]):
+        for j in range(rows.shape[1]):
+            rows[i, j] = B[i, j] if ap[1][0] else g_hat[j] + B[i, j]
 
 
 @ALGORITHMS.register("byz_vr_marina")
@@ -46,6 +93,10 @@ class ByzVRMARINA(Algorithm):
 
     def iteration_setup(self, rng: np.random.Generator) -> None:
         self._coin = bool(rng.random() < self.p)
+
+    def kernel(self, comp, n, d):
+        ap = (float(self.p), np.ones(1, dtype=np.int64), *self._bits(comp, d))
+        return AlgorithmKernel(ap, 1, _coin_setup, _marina_init, _marina_step, _marina_message)
 
     def init(self, blk, x0, comp):
         blk.rows[...] = blk.oracle.full(x0, blk.workers)

@@ -4,9 +4,73 @@ from __future__ import annotations
 
 import numpy as np
 
-from byzref.algorithms.base import ALGORITHMS, Algorithm, float_bits
+from byzref.algorithms._ef21 import copy_rows
+from byzref.algorithms.base import ALGORITHMS, Algorithm, float_bits, no_setup, replace_message
 from byzref.compressors.base import UNBIASED
 from byzref.errors import check_real
+from byzref.kernels import AlgorithmKernel, template
+
+
+@template
+def _momentum_init(ap, ok, ck, x0, rows, S, msg):  # pragma: no cover - compiled
+    """m⁰ = ∇f_i(x⁰; ξ⁰)."""
+    copy_rows(stoch(ok, x0), rows)  # noqa: F821 - bound per run
+    copy_rows(rows, msg)
+    return ap[1]
+
+
+@template
+def _momentum_step(ap, ok, ck, x_new, x_old, g_hat, rows, S, msg):  # pragma: no cover - compiled
+    """m ← βm + (1 − β)∇f_i(x^{t+1}; ξ); ap = (β, bits)."""
+    beta = ap[0]
+    s = stoch(ok, x_new)  # noqa: F821 - bound per run
+    for i in range(rows.shape[0]):
+        for j in range(rows.shape[1]):
+            w = rows[i, j] * beta
+            rows[i, j] = w + (1.0 - beta) * s[i, j]
+    copy_rows(rows, msg)
+    return ap[1]
+
+
+@template
+def _csgd_step(ap, ok, ck, x_new, x_old, g_hat, rows, S, msg):  # pragma: no cover - compiled
+    """row = Q(∇f_i(x^{t+1}; ξ)); ap = (bits,)."""
+    compress(ck, stoch(ok, x_new), rows)  # noqa: F821 - bound per run
+    copy_rows(rows, msg)
+    return ap[0]
+
+
+@template
+def _csgd_init(ap, ok, ck, x0, rows, S, msg):  # pragma: no cover - compiled
+    return _csgd_step(ap, ok, ck, x0, x0, x0, rows, S, msg)
+
+
+@template
+def _diana_step(ap, ok, ck, x_new, x_old, g_hat, rows, S, msg):  # pragma: no cover - compiled
+    """q = Q(∇f_i(x; ξ) − h), row = q + h, h ← h + α_h q; ap = (α_h, bits); S = (h, difference, q)."""
+    alpha = ap[0]
+    h, diff, q = S[0], S[1], S[2]
+    s = stoch(ok, x_new)  # noqa: F821 - bound per run
+    for i in range(rows.shape[0]):
+        for j in range(rows.shape[1]):
+            diff[i, j] = s[i, j] - h[i, j]
+    compress(ck, diff, q)  # noqa: F821 - bound per run
+    for i in range(rows.shape[0]):
+        for j in range(rows.shape[1]):
+            rows[i, j] = q[i, j] + h[i, j]
+            h[i, j] += alpha * q[i, j]
+    copy_rows(rows, msg)
+    return ap[1]
+
+
+@template
+def _diana_init(ap, ok, ck, x0, rows, S, msg):  # pragma: no cover - compiled
+    """h⁰ = 0, then the step at x⁰."""
+    h = S[0]
+    for i in range(h.shape[0]):
+        for j in range(h.shape[1]):
+            h[i, j] = 0.0
+    return _diana_step(ap, ok, ck, x0, x0, x0, rows, S, msg)
 
 
 @ALGORITHMS.register("robust_momentum_sgd")
@@ -32,6 +96,10 @@ class RobustMomentumSGD(Algorithm):
     def __init__(self, gamma: float, beta: float = 0.9, batch: int = 1):
         super().__init__(gamma, batch)
         self.beta = check_real("beta", beta, 0.0, 1.0, hi_open=True)
+
+    def kernel(self, comp, n, d):
+        ap = (float(self.beta), float_bits(comp, d))
+        return AlgorithmKernel(ap, 1, no_setup, _momentum_init, _momentum_step, replace_message)
 
     def init(self, blk, x0, comp):
         blk.rows[...] = blk.oracle.stoch(x0, blk.workers)
@@ -64,6 +132,9 @@ class BRCSGD(Algorithm):
     compressor_class = UNBIASED
     message_kind = "replace"
     test_config = {"gamma": 0.05}
+
+    def kernel(self, comp, n, d):
+        return AlgorithmKernel((float(comp.bits(d)),), 1, no_setup, _csgd_init, _csgd_step, replace_message)
 
     def init(self, blk, x0, comp):
         return self.step(blk, x0, x0, None, comp)
@@ -100,13 +171,20 @@ class BRDIANA(Algorithm):
         super().__init__(gamma, batch)
         self.alpha = None if alpha is None else check_real("alpha", alpha, 0.0, 1.0, lo_open=True)
 
+    def _alpha(self, comp, d: int) -> float:
+        return self.alpha if self.alpha is not None else 1.0 / (comp.omega(d) + 1.0)
+
+    def kernel(self, comp, n, d):
+        ap = (float(self._alpha(comp, d)), float(comp.bits(d)))
+        return AlgorithmKernel(ap, 3, no_setup, _diana_init, _diana_step, replace_message)
+
     def init(self, blk, x0, comp):
         blk.state["h"] = np.zeros_like(blk.rows)
         return self.step(blk, x0, x0, None, comp)
 
     def step(self, blk, x_new, x_old, g_hat, comp):
         d = x_new.shape[0]
-        alpha = self.alpha if self.alpha is not None else 1.0 / (comp.omega(d) + 1.0)
+        alpha = self._alpha(comp, d)
         h = blk.state["h"]
         q = comp._compress(blk.oracle.stoch(x_new, blk.workers) - h, blk.rng)
         np.add(q, h, out=blk.rows)

@@ -1,0 +1,155 @@
+"""Source of the compiled engine's loop; :mod:`byzref.compiled` copies it into one module per combination.
+
+Everything below the ``# === body ===`` line is copied, after lines that import the run's
+component kernels under the names stubbed here (``prob_*``, ``comp_fn``, ``agg_eval``, ``alg_*``,
+``att_fn``). The loop is the reference loop of :func:`byzref.engine.run` (``run_python``) written
+over arrays: iteration t records ‖∇f(xᵗ)‖², aggregates ĝᵗ = Agg(Gᵗ), steps xᵗ⁺¹ = xᵗ − γĝᵗ, lets the
+good workers (and the Byzantine workers' shadow block) update their rows, and lets the attack write
+the Byzantine rows. No component's rule is written here: each is a call to the component's kernel.
+"""
+
+# ruff: noqa: E402
+from __future__ import annotations
+
+
+def _stub(*args):  # pragma: no cover - replaced in the generated module
+    raise NotImplementedError("byzref._driver is a source template; use byzref.compiled")
+
+
+prob_draw = prob_stoch = prob_pair = prob_full = prob_grad = comp_fn = agg_eval = _stub
+alg_setup = alg_init = alg_step = alg_apply = att_fn = _stub
+
+# === body ===
+import math
+
+import numpy as np
+from numba import njit
+
+# acc slots: Σ‖∇f‖² over recorded iterations, their count, the last ‖∇f‖², uplink bits, downlink bits
+_SUM, _COUNT, _LAST, _UP, _DOWN = 0, 1, 2, 3, 4
+
+
+@njit(inline="always")
+def stoch(ok, x):  # pragma: no cover - compiled
+    """The block's rows of ∇f_i(x; ξ_i); the samples are drawn on the iteration's first request."""
+    pp, smp, rng, lo, hi, flip, b0, _b1, drawn = ok
+    if drawn[0] == 0:
+        prob_draw(pp, rng, smp)
+        drawn[0] = 1
+    prob_stoch(pp, x, smp, lo, hi, flip, b0)
+    return b0
+
+
+@njit(inline="always")
+def pair(ok, x_new, x_old):  # pragma: no cover - compiled
+    """The block's rows of (∇f_i(x_new; ξ_i), ∇f_i(x_old; ξ_i)) with the same samples."""
+    pp, smp, rng, lo, hi, flip, b0, b1, drawn = ok
+    if drawn[0] == 0:
+        prob_draw(pp, rng, smp)
+        drawn[0] = 1
+    prob_pair(pp, x_new, x_old, smp, lo, hi, flip, b0, b1)
+    return b0, b1
+
+
+@njit(inline="always")
+def full(ok, x):  # pragma: no cover - compiled
+    """The block's rows of ∇f_i(x)."""
+    pp, _smp, _rng, lo, hi, flip, b0, _b1, _drawn = ok
+    prob_full(pp, x, lo, hi, flip, b0)
+    return b0
+
+
+@njit(inline="always")
+def compress(ck, X, out):  # pragma: no cover - compiled
+    """The run's compressor on every row of X, with the block's stream."""
+    comp_fn(ck[0], X, ck[1], out)
+
+
+@njit(inline="always")
+def sq_norm(g):  # pragma: no cover - compiled
+    """Σ_j g_j², in index order (as byzref.engine.sq_norm)."""
+    s = 0.0
+    for j in range(g.shape[0]):
+        s += g[j] * g[j]
+    return s
+
+
+@njit(inline="always")
+def write_byzantine(t, G, m, g_hat, good, shadow, attack, ap, has_shadow, message):  # pragma: no cover
+    """The attack writes the Byzantine rows G[m:] (on the state, or as messages after round 0)."""
+    if G.shape[0] == m:
+        return
+    rows_g, msg_g = good[0], good[2]
+    rows_s, msg_s = shadow[0], shadow[2]
+    att_p, rng_att, pk, B, zeros = attack
+    H = msg_g if message else rows_g
+    own = (msg_s if message else rows_s) if has_shadow else zeros
+    att_fn(att_p, H, own, t, rng_att, pk, B)
+    byz = G[m:]
+    if not message or t == 0:
+        for i in range(B.shape[0]):
+            for j in range(B.shape[1]):
+                byz[i, j] = B[i, j]
+    else:
+        alg_apply(ap, byz, B, g_hat)
+
+
+@njit(inline="always")
+def start(x, G, m, g_hat, good, shadow, attack, alg, has_shadow, message, acc):  # pragma: no cover
+    """Round 0: shared randomness, every block's init at x⁰, the attack's first rows. Returns uplink bits."""
+    ap, rng_alg = alg
+    good[4][0] = 0  # a new iteration: samples not drawn yet (the flag is shared by both blocks)
+    alg_setup(ap, rng_alg)
+    up = alg_init(ap, good[3], good[5], x, good[0], good[1], good[2])
+    if has_shadow:
+        alg_init(ap, shadow[3], shadow[5], x, shadow[0], shadow[1], shadow[2])
+    write_byzantine(0, G, m, g_hat, good, shadow, attack, ap, has_shadow, message)
+    acc[_UP] += up
+
+
+@njit(cache=True)
+def advance(t_from, t_to, T, grad_every, diverge_at, gamma, down_bits, x, x_new, gx, G, m, g_hat, pp, ak,
+            good, shadow, attack, alg, has_shadow, message, acc):  # pragma: no cover - compiled
+    """Iterations t_from..t_to: the step into xᵗ (for t ≥ 1), then the metric and ĝᵗ at xᵗ.
+
+    Stops at t_to (a checkpoint) with ĝ^{t_to} computed, or earlier at the first iterate whose
+    ‖∇f‖² is non-finite or above ``diverge_at`` or which is itself non-finite. Returns
+    (last t, whether it diverged).
+    """
+    d = x.shape[0]
+    ap, rng_alg = alg
+    for t in range(t_from, t_to + 1):
+        if t > 0:  # the step of iteration t − 1: x_new = x − γĝ, the blocks update, the attack writes
+            for j in range(d):
+                x_new[j] = x[j] - gamma * g_hat[j]
+            good[4][0] = 0
+            alg_setup(ap, rng_alg)
+            acc[_UP] += alg_step(ap, good[3], good[5], x_new, x, g_hat, good[0], good[1], good[2])
+            if has_shadow:
+                alg_step(ap, shadow[3], shadow[5], x_new, x, g_hat, shadow[0], shadow[1], shadow[2])
+            write_byzantine(t, G, m, g_hat, good, shadow, attack, ap, has_shadow, message)
+            acc[_DOWN] += down_bits
+            for j in range(d):
+                x[j] = x_new[j]
+        if t % grad_every == 0 or t == t_to or t == T:
+            prob_grad(pp, x, gx)
+            acc[_LAST] = sq_norm(gx)
+        gsq = acc[_LAST]
+        bad = not (math.isfinite(gsq) and gsq <= diverge_at)
+        if not bad:
+            for j in range(d):
+                if not math.isfinite(x[j]):
+                    bad = True
+                    break
+        if t < T and t % grad_every == 0 and not bad:
+            acc[_SUM] += gsq
+            acc[_COUNT] += 1.0
+        if bad:
+            return t, True
+        if t < T:
+            agg_eval(ak, G, True, g_hat)
+    return t_to, False
+
+
+def _unused():  # pragma: no cover - keeps the imports of the body used when linted alone
+    return np
