@@ -4,15 +4,25 @@ Layout: data rows A (N, d) and labels y (N,) stacked worker by worker; worker i 
 offsets[i] .. offsets[i+1] − 1. Samples are LOCAL row indices idx (n, b) (0 ≤ idx[i, r] < m_i).
 Every kernel writes only its ``out`` arrays. ``ysign`` = −1 flips the labels (label-flip attack).
 The NumPy references live in tests/reference/problems.py.
+
+The ``*_rows`` kernels take their scratch vectors as arguments (no allocation); ``fs_stoch_grads``,
+``fs_stoch_grads_pair`` and ``fs_full_grads`` allocate them and call those. ``fs_draw``, ``fs_stoch``,
+``fs_pair``, ``fs_full`` and ``fs_grad`` are the problem kernels of the compiled engine
+(:class:`byzref.kernels.ProblemKernel`, built by ``FiniteSumProblem.kernel``); their parameters are
+``pp = (A, y, offsets, counts, lam, loss_kind, reg_kind, r1, r2, W)`` with scratch vectors r1, r2 (d,)
+and W (|G|, d).
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
+from numba.np.random.generator_core import next_uint32, next_uint64
+from numba.np.random.random_methods import bounded_lemire_uint64, buffered_bounded_lemire_uint32
 
-__all__ = ["LOGISTIC", "REG_L2", "REG_NC", "REG_NONE", "SQUARES",
-           "fs_full_grads", "fs_stoch_grads", "fs_stoch_grads_pair"]
+__all__ = ["LOGISTIC", "REG_L2", "REG_NC", "REG_NONE", "SQUARES", "fs_draw", "fs_full", "fs_full_grads",
+           "fs_full_rows", "fs_grad", "fs_pair", "fs_pair_rows", "fs_stoch", "fs_stoch_grads",
+           "fs_stoch_grads_pair", "fs_stoch_rows"]
 
 LOGISTIC, SQUARES = 0, 1          # per-sample losses log(1 + exp(−y z)) and ½ (z − y)²
 REG_NONE, REG_L2, REG_NC = 0, 1, 2  # 0, (λ/2)‖x‖², λ Σ x_k²/(1 + x_k²)
@@ -62,10 +72,12 @@ def _reg(x, lam, reg_kind, r):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def fs_full_grads(A, y, offsets, x, lam, loss_kind, reg_kind, ysign, out):  # pragma: no cover - compiled
-    """out[i] ← ∇f_i(x) for the first out.shape[0] workers, one pass over their rows; writes out."""
+def fs_full_rows(A, y, offsets, x, lam, loss_kind, reg_kind, ysign, r, out):  # pragma: no cover - compiled
+    """out[i] ← ∇f_i(x) for the first out.shape[0] workers, one pass over their rows; r: (d,) scratch.
+
+    ∇f_i(x) = (1/m_i) Σ_{j∈D_i} ℓ'(a_jᵀx; y_j) a_j + ∇r(x), summed in row order. Writes out and r.
+    """
     d = x.shape[0]
-    r = np.empty(d)
     _reg(x, lam, reg_kind, r)
     for i in range(out.shape[0]):
         lo, hi = offsets[i], offsets[i + 1]
@@ -81,11 +93,19 @@ def fs_full_grads(A, y, offsets, x, lam, loss_kind, reg_kind, ysign, out):  # pr
 
 
 @njit(cache=True)
-def fs_stoch_grads(A, y, offsets, idx, x, lam, loss_kind, reg_kind, ysign, out):  # pragma: no cover
-    """out[i] ← (1/b) Σ_r ∇f_{i, idx[i, r]}(x); returns 0, or i + 1 when worker i's index is out of range."""
+def fs_full_grads(A, y, offsets, x, lam, loss_kind, reg_kind, ysign, out):  # pragma: no cover - compiled
+    """out[i] ← ∇f_i(x) for the first out.shape[0] workers, one pass over their rows; writes out."""
+    fs_full_rows(A, y, offsets, x, lam, loss_kind, reg_kind, ysign, np.empty(x.shape[0]), out)
+
+
+@njit(cache=True)
+def fs_stoch_rows(A, y, offsets, idx, x, lam, loss_kind, reg_kind, ysign, r, out):  # pragma: no cover
+    """out[i] ← (1/b) Σ_s ∇f_{i, idx[i, s]}(x) for the idx.shape[0] workers; r: (d,) scratch.
+
+    Returns 0, or i + 1 when worker i's index is out of range (its row and later ones unwritten).
+    """
     n, b = idx.shape
     d = x.shape[0]
-    r = np.empty(d)
     _reg(x, lam, reg_kind, r)
     for i in range(n):
         lo, m = offsets[i], offsets[i + 1] - offsets[i]
@@ -105,13 +125,21 @@ def fs_stoch_grads(A, y, offsets, idx, x, lam, loss_kind, reg_kind, ysign, out):
 
 
 @njit(cache=True)
-def fs_stoch_grads_pair(A, y, offsets, idx, x1, x2, lam, loss_kind, reg_kind, ysign,
-                        out1, out2):  # pragma: no cover - compiled
-    """fs_stoch_grads at x1 and x2 with the same idx, sharing row loads; writes out1 and out2."""
+def fs_stoch_grads(A, y, offsets, idx, x, lam, loss_kind, reg_kind, ysign, out):  # pragma: no cover
+    """out[i] ← (1/b) Σ_r ∇f_{i, idx[i, r]}(x); returns 0, or i + 1 when worker i's index is out of range."""
+    return fs_stoch_rows(A, y, offsets, idx, x, lam, loss_kind, reg_kind, ysign, np.empty(x.shape[0]), out)
+
+
+@njit(cache=True)
+def fs_pair_rows(A, y, offsets, idx, x1, x2, lam, loss_kind, reg_kind, ysign, r1, r2,
+                 out1, out2):  # pragma: no cover - compiled
+    """fs_stoch_rows at x1 and x2 with the same idx, sharing row loads; r1, r2: (d,) scratch.
+
+    Each output row gets the same operations as a separate :func:`fs_stoch_rows` call. Returns 0,
+    or i + 1 when worker i's index is out of range.
+    """
     n, b = idx.shape
     d = x1.shape[0]
-    r1 = np.empty(d)
-    r2 = np.empty(d)
     _reg(x1, lam, reg_kind, r1)
     _reg(x2, lam, reg_kind, r2)
     for i in range(n):
@@ -134,3 +162,162 @@ def fs_stoch_grads_pair(A, y, offsets, idx, x1, x2, lam, loss_kind, reg_kind, ys
             out1[i, k] = out1[i, k] / b + r1[k]
             out2[i, k] = out2[i, k] / b + r2[k]
     return 0
+
+
+@njit(cache=True)
+def fs_stoch_grads_pair(A, y, offsets, idx, x1, x2, lam, loss_kind, reg_kind, ysign,
+                        out1, out2):  # pragma: no cover - compiled
+    """fs_stoch_grads at x1 and x2 with the same idx, sharing row loads; writes out1 and out2."""
+    d = x1.shape[0]
+    return fs_pair_rows(A, y, offsets, idx, x1, x2, lam, loss_kind, reg_kind, ysign, np.empty(d),
+                        np.empty(d), out1, out2)
+
+
+# --- problem kernels of the compiled engine ------------------------------------------------------------
+
+@njit(cache=True)
+def _bounded(bitgen, rng):  # pragma: no cover - compiled
+    """An integer uniform on 0..rng, consuming ``bitgen`` as NumPy's ``random_bounded_uint64``.
+
+    NumPy's Generator (Lemire's method, no masking): rng = 0 draws nothing; rng < 2³² − 1 takes
+    32-bit words (the bit generator's buffered half-words) with Lemire's rejection; rng = 2³² − 1 one
+    32-bit word; rng = 2⁶⁴ − 1 one 64-bit word; otherwise 64-bit Lemire.
+    """
+    if rng == 0:
+        return np.uint64(0)
+    if rng <= 0xFFFFFFFF:
+        if rng == 0xFFFFFFFF:
+            return np.uint64(next_uint32(bitgen))
+        return np.uint64(buffered_bounded_lemire_uint32(bitgen, rng))
+    if rng == 0xFFFFFFFFFFFFFFFF:
+        return next_uint64(bitgen)
+    return np.uint64(bounded_lemire_uint64(bitgen, rng))
+
+
+@njit(cache=True)
+def fs_draw(pp, rng, smp):  # pragma: no cover - compiled
+    """smp (n, b) ← local row indices, consuming ``rng`` as ``rng.integers(0, counts[:, None], size=(n, b))``.
+
+    NumPy broadcasts the bounds and draws the elements in C order, each as one bounded integer on
+    0..m_i − 1 (:func:`_bounded`).
+    """
+    counts = pp[3]
+    bitgen = rng.bit_generator
+    for i in range(smp.shape[0]):
+        r = np.uint64(counts[i] - 1)
+        for s in range(smp.shape[1]):
+            smp[i, s] = np.int64(_bounded(bitgen, r))
+
+
+@njit(cache=True)
+def fs_stoch(pp, x, smp, lo, hi, flip, out):  # pragma: no cover - compiled
+    """out[:hi − lo] ← rows lo..hi − 1 of ``stoch_grads(x, smp)`` (``flipped_stoch_grads`` when flip)."""
+    A, y, off, _, lam, lk, rk, r1, _, _ = pp
+    fs_stoch_rows(A, y, off[lo:hi + 1], smp[lo:hi], x, lam, lk, rk, -1.0 if flip else 1.0, r1, out[:hi - lo])
+
+
+@njit(cache=True)
+def fs_pair(pp, x_new, x_old, smp, lo, hi, flip, out_new, out_old):  # pragma: no cover - compiled
+    """Rows lo..hi − 1 of ``stoch_grads_pair`` (flip: ``flipped_stoch_grads`` at x_new and at x_old)."""
+    A, y, off, _, lam, lk, rk, r1, r2, _ = pp
+    fs_pair_rows(A, y, off[lo:hi + 1], smp[lo:hi], x_new, x_old, lam, lk, rk, -1.0 if flip else 1.0, r1, r2,
+                 out_new[:hi - lo], out_old[:hi - lo])
+
+
+@njit(cache=True)
+def fs_full(pp, x, lo, hi, flip, out):  # pragma: no cover - compiled
+    """out[:hi − lo] ← rows lo..hi − 1 of ``worker_grads(x)`` (``flipped_worker_grads`` when flip)."""
+    A, y, off, _, lam, lk, rk, r1, _, _ = pp
+    fs_full_rows(A, y, off[lo:hi + 1], x, lam, lk, rk, -1.0 if flip else 1.0, r1, out[:hi - lo])
+
+
+@njit(cache=True)
+def _pairwise_block(a, lo, n):  # pragma: no cover - compiled
+    """Σ a[lo:lo + n] for n ≤ 128 in NumPy's order: sequential below 8 values, else 8 accumulators."""
+    if n < 8:
+        s = 0.0
+        for i in range(n):
+            s += a[lo + i]
+        return s
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    while i < n - n % 8:
+        r0 += a[lo + i]
+        r1 += a[lo + i + 1]
+        r2 += a[lo + i + 2]
+        r3 += a[lo + i + 3]
+        r4 += a[lo + i + 4]
+        r5 += a[lo + i + 5]
+        r6 += a[lo + i + 6]
+        r7 += a[lo + i + 7]
+        i += 8
+    s = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        s += a[lo + i]
+        i += 1
+    return s
+
+
+@njit(cache=True)
+def _pairwise_sum(a, n):  # pragma: no cover - compiled
+    """Σ a[:n] in NumPy's order (``pairwise_sum_DOUBLE``).
+
+    Blocks of at most 128 values are summed by :func:`_pairwise_block`; a longer range splits into
+    halves (the first rounded down to a multiple of 8) whose sums are added. The recursion runs on an
+    explicit stack (a cached Numba function must not call itself).
+    """
+    if n <= 128:
+        return _pairwise_block(a, 0, n)
+    los = np.empty(128, dtype=np.int64)
+    lens = np.empty(128, dtype=np.int64)
+    stage = np.empty(128, dtype=np.int64)
+    vals = np.empty(128)
+    sp, vp = 1, 0
+    los[0], lens[0], stage[0] = 0, n, 0
+    while sp > 0:
+        t = sp - 1
+        lo, m = los[t], lens[t]
+        if m <= 128:
+            vals[vp] = _pairwise_block(a, lo, m)
+            vp += 1
+            sp -= 1
+            continue
+        half = m // 2
+        half -= half % 8
+        if stage[t] == 0:  # left half next
+            stage[t] = 1
+            los[sp], lens[sp], stage[sp] = lo, half, 0
+            sp += 1
+        elif stage[t] == 1:  # then the right half
+            stage[t] = 2
+            los[sp], lens[sp], stage[sp] = lo + half, m - half, 0
+            sp += 1
+        else:  # both done: left + right
+            vals[vp - 2] = vals[vp - 2] + vals[vp - 1]
+            vp -= 1
+            sp -= 1
+    return vals[0]
+
+
+@njit(cache=True)
+def fs_grad(pp, x, out):  # pragma: no cover - compiled
+    """out (d,) ← ∇f(x) = mean of the |G| good workers' ∇f_i(x), as ``W.mean(axis=0)`` in NumPy.
+
+    NumPy reduces a (|G|, d) C array over axis 0 row by row from +0.0 (0 + W_0 + W_1 + …) when
+    d ≥ 2; with d = 1 the column is contiguous and NumPy sums it pairwise (:func:`_pairwise_sum`).
+    Then it divides by |G|.
+    """
+    A, y, off, _, lam, lk, rk, r1, _, W = pp
+    g, d = W.shape
+    fs_full_rows(A, y, off[:g + 1], x, lam, lk, rk, 1.0, r1, W)
+    if d == 1:
+        out[0] = (0.0 + _pairwise_sum(W[:, 0], g)) / g
+        return
+    for k in range(d):
+        out[k] = 0.0
+    for i in range(g):
+        for k in range(d):
+            out[k] += W[i, k]
+    for k in range(d):
+        out[k] = out[k] / g

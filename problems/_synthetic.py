@@ -5,11 +5,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numba import njit
+from numba.np.random.generator_core import next_uint64
 
 from byzref.errors import ConfigError, check_int
 from byzref.gaussian import draw_seeds, normal_rows
 
-__all__ = ["check_noise", "draw_gaussian", "exact_shifts", "haar_orthogonal", "noise_factor"]
+__all__ = ["check_noise", "draw_gaussian", "draw_seed_kernel", "exact_shifts", "haar_orthogonal",
+           "noise_factor"]
 
 
 def exact_shifts(rng: np.random.Generator, n: int, f: int, d: int, zeta2: float, M=None) -> np.ndarray:
@@ -74,3 +77,15 @@ def check_noise(samples, n: int, k: int, d: int) -> np.ndarray:
         want = f"({n}, {d})" if k == 1 else f"({n}, {k}, {d})"
         raise ConfigError(f"samples has shape {samples.shape}; expected {want} (see problem.draw)")
     return samples
+
+
+@njit(cache=True)
+def draw_seed_kernel(pp, rng, smp):  # pragma: no cover - compiled
+    """smp[0] ← the seed of one Gaussian draw, consuming ``rng`` as ``draw_gaussian(rng, …)`` (count 1).
+
+    :func:`byzref.gaussian.draw_seeds` calls ``rng.integers(0, 2**64, dtype=np.uint64)``: the range is
+    the full uint64 range, which NumPy serves with one raw 64-bit output of the bit generator. The
+    synthetic problems' kernels keep only this seed and regenerate a worker's row with
+    :func:`byzref.gaussian.normal_row` when a gradient needs it. ``pp`` is unused (the kernel protocol).
+    """
+    smp[0] = next_uint64(rng.bit_generator)

@@ -165,6 +165,16 @@ class Problem:
         """Full local gradients computed with flipped labels, (n, d) (label-flip attack)."""
         raise NotImplementedError(f"problem {self.name!r} has no labels to flip")
 
+    # --- compiled engine ------------------------------------------------------------------------
+    def kernel(self, batch: int = 1):
+        """The problem's jitted oracle for the compiled engine, a :class:`byzref.kernels.ProblemKernel`.
+
+        ``draw`` consumes the generator as :meth:`draw` (``batch``) does; ``stoch``, ``pair``, ``full``
+        and ``grad`` return the rows of :meth:`stoch_grads`, :meth:`stoch_grads_pair`,
+        :meth:`worker_grads` and :meth:`grad` bit for bit. Every registered problem implements it.
+        """
+        raise NotImplementedError(f"problem {self.name!r} has no compiled kernel")
+
     # --- description ----------------------------------------------------------------------------
     def params(self) -> dict[str, Any]:
         """The instance's parameters as plain data (what the config said, or 'from_arrays')."""

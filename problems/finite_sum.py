@@ -14,7 +14,17 @@ from typing import ClassVar
 import numpy as np
 
 from byzref.errors import ConfigError, check_choice, check_int, check_real
-from problems._fs_kernels import fs_full_grads, fs_stoch_grads, fs_stoch_grads_pair
+from byzref.kernels import ProblemKernel
+from problems._fs_kernels import (
+    fs_draw,
+    fs_full,
+    fs_full_grads,
+    fs_grad,
+    fs_pair,
+    fs_stoch,
+    fs_stoch_grads,
+    fs_stoch_grads_pair,
+)
 from problems._validate import MAX_SCALE, check_problem_memory
 from problems.base import Problem, as_generator, check_workers, finite_array
 from problems.datasets import load_dataset
@@ -241,3 +251,19 @@ class FiniteSumProblem(Problem):
                                          self._point(x_old, "x_old"), self._lam, self.loss_kind,
                                          self.reg_kind, 1.0, out_new, out_old), idx)
         return out_new, out_old
+
+    # --- compiled engine ------------------------------------------------------------------------------
+    def kernel(self, batch=1) -> ProblemKernel:
+        """The jitted oracle of the compiled engine (:mod:`byzref.kernels`), bit-identical to the methods.
+
+        Samples: the (n, batch) int64 row indices, drawn in place by ``fs_draw`` exactly as :meth:`draw`
+        consumes the generator; the gradients are the kernels the methods call (``fs_*_rows``) on the
+        workers lo..hi − 1, with labels flipped (y → −y) when ``flip``. Parameters: the data, the
+        regulariser and scratch vectors (two of size d, one (|G|, d) for :meth:`grad`), so no call allocates.
+        """
+        b = check_int("batch", batch, 1)
+        d = self.d
+        params = (self._A, self._y, self._off, self._counts, float(self._lam), int(self.loss_kind),
+                  int(self.reg_kind), np.empty(d), np.empty(d), np.empty((self.n - self.f, d)))
+        samples = np.zeros((self.n, b), dtype=np.int64)
+        return ProblemKernel(params, samples, fs_draw, fs_stoch, fs_pair, fs_full, fs_grad)

@@ -9,7 +9,9 @@ import numpy as np
 from numba import njit
 
 from byzref.errors import ConfigError, check_int, check_real
-from problems._synthetic import check_noise, draw_gaussian, exact_shifts, noise_factor
+from byzref.gaussian import normal_row
+from byzref.kernels import ProblemKernel
+from problems._synthetic import check_noise, draw_gaussian, draw_seed_kernel, exact_shifts, noise_factor
 from problems._validate import MAX_SCALE, check_problem_memory
 from problems.base import Constants, Problem, as_generator, check_workers, finite_array
 from problems.registry import PROBLEMS
@@ -18,17 +20,21 @@ __all__ = ["NonconvexSynthetic"]
 
 
 @njit(cache=True)
-def _nc_grads(a, lam, shifts, x, samples, out):  # pragma: no cover - compiled
-    """out[i] = a∘x + λφ'(x) + s_i + ξ_i (+ D_i∘x when samples has 2 planes); writes out only.
+def _nc_base(a, lam, x, h):  # pragma: no cover - compiled
+    """h ← a∘x + λφ'(x), the part of every worker's gradient that depends on x only (φ'(t) = 2t/(1+t²)²)."""
+    for j in range(x.shape[0]):
+        q = 1.0 + x[j] * x[j]
+        h[j] = a[j] * x[j] + lam * 2.0 * x[j] / (q * q)
 
-    samples is (n, k, d) with k = 0 (no noise), 1 (additive) or 2 (additive, curvature diagonal).
+
+@njit(cache=True)
+def _nc_rows(h, shifts, x, samples, out):  # pragma: no cover - compiled
+    """out[i] = h + s_i + ξ_i (+ D_i∘x when samples has 2 planes) for the out.shape[0] rows; writes out.
+
+    samples is (m, k, d) with k = 0 (no noise; any m), 1 (additive) or 2 (additive, curvature diagonal).
     """
     n, d = out.shape
     k = samples.shape[1]
-    h = np.empty(d)
-    for j in range(d):
-        q = 1.0 + x[j] * x[j]
-        h[j] = a[j] * x[j] + lam * 2.0 * x[j] / (q * q)
     for i in range(n):
         for j in range(d):
             v = h[j] + shifts[i, j]
@@ -37,6 +43,82 @@ def _nc_grads(a, lam, shifts, x, samples, out):  # pragma: no cover - compiled
             if k == 2:
                 v += samples[i, 1, j] * x[j]
             out[i, j] = v
+
+
+@njit(cache=True)
+def _nc_grads(a, lam, shifts, x, samples, out):  # pragma: no cover - compiled
+    """out[i] = a∘x + λφ'(x) + s_i + ξ_i (+ D_i∘x when samples has 2 planes); writes out only.
+
+    samples is (n, k, d) with k = 0 (no noise), 1 (additive) or 2 (additive, curvature diagonal).
+    """
+    h = np.empty(out.shape[1])
+    _nc_base(a, lam, x, h)
+    _nc_rows(h, shifts, x, samples, out)
+
+
+# --- problem kernels of the compiled engine (byzref.kernels.ProblemKernel) --------------------------------
+# pp = (a, λ, shifts, s̄, c, none, h1, h2, z): c (k,) the noise factors of the k planes, none an
+# (n, 0, d) empty sample array, h1, h2 (d,) and z (k·d,) scratch. Samples: one uint64 seed (1,).
+
+@njit(cache=True)
+def _nc_noise_row(c, seed, i, z):  # pragma: no cover - compiled
+    """z (k·d,) ← worker i's noise as :meth:`NonconvexSynthetic.draw` stores it.
+
+    z = row i of the standard normals seeded ``seed`` (k·d values), its plane p (entries p·d .. p·d + d − 1)
+    multiplied by c[p].
+    """
+    normal_row(seed, i, z)
+    d = z.shape[0] // c.shape[0]
+    for p in range(c.shape[0]):
+        cp = c[p]
+        for j in range(p * d, (p + 1) * d):
+            z[j] *= cp
+
+
+@njit(cache=True)
+def _nc_stoch(pp, x, smp, lo, hi, flip, out):  # pragma: no cover - compiled
+    """out[:hi − lo] ← rows lo..hi − 1 of ``stoch_grads(x, samples)``, regenerating each row's noise.
+
+    ∇f_i(x; ξ) = a∘x + λφ'(x) + s_i + ξ_i (+ D_i∘x); only the rows asked for are generated. No labels:
+    ``flip`` is ignored.
+    """
+    a, lam, S, _, c, _, h, _, z = pp
+    k, d = c.shape[0], x.shape[0]
+    _nc_base(a, lam, x, h)
+    for i in range(lo, hi):
+        _nc_noise_row(c, smp[0], i, z)
+        _nc_rows(h, S[i:i + 1], x, z.reshape((1, k, d)), out[i - lo:i - lo + 1])
+
+
+@njit(cache=True)
+def _nc_pair(pp, x_new, x_old, smp, lo, hi, flip, out_new, out_old):  # pragma: no cover - compiled
+    """Rows lo..hi − 1 of ``stoch_grads_pair(x_new, x_old, samples)``: one noise row, two points."""
+    a, lam, S, _, c, _, h1, h2, z = pp
+    k, d = c.shape[0], x_new.shape[0]
+    _nc_base(a, lam, x_new, h1)
+    _nc_base(a, lam, x_old, h2)
+    for i in range(lo, hi):
+        _nc_noise_row(c, smp[0], i, z)
+        xi = z.reshape((1, k, d))
+        _nc_rows(h1, S[i:i + 1], x_new, xi, out_new[i - lo:i - lo + 1])
+        _nc_rows(h2, S[i:i + 1], x_old, xi, out_old[i - lo:i - lo + 1])
+
+
+@njit(cache=True)
+def _nc_full(pp, x, lo, hi, flip, out):  # pragma: no cover - compiled
+    """out[:hi − lo] ← rows lo..hi − 1 of ``worker_grads(x)`` = a∘x + λφ'(x) + s_i."""
+    a, lam, S, _, _, none, h, _, _ = pp
+    _nc_base(a, lam, x, h)
+    _nc_rows(h, S[lo:hi], x, none, out[:hi - lo])
+
+
+@njit(cache=True)
+def _nc_grad(pp, x, out):  # pragma: no cover - compiled
+    """out ← ∇f(x) = (a∘x + λφ'(x)) + s̄, as ``grad``."""
+    a, lam, _, sbar, _, _, h, _, _ = pp
+    _nc_base(a, lam, x, h)
+    for j in range(x.shape[0]):
+        out[j] = h[j] + sbar[j]
 
 
 def _nonconvex_bytes(n: int, d: int) -> float:
@@ -240,3 +322,20 @@ class NonconvexSynthetic(Problem):
         _nc_grads(self._a, self._lam, self._s, self._point(x_new, "x_new"), xi, out_new)
         _nc_grads(self._a, self._lam, self._s, self._point(x_old, "x_old"), xi, out_old)
         return out_new, out_old
+
+    # --- compiled engine --------------------------------------------------------------------------
+    def kernel(self, batch=1) -> ProblemKernel:
+        """The jitted oracle of the compiled engine (:mod:`byzref.kernels`), bit-identical to the methods.
+
+        Samples: the draw's seed (uint64, shape (1,)), taken from the generator exactly as :meth:`draw`
+        does; a gradient kernel regenerates worker i's noise row with :func:`byzref.gaussian.normal_row`
+        (plane p scaled by its factor, as :meth:`draw`) only for the rows it is asked for, and applies the
+        same operations as :func:`_nc_grads`. Scratch vectors live in the parameters (no allocation per call).
+        """
+        scales = [math.sqrt(self._sigma2 / self.d)] + ([self._tau] if self._k == 2 else [])
+        c = np.array([noise_factor(s, batch) for s in scales])
+        d = self.d
+        params = (self._a, float(self._lam), self._s, self._sbar, c, self._none, np.empty(d), np.empty(d),
+                  np.empty(self._k * d))
+        return ProblemKernel(params, np.zeros(1, dtype=np.uint64), draw_seed_kernel, _nc_stoch, _nc_pair,
+                             _nc_full, _nc_grad)

@@ -5,14 +5,82 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
+from numba import njit
 
 from byzref.errors import ConfigError, check_int, check_real
-from problems._synthetic import check_noise, draw_gaussian, exact_shifts, haar_orthogonal
+from byzref.gaussian import normal_row
+from byzref.kernels import ProblemKernel
+from problems._synthetic import (
+    check_noise,
+    draw_gaussian,
+    draw_seed_kernel,
+    exact_shifts,
+    haar_orthogonal,
+    noise_factor,
+)
 from problems._validate import MAX_SCALE, check_problem_memory
 from problems.base import Constants, Problem, as_generator, check_workers, finite_array
 from problems.registry import PROBLEMS
 
 __all__ = ["Quadratic"]
+
+
+# --- problem kernels of the compiled engine (byzref.kernels.ProblemKernel) --------------------------------
+# pp = (A, Ab, b̄, c, v1, v2, u, z): A (d, d), rows A b_i (n, d), the noise factor c = σ/√(d·batch),
+# scratch v1, v2, u, z (d,). Samples: one uint64 seed (1,). A @ x is np.dot with an output, which Numba
+# serves with BLAS dgemv as NumPy's matmul does; tests/test_kernels_problems.py checks that the two BLAS
+# builds (NumPy's and SciPy's, which Numba uses) agree bit for bit for d = 1 … 1000.
+
+@njit(cache=True)
+def _q_rows(v, Ab, c, seed, lo, hi, z, out):  # pragma: no cover - compiled
+    """out[i − lo] ← (v − A b_i) + c·(row i of the normals seeded ``seed``) for i in lo..hi − 1.
+
+    v = A x; the same operations as ``stoch_grads``: (A x − A b_i), then += ξ_i with ξ_i = z·c.
+    """
+    for i in range(lo, hi):
+        normal_row(seed, i, z)
+        for j in range(v.shape[0]):
+            out[i - lo, j] = (v[j] - Ab[i, j]) + z[j] * c
+
+
+@njit(cache=True)
+def _q_stoch(pp, x, smp, lo, hi, flip, out):  # pragma: no cover - compiled
+    """out[:hi − lo] ← rows lo..hi − 1 of ``stoch_grads(x, samples)`` = A(x − b_i) + ξ_i.
+
+    No labels: ``flip`` is ignored.
+    """
+    A, Ab, _, c, v, _, _, z = pp
+    np.dot(A, x, v)
+    _q_rows(v, Ab, c, smp[0], lo, hi, z, out)
+
+
+@njit(cache=True)
+def _q_pair(pp, x_new, x_old, smp, lo, hi, flip, out_new, out_old):  # pragma: no cover - compiled
+    """Rows lo..hi − 1 of ``stoch_grads_pair(x_new, x_old, samples)`` (the same noise ξ_i at both points)."""
+    A, Ab, _, c, v1, v2, _, z = pp
+    np.dot(A, x_new, v1)
+    np.dot(A, x_old, v2)
+    _q_rows(v1, Ab, c, smp[0], lo, hi, z, out_new)
+    _q_rows(v2, Ab, c, smp[0], lo, hi, z, out_old)
+
+
+@njit(cache=True)
+def _q_full(pp, x, lo, hi, flip, out):  # pragma: no cover - compiled
+    """out[:hi − lo] ← rows lo..hi − 1 of ``worker_grads(x)`` = A x − A b_i."""
+    A, Ab, _, _, v, _, _, _ = pp
+    np.dot(A, x, v)
+    for i in range(lo, hi):
+        for j in range(v.shape[0]):
+            out[i - lo, j] = v[j] - Ab[i, j]
+
+
+@njit(cache=True)
+def _q_grad(pp, x, out):  # pragma: no cover - compiled
+    """out ← ∇f(x) = A (x − b̄), as ``grad``."""
+    A, _, bbar, _, _, _, u, _ = pp
+    for j in range(x.shape[0]):
+        u[j] = x[j] - bbar[j]
+    np.dot(A, u, out)
 
 
 def _quadratic_bytes(n: int, d: int) -> float:
@@ -171,3 +239,18 @@ class Quadratic(Problem):
         out = self._out(out)
         out[:] = self._A @ (self._point(x_new, "x_new") - self._point(x_old, "x_old"))
         return out
+
+    # --- compiled engine --------------------------------------------------------------------------
+    def kernel(self, batch=1) -> ProblemKernel:
+        """The jitted oracle of the compiled engine (:mod:`byzref.kernels`), bit-identical to the methods.
+
+        Samples: the draw's seed (uint64, shape (1,)), taken from the generator exactly as :meth:`draw`
+        does; worker i's noise ξ_i = c·z_i (c = σ/√(d·batch)) is regenerated with
+        :func:`byzref.gaussian.normal_row` only for the rows asked for. Scratch vectors live in the
+        parameters (no allocation per call).
+        """
+        c = noise_factor((self._sigma2 / self.d) ** 0.5, batch)
+        d = self.d
+        params = (self._A, self._Ab, self._bbar, float(c), np.empty(d), np.empty(d), np.empty(d), np.empty(d))
+        seed = np.zeros(1, dtype=np.uint64)
+        return ProblemKernel(params, seed, draw_seed_kernel, _q_stoch, _q_pair, _q_full, _q_grad)
