@@ -112,12 +112,18 @@ def advance(t_from, t_to, T, grad_every, diverge_at, gamma, down_bits, x, x_new,
             good, shadow, attack, alg, has_shadow, message, acc):  # pragma: no cover - compiled
     """Iterations t_from..t_to: the step into xᵗ (for t ≥ 1), then the metric and ĝᵗ at xᵗ.
 
+    ``t_from = −1`` runs round 0 instead (:func:`start`: every block's init at x⁰ and the attack's
+    first rows) and returns.
+
     Stops at t_to (a checkpoint) with ĝ^{t_to} computed, or earlier at the first iterate whose
     ‖∇f‖² is non-finite or above ``diverge_at`` or which is itself non-finite. Returns
     (last t, whether it diverged).
     """
     d = x.shape[0]
     ap, rng_alg = alg
+    if t_from < 0:  # round 0 only
+        start(x, G, m, g_hat, good, shadow, attack, alg, has_shadow, message, acc)
+        return 0, False
     for t in range(t_from, t_to + 1):
         if t > 0:  # the step of iteration t − 1: x_new = x − γĝ, the blocks update, the attack writes
             for j in range(d):

@@ -78,13 +78,14 @@ def _module_text(kernels: dict[str, object], n_pre: int) -> str:
         mod, name = _ref(fn)
         head.append(f"from {mod} import {name} as _k_{key}")
     body = inspect.getsource(_driver).split(_MARK, 1)[1]
-    agg = ["", "", "@njit(cache=True)", "def agg_eval(ak, X, commit, out):  # pragma: no cover - compiled",
+    agg = ["", "", "@njit(inline=\"always\")",
+           "def agg_eval(ak, X, commit, out):  # pragma: no cover - compiled",
            '    """The aggregator pipeline: pre-aggregators in order, then the final rule (one stream)."""',
            "    rng = ak[0]", "    Y = X"]
     for i in range(n_pre):
         agg += [f"    pre_{i}(ak[{2 * i + 1}], Y, rng, ak[{2 * i + 2}])", f"    Y = ak[{2 * i + 2}]"]
     agg += [f"    agg_final(ak[{2 * n_pre + 1}], Y, rng, commit, out)", "", "",
-            "@njit(cache=True)", "def probe(pk, X, out):  # pragma: no cover - compiled",
+            "@njit(inline=\"always\")", "def probe(pk, X, out):  # pragma: no cover - compiled",
             '    """The pipeline without side effects, on a copy of the aggregator stream\'s state."""',
             "    ak, src, dst = pk", "    for i in range(src.shape[0]):", "        dst[i] = src[i]",
             "    agg_eval(ak, X, False, out)", ""]
@@ -211,8 +212,7 @@ class CompiledRun:
         """Round 0 at x⁰ (every block's init and the attack's first rows)."""
         self.acc[4] = down_bits
         self.down_bits = down_bits
-        self.mod.start(x, self.sim.G, self.m, self.g_hat, self.good, self.shadow, self.attack, self.alg,
-                       self.has_shadow, self.message, self.acc)
+        self.advance(x, -1, -1, 0)
 
     def advance(self, x: np.ndarray, t_from: int, t_to: int, T: int) -> tuple[int, bool]:
         """Iterations t_from..t_to (see byzref._driver.advance); x is updated in place."""
