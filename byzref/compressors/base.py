@@ -123,6 +123,16 @@ class Compressor:
     def _compress(self, X: np.ndarray, rng: np.random.Generator | None) -> np.ndarray:
         raise NotImplementedError
 
+    def kernel(self, n: int, d: int):
+        """The compiled map for up to n rows of length d, a :class:`byzref.kernels.Kernel` ``(fn, params)``.
+
+        ``fn(params, X, rng, out)`` writes ``out[r] = C(X[r])`` for every row of the (m, d) array X
+        (m ≤ n; X read only, rows 0..m−1 of ``out`` written in full), the same floats as
+        ``_compress(X, rng)``, consuming ``rng`` (a :class:`numpy.random.Generator`, passed to
+        deterministic compressors too) exactly as it does. Every compressor supplies one.
+        """
+        raise NotImplementedError(f"compressor {self.name!r} has no kernel")
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
         return f"{type(self).__name__}({args})"

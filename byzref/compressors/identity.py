@@ -3,10 +3,27 @@
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from byzref.compressors.base import COMPRESSORS, CONTRACTIVE, UNBIASED, Compressor
+from byzref.kernels import Kernel
 
 __all__ = ["Identity"]
+
+
+@njit(cache=True)
+def _identity_kernel(params, X, rng, out):
+    """out[r] = X[r] for every row r of X (the kernel of :class:`Identity`; params and rng unused).
+
+    .. math:: C(x) = x
+
+    X: (m, d) float64, read only. out: (≥ m, d) float64; rows 0..m−1 are fully written (a copy,
+    bit for bit: signed zeros and NaN payloads included).
+    """
+    m, d = X.shape
+    for r in range(m):
+        for j in range(d):
+            out[r, j] = X[r, j]
 
 
 @COMPRESSORS.register("identity")
@@ -47,3 +64,8 @@ class Identity(Compressor):
 
     def _compress(self, X: np.ndarray, rng) -> np.ndarray:
         return X.copy()
+
+    def kernel(self, n: int, d: int) -> Kernel:
+        """The compiled map for up to n rows of length d: :func:`_identity_kernel`, params ``(d,)``."""
+        self.check(d)
+        return Kernel(_identity_kernel, (d,))

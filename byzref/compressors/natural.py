@@ -8,6 +8,7 @@ import numpy as np
 from numba import njit
 
 from byzref.compressors.base import COMPRESSORS, UNBIASED, Compressor, as_rows
+from byzref.kernels import Kernel
 
 __all__ = ["Natural"]
 
@@ -34,6 +35,25 @@ def _natural_rows(X, U, out):
             low = math.ldexp(0.5, ex)
             out[r, j] = math.copysign(2.0 * low if U[r, j] < 2.0 * mant - 1.0 else low, v)
     return out
+
+
+@njit(cache=True)
+def _natural_kernel(params, X, rng, out):
+    r"""out[r] = natural rounding of X[r] for every row r, with d uniforms per row drawn from rng.
+
+    .. math:: C(x)_j = \operatorname{sign}(x_j)\,(2^{e} \text{ or } 2^{e+1}), \quad
+              2^{e} \le |x_j| < 2^{e+1}, \quad \Pr[2^{e+1}] = |x_j|/2^{e} - 1
+
+    params = (U,) with U a (1, d) float64 buffer: row r's uniforms U[0, j] = rng.random(), drawn in
+    row-major order (the values of ``rng.random((m, d))``), then :func:`_natural_rows` on that row.
+    X: (m, d) float64, read only. out: (≥ m, d) float64; rows 0..m−1 are fully written.
+    """
+    U = params[0]
+    m, d = X.shape
+    for r in range(m):
+        for j in range(d):
+            U[0, j] = rng.random()
+        _natural_rows(X[r:r + 1], U, out[r:r + 1])
 
 
 @COMPRESSORS.register("natural")
@@ -107,3 +127,11 @@ class Natural(Compressor):
     def _compress(self, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         U = rng.random(X.shape)
         return _natural_rows(X, U, np.empty_like(X))
+
+    def kernel(self, n: int, d: int) -> Kernel:
+        """The compiled map for up to n rows of length d: :func:`_natural_kernel`, params ``(U,)``.
+
+        U is a (1, d) buffer for one row's uniforms, so a call allocates nothing.
+        """
+        self.check(d)
+        return Kernel(_natural_kernel, (np.empty((1, d)),))

@@ -9,6 +9,7 @@ from numba import njit
 
 from byzref.compressors.base import COMPRESSORS, UNBIASED, Compressor, as_rows
 from byzref.errors import check_int
+from byzref.kernels import Kernel
 
 __all__ = ["QSGD", "S_MAX"]
 
@@ -42,6 +43,26 @@ def _qsgd_rows(X, U, s, out):
                 lev += 1.0
             out[r, j] = math.copysign(step * lev, v)
     return out
+
+
+@njit(cache=True)
+def _qsgd_kernel(params, X, rng, out):
+    r"""out[r] = QSGD(X[r]) with s levels for every row r, with d uniforms per row drawn from rng.
+
+    .. math:: C(x)_j = \|x\|_2 \operatorname{sign}(x_j)\, \xi_j / s, \quad
+              \xi_j \in \{\ell_j, \ell_j + 1\}, \quad \mathbb{E}\,\xi_j = s|x_j|/\|x\|_2
+
+    params = (s, U): s the level count as a float, U a (1, d) float64 buffer: row r's uniforms
+    U[0, j] = rng.random(), drawn in row-major order (the values of ``rng.random((m, d))``; rows
+    that are copied still consume theirs), then :func:`_qsgd_rows` on that row.
+    X: (m, d) float64, read only. out: (≥ m, d) float64; rows 0..m−1 are fully written.
+    """
+    s, U = params
+    m, d = X.shape
+    for r in range(m):
+        for j in range(d):
+            U[0, j] = rng.random()
+        _qsgd_rows(X[r:r + 1], U, s, out[r:r + 1])
 
 
 @COMPRESSORS.register("qsgd")
@@ -125,3 +146,11 @@ class QSGD(Compressor):
     def _compress(self, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         U = rng.random(X.shape)
         return _qsgd_rows(X, U, float(self.s), np.empty_like(X))
+
+    def kernel(self, n: int, d: int) -> Kernel:
+        """The compiled map for up to n rows of length d: :func:`_qsgd_kernel`, params ``(s, U)``.
+
+        s = float(self.s); U is a (1, d) buffer for one row's uniforms, so a call allocates nothing.
+        """
+        self.check(d)
+        return Kernel(_qsgd_kernel, (float(self.s), np.empty((1, d))))

@@ -6,6 +6,7 @@ import numpy as np
 from numba import njit
 
 from byzref.compressors.base import COMPRESSORS, UNBIASED, KSparsifier
+from byzref.kernels import Kernel
 
 __all__ = ["RandK", "rand_k_subsets"]
 
@@ -19,10 +20,18 @@ def _rand_k_rows(X, U, scale, out):
     Step i = 0..k−1 of row r takes j = d − k + i and t = ⌊U[r, i]·(j + 1)⌋ ∈ {0..j}; it adds t to
     S_r, or j when t is already in S_r (R. W. Floyd's sampling without replacement).
     """
+    d = X.shape[1]
+    k = U.shape[1]
+    return _rand_k_rows_ws(X, U, scale, out, np.zeros(d, dtype=np.bool_), np.empty(k, dtype=np.int64))
+
+
+@njit(cache=True)
+def _rand_k_rows_ws(X, U, scale, out, mark, chosen):
+    """:func:`_rand_k_rows` with caller-provided scratch: ``mark`` (≥ d,) bool, all False on entry
+    and on return, and ``chosen`` (≥ k,) int64. Mutates ``out`` and the scratch arrays.
+    """
     m, d = X.shape
     k = U.shape[1]
-    mark = np.zeros(d, dtype=np.bool_)
-    chosen = np.empty(k, dtype=np.int64)
     for r in range(m):
         for i in range(k):
             j = d - k + i
@@ -38,6 +47,28 @@ def _rand_k_rows(X, U, scale, out):
             mark[chosen[i]] = False
     return out
 
+
+@njit(cache=True)
+def _rand_k_kernel(params, X, rng, out):
+    r"""out[r] = scale · X[r] on a uniform k-subset S_r, zero elsewhere, for every row r of X.
+
+    .. math:: C(x) = \text{scale} \sum_{j \in S} x_j e_j, \quad S \text{ uniform among the
+              k-subsets of } \{0, \dots, d-1\}
+
+    params = (scale, U, mark, chosen) from :meth:`RandK.kernel` (scale d/k for rand_k, 1 for
+    rand_k_biased). Draws U[r, i] = rng.random() for r < m, i < k in row-major order (the values
+    of ``rng.random((m, k))``), then :func:`_rand_k_rows_ws`.
+    X: (m, d) float64, m ≤ n, read only. out: (≥ m, d) float64; rows 0..m−1 are fully written.
+    """
+    scale, U, mark, chosen = params
+    m, d = X.shape
+    k = U.shape[1]
+    for r in range(m):
+        for i in range(k):
+            U[r, i] = rng.random()
+        for j in range(d):
+            out[r, j] = 0.0
+    _rand_k_rows_ws(X, U[:m], scale, out, mark, chosen)
 
 def rand_k_subsets(U: np.ndarray, d: int) -> np.ndarray:
     """The (m, d) boolean masks of the k-subsets that the kernel draws from uniforms U (m, k).
@@ -100,3 +131,14 @@ class RandK(KSparsifier):
         m, d = X.shape
         U = rng.random((m, self.k))
         return _rand_k_rows(X, U, self.scale(d), np.zeros_like(X))
+
+    def kernel(self, n: int, d: int) -> Kernel:
+        """The compiled map for up to n rows of length d: :func:`_rand_k_kernel` and its parameters.
+
+        Parameters: ``(scale(d), U (n, k), mark (d,) bool, chosen (k,) int64)``: the factor on the kept
+        entries and the sampler's scratch, so a call allocates nothing. rand_k_biased inherits it
+        with its own scale (1).
+        """
+        self.check(d)
+        return Kernel(_rand_k_kernel, (float(self.scale(d)), np.empty((max(n, 1), self.k)),
+                                       np.zeros(d, dtype=np.bool_), np.empty(self.k, dtype=np.int64)))

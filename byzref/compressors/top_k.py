@@ -8,6 +8,7 @@ import numpy as np
 from numba import njit
 
 from byzref.compressors.base import COMPRESSORS, CONTRACTIVE, KSparsifier
+from byzref.kernels import Kernel
 
 __all__ = ["TopK"]
 
@@ -71,6 +72,29 @@ def _top_k_rows(X, k, out):
 
 
 @njit(cache=True)
+def _sample_threshold(x, k, work):
+    """A screening threshold τ for the top-k of x from a strided sample of its keys (|x|, NaN as −1).
+
+    About min(d/8, _SAMPLE_MAX) entries x[0], x[s], x[2s], … are taken; τ is the (r_s)-th largest of
+    their keys, with r_s = μ + 4√μ + 8 and μ = k · (sample size)/d the expected number of sampled
+    entries in the top k, so that #{j : |x_j| ≥ τ} ≥ k is very likely. −∞ when the sample is too
+    small (2 r_s > its size). x: (d,) read only; work: (≥ d/8 + 1,) float64, mutated.
+    """
+    d = x.shape[0]
+    stride = max(8, d // _SAMPLE_MAX)
+    n_s = 0
+    for j in range(0, d, stride):
+        a = abs(x[j])
+        work[n_s] = a if a == a else -1.0
+        n_s += 1
+    mu = k * n_s / d
+    r_s = int(mu + 4.0 * math.sqrt(mu) + 8.0)  # sample entries kept: expected + margin
+    if 2 * r_s <= n_s:
+        return _kth_smallest(work, n_s, n_s - r_s, 64)
+    return -np.inf
+
+
+@njit(cache=True)
 def _top_k_rows_ws(X, k, out, cand, cval, work):
     """:func:`_top_k_rows` with caller-provided scratch (int64 cand, float64 cval and work, each (d,)).
 
@@ -78,20 +102,9 @@ def _top_k_rows_ws(X, k, out, cand, cval, work):
     """
     m, d = X.shape
     fast = d >= _FAST_MIN_D and 8 * k <= d
-    stride = max(8, d // _SAMPLE_MAX)
     for r in range(m):
         x = X[r]
-        tau = -np.inf
-        if fast:
-            n_s = 0
-            for j in range(0, d, stride):
-                a = abs(x[j])
-                work[n_s] = a if a == a else -1.0
-                n_s += 1
-            mu = k * n_s / d
-            r_s = int(mu + 4.0 * math.sqrt(mu) + 8.0)  # sample entries kept: expected + margin
-            if 2 * r_s <= n_s:
-                tau = _kth_smallest(work, n_s, n_s - r_s, 64)
+        tau = _sample_threshold(x, k, work) if fast else -np.inf
         c = 0
         for j in range(d):
             a = abs(x[j])
@@ -123,6 +136,178 @@ def _top_k_rows_ws(X, k, out, cand, cval, work):
     return out
 
 
+@njit(cache=True)
+def _less(va, ia, vb, ib):
+    """Entry a ranks below entry b: smaller key |x|, or an equal key and a larger index."""
+    return va < vb or (va == vb and ia > ib)
+
+
+@njit(cache=True)
+def _sift_down(hv, hi, pos, k):
+    """Restore the min-heap (by :func:`_less`) of hv[:k], hi[:k] below ``pos``. Mutates hv, hi."""
+    while True:
+        c = 2 * pos + 1
+        if c >= k:
+            return
+        if c + 1 < k and _less(hv[c + 1], hi[c + 1], hv[c], hi[c]):
+            c += 1
+        if not _less(hv[c], hi[c], hv[pos], hi[pos]):
+            return
+        hv[pos], hv[c] = hv[c], hv[pos]
+        hi[pos], hi[c] = hi[c], hi[pos]
+        pos = c
+
+
+@njit(cache=True)
+def _heap_top_k(x, k, hv, hi):
+    """hi[:k] ← the top-k indices of x (largest |x|, ties → lowest index, NaN ranks lowest).
+
+    A min-heap (by rank: key |x| with NaN as −1, then index) of the best k entries seen so far;
+    a later entry enters only when it outranks the heap's minimum. Afterwards hv[0] is the k-th
+    largest key. O(d log k), no allocation. x: (d,) with 1 ≤ k ≤ d; hv (float64), hi (int64):
+    at least k entries each, mutated.
+    """
+    d = x.shape[0]
+    for j in range(d):
+        a = abs(x[j])
+        if a != a:
+            a = -1.0
+        if j < k:
+            hv[j] = a
+            hi[j] = j
+            if j == k - 1:
+                for pos in range(k // 2 - 1, -1, -1):
+                    _sift_down(hv, hi, pos, k)
+        elif _less(hv[0], hi[0], a, j):
+            hv[0] = a
+            hi[0] = j
+            _sift_down(hv, hi, 0, k)
+
+
+@njit(cache=True)
+def _count_ge(x, t):
+    """#{j : |x_j| ≥ t} (NaN never counts); a branch-free pass that the compiler vectorises."""
+    c = 0
+    for j in range(x.shape[0]):
+        c += abs(x[j]) >= t
+    return c
+
+
+@njit(cache=True)
+def _top_k_select(x, k, tau, i, hv, hi, cidx, cabs, work):
+    """hi[:k] ← the top-k indices of x (the set of :func:`_top_k_rows`), by threshold screening.
+
+    A threshold t with c = #{j : |x_j| ≥ t} ≥ k is sought; the k-th largest |x| is then ≥ t, so the
+    whole top-k set (ties included) is among these c candidates, collected in index order.
+
+    * Large rows (d ≥ _FAST_MIN_D and 8k ≤ d): t = :func:`_sample_threshold`, one pass collects
+      the candidates.
+    * Otherwise t starts at tau[i] and is moved by vectorised counts (×0.85 while c < k; ×1.08 while
+      c > k + 2 and the count stays ≥ k, at most 3 times); one branch-free pass collects them.
+
+    When c ≤ k + 8 the lowest-ranked candidates (smallest |x|, ties → larger index) are dropped one
+    by one; otherwise the k-th largest candidate κ is found by quickselect and the candidates above
+    κ, then those equal to κ in index order, are taken. When no such t is found (the sampled t
+    leaves fewer than k candidates, or c < k after 8 steps down or at a t that is 0 or ∞, e.g. with
+    fewer than k non-NaN entries), a heap runs over all of x (:func:`_heap_top_k`). t decides only
+    the work, never the set; tau[i] becomes 0.9κ (0 when κ is not positive and finite), the start
+    of the next call for this row.
+
+    x: (d,) float64, read only; 1 ≤ k ≤ d. tau: (≥ i+1,) float64 ≥ 0. hv (float64), hi (int64):
+    (≥ k,); cidx (int64), cabs, work (float64): (≥ d + 1,). Mutates tau[i], hv, hi and the scratch.
+    """
+    d = x.shape[0]
+    if d >= _FAST_MIN_D and 8 * k <= d:
+        t = _sample_threshold(x, k, work)
+        c = 0
+        for j in range(d):  # few entries pass: the branch is predictable
+            a = abs(x[j])
+            if a >= t:
+                cidx[c] = j
+                cabs[c] = a
+                c += 1
+        if c < k:
+            _heap_top_k(x, k, hv, hi)
+            return
+    else:
+        t = tau[i]
+        c = _count_ge(x, t)
+        down = 0
+        while c < k:
+            if down == 8 or not 0.0 < t < np.inf:
+                _heap_top_k(x, k, hv, hi)
+                kth = hv[0]
+                tau[i] = 0.9 * kth if 0.0 < kth < np.inf else 0.0
+                return
+            t *= 0.85
+            c = _count_ge(x, t)
+            down += 1
+        up = 0
+        while c > k + 2 and up < 3 and 0.0 < t < np.inf:
+            c2 = _count_ge(x, t * 1.08)
+            if c2 < k:
+                break
+            t *= 1.08
+            c = c2
+            up += 1
+        c = 0
+        for j in range(d):  # branch-free: cidx[c] is overwritten until an entry passes
+            a = abs(x[j])
+            cidx[c] = j
+            cabs[c] = a
+            c += a >= t
+    if c - k > 8:  # many candidates: κ by quickselect, then those > κ, then ties in index order
+        for p in range(c):
+            work[p] = cabs[p]
+        kth = _kth_smallest(work, c, c - k, 64)
+        left = k
+        for p in range(c):
+            left -= cabs[p] > kth
+        q = 0
+        for p in range(c):
+            a = cabs[p]
+            if a > kth or (a == kth and left > 0):
+                left -= a == kth
+                hi[q] = cidx[p]
+                q += 1
+    else:
+        while c > k:  # drop the lowest-ranked candidate (smallest |x|, ties → larger index)
+            best = 0
+            for p in range(1, c):
+                if cabs[p] < cabs[best] or (cabs[p] == cabs[best] and cidx[p] > cidx[best]):
+                    best = p
+            c -= 1
+            cabs[best] = cabs[c]
+            cidx[best] = cidx[c]
+        kth = np.inf
+        for p in range(k):
+            hi[p] = cidx[p]
+            kth = min(kth, cabs[p])
+    tau[i] = 0.9 * kth if 0.0 < kth < np.inf else 0.0
+
+
+@njit(cache=True)
+def _top_k_kernel(params, X, rng, out):
+    r"""out[r] = top_k(X[r]) for every row r of X (the kernel of :class:`TopK`; rng is not used).
+
+    .. math:: C(x)_j = x_j\,\mathbf{1}[j \in S_k(x)]
+
+    params = (k, tau, hv, hi, cidx, cabs, work) from :meth:`TopK.kernel`: tau (n,) holds each
+    row's screening threshold (work only, see :func:`_top_k_select`), the rest is scratch.
+    X: (m, d) float64, m ≤ n, read only. out: (≥ m, d) float64; rows 0..m−1 are fully written.
+    """
+    k, tau, hv, hi, cidx, cabs, work = params
+    m = X.shape[0]
+    for r in range(m):
+        x = X[r]
+        o = out[r]
+        o[:] = 0.0
+        _top_k_select(x, k, tau, r, hv, hi, cidx, cabs, work)
+        for p in range(k):
+            j = hi[p]
+            o[j] = x[j]
+
+
 @COMPRESSORS.register("top_k")
 class TopK(KSparsifier):
     r"""Top-k sparsification: keep the k largest-magnitude entries, zero the rest.
@@ -144,7 +329,8 @@ class TopK(KSparsifier):
     Deterministic and contractive, :math:`C \in \mathbb{B}(k/d)`:
     :math:`\|C(x) - x\|^2 \le (1 - k/d)\|x\|^2`, because the dropped d − k entries are the smallest.
     One message costs :math:`k(b_f + \lceil \log_2 d \rceil)` bits. The kernel selects in O(d)
-    per row (no full sort). SPEC §2.
+    per row (no full sort); the compiled kernel (``kernel``) selects the same set by threshold
+    screening, warm-started per row from its previous call. SPEC §2.
 
     References
     ----------
@@ -166,3 +352,14 @@ class TopK(KSparsifier):
 
     def _compress(self, X: np.ndarray, rng) -> np.ndarray:
         return _top_k_rows(X, self.k, np.zeros_like(X))
+
+    def kernel(self, n: int, d: int) -> Kernel:
+        """The compiled map for up to n rows of length d: :func:`_top_k_kernel` and its parameters.
+
+        Parameters: k, the per-row screening thresholds tau (n,) (start at 0) and the selection's
+        scratch (heap (k,) ×2, candidates (d + 1,) ×3), so a call allocates nothing.
+        """
+        self.check(d)
+        k = self.k
+        return Kernel(_top_k_kernel, (k, np.zeros(max(n, 1)), np.empty(k), np.empty(k, dtype=np.int64),
+                                      np.empty(d + 1, dtype=np.int64), np.empty(d + 1), np.empty(d + 1)))
