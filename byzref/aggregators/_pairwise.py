@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["finite_rows", "pairwise_bytes", "pairwise_sq_dists"]
+__all__ = ["finite_rows", "finite_rows_into", "pairwise_bytes", "pairwise_sq_dists", "sort_prefix"]
 
 
 def pairwise_bytes(n: int, d: int) -> float:
@@ -18,15 +18,41 @@ _BLOCK = 1024  # columns per pass; an (n, 1024) slab of X stays in cache while a
 
 
 @njit(cache=True)
-def finite_rows(X):  # pragma: no cover - compiled
-    """Boolean (n,) mask: row i of X has only finite entries."""
+def sort_prefix(a, m):  # pragma: no cover - compiled
+    """Sort a[:m] ascending in place, NaN last (the values of ``np.sort``). Mutates ``a``.
+
+    Insertion sort for short runs (the n − 1 distances of a row), Numba's sort above 32.
+    """
+    if m > 32:
+        a[:m].sort()
+        return
+    for i in range(1, m):
+        x = a[i]
+        j = i - 1
+        if x == x:
+            while j >= 0 and not a[j] <= x:  # a[j] > x or a[j] is NaN
+                a[j + 1] = a[j]
+                j -= 1
+        a[j + 1] = x
+
+
+@njit(cache=True)
+def finite_rows_into(X, ok):  # pragma: no cover - compiled
+    """ok[i] ← whether row i of X has only finite entries (``ok`` a boolean (n,) array). Mutates ``ok``."""
     n, d = X.shape
-    ok = np.ones(n, dtype=np.bool_)
     for i in range(n):
+        ok[i] = True
         for k in range(d):
             if not np.isfinite(X[i, k]):
                 ok[i] = False
                 break
+
+
+@njit(cache=True)
+def finite_rows(X):  # pragma: no cover - compiled
+    """Boolean (n,) mask: row i of X has only finite entries."""
+    ok = np.empty(X.shape[0], dtype=np.bool_)
+    finite_rows_into(X, ok)
     return ok
 
 
@@ -38,7 +64,6 @@ def _sq_dists_kernel(X, D, finite):  # pragma: no cover - compiled
     visited in blocks so that X is read once. Mutates ``D`` and ``finite``.
     """
     n, d = X.shape
-    acc = np.empty(8)
     for i in range(n):
         finite[i] = 1
         for j in range(n):
@@ -56,22 +81,41 @@ def _sq_dists_kernel(X, D, finite):  # pragma: no cover - compiled
             for j in range(i + 1, n):
                 xj = X[j]
                 # eight interleaved partial sums: without fastmath a single running sum cannot be
-                # vectorised (float addition is not reassociated); this ordering can
-                for lane in range(8):
-                    acc[lane] = 0.0
+                # vectorised (float addition is not reassociated); this ordering can. Scalars, not
+                # an array, so that they stay in registers.
+                a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
                 k = j0
                 while k + 8 <= j1:
-                    for lane in range(8):
-                        t = xi[k + lane] - xj[k + lane]
-                        acc[lane] += t * t
+                    t0 = xi[k] - xj[k]
+                    t1 = xi[k + 1] - xj[k + 1]
+                    t2 = xi[k + 2] - xj[k + 2]
+                    t3 = xi[k + 3] - xj[k + 3]
+                    t4 = xi[k + 4] - xj[k + 4]
+                    t5 = xi[k + 5] - xj[k + 5]
+                    t6 = xi[k + 6] - xj[k + 6]
+                    t7 = xi[k + 7] - xj[k + 7]
+                    a0 += t0 * t0
+                    a1 += t1 * t1
+                    a2 += t2 * t2
+                    a3 += t3 * t3
+                    a4 += t4 * t4
+                    a5 += t5 * t5
+                    a6 += t6 * t6
+                    a7 += t7 * t7
                     k += 8
                 s = 0.0
                 while k < j1:
                     t = xi[k] - xj[k]
                     s += t * t
                     k += 1
-                for lane in range(8):
-                    s += acc[lane]
+                s += a0
+                s += a1
+                s += a2
+                s += a3
+                s += a4
+                s += a5
+                s += a6
+                s += a7
                 D[i, j] += s
     for i in range(n):
         for j in range(i + 1, n):

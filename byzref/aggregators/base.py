@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from byzref.errors import ConfigError, check_int
+from byzref.kernels import Kernel
 from byzref.registry import Registry
 
 __all__ = ["AGGREGATORS", "PRE_AGGREGATORS", "Aggregator", "PreAggregator", "as_matrix"]
@@ -136,6 +137,17 @@ class Aggregator(_Robust):
     def _aggregate(self, X: np.ndarray, rng: np.random.Generator | None) -> np.ndarray:
         raise NotImplementedError
 
+    def kernel(self, n: int, d: int) -> Kernel:
+        """The compiled form of the rule for n input rows of length d (see :mod:`byzref.kernels`).
+
+        Returns ``Kernel(fn, params)`` with ``fn(params, X, rng, commit, out)`` writing
+        ``out`` (d,) = ``_aggregate(X, rng)`` bit for bit and consuming ``rng`` the same way; the
+        scratch arrays and the state of stateful rules (as after ``reset()``) live in ``params``,
+        and ``commit`` true updates that state as ``_commit`` does. Raises ConfigError when the
+        parameters do not fit n and d.
+        """
+        raise NotImplementedError(f"aggregator {self.name!r} has no kernel")
+
 
 class PreAggregator(_Robust):
     """Base class of pre-aggregators (n, d) → (m, d); subclasses implement ``_apply``."""
@@ -163,3 +175,12 @@ class PreAggregator(_Robust):
 
     def _apply(self, X: np.ndarray, rng: np.random.Generator | None) -> np.ndarray:
         raise NotImplementedError
+
+    def kernel(self, n: int, d: int) -> Kernel:
+        """The compiled form of the rule for n input rows of length d (see :mod:`byzref.kernels`).
+
+        Returns ``Kernel(fn, params)`` with ``fn(params, X, rng, out)`` writing ``out``
+        (``out_rows(n)``, d) = ``_apply(X, rng)`` bit for bit and consuming ``rng`` the same way;
+        scratch arrays live in ``params``. Raises ConfigError when the parameters do not fit n.
+        """
+        raise NotImplementedError(f"pre-aggregator {self.name!r} has no kernel")

@@ -9,6 +9,7 @@ from numba import njit
 
 from byzref.aggregators.base import PRE_AGGREGATORS, PreAggregator
 from byzref.errors import ConfigError, check_int
+from byzref.kernels import Kernel
 
 __all__ = ["Bucketing"]
 
@@ -43,6 +44,19 @@ def _bucket_means_kernel(X, perm, s, out):  # pragma: no cover - compiled
                         break
                     acc += v / (hi - lo)
                 out[b, k] = acc
+
+
+@njit(cache=True)
+def _bucketing_fn(params, X, rng, out):  # pragma: no cover - compiled
+    """Kernel of :class:`Bucketing`: ``params = (s, perm)``, s = min(s, n), perm an (n,) int64 buffer.
+
+    π is drawn as ``rng.permutation(n)`` draws it (NumPy shuffles 0, …, n − 1 in place).
+    """
+    s, perm = params
+    for i in range(perm.shape[0]):
+        perm[i] = i
+    rng.shuffle(perm)
+    _bucket_means_kernel(X, perm, s, out)
 
 
 @PRE_AGGREGATORS.register("bucketing")
@@ -90,3 +104,7 @@ class Bucketing(PreAggregator):
 
     def _apply(self, X, rng):
         return self._buckets(X, rng.permutation(X.shape[0]).astype(np.int64, copy=False))
+
+    def kernel(self, n: int, d: int) -> Kernel:
+        self.check(n)
+        return Kernel(_bucketing_fn, (min(self.s, n), np.empty(n, dtype=np.int64)))

@@ -8,9 +8,10 @@ from typing import Any, ClassVar
 import numpy as np
 from numba import njit
 
-from byzref.aggregators._pairwise import finite_rows
+from byzref.aggregators._pairwise import finite_rows_into
 from byzref.aggregators.base import AGGREGATORS, Aggregator
 from byzref.errors import ConfigError, check_int, check_real, show
+from byzref.kernels import Kernel
 
 __all__ = ["MAX_STEPS", "CClip"]
 
@@ -34,14 +35,14 @@ def _center_vector(center) -> np.ndarray:
 
 
 @njit(cache=True)
-def _cclip_kernel(X, tau, L, v, c, acc):  # pragma: no cover - compiled
+def _cclip_kernel(X, tau, L, v, c, acc, ok):  # pragma: no cover - compiled
     """L steps of v ← v + (1/n) Σ_i c_i (x_i − v), c_i = min(1, τ/‖x_i − v‖); c_i = 0 for non-finite rows.
 
     Norms of finite rows are computed without overflow. Mutates ``v`` (start in, result out) and
-    the scratch arrays ``c`` (n,) and ``acc`` (d,).
+    the scratch arrays ``c`` (n,), ``acc`` (d,) and the boolean ``ok`` (n,) (finite rows).
     """
     n, d = X.shape
-    ok = finite_rows(X)
+    finite_rows_into(X, ok)
     for _ in range(L):
         for i in range(n):
             c[i] = 0.0
@@ -70,6 +71,22 @@ def _cclip_kernel(X, tau, L, v, c, acc):  # pragma: no cover - compiled
                     acc[k] += c[i] * (X[i, k] - v[k])
         for k in range(d):
             v[k] += acc[k] / n
+
+
+@njit(cache=True)
+def _cclip_fn(params, X, rng, commit, out):  # pragma: no cover - compiled
+    """Kernel of :class:`CClip`: ``params = (tau, L, v0, keeps_state, c, acc, ok)``.
+
+    ``v0`` (d,) is the start: the fixed ``center``, or the state (the last committed output, zero
+    after ``reset()``), overwritten by ``out`` when ``commit`` and ``keeps_state``.
+    """
+    tau, L, v0, keeps_state, c, acc, ok = params
+    for k in range(out.shape[0]):
+        out[k] = v0[k]
+    _cclip_kernel(X, tau, L, out, c, acc, ok)
+    if commit and keeps_state:
+        for k in range(out.shape[0]):
+            v0[k] = out[k]
 
 
 @AGGREGATORS.register("cclip")
@@ -126,8 +143,17 @@ class CClip(Aggregator):
     def _aggregate(self, X, rng):
         n, d = X.shape
         v = self.start(d)
-        _cclip_kernel(X, self.tau, self.L, v, np.empty(n), np.empty(d))
+        _cclip_kernel(X, self.tau, self.L, v, np.empty(n), np.empty(d), np.empty(n, dtype=np.bool_))
         return v
+
+    def kernel(self, n: int, d: int) -> Kernel:
+        """As :meth:`Aggregator.kernel`; the state (v⁰ for the next server call) starts at 0, as after
+        ``reset()``, or is the fixed ``center`` (never updated)."""
+        self.check(n)
+        self.check_dim(d)
+        v0 = np.zeros(d) if self.center is None else self.center.copy()
+        return Kernel(_cclip_fn, (float(self.tau), int(self.L), v0, self.center is None,
+                                  np.empty(n), np.empty(d), np.empty(n, dtype=np.bool_)))
 
     def _commit(self, out):
         if self.center is None:

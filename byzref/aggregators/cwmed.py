@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from byzref.aggregators.base import AGGREGATORS, Aggregator
-from byzref.aggregators.cwtm import network_bytes, trimmed_mean
+from byzref.aggregators.cwtm import network_bytes, trim_kernel, trimmed_mean
+from byzref.kernels import Kernel
 
 __all__ = ["CWMed"]
 
@@ -31,3 +32,7 @@ class CWMed(Aggregator):
 
     def _aggregate(self, X, rng):
         return trimmed_mean(X, (X.shape[0] - 1) // 2)
+
+    def kernel(self, n: int, d: int) -> Kernel:
+        self.check(n)
+        return trim_kernel(n, d, (n - 1) // 2)

@@ -11,8 +11,10 @@ from numba import njit
 
 from byzref.aggregators.base import AGGREGATORS, Aggregator
 from byzref.errors import ConfigError, check_int
+from byzref.kernels import Kernel
 
-__all__ = ["COLUMN_BLOCK", "CWTM", "sort_column_block", "sorting_network", "trimmed_mean"]
+__all__ = ["COLUMN_BLOCK", "CWTM", "sort_column_block", "sorting_network", "trim_kernel", "trimmed_mean",
+           "trimmed_mean_into"]
 
 COLUMN_BLOCK = 512  # columns sorted together; the scratch block (n × 512 floats) stays in cache
 
@@ -71,14 +73,15 @@ def sort_column_block(X, j0, w, pairs, S):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _trimmed_mean_kernel(X, b, pairs, out):  # pragma: no cover - compiled
+def trimmed_mean_into(X, b, pairs, S, out):  # pragma: no cover - compiled
     """out[j] ← mean of the sorted column j of X without its b smallest and b largest entries.
 
-    NaN is ordered as +inf. Columns are processed in blocks of ``COLUMN_BLOCK``, each sorted in a scratch
-    (n, w) array by :func:`sort_column_block`. Mutates ``out`` only.
+    Agg(X)_j = (1/(n − 2b)) Σ_{r=b+1}^{n−b} x_{(r)j}, the kept values added in ascending order.
+    NaN is ordered as +inf. Columns are processed in blocks of ``COLUMN_BLOCK``, each sorted in the
+    scratch S ((n, w) with w ≥ min(COLUMN_BLOCK, d)) by :func:`sort_column_block`, with the
+    comparators ``pairs`` of :func:`sorting_network`. Mutates ``S`` and ``out``.
     """
     n, d = X.shape
-    S = np.empty((n, min(COLUMN_BLOCK, d)))
     keep = n - 2 * b
     for j0 in range(0, d, COLUMN_BLOCK):
         w = min(COLUMN_BLOCK, d - j0)
@@ -90,6 +93,24 @@ def _trimmed_mean_kernel(X, b, pairs, out):  # pragma: no cover - compiled
                 out[j0 + k] += S[i, k]
         for k in range(w):
             out[j0 + k] /= keep
+
+
+@njit(cache=True)
+def _trimmed_mean_kernel(X, b, pairs, out):  # pragma: no cover - compiled
+    """:func:`trimmed_mean_into` with a freshly allocated (n, min(COLUMN_BLOCK, d)) scratch block."""
+    n, d = X.shape
+    trimmed_mean_into(X, b, pairs, np.empty((n, min(COLUMN_BLOCK, d))), out)
+
+
+@njit(cache=True)
+def _trim_fn(params, X, rng, commit, out):  # pragma: no cover - compiled
+    """Kernel of cwtm and cwmed: ``params = (b, pairs, S)`` (trim count, comparators, scratch)."""
+    trimmed_mean_into(X, params[0], params[1], params[2], out)
+
+
+def trim_kernel(n: int, d: int, b: int) -> Kernel:
+    """The :class:`Kernel` of the trimmed mean with trim count b on (n, d) inputs (0 ≤ 2b < n)."""
+    return Kernel(_trim_fn, (int(b), sorting_network(n), np.empty((n, min(COLUMN_BLOCK, d)))))
 
 
 def trimmed_mean(X: np.ndarray, b: int) -> np.ndarray:
@@ -146,3 +167,7 @@ class CWTM(Aggregator):
 
     def _aggregate(self, X, rng):
         return trimmed_mean(X, self.trim())
+
+    def kernel(self, n: int, d: int) -> Kernel:
+        self.check(n)
+        return trim_kernel(n, d, self.trim())

@@ -8,10 +8,11 @@ from typing import Any, ClassVar
 import numpy as np
 from numba import njit
 
-from byzref.aggregators._pairwise import finite_rows
+from byzref.aggregators._pairwise import finite_rows_into
 from byzref.aggregators.base import AGGREGATORS, Aggregator
-from byzref.aggregators.cwtm import network_bytes, trimmed_mean
+from byzref.aggregators.cwtm import COLUMN_BLOCK, network_bytes, sorting_network, trimmed_mean_into
 from byzref.errors import check_choice, check_int, check_real
+from byzref.kernels import Kernel
 
 __all__ = ["GM", "MAX_ITER"]
 
@@ -141,7 +142,7 @@ def _small_step(znew, z, tol, origin):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _weiszfeld_kernel(X, z, from_mean, nu, med, max_iter, tol, w):  # pragma: no cover - compiled
+def _weiszfeld_into(X, z, from_mean, nu, med, max_iter, tol, w, ok, znew, origin, ex):  # pragma: no cover
     """Smoothed Weiszfeld over the finite rows of X; writes the result into ``z``, returns the updates.
 
     Rows with a non-finite entry get weight 0. Start: the mean of the finite rows when
@@ -154,10 +155,11 @@ def _weiszfeld_kernel(X, z, from_mean, nu, med, max_iter, tol, w):  # pragma: no
     When a norm or T(z) overflows, that step is computed by :func:`_safe_step` (the same map,
     with norms held as mantissa and exponent and normalised weights); on ordinary data it never runs.
     Returns −1 − updates when it stopped at max_iter without meeting the test (and −1 with
-    z = NaN when no row is finite). Mutates ``z`` and ``w``.
+    z = NaN when no row is finite). Scratch: ``w`` (n,), the boolean ``ok`` (n,), ``znew`` (d,),
+    ``origin`` (d,, zeros, not modified) and the int64 ``ex`` (n,). Mutates ``z`` and the scratch.
     """
     n, d = X.shape
-    ok = finite_rows(X)
+    finite_rows_into(X, ok)
     n_ok = 0
     for i in range(n):
         n_ok += ok[i]
@@ -187,9 +189,6 @@ def _weiszfeld_kernel(X, z, from_mean, nu, med, max_iter, tol, w):  # pragma: no
             key = w[(n + 1) // 2 - 1]
             e = math.floor(key)
             nu = max(math.ldexp(1e-8 * (key - e), int(e)), 1e-290)
-    znew = np.empty(d)
-    origin = np.zeros(d)
-    ex = np.zeros(n, dtype=np.int64)
     for it in range(max_iter + 1):
         W = 0.0
         over = False
@@ -222,11 +221,75 @@ def _weiszfeld_kernel(X, z, from_mean, nu, med, max_iter, tol, w):  # pragma: no
     return -1 - max_iter
 
 
-def _out_of_range(X: np.ndarray) -> bool:
-    """Whether the finite rows of X have a column sum or a squared norm beyond the float range."""
-    Y = X[np.isfinite(X).all(axis=1)]
-    with np.errstate(over="ignore", invalid="ignore"):
-        return not (np.isfinite(Y.sum(axis=0)).all() and np.isfinite(np.einsum("ij,ij->i", Y, Y)).all())
+@njit(cache=True)
+def _out_of_range(X, ok, colsum):  # pragma: no cover - compiled
+    """Whether the finite rows of X have a column sum or a squared norm beyond the float range.
+
+    Sums run over the rows (columns) in order. Scratch: the boolean ``ok`` (n,) and ``colsum`` (d,).
+    """
+    n, d = X.shape
+    finite_rows_into(X, ok)
+    for k in range(d):
+        colsum[k] = 0.0
+    for i in range(n):
+        if ok[i]:
+            s = 0.0
+            for k in range(d):
+                colsum[k] += X[i, k]
+                s += X[i, k] * X[i, k]
+            if not s < np.inf:
+                return True
+    for k in range(d):
+        if not np.isfinite(colsum[k]):
+            return True
+    return False
+
+
+@njit(cache=True)
+def _gm_solve(X, start, nu, max_iter, tol, pairs, S, med,
+              z, w, ok, znew, origin, ex, colsum):  # pragma: no cover - compiled
+    """z ← the geometric median of :class:`GM` (start 0 "mean", 1 "zero", 2 "median"; ν ≤ 0: automatic).
+
+    Runs :func:`_weiszfeld_into` from the start and, when the mean-started run stops at max_iter
+    without meeting the test, tol > 0 and the finite rows are out of range (:func:`_out_of_range`),
+    again from the coordinate-wise median. Returns (updates of both runs, whether the last
+    converged). Scratch: ``pairs`` and S of :func:`cwtm.trimmed_mean_into` (for the median),
+    ``med`` (d,) and those of :func:`_weiszfeld_into` and :func:`_out_of_range`. Mutates ``z``
+    and the scratch.
+    """
+    n, d = X.shape
+    have_med = nu <= 0.0 or start == 2
+    if have_med:
+        trimmed_mean_into(X, (n - 1) // 2, pairs, S, med)
+    for k in range(d):
+        z[k] = med[k] if start == 2 else 0.0
+    it = _weiszfeld_into(X, z, start == 0, nu, med, max_iter, tol, w, ok, znew, origin, ex)
+    updates = it if it >= 0 else -1 - it
+    if it < 0 and start == 0 and tol > 0.0:
+        all_nan = True
+        for k in range(d):
+            if z[k] == z[k]:
+                all_nan = False
+                break
+        if not all_nan and _out_of_range(X, ok, colsum):
+            if not have_med:
+                trimmed_mean_into(X, (n - 1) // 2, pairs, S, med)
+            for k in range(d):
+                z[k] = med[k]
+            it = _weiszfeld_into(X, z, False, nu, med, max_iter, tol, w, ok, znew, origin, ex)
+            updates += it if it >= 0 else -1 - it
+    return updates, it >= 0
+
+
+@njit(cache=True)
+def _gm_fn(params, X, rng, commit, out):  # pragma: no cover - compiled
+    """Kernel of :class:`GM`: ``params = (start, nu, max_iter, tol, pairs, S, med, w, ok, znew,
+    origin, ex, colsum)`` (see :func:`_gm_solve`)."""
+    start, nu, max_iter, tol, pairs, S, med, w, ok, znew, origin, ex, colsum = params
+    _gm_solve(X, start, nu, max_iter, tol, pairs, S, med, out, w, ok, znew, origin, ex, colsum)
+
+
+_STARTS = ("mean", "zero", "median")
 
 
 @AGGREGATORS.register("gm")
@@ -283,25 +346,24 @@ class GM(Aggregator):
     def solve(self, X: np.ndarray) -> tuple[np.ndarray, int, bool]:
         """(z, updates, converged) for a validated (n, d) float64 array X (see the restart rule)."""
         n, d = X.shape
-        med = trimmed_mean(X, (n - 1) // 2) if (self.nu is None or self.start == "median") else None
-        nu = -1.0 if self.nu is None else self.nu
-        z = med.copy() if self.start == "median" else np.zeros(d)
-        w = np.empty(n)
-        it = _weiszfeld_kernel(X, z, self.start == "mean", nu, z if med is None else med,
-                               self.max_iter, self.tol, w)
-        updates = it if it >= 0 else -1 - it
-        restart = (it < 0 and self.start == "mean" and self.tol > 0.0 and not np.isnan(z).all()
-                   and _out_of_range(X))
-        if restart:  # the mean start did not converge, pulled far off by rows beyond the float range
-            if med is None:
-                med = trimmed_mean(X, (n - 1) // 2)
-            z = med.copy()
-            it = _weiszfeld_kernel(X, z, False, nu, med, self.max_iter, self.tol, w)
-            updates += it if it >= 0 else -1 - it
-        return z, updates, it >= 0
+        p = self._scratch(n, d)
+        z = np.empty(d)
+        updates, converged = _gm_solve(X, *p[:7], z, *p[7:])
+        return z, int(updates), bool(converged)
+
+    def _scratch(self, n: int, d: int) -> tuple:
+        """The parameters of :func:`_gm_fn`: the rule's settings and freshly allocated scratch."""
+        return (_STARTS.index(self.start), -1.0 if self.nu is None else float(self.nu), int(self.max_iter),
+                float(self.tol), sorting_network(n), np.empty((n, min(COLUMN_BLOCK, d))), np.empty(d),
+                np.empty(n), np.empty(n, dtype=np.bool_), np.empty(d), np.zeros(d),
+                np.zeros(n, dtype=np.int64), np.empty(d))
+
+    def kernel(self, n: int, d: int) -> Kernel:
+        self.check(n)
+        return Kernel(_gm_fn, self._scratch(n, d))
 
     def memory(self, n: int, d: int) -> float:
-        return network_bytes(n, d) + 8.0 * (3 * n + 4 * d)  # the median (start, scale), weights, iterates
+        return network_bytes(n, d) + 8.0 * (3 * n + 5 * d)  # the median, weights, iterates, column sums
 
     def _aggregate(self, X, rng):
         return self.solve(X)[0]

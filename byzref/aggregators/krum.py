@@ -5,26 +5,72 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
+from numba import njit
 
-from byzref.aggregators._pairwise import pairwise_bytes, pairwise_sq_dists
+from byzref.aggregators._pairwise import _sq_dists_kernel, pairwise_bytes, pairwise_sq_dists, sort_prefix
 from byzref.aggregators.base import AGGREGATORS, Aggregator
 from byzref.errors import ConfigError, check_int
+from byzref.kernels import Kernel
 
-__all__ = ["Krum", "krum_scores"]
+__all__ = ["Krum", "argmin_first", "krum_scores", "krum_scores_into"]
+
+
+@njit(cache=True)
+def krum_scores_into(D, m_nb, buf, scores):  # pragma: no cover - compiled
+    """scores[i] ← Σ of the m_nb smallest D[i, j], j ≠ i, added in ascending order from 0.0.
+
+    A fixed order of summation (NumPy's partition leaves the selected values in an order that
+    depends on the CPU's sort kernel) makes the scores reproducible. ``buf`` is an (n,) scratch
+    array. Mutates ``buf`` and ``scores``.
+    """
+    n = D.shape[0]
+    for i in range(n):
+        c = 0
+        for j in range(n):
+            if j != i:
+                buf[c] = D[i, j]
+                c += 1
+        sort_prefix(buf, c)
+        s = 0.0
+        for r in range(m_nb):
+            s += buf[r]
+        scores[i] = s
+
+
+@njit(cache=True)
+def argmin_first(a):  # pragma: no cover - compiled
+    """``np.argmin(a)`` of a 1-D float array: the first NaN if any, else the first minimum."""
+    best = 0
+    for i in range(a.shape[0]):
+        if a[i] != a[i]:
+            return i
+        if a[i] < a[best]:
+            best = i
+    return best
 
 
 def krum_scores(D: np.ndarray, m_nb: int) -> np.ndarray:
     """Krum scores from squared distances: s_i = Σ of the m_nb smallest D[i, j], j ≠ i.
 
     ``D`` is the (n, n) output of :func:`pairwise_sq_dists` (a non-finite row has an all-inf
-    row of D and so an infinite score when m_nb ≥ 1).
+    row of D and so an infinite score when m_nb ≥ 1). The m_nb values are added in ascending
+    order (:func:`krum_scores_into`).
     """
     n = D.shape[0]
-    if m_nb == 0:
-        return np.zeros(n)
-    others = D.copy()
-    np.fill_diagonal(others, np.inf)
-    return np.partition(others, m_nb - 1, axis=1)[:, :m_nb].sum(axis=1)
+    scores = np.empty(n)
+    krum_scores_into(np.ascontiguousarray(D, dtype=np.float64), int(m_nb), np.empty(n), scores)
+    return scores
+
+
+@njit(cache=True)
+def _krum_fn(params, X, rng, commit, out):  # pragma: no cover - compiled
+    """Kernel of :class:`Krum`: ``params = (m_nb, D, finite, buf, scores)`` (neighbours, scratch)."""
+    m_nb, D, finite, buf, scores = params
+    _sq_dists_kernel(X, D, finite)
+    krum_scores_into(D, m_nb, buf, scores)
+    row = X[argmin_first(scores)]
+    for k in range(out.shape[0]):
+        out[k] = row[k]
 
 
 class _KrumFamily(Aggregator):
@@ -64,6 +110,10 @@ class _KrumFamily(Aggregator):
             raise ConfigError(f"{self.name}: m_nb = {m} with n = {n}, f = {self.f}; allowed range "
                               f"[1, n − f − 1 = {hi}]", field="m_nb")
 
+    def _scratch(self, n: int) -> tuple:
+        """``(m_nb, D, finite, buf, scores)``: the neighbour count and the scratch of a score kernel."""
+        return (self.neighbours(n), np.empty((n, n)), np.empty(n, dtype=np.int64), np.empty(n), np.empty(n))
+
     def scores(self, X: np.ndarray) -> np.ndarray:
         """Krum score of every row of X (validated (n, d) float64 array)."""
         D, _ = pairwise_sq_dists(X)
@@ -91,3 +141,7 @@ class Krum(_KrumFamily):
 
     def _aggregate(self, X, rng):
         return X[int(np.argmin(self.scores(X)))].copy()
+
+    def kernel(self, n: int, d: int) -> Kernel:
+        self.check(n)
+        return Kernel(_krum_fn, self._scratch(n))

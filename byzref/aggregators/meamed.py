@@ -9,21 +9,21 @@ from numba import njit
 
 from byzref.aggregators.base import AGGREGATORS, Aggregator
 from byzref.aggregators.cwtm import COLUMN_BLOCK, network_bytes, sort_column_block, sorting_network
+from byzref.kernels import Kernel
 
 __all__ = ["MeaMed"]
 
 
 @njit(cache=True)
-def _meamed_kernel(X, k, pairs, out):  # pragma: no cover - compiled
+def _meamed_into(X, k, pairs, S, out):  # pragma: no cover - compiled
     """out[j] ← mean of the k values of column j closest to the column median (ties → smaller value).
 
-    NaN is ordered as +inf. Each block of columns is sorted by :func:`cwtm.sort_column_block`;
-    in a sorted column the k values nearest the median are found by merging the runs that go
-    down from rank ⌊(n−1)/2⌋ and up from the next rank, taking the lower value on equal
-    distance. Mutates ``out`` only.
+    NaN is ordered as +inf. Each block of columns is sorted into the scratch S ((n, w), w ≥
+    min(COLUMN_BLOCK, d)) by :func:`cwtm.sort_column_block`; in a sorted column the k values
+    nearest the median are found by merging the runs that go down from rank ⌊(n−1)/2⌋ and up
+    from the next rank, taking the lower value on equal distance. Mutates ``S`` and ``out``.
     """
     n, d = X.shape
-    S = np.empty((n, min(COLUMN_BLOCK, d)))
     mid = (n - 1) // 2
     for j0 in range(0, d, COLUMN_BLOCK):
         w = min(COLUMN_BLOCK, d - j0)
@@ -41,6 +41,12 @@ def _meamed_kernel(X, k, pairs, out):  # pragma: no cover - compiled
                     s += S[hi, c]
                     hi += 1
             out[j0 + c] = s / k
+
+
+@njit(cache=True)
+def _meamed_fn(params, X, rng, commit, out):  # pragma: no cover - compiled
+    """Kernel of :class:`MeaMed`: ``params = (k, pairs, S)`` (values kept, comparators, scratch)."""
+    _meamed_into(X, params[0], params[1], params[2], out)
 
 
 @AGGREGATORS.register("meamed")
@@ -68,5 +74,9 @@ class MeaMed(Aggregator):
     def _aggregate(self, X, rng):
         n, d = X.shape
         out = np.empty(d)
-        _meamed_kernel(X, n - self.f, sorting_network(n), out)
+        _meamed_into(X, n - self.f, sorting_network(n), np.empty((n, min(COLUMN_BLOCK, d))), out)
         return out
+
+    def kernel(self, n: int, d: int) -> Kernel:
+        self.check(n)
+        return Kernel(_meamed_fn, (n - self.f, sorting_network(n), np.empty((n, min(COLUMN_BLOCK, d)))))

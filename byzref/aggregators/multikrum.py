@@ -5,12 +5,49 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
+from numba import njit
 
+from byzref.aggregators._pairwise import _sq_dists_kernel, sort_prefix
 from byzref.aggregators.base import AGGREGATORS
-from byzref.aggregators.krum import _KrumFamily
+from byzref.aggregators.krum import _KrumFamily, krum_scores_into
+from byzref.aggregators.mean import mean_rows
 from byzref.errors import ConfigError, check_int
+from byzref.kernels import Kernel
 
 __all__ = ["MultiKrum"]
+
+
+@njit(cache=True)
+def lowest_in_order(a, m, buf, idx):  # pragma: no cover - compiled
+    """idx[:m] ← the indices of the m smallest entries of the NaN-free 1-D array a, ties → lowest index,
+    in increasing index order (``np.sort(np.argsort(a, kind="stable")[:m])``). ``buf`` is a scratch
+    array as long as a. Mutates ``buf`` and ``idx``."""
+    n = a.shape[0]
+    for i in range(n):
+        buf[i] = a[i]
+    sort_prefix(buf, n)
+    t = buf[m - 1]
+    ties = m
+    for i in range(n):
+        if a[i] < t:
+            ties -= 1
+    c = 0
+    for i in range(n):
+        if a[i] < t or (a[i] == t and ties > 0):
+            if a[i] == t:
+                ties -= 1
+            idx[c] = i
+            c += 1
+
+
+@njit(cache=True)
+def _multikrum_fn(params, X, rng, commit, out):  # pragma: no cover - compiled
+    """Kernel of :class:`MultiKrum`: ``params = (m_nb, D, finite, buf, scores, m, idx)``."""
+    m_nb, D, finite, buf, scores, m, idx = params
+    _sq_dists_kernel(X, D, finite)
+    krum_scores_into(D, m_nb, buf, scores)
+    lowest_in_order(scores, m, buf, idx)
+    mean_rows(X, idx, m, out)
 
 
 @AGGREGATORS.register("multikrum")
@@ -48,3 +85,7 @@ class MultiKrum(_KrumFamily):
     def _aggregate(self, X, rng):
         order = np.argsort(self.scores(X), kind="stable")[: self.selected(X.shape[0])]
         return X[np.sort(order)].mean(axis=0)
+
+    def kernel(self, n: int, d: int) -> Kernel:
+        self.check(n)
+        return Kernel(_multikrum_fn, (*self._scratch(n), self.selected(n), np.empty(n, dtype=np.int64)))

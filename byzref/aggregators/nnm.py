@@ -5,11 +5,88 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
+from numba import njit
 
-from byzref.aggregators._pairwise import pairwise_bytes, pairwise_sq_dists
+from byzref.aggregators._pairwise import _BLOCK, _sq_dists_kernel, pairwise_bytes, sort_prefix
 from byzref.aggregators.base import PRE_AGGREGATORS, PreAggregator
+from byzref.aggregators.krum import argmin_first
+from byzref.kernels import Kernel
 
 __all__ = ["NNM"]
+
+
+@njit(cache=True)
+def _nnm_into(X, k, D, finite, key, radius, near, out):  # pragma: no cover - compiled
+    """out[i] ← (1/k) Σ_{j ∈ N_i} x_j, N_i the k rows nearest to x_i (ties → lowest index).
+
+    D[i, j] = ‖x_i − x_j‖² (:func:`_pairwise._sq_dists_kernel`); a non-finite row j is farther
+    than every other row (its column is ranked after all others, as NaN). For every row,
+    near[i, :] lists N_i in increasing index order and radius[i] = Σ of its k distances, added
+    in ascending order. A non-finite row i takes N_{c} of the finite row c of smallest radius
+    (ties → lowest index). Each output row sums its finite neighbours in increasing index
+    order, column block by column block, and divides by k. Scratch: D (n, n), finite (n,) int64,
+    key and radius (n,), near (n, k) int64; mutates them and ``out`` (n, d).
+    """
+    n, d = X.shape
+    _sq_dists_kernel(X, D, finite)
+    for i in range(n):
+        for j in range(n):
+            key[j] = D[i, j] if finite[j] == 1 else np.nan
+        sort_prefix(key, n)  # ascending, NaN last
+        s = 0.0
+        for r in range(k):
+            s += key[r]
+        radius[i] = s
+        t = key[k - 1]
+        ties = k  # how many entries equal to the k-th smallest (or NaN) are still to take
+        for j in range(n):
+            v = D[i, j] if finite[j] == 1 else np.nan
+            if v < t or (t != t and v == v):
+                ties -= 1
+        c = 0
+        for j in range(n):
+            v = D[i, j] if finite[j] == 1 else np.nan
+            take = v < t or (t != t and v == v)
+            if not take and ties > 0 and (v == t or (t != t and v != v)):
+                take = True
+                ties -= 1
+            if take:
+                near[i, c] = j
+                c += 1
+    centre = 0
+    for i in range(n):
+        if finite[i] == 0:
+            for j in range(n):
+                key[j] = radius[j] if finite[j] == 1 else np.inf
+            centre = argmin_first(key)
+            break
+    for j0 in range(0, d, _BLOCK):
+        j1 = min(d, j0 + _BLOCK)
+        for i in range(n):
+            src = i if finite[i] == 1 else centre
+            yi = out[i]
+            for c in range(j0, j1):
+                yi[c] = 0.0
+            for r in range(k):
+                j = near[src, r]
+                if finite[j] == 1:
+                    xj = X[j]
+                    for c in range(j0, j1):
+                        yi[c] += xj[c]
+            for c in range(j0, j1):
+                yi[c] /= k
+
+
+@njit(cache=True)
+def _nnm_fn(params, X, rng, out):  # pragma: no cover - compiled
+    """Kernel of :class:`NNM`: ``params = (k, D, finite, key, radius, near)`` (k = n − f, scratch)."""
+    k, D, finite, key, radius, near = params
+    _nnm_into(X, k, D, finite, key, radius, near, out)
+
+
+def _nnm_scratch(n: int, k: int) -> tuple:
+    return (k, np.empty((n, n)), np.empty(n, dtype=np.int64), np.empty(n), np.empty(n),
+            np.empty((n, k), dtype=np.int64))
 
 
 @PRE_AGGREGATORS.register("nnm")
@@ -24,6 +101,9 @@ class NNM(PreAggregator):
     the output row of the finite row j* whose n − f nearest rows are most concentrated (smallest
     Σ_{j ∈ N_{j*}} ‖x_{j*} − x_j‖², ties → lowest index), i.e. by the mean of n − f finite rows
     around the most central finite row. All output rows are then finite.
+    Numbers: the sum over N_i is taken in increasing index order and divided by n − f, and the
+    radii add their distances in ascending order (:func:`_nnm_into`, shared by ``_apply`` and the
+    kernel; no BLAS product, whose rounding depends on the library build and the CPU).
     Theory: Allouah et al. (2023) show NNM∘F is (f, O(κ f/n))-robust for an (f, κ)-robust F;
     no constant is declared here.
     """
@@ -34,19 +114,11 @@ class NNM(PreAggregator):
         return pairwise_bytes(n, d)
 
     def _apply(self, X, rng):
-        n = X.shape[0]
-        k = n - self.f
-        D, finite = pairwise_sq_dists(X)
-        all_finite = bool(finite.all())
-        if not all_finite:
-            D[:, ~finite] = np.nan  # sorts after every finite row, even one at overflowed distance
-        near = np.argsort(D, axis=1, kind="stable")[:, :k]
-        if not all_finite:
-            radius = np.take_along_axis(D, near, axis=1).sum(axis=1)
-            centre = int(np.argmin(np.where(finite, radius, np.inf)))
-            near[~finite] = near[centre]
-        W = np.zeros((n, n))
-        W[np.arange(n)[:, None], near] = 1.0 / k
-        if all_finite:
-            return W @ X
-        return np.ascontiguousarray(W[:, finite] @ X[finite])
+        n, d = X.shape
+        out = np.empty((n, d))
+        _nnm_into(X, *_nnm_scratch(n, n - self.f), out)
+        return out
+
+    def kernel(self, n: int, d: int) -> Kernel:
+        self.check(n)
+        return Kernel(_nnm_fn, _nnm_scratch(n, n - self.f))
