@@ -35,10 +35,12 @@ __all__ = ["NUMERICS", "RunSpec", "build", "normalize", "run_id"]
 # or the run id a config gets (2: byzref 0.2.0 draws the synthetic problems' Gaussian noise with
 # byzref.gaussian; 3: byzref 0.2.1 hashes the fully normalized config, so one run has one id; the
 # numbers are those of 2, except that gm now finishes, from a restart at the coordinate-wise median,
-# where rows beyond the float range used to crash it). It is part of every run id, so results stores
-# and output folders never mix runs of two definitions, and a store of an older version is never
-# resumed into.
-NUMERICS = 3
+# where rows beyond the float range used to crash it; 4: byzref 0.3.0 sums krum's scores, nnm's
+# neighbour means and gm's range test in a fixed order shared with the compiled engine instead of
+# NumPy's partition/BLAS/einsum order, so these rules' outputs change in the last bits). It is part of
+# every run id, so results stores and output folders never mix runs of two definitions, and a store of
+# an older version is never resumed into.
+NUMERICS = 4
 
 _TOP_KEYS = {"seed", "n", "f", "T", "problem", "algorithm", "compressor", "aggregator", "attack", "record",
              "name", "notes"}
