@@ -12,11 +12,13 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from byzref.attacks._common import good_mean
+from byzref.attacks._common import check_good_rows, good_mean
+from byzref.attacks._kernels import col_mean, col_std
 from byzref.attacks.base import Attack
 from byzref.errors import ConfigError, check_int, check_real, show
+from byzref.kernels import Kernel, template
 
-__all__ = ["MAX_EVALS", "AdaptiveAttack", "line_search"]
+__all__ = ["MAX_EVALS", "AdaptiveAttack", "adaptive_kernel", "line_search"]
 
 MAX_EVALS = 10**6  # φ evaluations per round (each one is a full aggregation)
 
@@ -53,6 +55,83 @@ def line_search(
     return best_x, best_y
 
 
+@template
+def _kernel_phi(params, H, tau, pk):  # pragma: no cover - compiled through byzref.kernels.bind
+    """φ(τ) = ‖probe(stack(H, f copies of b(τ))) − μ‖₂ with b(τ) = τ·direction (+ μ in mode 1).
+
+    The norm is sqrt(Σ diff²) by BLAS ``ddot`` (``np.dot``), as ``np.linalg.norm`` computes it.
+    Writes the stack into params' X (good rows rewritten every time) and the difference into agg.
+    """
+    mode, X, mu, direction, agg = params[0], params[5], params[6], params[7], params[8]
+    m = H.shape[0]
+    n, d = X.shape
+    for i in range(m):
+        for j in range(d):
+            X[i, j] = H[i, j]
+    for j in range(d):
+        v = direction[j] * tau
+        if mode == 1:
+            v += mu[j]
+        X[m, j] = v
+    for i in range(m + 1, n):
+        for j in range(d):
+            X[i, j] = X[m, j]
+    probe(pk, X, agg)  # noqa: F821 - bound per run by byzref.kernels.bind
+    for j in range(d):
+        agg[j] = agg[j] - mu[j]
+    return np.sqrt(np.dot(agg, agg))
+
+
+@template
+def adaptive_kernel(params, H, own, t, rng, pk, out):  # pragma: no cover - compiled through bind
+    """Every row of out ← b(τ*) = τ*·direction (+ μ), τ* from :func:`line_search` on φ (:func:`_kernel_phi`).
+
+    Mode 0 (``adaptive_ipm``): direction = −μ; mode 1 (``adaptive_alie``): direction = σ (ddof = 1)
+    and base μ, with μ, σ NumPy's column statistics of H. Exactly ``evals`` probe calls, the same
+    comparisons as the Python search. params = (mode, start, delta, ratio, evals, X (n, d),
+    mu (d,), direction (d,), agg (d,)). ``own``, ``t`` and ``rng`` are unused.
+    """
+    if out.shape[0] == 0:
+        return
+    mode, start, delta, ratio, evals = params[0], params[1], params[2], params[3], params[4]
+    mu, direction = params[6], params[7]
+    d = mu.shape[0]
+    col_mean(H, mu)
+    if mode == 1:
+        col_std(H, mu, direction)
+    else:
+        for j in range(d):
+            direction[j] = -mu[j]
+    best_x = start
+    best_y = _kernel_phi(params, H, start, pk)
+    remaining = evals - 1
+    while remaining > 0:
+        x = best_x + delta
+        y = _kernel_phi(params, H, x, pk)
+        remaining -= 1
+        if y > best_y:
+            best_x, best_y = x, y
+            delta *= 2.0
+        else:
+            delta *= ratio
+            break
+    while remaining > 0:
+        x = best_x + delta
+        y = _kernel_phi(params, H, x, pk)
+        remaining -= 1
+        if y > best_y:
+            best_x, best_y = x, y
+        delta *= ratio
+    for j in range(d):
+        v = direction[j] * best_x
+        if mode == 1:
+            v += mu[j]
+        out[0, j] = v
+    for i in range(1, out.shape[0]):
+        for j in range(d):
+            out[i, j] = out[0, j]
+
+
 class AdaptiveAttack(Attack):
     """Base of ``adaptive_ipm`` / ``adaptive_alie``: b(τ) = base + τ·direction, τ chosen by line search.
 
@@ -74,8 +153,21 @@ class AdaptiveAttack(Attack):
                               "(the initial step; its sign is the search direction)", field="delta")
         self.ratio = check_real("ratio", ratio, 0.0, 1.0, lo_open=True, hi_open=True)
 
+    _kernel_mode: ClassVar[int] = -1  # adaptive_kernel's mode: 0 = direction −μ, 1 = μ + τ·σ
+
     def _line(self, H: np.ndarray, mean: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
         raise NotImplementedError
+
+    def kernel(self, n: int, f: int, d: int) -> Kernel:
+        """The template :func:`adaptive_kernel` (bind ``probe``) with its scratch; checks n − f when f > 0."""
+        if self._kernel_mode < 0:
+            raise NotImplementedError(f"attack {self.name!r} has no kernel")
+        if f > 0:
+            check_good_rows(n - f, self.name)
+            check_good_rows(n - f, self.name, std=self._kernel_mode == 1)
+        params = (int(self._kernel_mode), float(self.start), float(self.delta), float(self.ratio),
+                  int(self.evals), np.empty((n, d)), np.empty(d), np.empty(d), np.empty(d))
+        return Kernel(adaptive_kernel, params)
 
     def search(self, H: np.ndarray, ctx) -> tuple[float, float, np.ndarray]:
         """Run the line search; return (τ*, φ(τ*), b(τ*)). ``H`` is the (n − f, d) good rows."""

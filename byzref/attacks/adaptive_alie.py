@@ -21,5 +21,7 @@ class AdaptiveALIE(AdaptiveAttack):
     :class:`AdaptiveAttack`). Requires ``AttackContext.aggregate``; needs n − f ≥ 2.
     """
 
+    _kernel_mode = 1
+
     def _line(self, H, mean):
         return mean, good_std(H, self.name, mean)

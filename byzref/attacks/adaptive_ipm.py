@@ -23,5 +23,7 @@ class AdaptiveIPM(AdaptiveAttack):
     :class:`AdaptiveAttack`). Requires ``AttackContext.aggregate`` (side-effect free).
     """
 
+    _kernel_mode = 0
+
     def _line(self, H, mean):
         return None, np.negative(mean)

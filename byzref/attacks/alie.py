@@ -6,13 +6,17 @@ import numbers
 from functools import lru_cache
 from typing import Any, ClassVar
 
+import numpy as np
+from numba import njit
 from scipy.special import ndtri
 
-from byzref.attacks._common import good_mean, good_std
+from byzref.attacks._common import check_good_rows, good_mean, good_std
+from byzref.attacks._kernels import col_mean, col_std, fill_rows
 from byzref.attacks.base import ATTACKS, Attack
 from byzref.errors import ConfigError, check_choice, check_real, show
+from byzref.kernels import Kernel
 
-__all__ = ["ALIE", "baruch_z"]
+__all__ = ["ALIE", "alie_kernel", "baruch_z"]
 
 _RULES = ("baruch", "baruch_original")
 
@@ -47,6 +51,24 @@ def baruch_z(n: int, f: int, rule: str = "baruch") -> float:
             + "; pass a numeric z instead"
         )
     return float(ndtri(num / den))
+
+
+@njit(cache=True)
+def alie_kernel(params, H, own, t, rng, pk, out):  # pragma: no cover - compiled
+    """Every row of out ← σ·c + μ with μ, σ NumPy's column mean and sample std (ddof = 1) of H.
+
+    params = (c, mu, sd): c = sign·z and two (d,) scratch vectors. ``own``, ``t``, ``rng``, ``pk``
+    are unused.
+    """
+    if out.shape[0] == 0:
+        return
+    c, mu, sd = params
+    col_mean(H, mu)
+    col_std(H, mu, sd)
+    for j in range(sd.shape[0]):
+        v = sd[j] * c
+        sd[j] = v + mu[j]
+    fill_rows(out, sd)
 
 
 @ATTACKS.register("alie")
@@ -92,6 +114,15 @@ class ALIE(Attack):
         sd *= self.sign * z
         sd += mu
         return sd
+
+    def kernel(self, n: int, f: int, d: int) -> Kernel:
+        """:func:`alie_kernel` with c = sign·z for (n, f); needs n − f ≥ 2 and a defined z when f > 0."""
+        if f == 0:
+            return Kernel(alie_kernel, (0.0, np.empty(d), np.empty(d)))
+        c = float(self.sign * self.scale(n, f))  # the checks in the order of _vector
+        check_good_rows(n - f, self.name)
+        check_good_rows(n - f, self.name, std=True)
+        return Kernel(alie_kernel, (c, np.empty(d), np.empty(d)))
 
     def linear_form(self, n: int, f: int) -> tuple[float, float]:
         """(c_mean, c_std) with row = c_mean·mean(H) + c_std·std(H): used by the engine's fused loop."""

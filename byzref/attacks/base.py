@@ -99,6 +99,18 @@ class Attack:
             )
         return out
 
+    def kernel(self, n: int, f: int, d: int):
+        """The compiled form: a :class:`byzref.kernels.Kernel` ``(fn, params)`` for n workers, f Byzantine.
+
+        ``fn(params, H, own, t, rng, pk, out)`` writes into ``out`` (f, d) the rows that
+        ``self(H, ctx, rng)`` returns for the (n − f, d) good rows ``H`` at iteration ``t``, bit for
+        bit, consuming ``rng`` identically; ``own`` (f, d) holds ``ctx.own_rows()`` (the flipped rows
+        under ``label_flip``). Templates may call ``probe(pk, X, out)`` (``ctx.aggregate``). A setting
+        the Python attack would refuse at call time (too few good rows, an undefined scale) raises the
+        same :class:`ConfigError` here, unless f = 0 (no rows to write).
+        """
+        raise NotImplementedError(f"attack {self.name!r} has no kernel")
+
     def _rows(self, H: np.ndarray, ctx: AttackContext, rng) -> np.ndarray:
         """Default: the same vector for every Byzantine row."""
         v = self._vector(H, ctx, rng)

@@ -5,8 +5,21 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
+from numba import njit
 
 from byzref.attacks.base import ATTACKS, Attack
+from byzref.kernels import Kernel
+
+
+@njit(cache=True)
+def bit_flip_kernel(params, H, own, t, rng, pk, out):  # pragma: no cover - compiled
+    """out ← −own, row by row.
+
+    params = (0,): unused. ``H``, ``t``, ``rng`` and ``pk`` are unused.
+    """
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] = -own[i, j]
 
 
 @ATTACKS.register("bit_flip")
@@ -25,3 +38,7 @@ class BitFlip(Attack):
 
     def _rows(self, H, ctx, rng):
         return np.negative(np.asarray(ctx.own_rows(), dtype=np.float64))
+
+    def kernel(self, n: int, f: int, d: int) -> Kernel:
+        """:func:`bit_flip_kernel`: the engine passes ``ctx.own_rows()`` as ``own``."""
+        return Kernel(bit_flip_kernel, (0,))

@@ -4,8 +4,23 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from numba import njit
+
 from byzref.attacks.base import ATTACKS, Attack
 from byzref.errors import check_real
+from byzref.kernels import Kernel
+
+
+@njit(cache=True)
+def gaussian_kernel(params, H, own, t, rng, pk, out):  # pragma: no cover - compiled
+    """out[i, j] ← rng.normal(μ, σ_a) in C order: the draws of ``rng.normal(μ, σ_a, size=(f, d))``.
+
+    params = (μ, σ_a). ``H``, ``own``, ``t`` and ``pk`` are unused.
+    """
+    mu, sigma = params
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] = rng.normal(mu, sigma)
 
 
 @ATTACKS.register("gaussian")
@@ -32,3 +47,7 @@ class Gaussian(Attack):
 
     def _rows(self, H, ctx, rng):
         return rng.normal(self.mu, self.sigma, size=(ctx.f, H.shape[1]))
+
+    def kernel(self, n: int, f: int, d: int) -> Kernel:
+        """:func:`gaussian_kernel` with (μ, σ_a)."""
+        return Kernel(gaussian_kernel, (float(self.mu), float(self.sigma)))

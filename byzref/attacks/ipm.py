@@ -4,9 +4,29 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from byzref.attacks._common import good_mean
+import numpy as np
+from numba import njit
+
+from byzref.attacks._common import check_good_rows, good_mean
+from byzref.attacks._kernels import col_mean, fill_rows
 from byzref.attacks.base import ATTACKS, Attack
 from byzref.errors import check_real
+from byzref.kernels import Kernel
+
+
+@njit(cache=True)
+def ipm_kernel(params, H, own, t, rng, pk, out):  # pragma: no cover - compiled
+    """Every row of out ← mean(H)·(−ε), μ as NumPy's ``H.mean(axis=0)``.
+
+    params = (−ε, mu): the factor and a (d,) scratch vector. ``own``, ``t``, ``rng``, ``pk`` unused.
+    """
+    if out.shape[0] == 0:
+        return
+    neg_eps, mu = params
+    col_mean(H, mu)
+    for j in range(mu.shape[0]):
+        mu[j] *= neg_eps
+    fill_rows(out, mu)
 
 
 @ATTACKS.register("ipm")
@@ -34,6 +54,12 @@ class IPM(Attack):
         b = good_mean(H, self.name)
         b *= -self.eps
         return b
+
+    def kernel(self, n: int, f: int, d: int) -> Kernel:
+        """:func:`ipm_kernel` with −ε and a (d,) scratch vector; needs n − f ≥ 1 when f > 0."""
+        if f > 0:
+            check_good_rows(n - f, self.name)
+        return Kernel(ipm_kernel, (-float(self.eps), np.empty(d)))
 
     def linear_form(self, n: int, f: int) -> tuple[float, float]:
         """(c_mean, c_std) with row = c_mean·mean(H) + c_std·std(H): used by the engine's fused loop."""

@@ -7,6 +7,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from byzref.attacks.base import ATTACKS, Attack
+from byzref.attacks.none import copy_own_kernel
+from byzref.kernels import Kernel
 
 
 @ATTACKS.register("label_flip")
@@ -26,3 +28,7 @@ class LabelFlip(Attack):
 
     def _rows(self, H, ctx, rng):
         return np.array(ctx.flipped_rows(), dtype=np.float64, copy=True)
+
+    def kernel(self, n: int, f: int, d: int) -> Kernel:
+        """:func:`~byzref.attacks.none.copy_own_kernel`: the engine passes the flipped rows as ``own``."""
+        return Kernel(copy_own_kernel, (0,))

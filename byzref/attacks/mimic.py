@@ -4,8 +4,24 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from numba import njit
+
 from byzref.attacks.base import ATTACKS, Attack
 from byzref.errors import ConfigError, check_int
+from byzref.kernels import Kernel
+
+
+@njit(cache=True)
+def mimic_kernel(params, H, own, t, rng, pk, out):  # pragma: no cover - compiled
+    """Every row of out ← H[i].
+
+    params = (i,), checked against n − f when the kernel is built. ``own``, ``t``, ``rng`` and
+    ``pk`` are unused. Stateless: the index is fixed, as in the Python attack.
+    """
+    i = params[0]
+    for k in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[k, j] = H[i, j]
 
 
 @ATTACKS.register("mimic")
@@ -27,11 +43,21 @@ class Mimic(Attack):
     def __init__(self, i: int = 0):
         self.i = check_int("i", i, 0)
 
-    def _vector(self, H, ctx, rng):
-        if self.i >= H.shape[0]:
+    def _check(self, n: int, f: int) -> None:
+        m = n - f
+        if self.i >= m:
             raise ConfigError(
-                f"mimic i = {self.i} is outside the good rows [0, {H.shape[0] - 1}] "
-                f"(n = {ctx.n}, f = {ctx.f}); allowed range [0, n − f − 1] = [0, {H.shape[0] - 1}]",
+                f"mimic i = {self.i} is outside the good rows [0, {m - 1}] "
+                f"(n = {n}, f = {f}); allowed range [0, n − f − 1] = [0, {m - 1}]",
                 field="i",
             )
+
+    def _vector(self, H, ctx, rng):
+        self._check(H.shape[0] + ctx.f, ctx.f)
         return H[self.i]
+
+    def kernel(self, n: int, f: int, d: int) -> Kernel:
+        """:func:`mimic_kernel` with the index i; needs i < n − f when f > 0."""
+        if f > 0:
+            self._check(n, f)
+        return Kernel(mimic_kernel, (int(self.i),))

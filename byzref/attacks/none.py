@@ -5,8 +5,21 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
+from numba import njit
 
 from byzref.attacks.base import ATTACKS, Attack
+from byzref.kernels import Kernel
+
+
+@njit(cache=True)
+def copy_own_kernel(params, H, own, t, rng, pk, out):  # pragma: no cover - compiled
+    """out ← own, row by row (the Byzantine workers' own protocol rows).
+
+    params = (0,): unused. ``H``, ``t``, ``rng`` and ``pk`` are unused.
+    """
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] = own[i, j]
 
 
 @ATTACKS.register("none")
@@ -26,3 +39,7 @@ class NoAttack(Attack):
 
     def _rows(self, H, ctx, rng):
         return np.array(ctx.own_rows(), dtype=np.float64, copy=True)
+
+    def kernel(self, n: int, f: int, d: int) -> Kernel:
+        """:func:`copy_own_kernel`: the engine passes ``ctx.own_rows()`` as ``own``."""
+        return Kernel(copy_own_kernel, (0,))

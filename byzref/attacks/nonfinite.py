@@ -5,11 +5,25 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
+from numba import njit
 
 from byzref.attacks.base import ATTACKS, Attack
 from byzref.errors import check_choice
+from byzref.kernels import Kernel
 
 _VALUES = {"inf": np.inf, "-inf": -np.inf, "nan": np.nan}
+
+
+@njit(cache=True)
+def nonfinite_kernel(params, H, own, t, rng, pk, out):  # pragma: no cover - compiled
+    """out ← the constant c everywhere.
+
+    params = (c,) with c ∈ {+∞, −∞, NaN}. ``H``, ``own``, ``t``, ``rng`` and ``pk`` are unused.
+    """
+    c = params[0]
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] = c
 
 
 @ATTACKS.register("nonfinite")
@@ -32,3 +46,7 @@ class NonFinite(Attack):
 
     def _vector(self, H, ctx, rng):
         return np.full(H.shape[1], _VALUES[self.kind])
+
+    def kernel(self, n: int, f: int, d: int) -> Kernel:
+        """:func:`nonfinite_kernel` with the constant of ``kind``."""
+        return Kernel(nonfinite_kernel, (float(_VALUES[self.kind]),))
