@@ -302,3 +302,19 @@ def test_bucketing_kernel_draws_the_permutation_of_numpy():
         kern.fn(kern.params, X, r_k, out)
         np.testing.assert_array_equal(out[:, 0], r_np.permutation(n))
         np.testing.assert_equal(_state(r_k), _state(r_np))
+
+
+@pytest.mark.parametrize(("n", "d"), [(2, 1), (5, 7), (5, 8), (6, 30), (9, 1023), (7, 2100)])
+def test_block_sq_dists_follow_the_lane_order(n, d):
+    # the vector code (four pairs, then single pairs) adds in exactly the order of the Python reference
+    from byzref.aggregators._pairwise import _BLOCK, _block_sq_dists, _sq_dists_kernel
+
+    X = _rows("gauss", n * 1000 + d, n, d, 0)
+    D = np.empty((n, n))
+    _sq_dists_kernel(_readonly(X), D, np.empty(n, dtype=np.int64))
+    for i in range(n):
+        for j in range(i + 1, n):
+            want = 0.0
+            for j0 in range(0, d, _BLOCK):
+                want += _block_sq_dists(X, i, j, j0, min(d, j0 + _BLOCK))
+            assert D[i, j] == want and D[j, i] == want, (i, j)

@@ -4,7 +4,10 @@ and the mask of finite rows (cclip, gm)."""
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 __all__ = ["finite_rows", "finite_rows_into", "pairwise_bytes", "pairwise_sq_dists", "sort_prefix"]
 
@@ -56,12 +59,106 @@ def finite_rows(X):  # pragma: no cover - compiled
     return ok
 
 
+_LANES = 8  # interleaved partial sums per distance and block (one vector of 8 doubles)
+
+
+def _block_sq_dists_codegen(n_pairs: int):
+    """LLVM code of :func:`_block_sq_dists` for ``n_pairs`` rows j (see there)."""
+
+    def codegen(context, builder, signature, args):
+        X_, i_, js, j0, j1 = args[0], args[1], args[2:2 + n_pairs], args[2 + n_pairs], args[3 + n_pairs]
+        arr = context.make_array(signature.args[0])(context, builder, X_)
+        dbl = ir.DoubleType()
+        vec = ir.VectorType(dbl, _LANES)
+        width = cgutils.unpack_tuple(builder, arr.shape, 2)[1]
+        intp = j0.type
+        rows = [builder.gep(arr.data, [builder.mul(r, width)]) for r in (i_, *js)]
+        accs = [cgutils.alloca_once_value(builder, ir.Constant(vec, [0.0] * _LANES)) for _ in js]
+        m8 = builder.sdiv(builder.sub(j1, j0), ir.Constant(intp, _LANES))
+        with cgutils.for_range(builder, m8) as loop:
+            k = builder.add(j0, builder.mul(loop.index, ir.Constant(intp, _LANES)))
+            vi = builder.load(builder.bitcast(builder.gep(rows[0], [k]), vec.as_pointer()), align=8)
+            for row, acc in zip(rows[1:], accs, strict=True):
+                vj = builder.load(builder.bitcast(builder.gep(row, [k]), vec.as_pointer()), align=8)
+                t = builder.fsub(vi, vj)
+                builder.store(builder.fadd(builder.load(acc), builder.fmul(t, t)), acc)
+        sums = [cgutils.alloca_once_value(builder, ir.Constant(dbl, 0.0)) for _ in js]
+        tail = builder.add(j0, builder.mul(m8, ir.Constant(intp, _LANES)))
+        with cgutils.for_range(builder, builder.sub(j1, tail)) as loop:
+            k = builder.add(tail, loop.index)
+            xi = builder.load(builder.gep(rows[0], [k]))
+            for row, s in zip(rows[1:], sums, strict=True):
+                t = builder.fsub(xi, builder.load(builder.gep(row, [k])))
+                builder.store(builder.fadd(builder.load(s), builder.fmul(t, t)), s)
+        out = []
+        for acc, s in zip(accs, sums, strict=True):
+            a, v = builder.load(acc), builder.load(s)
+            for lane in range(_LANES):
+                v = builder.fadd(v, builder.extract_element(a, ir.Constant(ir.IntType(32), lane)))
+            out.append(v)
+        if n_pairs == 1:
+            return out[0]
+        return context.make_tuple(builder, signature.return_type, out)
+
+    return codegen
+
+
+def _block_sq_dists_typer(n_pairs: int):
+    def typer(typingctx, X, i, *rest):
+        if not (isinstance(X, types.Array) and X.ndim == 2 and X.layout == "C" and X.dtype == types.float64):
+            return None
+        ret = types.float64 if n_pairs == 1 else types.UniTuple(types.float64, n_pairs)
+        return ret(X, types.intp, *([types.intp] * (n_pairs + 2))), _block_sq_dists_codegen(n_pairs)
+
+    return typer
+
+
+@intrinsic
+def _block_sq_dist1(typingctx, X, i, j, j0, j1):  # pragma: no cover - compiled
+    """:func:`_block_sq_dists` for one row j."""
+    return _block_sq_dists_typer(1)(typingctx, X, i, j, j0, j1)
+
+
+@intrinsic
+def _block_sq_dist4(typingctx, X, i, ja, jb, jc, jd, j0, j1):  # pragma: no cover - compiled
+    """:func:`_block_sq_dists` for four rows j at once (one pass over x_i)."""
+    return _block_sq_dists_typer(4)(typingctx, X, i, ja, jb, jc, jd, j0, j1)
+
+
+def _block_sq_dists(X, i, j, j0, j1):
+    r"""Σ_{k=j0}^{j1−1} (x_ik − x_jk)² of a C-contiguous float64 (n, d) array X, in a fixed order.
+
+    With m = ⌊(j1 − j0)/8⌋ and t_k = x_ik − x_jk, eight lanes a_l = Σ_{r<m} t²_{j0+8r+l}
+    (each from 0.0, r ascending), and the result is
+        s = ((((0.0 + Σ_{k ≥ j0+8m} t_k²) + a_0) + a_1) + …) + a_7,
+    the tail added in increasing k. The lanes are one vector of 8 doubles (IEEE operations lane by
+    lane, no reassociation, no fused multiply-add), so the numbers equal the scalar loop's.
+    Compiled by :func:`_block_sq_dist1` (one j) and :func:`_block_sq_dist4` (four j, returned as
+    a tuple); this Python function is the reference of that order.
+    """
+    t = X[i, j0:j1] - X[j, j0:j1]
+    m = (j1 - j0) // _LANES
+    lanes = [0.0] * _LANES
+    for r in range(m):
+        for lane in range(_LANES):
+            lanes[lane] += t[_LANES * r + lane] * t[_LANES * r + lane]
+    s = 0.0
+    for k in range(_LANES * m, j1 - j0):
+        s += t[k] * t[k]
+    for a in lanes:
+        s += a
+    return s
+
+
 @njit(cache=True)
 def _sq_dists_kernel(X, D, finite):  # pragma: no cover - compiled
     """D[i, j] ← Σ_k (x_ik − x_jk)², finite[i] ← 1 if row i has only finite entries, else 0.
 
     Rows with a non-finite entry get D[i, :] = D[:, i] = +inf (including D[i, i]). Columns are
-    visited in blocks so that X is read once. Mutates ``D`` and ``finite``.
+    visited in blocks of ``_BLOCK`` so that X is read once from memory; each block's sum of a pair
+    is :func:`_block_sq_dists` (eight interleaved lanes, then the tail, then the lanes in order),
+    added to D[i, j] block after block. Four pairs (i, j) share one pass over x_i. X must be a
+    C-contiguous float64 array. Mutates ``D`` and ``finite``.
     """
     n, d = X.shape
     for i in range(n):
@@ -72,51 +169,24 @@ def _sq_dists_kernel(X, D, finite):  # pragma: no cover - compiled
         j1 = min(d, j0 + _BLOCK)
         for i in range(n):
             if finite[i] == 1:
-                for k in range(j0, j1):
-                    if not np.isfinite(X[i, k]):
-                        finite[i] = 0
-                        break
+                xs = X[i, j0:j1]
+                ok = True
+                for k in range(j1 - j0):  # no early exit: the test compiles to vector code
+                    ok &= np.isfinite(xs[k])
+                if not ok:
+                    finite[i] = 0
         for i in range(n):
-            xi = X[i]
-            for j in range(i + 1, n):
-                xj = X[j]
-                # eight interleaved partial sums: without fastmath a single running sum cannot be
-                # vectorised (float addition is not reassociated); this ordering can. Scalars, not
-                # an array, so that they stay in registers.
-                a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
-                k = j0
-                while k + 8 <= j1:
-                    t0 = xi[k] - xj[k]
-                    t1 = xi[k + 1] - xj[k + 1]
-                    t2 = xi[k + 2] - xj[k + 2]
-                    t3 = xi[k + 3] - xj[k + 3]
-                    t4 = xi[k + 4] - xj[k + 4]
-                    t5 = xi[k + 5] - xj[k + 5]
-                    t6 = xi[k + 6] - xj[k + 6]
-                    t7 = xi[k + 7] - xj[k + 7]
-                    a0 += t0 * t0
-                    a1 += t1 * t1
-                    a2 += t2 * t2
-                    a3 += t3 * t3
-                    a4 += t4 * t4
-                    a5 += t5 * t5
-                    a6 += t6 * t6
-                    a7 += t7 * t7
-                    k += 8
-                s = 0.0
-                while k < j1:
-                    t = xi[k] - xj[k]
-                    s += t * t
-                    k += 1
-                s += a0
-                s += a1
-                s += a2
-                s += a3
-                s += a4
-                s += a5
-                s += a6
-                s += a7
-                D[i, j] += s
+            j = i + 1
+            while j + 4 <= n:
+                sa, sb, sc, sd = _block_sq_dist4(X, i, j, j + 1, j + 2, j + 3, j0, j1)
+                D[i, j] += sa
+                D[i, j + 1] += sb
+                D[i, j + 2] += sc
+                D[i, j + 3] += sd
+                j += 4
+            while j < n:
+                D[i, j] += _block_sq_dist1(X, i, j, j0, j1)
+                j += 1
     for i in range(n):
         for j in range(i + 1, n):
             if finite[i] == 0 or finite[j] == 0:

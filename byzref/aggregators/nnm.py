@@ -62,18 +62,19 @@ def _nnm_into(X, k, D, finite, key, radius, near, out):  # pragma: no cover - co
             break
     for j0 in range(0, d, _BLOCK):
         j1 = min(d, j0 + _BLOCK)
+        w = j1 - j0
         for i in range(n):
             src = i if finite[i] == 1 else centre
-            yi = out[i]
-            for c in range(j0, j1):
+            yi = out[i, j0:j1]  # slices indexed from 0: the loops below compile to vector code
+            for c in range(w):
                 yi[c] = 0.0
             for r in range(k):
                 j = near[src, r]
                 if finite[j] == 1:
-                    xj = X[j]
-                    for c in range(j0, j1):
+                    xj = X[j, j0:j1]
+                    for c in range(w):
                         yi[c] += xj[c]
-            for c in range(j0, j1):
+            for c in range(w):
                 yi[c] /= k
 
 
