@@ -60,6 +60,12 @@ def full(ok, x):  # pragma: no cover - compiled
 
 
 @njit(inline="always")
+def scratch(ok):  # pragma: no cover - compiled
+    """The block's first gradient buffer, which an algorithm may overwrite once it has read its gradients."""
+    return ok[6]
+
+
+@njit(inline="always")
 def compress(ck, X, out):  # pragma: no cover - compiled
     """The run's compressor on every row of X, with the block's stream."""
     comp_fn(ck[0], X, ck[1], out)
@@ -94,46 +100,38 @@ def write_byzantine(t, G, m, g_hat, good, shadow, attack, ap, has_shadow, messag
         alg_apply(ap, byz, B, g_hat)
 
 
-@njit(inline="always")
-def start(x, G, m, g_hat, good, shadow, attack, alg, has_shadow, message, acc):  # pragma: no cover
-    """Round 0: shared randomness, every block's init at x⁰, the attack's first rows. Returns uplink bits."""
-    ap, rng_alg = alg
-    good[4][0] = 0  # a new iteration: samples not drawn yet (the flag is shared by both blocks)
-    alg_setup(ap, rng_alg)
-    up = alg_init(ap, good[3], good[5], x, good[0], good[1], good[2])
-    if has_shadow:
-        alg_init(ap, shadow[3], shadow[5], x, shadow[0], shadow[1], shadow[2])
-    write_byzantine(0, G, m, g_hat, good, shadow, attack, ap, has_shadow, message)
-    acc[_UP] += up
-
-
 @njit(cache=True)
 def advance(t_from, t_to, T, grad_every, diverge_at, gamma, down_bits, x, x_new, gx, G, m, g_hat, pp, ak,
             good, shadow, attack, alg, has_shadow, message, acc):  # pragma: no cover - compiled
-    """Iterations t_from..t_to: the step into xᵗ (for t ≥ 1), then the metric and ĝᵗ at xᵗ.
+    """Iterations t_from..t_to: round 0 or the step into xᵗ, then the metric and ĝᵗ at xᵗ.
 
-    ``t_from = −1`` runs round 0 instead (:func:`start`: every block's init at x⁰ and the attack's
-    first rows) and returns.
-
-    Stops at t_to (a checkpoint) with ĝ^{t_to} computed, or earlier at the first iterate whose
-    ‖∇f‖² is non-finite or above ``diverge_at`` or which is itself non-finite. Returns
-    (last t, whether it diverged).
+    Round 0 (t = 0): the iteration's shared randomness, every block's init at x⁰, the attack's
+    first rows. Step into xᵗ (t ≥ 1): x_new = x − γĝ^{t−1}, every block's update, the attack.
+    Each block is the good workers' or the Byzantine workers' shadow (when the attack needs it);
+    both run the same kernels. Stops at t_to (a checkpoint) with ĝ^{t_to} computed, or earlier at
+    the first iterate whose ‖∇f‖² is non-finite or above ``diverge_at`` or which is itself
+    non-finite. Returns (last t, whether it diverged).
     """
     d = x.shape[0]
     ap, rng_alg = alg
-    if t_from < 0:  # round 0 only
-        start(x, G, m, g_hat, good, shadow, attack, alg, has_shadow, message, acc)
-        return 0, False
+    blocks = (good, shadow)
+    n_blocks = 2 if has_shadow else 1
     for t in range(t_from, t_to + 1):
-        if t > 0:  # the step of iteration t − 1: x_new = x − γĝ, the blocks update, the attack writes
+        if t > 0:
             for j in range(d):
                 x_new[j] = x[j] - gamma * g_hat[j]
-            good[4][0] = 0
-            alg_setup(ap, rng_alg)
-            acc[_UP] += alg_step(ap, good[3], good[5], x_new, x, g_hat, good[0], good[1], good[2])
-            if has_shadow:
-                alg_step(ap, shadow[3], shadow[5], x_new, x, g_hat, shadow[0], shadow[1], shadow[2])
-            write_byzantine(t, G, m, g_hat, good, shadow, attack, ap, has_shadow, message)
+        good[4][0] = 0  # a new iteration: samples not drawn yet (the flag is shared by both blocks)
+        alg_setup(ap, rng_alg)
+        for b in range(n_blocks):
+            blk = blocks[b]
+            if t == 0:
+                bits = alg_init(ap, blk[3], blk[5], x, blk[0], blk[1], blk[2])
+            else:
+                bits = alg_step(ap, blk[3], blk[5], x_new, x, g_hat, blk[0], blk[1], blk[2])
+            if b == 0:
+                acc[_UP] += bits
+        write_byzantine(t, G, m, g_hat, good, shadow, attack, ap, has_shadow, message)
+        if t > 0:
             acc[_DOWN] += down_bits
             for j in range(d):
                 x[j] = x_new[j]

@@ -13,9 +13,10 @@ code, but Numba 0.68 does not reuse such a function from its on-disk cache in a 
 again.
 
 Where: ``$BYZREF_CACHE_DIR`` if set, else ``$NUMBA_CACHE_DIR/byzref_loops`` if that is set, else
-``~/.cache/byzref/loops`` (``$XDG_CACHE_HOME`` respected). The module's name is a hash of the
-kernels' names, the source of every module that defines one, the loop's source and the versions of
-byzref and Numba, so editing a component compiles afresh rather than reusing stale code.
+``~/.cache/byzref/loops`` (``$XDG_CACHE_HOME`` respected). The module's name is a hash of its text
+(the kernels' names, the loop, the versions of byzref and Numba) and of every source file of the
+packages that define the kernels, so after any change to the code a combination compiles afresh
+rather than reusing stale code.
 """
 
 from __future__ import annotations
@@ -61,11 +62,43 @@ def _ref(fn) -> tuple[str, str]:
     return mod, name
 
 
-def _source_of(mod: str) -> str:
-    try:
-        return inspect.getsource(sys.modules[mod])
-    except (OSError, TypeError, KeyError):  # pragma: no cover - a module without source
-        return mod
+_DIGESTS: dict[str, str] = {}
+
+
+def _package_digest(mod: str) -> str:
+    """sha256 of every source file of the top-level package that defines ``mod`` (or of ``mod`` alone).
+
+    The whole package counts because a kernel calls helpers of other modules (byzref.gaussian,
+    byzref.attacks._kernels, ...) and Numba's own cache does not notice when a helper changes.
+    """
+    top = mod.split(".")[0]
+    if top in _DIGESTS:
+        return _DIGESTS[top]
+    h = hashlib.sha256()
+    pkg = sys.modules.get(top)
+    paths = getattr(pkg, "__path__", None)
+    files = sorted((p.relative_to(d).as_posix(), p) for d in paths or [] for p in Path(d).rglob("*.py"))
+    if not files:  # a plain module
+        src = getattr(sys.modules.get(mod), "__file__", None)
+        files = [(Path(src).name, Path(src))] if src else []
+    for rel, p in files:
+        h.update(rel.encode())
+        try:
+            h.update(p.read_bytes())
+        except OSError:  # pragma: no cover - unreadable source
+            pass
+    _DIGESTS[top] = h.hexdigest()
+    return _DIGESTS[top]
+
+
+_BODY: list[str] = []
+
+
+def _driver_body() -> str:
+    """The loop's source (read once per process, so a running process never mixes two versions)."""
+    if not _BODY:
+        _BODY.append(inspect.getsource(_driver).split(_MARK, 1)[1])
+    return _BODY[0]
 
 
 def _module_text(kernels: dict[str, object], n_pre: int) -> str:
@@ -77,7 +110,7 @@ def _module_text(kernels: dict[str, object], n_pre: int) -> str:
     for key, fn in kernels.items():
         mod, name = _ref(fn)
         head.append(f"from {mod} import {name} as _k_{key}")
-    body = inspect.getsource(_driver).split(_MARK, 1)[1]
+    body = _driver_body()
     agg = ["", "", "@njit(inline=\"always\")",
            "def agg_eval(ak, X, commit, out):  # pragma: no cover - compiled",
            '    """The aggregator pipeline: pre-aggregators in order, then the final rule (one stream)."""',
@@ -89,7 +122,7 @@ def _module_text(kernels: dict[str, object], n_pre: int) -> str:
             '    """The pipeline without side effects, on a copy of the aggregator stream\'s state."""',
             "    ak, src, dst = pk", "    for i in range(src.shape[0]):", "        dst[i] = src[i]",
             "    agg_eval(ak, X, False, out)", ""]
-    names = "stoch=stoch, pair=pair, full=full, compress=compress, probe=probe"
+    names = "stoch=stoch, pair=pair, full=full, scratch=scratch, compress=compress, probe=probe"
     tail = [""] + [f"{key} = _bind(_k_{key}, {names})" for key in kernels] + [""]
     return "\n".join(head) + "\n" + body + "\n".join(agg) + "\n".join(tail)
 
@@ -97,10 +130,9 @@ def _module_text(kernels: dict[str, object], n_pre: int) -> str:
 def loop_module(kernels: dict[str, object], n_pre: int):
     """Import (writing it first if needed) the loop module of this combination of kernel functions."""
     text = _module_text(kernels, n_pre)
-    sources = sorted({_ref(fn)[0] for fn in kernels.values()} | {"byzref.kernels"})
     h = hashlib.sha256(text.encode())
-    for mod in sources:
-        h.update(_source_of(mod).encode())
+    for top in sorted({_ref(fn)[0].split(".")[0] for fn in kernels.values()} | {"byzref"}):
+        h.update(_package_digest(top).encode())
     name = "byzref_loop_" + h.hexdigest()[:24]
     with _LOCK:
         if name in _MODULES:
@@ -184,12 +216,13 @@ class CompiledRun:
         flip = shadow and sim.attack.name == "label_flip"
 
         def block(rows_arr, lo, hi, rng_c, flip_rows):
+            # the block's arrays: per-worker state S, two gradient buffers; the second also receives the
+            # block's messages (an algorithm reads its gradients before it compresses)
             nb = hi - lo
             S = np.zeros((ak_.n_state, nb, d))
-            msg = np.zeros((nb, d))
-            ok = (pk_.params, pk_.samples, sim.oracle.rng, lo, hi, flip_rows, np.empty((nb, d)),
-                  np.empty((nb, d)), drawn)
-            return (rows_arr, S, msg, ok, drawn, (ck_.params, rng_c))
+            b0, b1 = np.zeros((nb, d)), np.zeros((nb, d))
+            ok = (pk_.params, pk_.samples, sim.oracle.rng, lo, hi, flip_rows, b0, b1, drawn)
+            return (rows_arr, S, b1, ok, drawn, (ck_.params, rng_c))
 
         self.good = block(sim.G[:m], 0, m, sim.good.rng, False)
         if shadow:
@@ -208,11 +241,10 @@ class CompiledRun:
         self.grad_every = int(cfg["record"]["grad_every"])
         self.diverge_at = float(cfg["record"]["diverge_at"])
 
-    def start(self, x: np.ndarray, down_bits: float) -> None:
-        """Round 0 at x⁰ (every block's init and the attack's first rows)."""
+    def start(self, down_bits: float) -> None:
+        """Set the downlink bits per round (round 0 itself runs in the first :meth:`advance`)."""
         self.acc[4] = down_bits
         self.down_bits = down_bits
-        self.advance(x, -1, -1, 0)
 
     def advance(self, x: np.ndarray, t_from: int, t_to: int, T: int) -> tuple[int, bool]:
         """Iterations t_from..t_to (see byzref._driver.advance); x is updated in place."""

@@ -122,12 +122,14 @@ def run(config: dict | RunSpec, fast: bool | None = None) -> Result:
     """
     spec = config if isinstance(config, RunSpec) else build(config)
     t0 = time.perf_counter()
-    sim = _Simulation(spec, fast)
-    if sim.loop is not None:
-        sim.run_compiled()
-    else:
-        sim.run_python()
-    return sim.result(time.perf_counter() - t0)
+    # overflow and NaN are how a run diverges, and the status records it: no floating-point warnings
+    with np.errstate(all="ignore"):
+        sim = _Simulation(spec, fast)
+        if sim.loop is not None:
+            sim.run_compiled()
+        else:
+            sim.run_python()
+        return sim.result(time.perf_counter() - t0)
 
 
 def _compiled_run(sim, required: bool):
@@ -177,8 +179,8 @@ class _Simulation:
         self.loop = None
         if fast is not False:
             self.loop = _compiled_run(self, required=fast is True)
-        if self.loop is not None:  # round 0 inside the compiled loop (same streams, same order)
-            self.loop.start(self.x, self.down_per_round)
+        if self.loop is not None:  # round 0 runs in the compiled loop's first call (same streams, order)
+            self.loop.start(self.down_per_round)
             self.cum_up, self.cum_down = 0.0, self.down_per_round
         else:
             self.oracle.new_iteration()

@@ -12,8 +12,8 @@ state included) that is passed back to ``fn`` on every call. ``fn`` is either
 
 * an ``@njit(cache=True)`` function that calls only other jitted functions, or
 * a *template*: a plain function marked with :func:`template` that also calls free names bound
-  per run by :func:`bind` (``probe`` for attacks; ``stoch``, ``pair``, ``full`` and ``compress`` for
-  algorithms). Templates that call other templates of their module are bound recursively.
+  per run by :func:`bind` (``probe`` for attacks; ``stoch``, ``pair``, ``full``, ``scratch`` and
+  ``compress`` for algorithms). Templates that call other templates of their module are bound recursively.
 
 Random numbers come from the same :class:`numpy.random.Generator` objects (the named streams of
 :mod:`byzref.rng`) that the Python loop uses: Numba draws from a Generator in place, with NumPy's

@@ -299,17 +299,6 @@ class NonconvexSynthetic(Problem):
         s = draw_gaussian(rng, self.n, self.d, batch, scales, count=count, out=out)
         return s.reshape(count, self.n, self.d) if self._k == 1 else s.reshape(count, self.n, 2, self.d)
 
-    def fused_arrays(self) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
-        """(a, λ, shifts, s̄): the arrays of the closed-form gradient, for the engine's fused loop."""
-        return self._a, self._lam, self._s, self._sbar
-
-    def fused_noise_factor(self, batch=1) -> float:
-        """The factor c with ξ_i = c·z_i (z_i = worker i's row of standard normals), as in :meth:`draw`.
-
-        Only for additive noise (no curvature plane); the engine's fused loop regenerates z_i in place.
-        """
-        return noise_factor(math.sqrt(self._sigma2 / self.d), batch)
-
     def stoch_grads(self, x, samples, out=None) -> np.ndarray:
         xi = check_noise(samples, self.n, self._k, self.d)
         out = self._out(out)

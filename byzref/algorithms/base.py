@@ -202,9 +202,12 @@ class Algorithm:
 
         ``init``/``step`` are templates that call the bound names ``stoch(ok, x)`` (the block's
         stochastic gradients at x, samples drawn once per iteration), ``pair(ok, x_new, x_old)``
-        (both with the same samples), ``full(ok, x)`` and ``compress(ck, X, out)`` (the run's
-        compressor with the block's stream), and perform the same floating-point operations as
-        :meth:`init` and :meth:`step`.
+        (both with the same samples), ``full(ok, x)``, ``scratch(ok)`` (the buffer that ``stoch``,
+        ``full`` and the first half of ``pair`` return, free once the gradients are read) and
+        ``compress(ck, X, out)`` (the run's compressor with the block's stream), and perform the
+        same floating-point operations as :meth:`init` and :meth:`step`. The message buffer
+        ``msg`` is the buffer of ``pair``'s second half: it is written only after the gradients
+        have been read.
         """
         raise NotImplementedError(f"algorithm {self.name!r} has no kernel")
 

@@ -11,7 +11,7 @@ from byzref.compressors.base import UNBIASED
 from byzref.errors import check_real
 from byzref.kernels import AlgorithmKernel, template
 
-# kernel parameters: (p, coin (int64[1]), a, bits uncompressed, bits of a message); S = (h, h_new, arg)
+# kernel parameters: (p, coin (int64[1]), a, bits uncompressed, bits of a message); S = (h, arg)
 
 
 @template
@@ -28,15 +28,15 @@ def _dasha_init(ap, ok, ck, x0, rows, S, msg):  # pragma: no cover - compiled
 def _dasha_step(ap, ok, ck, x_new, x_old, g_hat, rows, S, msg):  # pragma: no cover - compiled
     """h' = ∇f_i(x^{t+1}) (coin 1) or h + (s_new − s_old); m = Q(h' − h − a(g − h)); g += m; h = h'."""
     a = ap[2]
-    h, h_new, arg = S[0], S[1], S[2]
+    h, arg = S[0], S[1]
     m, d = rows.shape
     if ap[1][0]:
-        copy_rows(full(ok, x_new), h_new)  # noqa: F821 - bound per run
+        h_new = full(ok, x_new)  # noqa: F821 - bound per run
     else:
-        s_new, s_old = pair(ok, x_new, x_old)  # noqa: F821 - bound per run
+        h_new, s_old = pair(ok, x_new, x_old)  # noqa: F821 - bound per run
         for i in range(m):
             for j in range(d):
-                h_new[i, j] = h[i, j] + (s_new[i, j] - s_old[i, j])
+                h_new[i, j] = h[i, j] + (h_new[i, j] - s_old[i, j])  # h' in the gradient buffer
     for i in range(m):
         for j in range(d):
             arg[i, j] = (h_new[i, j] - h[i, j]) - a * (rows[i, j] - h[i, j])
@@ -90,7 +90,7 @@ class ByzDASHAPAGE(Algorithm):
 
     def kernel(self, comp, n, d):
         ap = (float(self.p), np.ones(1, dtype=np.int64), float(self._a(comp, d)), *self._bits(comp, d))
-        return AlgorithmKernel(ap, 3, _coin_setup, _dasha_init, _dasha_step, increment_message)
+        return AlgorithmKernel(ap, 2, _coin_setup, _dasha_init, _dasha_step, increment_message)
 
     def init(self, blk, x0, comp):
         g0 = blk.oracle.full(x0, blk.workers)

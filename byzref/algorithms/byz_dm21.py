@@ -13,7 +13,7 @@ from byzref.errors import check_choice, check_real
 from byzref.kernels import AlgorithmKernel, template
 
 # kernel parameters: (η, η₂, first momentum: 0 = EMA, 1 = STORM, init: 0 = paper, 1 = released,
-#                     bits of an uncompressed vector, bits of a message); state S = (v, u, diff)
+#                     bits of an uncompressed vector, bits of a message); state S = (v, u)
 
 
 @template
@@ -29,7 +29,7 @@ def _dm_init(ap, ok, ck, x0, rows, S, msg):  # pragma: no cover - compiled
                 v[i, j] = eta * s[i, j]
                 u[i, j] = eta * v[i, j]
                 rows[i, j] = 0.0
-        return ef21_step_kernel(ck, u, rows, S[2], msg, bits_c)
+        return ef21_step_kernel(ck, u, rows, scratch(ok), msg, bits_c)  # noqa: F821 - bound per run
     for i in range(m):
         for j in range(d):
             v[i, j] = s[i, j]
@@ -62,7 +62,7 @@ def _dm_step(ap, ok, ck, x_new, x_old, g_hat, rows, S, msg):  # pragma: no cover
         for j in range(d):
             w = u[i, j] * (1.0 - eta2)
             u[i, j] = w + eta2 * v[i, j]
-    return ef21_step_kernel(ck, u, rows, S[2], msg, bits_c)
+    return ef21_step_kernel(ck, u, rows, scratch(ok), msg, bits_c)  # noqa: F821 - bound per run
 
 
 class _DoubleMomentum(Algorithm):
@@ -112,7 +112,7 @@ class _DoubleMomentum(Algorithm):
 
     def kernel(self, comp, n, d):
         ap = (float(self.eta), float(self.eta2), self._storm(), self._released_init(), *self._bits(comp, d))
-        return AlgorithmKernel(ap, 3, no_setup, _dm_init, _dm_step, increment_message)
+        return AlgorithmKernel(ap, 2, no_setup, _dm_init, _dm_step, increment_message)
 
     def step(self, blk, x_new, x_old, g_hat, comp):
         v = self._first_momentum(blk, x_new, x_old)

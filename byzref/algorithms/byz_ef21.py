@@ -35,7 +35,8 @@ def _ef21_init(ap, ok, ck, x0, rows, S, msg):  # pragma: no cover - compiled
 def _ef21_step(ap, ok, ck, x_new, x_old, g_hat, rows, S, msg):  # pragma: no cover - compiled
     """EF21 on the (stochastic) gradient at x^{t+1}."""
     stochastic, _eta, _bits_f, bits_c = ap
-    return ef21_step_kernel(ck, _grad_kernel(stochastic, ok, x_new), rows, S[0], msg, bits_c)
+    g = _grad_kernel(stochastic, ok, x_new)  # the block's gradient buffer: the difference overwrites it
+    return ef21_step_kernel(ck, g, rows, g, msg, bits_c)
 
 
 @template
@@ -59,7 +60,7 @@ def _sgdm_step(ap, ok, ck, x_new, x_old, g_hat, rows, S, msg):  # pragma: no cov
         for j in range(v.shape[1]):
             w = v[i, j] * (1.0 - eta)
             v[i, j] = w + eta * s[i, j]
-    return ef21_step_kernel(ck, v, rows, S[1], msg, bits_c)
+    return ef21_step_kernel(ck, v, rows, scratch(ok), msg, bits_c)  # noqa: F821 - bound per run
 
 
 @ALGORITHMS.register("byz_ef21")
@@ -89,7 +90,7 @@ class ByzEF21(Algorithm):
 
     def kernel(self, comp, n, d):
         ap = (bool(self.stochastic), 0.0, *self._bits(comp, d))
-        return AlgorithmKernel(ap, 1, no_setup, _ef21_init, _ef21_step, increment_message)
+        return AlgorithmKernel(ap, 0, no_setup, _ef21_init, _ef21_step, increment_message)
 
     def init(self, blk, x0, comp):
         blk.rows[...] = self._grad(blk, x0)
@@ -163,7 +164,7 @@ class ByzEF21SGDM(Algorithm):
 
     def kernel(self, comp, n, d):
         ap = (True, float(self.eta), *self._bits(comp, d))
-        return AlgorithmKernel(ap, 2, no_setup, _sgdm_init, _sgdm_step, increment_message)
+        return AlgorithmKernel(ap, 1, no_setup, _sgdm_init, _sgdm_step, increment_message)
 
     def step(self, blk, x_new, x_old, g_hat, comp):
         v = blk.state["v"]

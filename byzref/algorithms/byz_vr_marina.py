@@ -10,7 +10,7 @@ from byzref.compressors.base import UNBIASED
 from byzref.errors import check_real
 from byzref.kernels import AlgorithmKernel, template
 
-# kernel parameters: (p, coin (an int64[1] array), bits uncompressed, bits of a message); S = (difference,)
+# kernel parameters: (p, coin (an int64[1] array), bits uncompressed, bits of a message); no state
 
 
 @template
@@ -36,12 +36,11 @@ def _marina_step(ap, ok, ck, x_new, x_old, g_hat, rows, S, msg):  # pragma: no c
         copy_rows(rows, msg)
         return ap[2]
     a, b = pair(ok, x_new, x_old)  # noqa: F821 - bound per run
-    diff = S[0]
     m, d = rows.shape
     for i in range(m):
         for j in range(d):
-            diff[i, j] = a[i, j] - b[i, j]
-    compress(ck, diff, msg)  # noqa: F821 - bound per run
+            a[i, j] = a[i, j] - b[i, j]  # the difference, in the gradient buffer
+    compress(ck, a, msg)  # noqa: F821 - bound per run
     for i in range(m):
         for j in range(d):
             rows[i, j] = g_hat[j] + msg[i, j]
@@ -96,7 +95,7 @@ class ByzVRMARINA(Algorithm):
 
     def kernel(self, comp, n, d):
         ap = (float(self.p), np.ones(1, dtype=np.int64), *self._bits(comp, d))
-        return AlgorithmKernel(ap, 1, _coin_setup, _marina_init, _marina_step, _marina_message)
+        return AlgorithmKernel(ap, 0, _coin_setup, _marina_init, _marina_step, _marina_message)
 
     def init(self, blk, x0, comp):
         blk.rows[...] = blk.oracle.full(x0, blk.workers)

@@ -47,14 +47,14 @@ def _csgd_init(ap, ok, ck, x0, rows, S, msg):  # pragma: no cover - compiled
 
 @template
 def _diana_step(ap, ok, ck, x_new, x_old, g_hat, rows, S, msg):  # pragma: no cover - compiled
-    """q = Q(∇f_i(x; ξ) − h), row = q + h, h ← h + α_h q; ap = (α_h, bits); S = (h, difference, q)."""
+    """q = Q(∇f_i(x; ξ) − h), row = q + h, h ← h + α_h q; ap = (α_h, bits); S = (h,); q in ``msg``."""
     alpha = ap[0]
-    h, diff, q = S[0], S[1], S[2]
+    h, q = S[0], msg
     s = stoch(ok, x_new)  # noqa: F821 - bound per run
     for i in range(rows.shape[0]):
         for j in range(rows.shape[1]):
-            diff[i, j] = s[i, j] - h[i, j]
-    compress(ck, diff, q)  # noqa: F821 - bound per run
+            s[i, j] = s[i, j] - h[i, j]  # the difference, in the gradient buffer
+    compress(ck, s, q)  # noqa: F821 - bound per run
     for i in range(rows.shape[0]):
         for j in range(rows.shape[1]):
             rows[i, j] = q[i, j] + h[i, j]
@@ -176,7 +176,7 @@ class BRDIANA(Algorithm):
 
     def kernel(self, comp, n, d):
         ap = (float(self._alpha(comp, d)), float(comp.bits(d)))
-        return AlgorithmKernel(ap, 3, no_setup, _diana_init, _diana_step, replace_message)
+        return AlgorithmKernel(ap, 1, no_setup, _diana_init, _diana_step, replace_message)
 
     def init(self, blk, x0, comp):
         blk.state["h"] = np.zeros_like(blk.rows)

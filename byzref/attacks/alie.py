@@ -123,7 +123,3 @@ class ALIE(Attack):
         check_good_rows(n - f, self.name)
         check_good_rows(n - f, self.name, std=True)
         return Kernel(alie_kernel, (c, np.empty(d), np.empty(d)))
-
-    def linear_form(self, n: int, f: int) -> tuple[float, float]:
-        """(c_mean, c_std) with row = c_mean·mean(H) + c_std·std(H): used by the engine's fused loop."""
-        return 1.0, self.sign * self.scale(n, f)

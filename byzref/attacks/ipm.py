@@ -60,7 +60,3 @@ class IPM(Attack):
         if f > 0:
             check_good_rows(n - f, self.name)
         return Kernel(ipm_kernel, (-float(self.eps), np.empty(d)))
-
-    def linear_form(self, n: int, f: int) -> tuple[float, float]:
-        """(c_mean, c_std) with row = c_mean·mean(H) + c_std·std(H): used by the engine's fused loop."""
-        return -self.eps, 0.0

@@ -47,7 +47,3 @@ class SignFlip(Attack):
         if f > 0:
             check_good_rows(n - f, self.name)
         return Kernel(sign_flip_kernel, (np.empty(d),))
-
-    def linear_form(self, n: int, f: int) -> tuple[float, float]:
-        """(c_mean, c_std) with row = c_mean·mean(H) + c_std·std(H): used by the engine's fused loop."""
-        return -1.0, 0.0

@@ -1,11 +1,24 @@
-"""Kernels of the fused engine loop against plain NumPy references (byzref/_fused.py)."""
+"""top_k's selection kernels (heap and threshold screening) and the engine's ‖·‖² against plain references."""
 
 import numpy as np
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from reference.engine import top_k as ref_top_k
 
-from byzref._fused import _heap_top_k_add, _thresh_top_k_add, sq_norm
+from byzref.compressors.top_k import _heap_top_k, _top_k_select
+from byzref.engine import sq_norm
+
+
+def _heap_top_k_add(x, k, g, hv, hi):
+    """g[S] += x[S] for S the set _heap_top_k selects."""
+    _heap_top_k(x, k, hv, hi)
+    g[hi[:k]] += x[hi[:k]]
+
+
+def _thresh_top_k_add(x, k, g, tau, i, hv, hi, cidx, cabs, work):
+    """g[S] += x[S] for S the set _top_k_select selects (starting from the threshold tau[i])."""
+    _top_k_select(x, k, tau, i, hv, hi, cidx, cabs, work)
+    g[hi[:k]] += x[hi[:k]]
 
 
 def _top_k_want(x, k):
