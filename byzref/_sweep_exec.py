@@ -31,11 +31,36 @@ SINGLE_THREAD_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS
                      "MKL_NUM_THREADS": "1"}
 
 
-def _run_one(cfg: dict):
-    """Worker task: one run, a pure function of its config."""
+def _run_one(cfg: dict, workload: float | None = None):
+    """Worker task: one run, a pure function of its config (``workload``: see :func:`byzref.engine.run`)."""
     from byzref.engine import run
 
-    return run(cfg)
+    return run(cfg, workload=workload)
+
+
+def _combination(cfg: dict) -> tuple:
+    """What decides a run's compiled loop, read from its normalized config (the component names)."""
+    stages = tuple(s.split("(")[0].strip() for s in str(cfg["aggregator"]).split("+"))
+    attack = cfg["attack"]["name"] if cfg["f"] > 0 else "none"
+    return (cfg["problem"]["name"], cfg["algorithm"]["name"], cfg["compressor"]["name"], stages, attack)
+
+
+def workloads(configs: dict[str, dict]) -> dict[str, float]:
+    """Per run id, the estimated Python-loop seconds of all the runs that share its combination.
+
+    Under the "auto" engine policy a combination is compiled when this total repays compiling it, so
+    a sweep of many short runs of one combination compiles it once instead of looping in Python.
+    """
+    from byzref.compiled import python_seconds
+
+    total: dict[tuple, float] = {}
+    keys = {}
+    for rid, cfg in configs.items():
+        keys[rid] = key = _combination(cfg)
+        d = cfg["problem"].get("d", 100)
+        d = d if isinstance(d, int) else 100
+        total[key] = total.get(key, 0.0) + python_seconds(cfg["T"], cfg["n"], d, len(key[3]))
+    return {rid: total[key] for rid, key in keys.items()}
 
 
 def _init_worker() -> None:
@@ -109,6 +134,7 @@ def run_sweep(configs: Iterable[dict], store_dir: str | os.PathLike, executor: E
         todo.setdefault(run_id(ncfg), ncfg)
     finished = store.finished_ids()
     pending = sorted(((r, c) for r, c in todo.items() if r not in finished), key=lambda p: -_cost(p[1]))
+    work = workloads(dict(pending))
     summary = {"total": len(todo), "skipped": len(todo) - len(pending), "ran": 0, "ok": 0, "stalled": 0,
                "diverged": 0, "failed": 0, "wall_time": 0.0, "store": str(store.dir)}
     t0 = time.perf_counter()
@@ -131,7 +157,7 @@ def run_sweep(configs: Iterable[dict], store_dir: str | os.PathLike, executor: E
     try:
         while True:
             while len(running) < window and (nxt := next(it, None)) is not None:
-                running[executor.submit(_run_one, nxt[1])] = nxt
+                running[executor.submit(_run_one, nxt[1], work[nxt[0]])] = nxt
             if not running:
                 break
             done, _ = wait(running, return_when=FIRST_COMPLETED)

@@ -36,10 +36,30 @@ import numpy as np
 
 from byzref import _driver
 
-__all__ = ["CompiledRun", "cache_root", "loop_module"]
+__all__ = ["COMPILE_SECONDS", "CompiledRun", "NotCompiled", "cache_root", "is_compiled", "loop_module",
+           "loop_name", "python_seconds"]
 
 _LOCK = threading.Lock()
 _MODULES: dict[str, object] = {}
+_READY: set[str] = set()
+
+#: seconds a new combination typically takes to compile on a 2-core machine, with margin: under the
+#: default policy (:func:`byzref.engine.run` with ``fast=None``) a combination that was never compiled
+#: on this machine is compiled only for a run whose Python loop is estimated to take longer than this
+COMPILE_SECONDS = 8.0
+
+
+class NotCompiled(Exception):
+    """The combination is not compiled yet and the run is too short to repay compiling it."""
+
+
+def python_seconds(T: int, n: int, d: int, stages: int) -> float:
+    """A rough estimate of the Python reference loop's time for T iterations (n workers, dimension d).
+
+    About 100 µs of interpreter work per iteration plus about 5 ns per worker coordinate and
+    aggregator stage (measured on a 2-core machine; only used to decide whether to compile).
+    """
+    return T * (1e-4 + 5e-9 * n * d * (2 + stages))
 _MARK = "# === body ===\n"
 
 
@@ -127,13 +147,37 @@ def _module_text(kernels: dict[str, object], n_pre: int) -> str:
     return "\n".join(head) + "\n" + body + "\n".join(agg) + "\n".join(tail)
 
 
+_NAMES: dict[tuple, tuple[str, str]] = {}
+
+
+def loop_name(kernels: dict[str, object], n_pre: int) -> tuple[str, str]:
+    """(module name, module text) of the loop of this combination of kernel functions."""
+    key = (tuple(kernels.items()), n_pre)
+    if key not in _NAMES:
+        text = _module_text(kernels, n_pre)
+        h = hashlib.sha256(text.encode())
+        for top in sorted({_ref(fn)[0].split(".")[0] for fn in kernels.values()} | {"byzref"}):
+            h.update(_package_digest(top).encode())
+        _NAMES[key] = ("byzref_loop_" + h.hexdigest()[:24], text)
+    return _NAMES[key]
+
+
+def is_compiled(name: str) -> bool:
+    """Whether the loop ``name`` is compiled in this process or was compiled before on this machine."""
+    return name in _MODULES or (cache_root() / f"{name}.ready").exists()
+
+
+def mark_compiled(name: str) -> None:
+    """Record that the loop ``name`` compiled and ran (its Numba cache now holds it)."""
+    try:
+        (cache_root() / f"{name}.ready").touch()
+    except OSError:  # pragma: no cover - an unwritable cache folder: the next process compiles again
+        pass
+
+
 def loop_module(kernels: dict[str, object], n_pre: int):
     """Import (writing it first if needed) the loop module of this combination of kernel functions."""
-    text = _module_text(kernels, n_pre)
-    h = hashlib.sha256(text.encode())
-    for top in sorted({_ref(fn)[0].split(".")[0] for fn in kernels.values()} | {"byzref"}):
-        h.update(_package_digest(top).encode())
-    name = "byzref_loop_" + h.hexdigest()[:24]
+    name, text = loop_name(kernels, n_pre)
     with _LOCK:
         if name in _MODULES:
             return _MODULES[name]
@@ -153,7 +197,11 @@ def loop_module(kernels: dict[str, object], n_pre: int):
         spec = importlib.util.spec_from_file_location(name, path)
         mod = importlib.util.module_from_spec(spec)
         sys.modules[name] = mod
-        spec.loader.exec_module(mod)
+        try:
+            spec.loader.exec_module(mod)
+        except BaseException:
+            del sys.modules[name]
+            raise
         _MODULES[name] = mod
         return mod
 
@@ -173,7 +221,7 @@ class CompiledRun:
     the same streams in the same order.
     """
 
-    def __init__(self, sim):
+    def __init__(self, sim, compile_new: bool = True):
         spec, cfg = sim.spec, sim.cfg
         n, f, d = sim.n, sim.f, sim.prob.d
         m = n - f
@@ -200,6 +248,9 @@ class CompiledRun:
                    "alg_apply": ak_.apply_message, "att_fn": att_.fn, "agg_final": final_.fn}
         for i, (k, _) in enumerate(pre_kernels):
             kernels[f"pre_{i}"] = k.fn
+        self.name = loop_name(kernels, len(pre_kernels))[0]
+        if not (compile_new or is_compiled(self.name)):
+            raise NotCompiled(self.name)
         self.mod = loop_module(kernels, len(pre_kernels))
 
         # the aggregator pipeline: (stream, params₀, buffer₀, …, final params), and the probe's copy
@@ -252,4 +303,7 @@ class CompiledRun:
                                   self.down_bits, x, self.x_new, self.gx, self.sim.G, self.m, self.g_hat,
                                   self.pp, self.ak, self.good, self.shadow, self.attack, self.alg,
                                   self.has_shadow, self.message, self.acc)
+        if self.name not in _READY:
+            _READY.add(self.name)
+            mark_compiled(self.name)
         return int(t), bool(bad)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import time
 from typing import Any
 
@@ -106,13 +107,18 @@ class _Recorder:
         return {key: v[: self.k] for key, v in self.c.items()}
 
 
-def run(config: dict | RunSpec, fast: bool | None = None) -> Result:
+def run(config: dict | RunSpec, fast: bool | None = None, *, workload: float | None = None) -> Result:
     """Run one simulation and return its :class:`~byzref.results.Result`.
 
-    ``fast`` selects the loop: None (default) runs the compiled loop of :mod:`byzref.compiled`,
-    built from the components' kernels, whenever every component has one (all built-in ones do);
-    False runs the readable Python reference loop; True requires the compiled loop. Both loops
-    give the same curves bit for bit.
+    ``fast`` selects the loop; both give the same curves bit for bit. True: the compiled loop of
+    :mod:`byzref.compiled`, built from the components' kernels (compiled on first use, then cached
+    on disk). False: the readable Python reference loop. None (default): ``$BYZREF_ENGINE``
+    decides — "compiled", "python", or "auto" (the default): the compiled loop when every component
+    has a kernel (all built-in ones do) and this combination is already compiled on this machine or
+    the run is long enough to repay compiling it (:func:`byzref.compiled.python_seconds` ≥
+    :data:`byzref.compiled.COMPILE_SECONDS`), else the Python loop. ``workload`` (optional) is the
+    estimated Python-loop seconds of all the runs of this combination the caller is about to make
+    (sweeps pass it), used instead of this run's own estimate when larger.
 
     A run whose iterate or gradient becomes non-finite, or whose ‖∇f‖² exceeds
     ``record.diverge_at``, stops with status "diverged" at that iteration and keeps its curves
@@ -124,7 +130,7 @@ def run(config: dict | RunSpec, fast: bool | None = None) -> Result:
     t0 = time.perf_counter()
     # overflow and NaN are how a run diverges, and the status records it: no floating-point warnings
     with np.errstate(all="ignore"):
-        sim = _Simulation(spec, fast)
+        sim = _Simulation(spec, fast, workload)
         if sim.loop is not None:
             sim.run_compiled()
         else:
@@ -132,16 +138,40 @@ def run(config: dict | RunSpec, fast: bool | None = None) -> Result:
         return sim.result(time.perf_counter() - t0)
 
 
-def _compiled_run(sim, required: bool):
-    """The compiled form of the run, or None when a component has no kernel (unless ``required``)."""
-    from byzref.compiled import CompiledRun
+ENGINES = ("auto", "compiled", "python")
+
+
+def engine_choice() -> str:
+    """The loop ``run(fast=None)`` uses: ``$BYZREF_ENGINE`` ("auto" by default, "compiled" or "python")."""
+    value = os.environ.get("BYZREF_ENGINE", "auto").strip().lower() or "auto"
+    if value not in ENGINES:
+        raise ConfigError(f"BYZREF_ENGINE = {value!r} is not allowed; allowed values: {', '.join(ENGINES)}",
+                          field="BYZREF_ENGINE")
+    return value
+
+
+def _compiled_run(sim, required: bool, workload: float | None = None):
+    """The compiled form of the run, or None (a component without a kernel, or "auto" declines).
+
+    Under "auto" a combination already compiled on this machine always runs compiled; a new one is
+    compiled when the Python loop would take longer than compiling it
+    (:data:`byzref.compiled.COMPILE_SECONDS`).
+    """
+    from byzref.compiled import COMPILE_SECONDS, CompiledRun, NotCompiled, python_seconds
 
     stages = [*getattr(sim.agg, "pre", []), getattr(sim.agg, "final", sim.agg)]
     missing = [c.name for c in (sim.prob, sim.alg, sim.comp, *stages, sim.attack) if not hasattr(c, "kernel")]
+    choice = "compiled" if required else engine_choice()
+    if choice == "python":
+        return None
+    long_run = max(python_seconds(sim.T, sim.n, sim.prob.d, len(stages)), workload or 0.0) >= COMPILE_SECONDS
+    compile_new = choice == "compiled" or long_run
     try:
         if missing:
             raise NotImplementedError(f"no kernel for {', '.join(missing)}")
-        return CompiledRun(sim)
+        return CompiledRun(sim, compile_new=compile_new)
+    except NotCompiled:
+        return None
     except NotImplementedError as exc:
         if required:
             raise ConfigError(f"this configuration cannot run compiled: {exc}") from None
@@ -151,7 +181,7 @@ def _compiled_run(sim, required: bool):
 class _Simulation:
     """State of one run: iterate, server rows G, worker blocks, streams, counters and curves."""
 
-    def __init__(self, spec: RunSpec, fast: bool | None):
+    def __init__(self, spec: RunSpec, fast: bool | None, workload: float | None = None):
         cfg = spec.cfg
         self.spec, self.cfg = spec, cfg
         seed, n, f = cfg["seed"], cfg["n"], cfg["f"]
@@ -178,7 +208,7 @@ class _Simulation:
         self.down_per_round = float(d * self.comp.float_bits)
         self.loop = None
         if fast is not False:
-            self.loop = _compiled_run(self, required=fast is True)
+            self.loop = _compiled_run(self, required=fast is True, workload=workload)
         if self.loop is not None:  # round 0 runs in the compiled loop's first call (same streams, order)
             self.loop.start(self.down_per_round)
             self.cum_up, self.cum_down = 0.0, self.down_per_round

@@ -377,3 +377,42 @@ def test_compiled_loop_large_d_top_k_is_bit_identical():
     a, b = run(cfg, fast=True), run(cfg, fast=False)
     for key in a.curves:
         np.testing.assert_array_equal(a.curves[key], b.curves[key], err_msg=key)
+
+
+def test_auto_engine_compiles_what_repays_it(tmp_path, monkeypatch):
+    """"auto": a short run of a new combination stays in Python; once compiled, the combination runs
+    compiled; the numbers are the same whichever loop runs."""
+    import byzref.compiled as compiled
+
+    monkeypatch.setenv("BYZREF_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("BYZREF_ENGINE", raising=False)
+    calls = []
+    advance = compiled.CompiledRun.advance
+    monkeypatch.setattr(compiled.CompiledRun, "advance",
+                        lambda self, *a: calls.append(1) or advance(self, *a))
+    cfg = {**COMPILED_BASE, "T": 40, "algorithm": {"name": "byz_ef21_sgd", "gamma": 0.05},
+           "compressor": {"name": "rand_k_biased", "k": 3}, "aggregator": "cwmed", "attack": "ipm"}
+    a = run(cfg)  # about 40 × 100 µs in Python: far less than compiling
+    assert calls == [] and not list(tmp_path.glob("*.py"))
+    monkeypatch.setattr(compiled, "COMPILE_SECONDS", 0.0)  # now every run repays compiling
+    b = run(cfg)
+    assert calls and len(list(tmp_path.glob("*.ready"))) == 1
+    monkeypatch.setattr(compiled, "COMPILE_SECONDS", 1e9)
+    calls.clear()
+    c = run(cfg)  # compiled before on this machine: compiled again, however short
+    assert calls
+    monkeypatch.setenv("BYZREF_ENGINE", "python")
+    calls.clear()
+    d = run(cfg)
+    assert calls == []
+    for key in a.curves:
+        for other in (b, c, d):
+            np.testing.assert_array_equal(other.curves[key], a.curves[key], err_msg=key)
+
+
+def test_engine_choice_names_the_variable_and_the_allowed_values(monkeypatch):
+    monkeypatch.setenv("BYZREF_ENGINE", "jit")
+    cfg = {**COMPILED_BASE, "T": 5, "algorithm": {"name": "byz_ef21", "gamma": 0.05}}
+    want = r"^BYZREF_ENGINE = 'jit' is not allowed; allowed values: auto, compiled, python$"
+    with pytest.raises(ConfigError, match=want):
+        run(cfg)
