@@ -12,9 +12,9 @@ produced by
   r = 3.6541528853610088. Each output uses one 64-bit word: 8 bits pick the layer, 1 bit the sign and
   the top 53 bits the abscissa; 98.5% of outputs are accepted by one table comparison.
 
-Rows are independent of each other, so a kernel can draw exactly the rows it needs (DESIGN: "seed it
-inside the kernel per row from seeds drawn in Python"), and the engine's fused loop and the Python
-path produce the same numbers. It takes about 2 ns per value on the reference machine, 4× less
+Rows are independent of each other, so a kernel can draw exactly the rows it needs (the problems'
+kernels regenerate only the rows of the workers they are asked for), and the compiled loop and the
+Python loop produce the same numbers. It takes about 2 ns per value on the reference machine, 4× less
 than NumPy's ``standard_normal`` (``benchmarks/problems.py``), which matters because n·d normals
 are drawn every iteration. ``tests/reference/gaussian.py`` is a plain-Python re-implementation that the
 kernels must match bit for bit; ``tests/test_gaussian.py`` also checks the distribution.

@@ -26,7 +26,7 @@ __all__ = ["BASE_RUN", "CLAIM_KINDS", "Claim", "ClaimResult", "Scale", "Schedule
 CLAIM_KINDS = Registry("claim kind")
 
 #: the default rate regime (SPEC §6): homogeneous nonconvex_synthetic, σ² = 1, n = 20, δ = 0.2,
-#: Top-k (α = 1/5), CWTM under ALIE on the state — the engine's fused fast path.
+#: Top-k (α = 1/5), CWTM under ALIE on the state.
 BASE_RUN: dict[str, Any] = {
     "n": 20, "f": 4,
     "problem": {"name": "nonconvex_synthetic", "d": 20, "sigma2": 1.0, "zeta2": 0.0},
