@@ -102,7 +102,7 @@ def test_damaged_curves_count_as_not_stored_are_recomputed_and_the_last_valid_re
         store.load(json.loads(_lines(tmp_path)[0]))
     seen = []
     real = ex._run_one
-    monkeypatch.setattr(ex, "_run_one", lambda c: seen.append(run_id(c)) or real(c))
+    monkeypatch.setattr(ex, "_run_one", lambda c, *a: seen.append(run_id(c)) or real(c, *a))
     second = run_sweep(cfgs, tmp_path, executor=SerialExecutor())
     assert (second["skipped"], second["ran"], seen) == (1, 1, [a])
     lines = [json.loads(ln)["run_id"] for ln in _lines(tmp_path)]
@@ -312,7 +312,7 @@ def test_a_sweep_into_a_store_of_another_numerics_version_fails_before_running(t
     run_sweep([_cfg(0)], tmp_path / "s", executor=SerialExecutor())
     monkeypatch.setattr(config_module, "NUMERICS", NUMERICS + 1)
     ran = []
-    monkeypatch.setattr(ex, "_run_one", lambda c: ran.append(c))
+    monkeypatch.setattr(ex, "_run_one", lambda c, *a: ran.append(c))
     with pytest.raises(ConfigError, match=f"numerics version {NUMERICS}.*version {NUMERICS + 1}.*new --out"):
         run_sweep([_cfg(1)], tmp_path / "s", executor=SerialExecutor())
     sweep = tmp_path / "s.toml"
@@ -548,10 +548,10 @@ def test_a_failure_entry_is_dropped_when_its_run_is_stored(tmp_path, monkeypatch
     a = run_id(normalize(cfgs[0]))
     real = ex._run_one
 
-    def flaky(cfg):
+    def flaky(cfg, *args):
         if run_id(cfg) == a:
             raise RuntimeError("transient")
-        return real(cfg)
+        return real(cfg, *args)
 
     monkeypatch.setattr(ex, "_run_one", flaky)
     s = run_sweep(cfgs, tmp_path, executor=SerialExecutor())
@@ -579,7 +579,7 @@ def test_readers_ignore_a_failure_entry_of_a_stored_run(tmp_path):
 def test_the_sweep_summary_counts_every_status(tmp_path, monkeypatch):
     status = {run_id(normalize(_cfg(s))): st for s, st in enumerate(["ok", "stalled", "diverged", "stalled"])}
 
-    def fake(cfg):
+    def fake(cfg, *args):
         rid = run_id(cfg)
         res = _res(cfg["seed"], status=status[rid])
         assert res.run_id == rid

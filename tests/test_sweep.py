@@ -170,7 +170,7 @@ def test_resume_skips_finished_ids(tmp_path, monkeypatch):
     assert (first["ran"], first["skipped"]) == (3, 0)
     seen = []
     real = ex._run_one
-    monkeypatch.setattr(ex, "_run_one", lambda c: seen.append(run_id(c)) or real(c))
+    monkeypatch.setattr(ex, "_run_one", lambda c, *a: seen.append(run_id(c)) or real(c, *a))
     second = run_sweep(cfgs, tmp_path, executor=SerialExecutor())
     assert (second["total"], second["skipped"], second["ran"]) == (8, 3, 5)
     assert set(seen) == {run_id(c) for c in cfgs[3:]} and len(seen) == 5
