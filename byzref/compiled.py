@@ -77,8 +77,9 @@ def _ref(fn) -> tuple[str, str]:
     """(module, attribute) under which a kernel function can be imported."""
     py = getattr(fn, "py_func", fn)
     mod, name = py.__module__, py.__name__
-    if getattr(sys.modules.get(mod), name, None) is not fn:
-        raise TypeError(f"kernel {mod}.{name} is not a module-level function of {mod}")
+    if mod == "__main__" or getattr(sys.modules.get(mod), name, None) is not fn:
+        raise NotImplementedError(f"kernel {mod}.{name} is not a module-level function of an importable "
+                                  "module, so no compiled loop can import it")
     return mod, name
 
 
