@@ -39,10 +39,17 @@ def _run_one(cfg: dict, workload: float | None = None):
 
 
 def _combination(cfg: dict) -> tuple:
-    """What decides a run's compiled loop, read from its normalized config (the component names)."""
-    stages = tuple(s.split("(")[0].strip() for s in str(cfg["aggregator"]).split("+"))
+    """What decides a run's compiled loop, read from its normalized config: the components, with
+    algorithms that share their kernels (byz_dm21 and byz_vr_dm21, a method and its preset) as one."""
+    from byzref.algorithms.base import ALGORITHMS
+
+    agg = cfg["aggregator"]
+    spec = str(agg.get("name", "") if isinstance(agg, dict) else agg)
+    stages = tuple(s.split("(")[0].strip() for s in spec.split("+"))
     attack = cfg["attack"]["name"] if cfg["f"] > 0 else "none"
-    return (cfg["problem"]["name"], cfg["algorithm"]["name"], cfg["compressor"]["name"], stages, attack)
+    name = cfg["algorithm"]["name"]
+    alg = getattr(ALGORITHMS.get(name), "kernel", name) if name in ALGORITHMS else name
+    return (cfg["problem"]["name"], alg, cfg["compressor"]["name"], stages, attack)
 
 
 def workloads(configs: dict[str, dict]) -> dict[str, float]:
