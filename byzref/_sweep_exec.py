@@ -58,7 +58,8 @@ def workloads(configs: dict[str, dict]) -> dict[str, float]:
     Under the "auto" engine policy a combination is compiled when this total repays compiling it, so
     a sweep of many short runs of one combination compiles it once instead of looping in Python.
     """
-    from byzref.compiled import python_seconds
+    from byzref.attacks.base import ATTACKS
+    from byzref.compiled import attack_probes, python_seconds
 
     total: dict[tuple, float] = {}
     keys = {}
@@ -66,7 +67,10 @@ def workloads(configs: dict[str, dict]) -> dict[str, float]:
         keys[rid] = key = _combination(cfg)
         d = cfg["problem"].get("d", 100)
         d = d if isinstance(d, int) else 100
-        total[key] = total.get(key, 0.0) + python_seconds(cfg["T"], cfg["n"], d, len(key[3]))
+        att = cfg["attack"]
+        probing = cfg["f"] > 0 and att["name"] in ATTACKS
+        probes = attack_probes(ATTACKS.get(att["name"]), att) if probing else 0
+        total[key] = total.get(key, 0.0) + python_seconds(cfg["T"], cfg["n"], d, len(key[3]), probes)
     return {rid: total[key] for rid, key in keys.items()}
 
 

@@ -15,8 +15,9 @@ again.
 Where: ``$BYZREF_CACHE_DIR`` if set, else ``$NUMBA_CACHE_DIR/byzref_loops`` if that is set, else
 ``~/.cache/byzref/loops`` (``$XDG_CACHE_HOME`` respected). The module's name is a hash of its text
 (the kernels' names, the loop, the versions of byzref and Numba) and of every source file of the
-packages that define the kernels, so after any change to the code a combination compiles afresh
-rather than reusing stale code.
+packages that define the kernels, so any change to that code gives a new loop module. Numba's own
+cache of a component's kernel, though, notices only changes to the kernel's file: after editing a
+jitted helper that another file calls, delete the cache folder.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import os
 import sys
 import tempfile
 import threading
+import warnings
 from pathlib import Path
 
 import numba
@@ -53,13 +55,22 @@ class NotCompiled(Exception):
     """The combination is not compiled yet and the run is too short to repay compiling it."""
 
 
-def python_seconds(T: int, n: int, d: int, stages: int) -> float:
+def python_seconds(T: int, n: int, d: int, stages: int, probes: int = 0) -> float:
     """A rough estimate of the Python reference loop's time for T iterations (n workers, dimension d).
 
     About 100 µs of interpreter work per iteration plus about 5 ns per worker coordinate and
-    aggregator stage (measured on a 2-core machine; only used to decide whether to compile).
+    aggregator stage, times 1 + the aggregations an adaptive attack probes per iteration (measured
+    on a 2-core machine; only used to decide whether to compile).
     """
-    return T * (1e-4 + 5e-9 * n * d * (2 + stages))
+    return T * (1e-4 + 5e-9 * n * d * (2 + stages)) * (1 + probes)
+
+
+def attack_probes(attack_cls, params: dict) -> int:
+    """The aggregations per iteration an attack of this class makes (its ``evals`` when it probes)."""
+    if "aggregate" not in getattr(attack_cls, "requires", ()):
+        return 0
+    evals = params.get("evals", 20)
+    return int(evals) if isinstance(evals, int) else 20
 _MARK = "# === body ===\n"
 
 
@@ -176,25 +187,51 @@ def mark_compiled(name: str) -> None:
         pass
 
 
+_WARNED: list[bool] = []
+
+
+def _write_module(root: Path, name: str, text: str) -> Path:
+    """``root/name.py`` with ``text``, created once (never replaced: Numba's cache keys on its timestamp)."""
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / f"{name}.py"
+    try:
+        if path.read_text() == text:
+            return path
+    except FileNotFoundError:
+        pass
+    fd, tmp = tempfile.mkstemp(dir=root, prefix=f".{name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)
+        try:
+            os.link(tmp, path)  # atomic, and fails when another process created it first
+        except FileExistsError:
+            if path.read_text() != text:  # a damaged file (the name is a hash of the text): replace it
+                os.replace(tmp, path)
+                return path
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
 def loop_module(kernels: dict[str, object], n_pre: int):
     """Import (writing it first if needed) the loop module of this combination of kernel functions."""
     name, text = loop_name(kernels, n_pre)
     with _LOCK:
         if name in _MODULES:
             return _MODULES[name]
-        root = cache_root()
         try:
-            root.mkdir(parents=True, exist_ok=True)
-            path = root / f"{name}.py"
-            if not path.exists() or path.read_text() != text:
-                fd, tmp = tempfile.mkstemp(dir=root, prefix=f".{name}.", suffix=".tmp")
-                with os.fdopen(fd, "w") as fh:
-                    fh.write(text)
-                os.replace(tmp, path)
-        except OSError:  # an unwritable cache folder: compile in a private temporary folder
-            root = Path(tempfile.mkdtemp(prefix="byzref_loops_"))
-            path = root / f"{name}.py"
-            path.write_text(text)
+            path = _write_module(cache_root(), name, text)
+        except OSError as exc:  # an unwritable cache folder: a fixed per-user folder in the temp dir
+            uid = os.getuid() if hasattr(os, "getuid") else 0
+            fallback = Path(tempfile.gettempdir()) / f"byzref_loops_{uid}"
+            if not _WARNED:
+                _WARNED.append(True)
+                warnings.warn(f"byzref: cannot write compiled loops to {cache_root()} ({exc.strerror}); "
+                              f"using {fallback}", RuntimeWarning, stacklevel=3)
+            path = _write_module(fallback, name, text)
         spec = importlib.util.spec_from_file_location(name, path)
         mod = importlib.util.module_from_spec(spec)
         sys.modules[name] = mod
@@ -305,7 +342,7 @@ class CompiledRun:
         args = (t_from, t_to, T, self.grad_every, self.diverge_at, self.gamma, self.down_bits, x,
                 self.x_new, self.gx, self.sim.G, self.m, self.g_hat, self.pp, self.ak, self.good, self.shadow,
                 self.attack, self.alg, self.has_shadow, self.message, self.acc)
-        if self._entry is None:
+        if self._entry is None or x is not self.sim.x or type(t_from) is not int or type(t_to) is not int:
             # the first call types the arguments (nested tuples: milliseconds) and compiles or loads the
             # loop; later calls of this run pass arguments of the same types straight to its entry point
             disp = self.mod.advance

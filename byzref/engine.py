@@ -27,6 +27,7 @@ from byzref.algorithms.base import Block, Oracle
 from byzref.attacks.base import AttackContext
 from byzref.config import RunSpec, build, run_id
 from byzref.errors import ConfigError
+from byzref.kernels import kernel_covers
 from byzref.results import Result, versions
 from byzref.roles import byzantine_slice, good_slice
 
@@ -157,18 +158,21 @@ def _compiled_run(sim, required: bool, workload: float | None = None):
     compiled when the Python loop would take longer than compiling it
     (:data:`byzref.compiled.COMPILE_SECONDS`).
     """
-    from byzref.compiled import COMPILE_SECONDS, CompiledRun, NotCompiled, python_seconds
+    from byzref.compiled import COMPILE_SECONDS, CompiledRun, NotCompiled, attack_probes, python_seconds
 
     stages = [*getattr(sim.agg, "pre", []), getattr(sim.agg, "final", sim.agg)]
-    missing = [c.name for c in (sim.prob, sim.alg, sim.comp, *stages, sim.attack) if not hasattr(c, "kernel")]
+    missing = [c.name for c in (sim.prob, sim.alg, sim.comp, *stages, sim.attack) if not kernel_covers(c)]
     choice = "compiled" if required else engine_choice()
     if choice == "python":
         return None
-    long_run = max(python_seconds(sim.T, sim.n, sim.prob.d, len(stages)), workload or 0.0) >= COMPILE_SECONDS
+    probes = attack_probes(type(sim.attack), sim.attack.params()) if sim.f > 0 else 0
+    own = python_seconds(sim.T, sim.n, sim.prob.d, len(stages), probes)
+    long_run = max(own, workload or 0.0) >= COMPILE_SECONDS
     compile_new = choice == "compiled" or long_run
     try:
         if missing:
-            raise NotImplementedError(f"no kernel for {', '.join(missing)}")
+            raise NotImplementedError(f"no kernel that computes what {', '.join(missing)} computes (a "
+                                      "kernel() of its own class is needed when it overrides the maths)")
         return CompiledRun(sim, compile_new=compile_new)
     except NotCompiled:
         return None

@@ -61,7 +61,42 @@ from typing import Any, NamedTuple
 from numba import njit
 from numba.core.registry import CPUDispatcher
 
-__all__ = ["AlgorithmKernel", "Kernel", "ProblemKernel", "bind", "is_template", "template"]
+__all__ = ["NUMERIC_METHODS", "AlgorithmKernel", "Kernel", "ProblemKernel", "bind", "is_template",
+           "kernel_covers", "template"]
+
+#: the methods whose numbers a component's kernel reproduces, per family (base-class names)
+NUMERIC_METHODS = {
+    "Compressor": ("_compress",),
+    "Aggregator": ("_aggregate", "_commit", "reset"),
+    "PreAggregator": ("_apply",),
+    "Attack": ("_rows", "_vector"),
+    "Algorithm": ("init", "step", "iteration_setup", "apply_message"),
+    "Problem": ("draw", "stoch_grads", "stoch_grads_pair", "worker_grads", "grad", "flipped_stoch_grads",
+                "flipped_worker_grads"),
+}
+
+
+def _definer(cls: type, name: str) -> type | None:
+    return next((k for k in cls.__mro__ if name in vars(k)), None)
+
+
+def kernel_covers(obj) -> bool:
+    """Whether ``obj``'s kernel computes what its Python methods compute.
+
+    True when the class that defines ``kernel`` is at least as derived as every class that defines
+    one of the family's numeric methods (:data:`NUMERIC_METHODS`): a subclass that changes the maths
+    (say ``_compress``) without its own ``kernel`` would otherwise run its parent's kernel.
+    """
+    cls = type(obj)
+    owner = _definer(cls, "kernel")
+    if owner is None:
+        return False
+    family = next((k.__name__ for k in cls.__mro__ if k.__name__ in NUMERIC_METHODS), None)
+    for name in NUMERIC_METHODS.get(family, ()):
+        definer = _definer(cls, name)
+        if definer is not None and not issubclass(owner, definer):
+            return False
+    return True
 
 
 class Kernel(NamedTuple):

@@ -416,3 +416,39 @@ def test_engine_choice_names_the_variable_and_the_allowed_values(monkeypatch):
     want = r"^BYZREF_ENGINE = 'jit' is not allowed; allowed values: auto, compiled, python$"
     with pytest.raises(ConfigError, match=want):
         run(cfg)
+
+
+def test_a_subclass_that_changes_the_maths_does_not_run_its_parents_kernel():
+    """A compressor subclass overriding _compress (not kernel) runs in the Python loop, with its own maths."""
+    from byzref.compressors.identity import Identity
+
+    class Half(Identity):  # a user's variant: C(x) = x / 2, no kernel of its own
+        name = "half"
+
+        def _compress(self, X, rng):
+            return 0.5 * X
+
+    cfg = {**COMPILED_BASE, "T": 20, "algorithm": {"name": "byz_ef21", "gamma": 0.05}, "aggregator": "mean",
+           "attack": "sign_flip"}
+    spec = replace(build(cfg), compressor=Half())
+    with pytest.raises(ConfigError, match=r"cannot run compiled: no kernel that computes what half computes"):
+        run(spec, fast=True)
+    ours, plain = run(spec), run(build(cfg), fast=False)
+    assert not np.array_equal(ours.curves["grad_sq"], plain.curves["grad_sq"])
+    np.testing.assert_array_equal(ours.curves["grad_sq"], run(spec, fast=False).curves["grad_sq"])
+
+
+def test_every_registered_component_has_a_kernel_that_covers_it():
+    """No built-in component falls back to the Python loop (a subclass that redefines the maths needs its
+    own kernel: byz_vr_dm21 declares the shared one)."""
+    from byzref.aggregators.base import AGGREGATORS, PRE_AGGREGATORS
+    from byzref.algorithms.base import ALGORITHMS
+    from byzref.attacks.base import ATTACKS
+    from byzref.compressors.base import COMPRESSORS
+    from byzref.kernels import kernel_covers
+    from problems.registry import PROBLEMS
+
+    for registry in (COMPRESSORS, AGGREGATORS, PRE_AGGREGATORS, ATTACKS, ALGORITHMS, PROBLEMS):
+        for name in registry.names():
+            cls = registry.get(name)
+            assert kernel_covers(cls.__new__(cls)), name

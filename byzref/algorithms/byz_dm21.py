@@ -213,5 +213,9 @@ class ByzVRDM21(_DoubleMomentum):
     def _released_init(self) -> bool:
         return self.init_mode == "released"
 
+    def kernel(self, comp, n, d):
+        """The shared double-momentum kernel; its init covers both of this method's initialisations."""
+        return super().kernel(comp, n, d)
+
     def _first_momentum(self, blk, x_new, x_old):
         return self._storm_momentum(blk, x_new, x_old)
