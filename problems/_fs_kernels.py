@@ -20,6 +20,8 @@ from numba import njit
 from numba.np.random.generator_core import next_uint32, next_uint64
 from numba.np.random.random_methods import bounded_lemire_uint64, buffered_bounded_lemire_uint32
 
+from byzref._pairwise_sum import pairwise_sum
+
 __all__ = ["LOGISTIC", "REG_L2", "REG_NC", "REG_NONE", "SQUARES", "fs_draw", "fs_full", "fs_full_grads",
            "fs_full_rows", "fs_grad", "fs_pair", "fs_pair_rows", "fs_stoch", "fs_stoch_grads",
            "fs_stoch_grads_pair", "fs_stoch_rows"]
@@ -232,87 +234,18 @@ def fs_full(pp, x, lo, hi, flip, out):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _pairwise_block(a, lo, n):  # pragma: no cover - compiled
-    """Σ a[lo:lo + n] for n ≤ 128 in NumPy's order: sequential below 8 values, else 8 accumulators."""
-    if n < 8:
-        s = 0.0
-        for i in range(n):
-            s += a[lo + i]
-        return s
-    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
-    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
-    i = 8
-    while i < n - n % 8:
-        r0 += a[lo + i]
-        r1 += a[lo + i + 1]
-        r2 += a[lo + i + 2]
-        r3 += a[lo + i + 3]
-        r4 += a[lo + i + 4]
-        r5 += a[lo + i + 5]
-        r6 += a[lo + i + 6]
-        r7 += a[lo + i + 7]
-        i += 8
-    s = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    while i < n:
-        s += a[lo + i]
-        i += 1
-    return s
-
-
-@njit(cache=True)
-def _pairwise_sum(a, n):  # pragma: no cover - compiled
-    """Σ a[:n] in NumPy's order (``pairwise_sum_DOUBLE``).
-
-    Blocks of at most 128 values are summed by :func:`_pairwise_block`; a longer range splits into
-    halves (the first rounded down to a multiple of 8) whose sums are added. The recursion runs on an
-    explicit stack (a cached Numba function must not call itself).
-    """
-    if n <= 128:
-        return _pairwise_block(a, 0, n)
-    los = np.empty(128, dtype=np.int64)
-    lens = np.empty(128, dtype=np.int64)
-    stage = np.empty(128, dtype=np.int64)
-    vals = np.empty(128)
-    sp, vp = 1, 0
-    los[0], lens[0], stage[0] = 0, n, 0
-    while sp > 0:
-        t = sp - 1
-        lo, m = los[t], lens[t]
-        if m <= 128:
-            vals[vp] = _pairwise_block(a, lo, m)
-            vp += 1
-            sp -= 1
-            continue
-        half = m // 2
-        half -= half % 8
-        if stage[t] == 0:  # left half next
-            stage[t] = 1
-            los[sp], lens[sp], stage[sp] = lo, half, 0
-            sp += 1
-        elif stage[t] == 1:  # then the right half
-            stage[t] = 2
-            los[sp], lens[sp], stage[sp] = lo + half, m - half, 0
-            sp += 1
-        else:  # both done: left + right
-            vals[vp - 2] = vals[vp - 2] + vals[vp - 1]
-            vp -= 1
-            sp -= 1
-    return vals[0]
-
-
-@njit(cache=True)
 def fs_grad(pp, x, out):  # pragma: no cover - compiled
     """out (d,) ← ∇f(x) = mean of the |G| good workers' ∇f_i(x), as ``W.mean(axis=0)`` in NumPy.
 
     NumPy reduces a (|G|, d) C array over axis 0 row by row from +0.0 (0 + W_0 + W_1 + …) when
-    d ≥ 2; with d = 1 the column is contiguous and NumPy sums it pairwise (:func:`_pairwise_sum`).
+    d ≥ 2; with d = 1 the column is contiguous and NumPy sums it pairwise (byzref._pairwise_sum).
     Then it divides by |G|.
     """
     A, y, off, _, lam, lk, rk, r1, _, W = pp
     g, d = W.shape
     fs_full_rows(A, y, off[:g + 1], x, lam, lk, rk, 1.0, r1, W)
     if d == 1:
-        out[0] = (0.0 + _pairwise_sum(W[:, 0], g)) / g
+        out[0] = (0.0 + pairwise_sum(W[:g, 0])) / g
         return
     for k in range(d):
         out[k] = 0.0

@@ -330,7 +330,7 @@ class TopK(KSparsifier):
     :math:`\|C(x) - x\|^2 \le (1 - k/d)\|x\|^2`, because the dropped d − k entries are the smallest.
     One message costs :math:`k(b_f + \lceil \log_2 d \rceil)` bits. The kernel selects in O(d)
     per row (no full sort); the compiled kernel (``kernel``) selects the same set by threshold
-    screening, warm-started per row from its previous call. SPEC §2.
+    screening, warm-started per row from its previous call.
 
     References
     ----------
