@@ -22,7 +22,6 @@ alg_setup = alg_init = alg_step = alg_apply = att_fn = _stub
 # === body ===
 import math
 
-import numpy as np
 from numba import njit
 
 # acc slots: Σ‖∇f‖² over recorded iterations, their count, the last ‖∇f‖², uplink bits, downlink bits
@@ -153,7 +152,3 @@ def advance(t_from, t_to, T, grad_every, diverge_at, gamma, down_bits, x, x_new,
         if t < T:
             agg_eval(ak, G, True, g_hat)
     return t_to, False
-
-
-def _unused():  # pragma: no cover - keeps the imports of the body used when linted alone
-    return np
