@@ -23,6 +23,7 @@ from typing import Any
 __all__ = [
     "FAIL",
     "INCONCLUSIVE",
+    "NOT_OBSERVED",
     "PASS",
     "TOL",
     "TOL_FAST",
@@ -34,6 +35,9 @@ __all__ = [
 ]
 
 PASS, FAIL, INCONCLUSIVE = "PASS", "FAIL", "INCONCLUSIVE"
+#: a comparison of proven upper bounds whose ordering the measurements do not show; never a FAIL (no bound is
+#: violated) and never a PASS
+NOT_OBSERVED = "NOT OBSERVED"
 TOL = 1.0 / 12.0
 TOL_FAST = 0.25
 
