@@ -12,6 +12,7 @@ A run config is a plain dict (usually from TOML)::
     aggregator = "nnm+cwtm"                         (or a table; default "mean")
     [attack]      name = "alie", target = "state"   (default none)
     [record]      log = 200 | every = 10, grad_every = 1, diverge_at = 1e30
+    protocol = "byzref"                             (or "released": the authors' simulator)
 
 :func:`build` validates everything and builds every component before any work starts.
 """
@@ -27,9 +28,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from byzref.errors import ConfigError, check_choice, check_int, check_real
+from byzref.errors import ConfigError, check_choice, check_int, check_real, show
 
-__all__ = ["NUMERICS", "RunSpec", "build", "normalize", "run_id"]
+__all__ = ["NUMERICS", "PROTOCOLS", "RunSpec", "build", "normalize", "run_id"]
 
 # The numerics version: bumped whenever a change alters the numbers that a config and seed produce,
 # or the run id a config gets (2: byzref 0.2.0 draws the synthetic problems' Gaussian noise with
@@ -43,8 +44,14 @@ __all__ = ["NUMERICS", "RunSpec", "build", "normalize", "run_id"]
 NUMERICS = 4
 
 _TOP_KEYS = {"seed", "n", "f", "T", "problem", "algorithm", "compressor", "aggregator", "attack", "record",
-             "name", "notes"}
+             "name", "notes", "protocol"}
 ATTACK_TARGETS = ("state", "message")
+#: run-level protocols: byzref's own loop, or the conventions of the Byz-DM21 authors' released simulator
+PROTOCOLS = ("byzref", "released")
+#: under protocol "released": the one attack target, the algorithms and attacks that simulator has
+RELEASED_TARGET = "released"
+RELEASED_ALGORITHMS = ("byz_dm21", "byz_vr_dm21", "byz_ef21_sgdm")
+RELEASED_ATTACKS = ("none", "ipm", "alie", "sign_flip")
 
 #: the largest horizon accepted: 10⁹ iterations are hours even for the compiled loop at d = 100
 MAX_T = 10**9
@@ -219,8 +226,20 @@ def normalize(config: dict) -> dict:
         if key in out["problem"]:
             raise ConfigError(f"problem.{key} = {out['problem'][key]!r} is not allowed in [problem]; "
                               f"set '{key}' at the top level of the run config")
-    out["attack"].setdefault("target", "state")
-    check_choice("attack.target", out["attack"]["target"], ATTACK_TARGETS)
+    protocol = check_choice("protocol", cfg.get("protocol", "byzref"), PROTOCOLS)
+    if protocol == "released":
+        out["attack"].setdefault("target", RELEASED_TARGET)
+        if out["attack"]["target"] != RELEASED_TARGET:
+            raise ConfigError(f"attack.target = {show(out['attack']['target'])} is not supported under "
+                              f"protocol = 'released'; allowed: {RELEASED_TARGET!r} (the authors' server "
+                              "rule, the default there)", field="attack.target")
+    else:
+        out["attack"].setdefault("target", "state")
+        if out["attack"]["target"] == RELEASED_TARGET:
+            raise ConfigError(f"attack.target = {RELEASED_TARGET!r} needs protocol = 'released'; allowed "
+                              f"under protocol = 'byzref': {', '.join(ATTACK_TARGETS)}",
+                              field="attack.target")
+        check_choice("attack.target", out["attack"]["target"], ATTACK_TARGETS)
     rec = out["record"]
     allowed = {"every", "log", "grad_every", "diverge_at"}
     bad = sorted(set(rec) - allowed)
@@ -253,10 +272,45 @@ def normalize(config: dict) -> dict:
     if "log" in rec and rec["log"] >= out["T"] + 1 and _every_iteration(out["T"], rec["log"]):
         rec = out["record"] = {"every": 1, **{k: v for k, v in rec.items() if k != "log"}}
     out["problem"] = _canonical_problem(out["problem"])
+    if protocol == "released":  # the default "byzref" stays out of the canonical form (run ids unchanged)
+        _check_released(out)
+        out["protocol"] = protocol
     for k in ("name", "notes"):
         if k in cfg:
             out[k] = cfg[k]
     return out
+
+
+def _check_released(cfg: dict) -> None:
+    """Refuse, in one line, what the authors' released simulator does not have (protocol "released").
+
+    It has Byz-DM21 in its released form (``variant = "released"``), Byz-VR-DM21 with the released
+    initialisation (``init = "released"``) and Byz-EF21-SGDM; the attacks IPM, ALIE (μ − z·σ with z
+    from (n, f) by "baruch" or a number) and sign flip in its released form (``form = "released"``);
+    with no attack (NA) it drops the Byzantine workers, so ``none`` needs f = 0.
+    """
+    alg, att, f = cfg["algorithm"], cfg["attack"], cfg["f"]
+    where = "is not supported under protocol = 'released'"
+    if alg["name"] not in RELEASED_ALGORITHMS:
+        raise ConfigError(f"algorithm {alg['name']!r} {where}; allowed: {', '.join(RELEASED_ALGORITHMS)}",
+                          field="algorithm.name")
+    need = {"byz_dm21": ("variant", "released"), "byz_vr_dm21": ("init", "released")}.get(alg["name"])
+    if need is not None and alg.get(need[0]) != need[1]:
+        raise ConfigError(f"algorithm.{need[0]} = {show(alg.get(need[0]))} {where} for {alg['name']!r}; "
+                          f"allowed: {need[1]!r} (the authors' worker)", field=f"algorithm.{need[0]}")
+    if att["name"] not in RELEASED_ATTACKS:
+        raise ConfigError(f"attack {att['name']!r} {where}; allowed: {', '.join(RELEASED_ATTACKS)}",
+                          field="attack.name")
+    if att["name"] == "none" and f > 0:
+        raise ConfigError(f"attack 'none' with f = {f} {where} (the released code drops the Byzantine "
+                          "workers when there is no attack); allowed: f = 0", field="f")
+    if att["name"] == "sign_flip" and att.get("form") != "released":
+        raise ConfigError(f"attack sign_flip with form = {show(att.get('form', 'mean'))} {where}; allowed: "
+                          "form = 'released' (negate one random good message)", field="attack.form")
+    if att["name"] == "alie" and (att.get("sign") != -1 or att.get("z") == "baruch_original"):
+        raise ConfigError(f"attack alie with sign = {show(att.get('sign'))}, z = {show(att.get('z'))} "
+                          f"{where}; allowed: sign = -1 with z = 'baruch' or a number (the authors' μ − z·σ)",
+                          field="attack")
 
 
 def _file_digest(path: str) -> str | None:

@@ -9,6 +9,19 @@ Randomness comes from named streams of the run's seed (byzref.rng): "problem" (t
 "samples" (every worker's stochastic samples, shared by all methods: common random numbers),
 "compressor"/"good" and "compressor"/"byzantine", "attack", "aggregator" (bucketing) and
 "algorithm" (shared coins of MARINA/PAGE).
+
+Protocol "released" (run-level ``protocol = "released"``) follows the conventions of the Byz-DM21
+authors' released simulator (arXiv:2603.15144; ``simulator.py``, ``server.py``, ``worker.py``,
+``worker_lr.py``), in the Python loop only:
+
+* round 0: for Byz-DM21 and Byz-EF21-SGDM the workers only initialise and send zeros, so the server's
+  x¹ = x⁰; a second round at x⁰ with a new batch gives the first rows, which are byzref's G⁰ (the
+  authors' x^{t+1} is byzref's x^t). Byz-VR-DM21's released init sends C(u⁰) in round 0: no shift.
+* every round the Byzantine rows are rebuilt as (the last good worker's row before this round's
+  update) + C(attack(this round's good messages)), with the run's compressor on the "compressor"/
+  "byzantine" stream; no accumulation across rounds. The released sign flip (−one random good
+  message) is not compressed again. Attack target "released" names this rule.
+* bits: the dead round 0 is not counted; the counts start at the round that makes G⁰.
 """
 
 from __future__ import annotations
@@ -160,6 +173,12 @@ def _compiled_run(sim, required: bool, workload: float | None = None):
     """
     from byzref.compiled import COMPILE_SECONDS, CompiledRun, NotCompiled, attack_probes, python_seconds
 
+    if sim.protocol != "byzref":  # the compiled loop implements byzref's protocol only
+        if required or engine_choice() == "compiled":
+            raise ConfigError(f"this configuration cannot run compiled: protocol = {sim.protocol!r} runs "
+                              "only in the Python loop (use fast=False or BYZREF_ENGINE=auto/python)",
+                              field="protocol")
+        return None
     stages = [*getattr(sim.agg, "pre", []), getattr(sim.agg, "final", sim.agg)]
     missing = [c.name for c in (sim.prob, sim.alg, sim.comp, *stages, sim.attack) if not kernel_covers(c)]
     choice = "compiled" if required else engine_choice()
@@ -188,6 +207,7 @@ class _Simulation:
     def __init__(self, spec: RunSpec, fast: bool | None, workload: float | None = None):
         cfg = spec.cfg
         self.spec, self.cfg = spec, cfg
+        self.protocol = cfg.get("protocol", "byzref")
         seed, n, f = cfg["seed"], cfg["n"], cfg["f"]
         self.n, self.f, self.T = n, f, cfg["T"]
         self.prob, self.alg, self.comp = spec.problem, spec.algorithm, spec.compressor
@@ -216,6 +236,9 @@ class _Simulation:
         if self.loop is not None:  # round 0 runs in the compiled loop's first call (same streams, order)
             self.loop.start(self.down_per_round)
             self.cum_up, self.cum_down = 0.0, self.down_per_round
+        elif self.protocol == "released":
+            self.rng_byz_comp = rngmod.stream(seed, "compressor", "byzantine")  # no shadow block here
+            self._released_start()
         else:
             self.oracle.new_iteration()
             self.alg.iteration_setup(self.rng_alg)
@@ -252,6 +275,57 @@ class _Simulation:
         else:
             self.alg.apply_message(self.byz_rows, B, g_hat)
 
+    # --- protocol "released" (the authors' simulator) ----------------------------------------------
+    def write_byzantine_released(self, t: int, base: np.ndarray, msgs: np.ndarray) -> None:
+        """Byzantine rows of the authors' server: base + C(attack(msgs)), every row rebuilt.
+
+        ``base`` (d,) is the last good worker's row before this round's update (``server.py``
+        ``update_gradient`` pairs every Byzantine message with the last stored good row), ``msgs`` the
+        good workers' messages of this round. The attack vector is compressed with the run's compressor
+        on the "compressor"/"byzantine" stream (each Byzantine worker compresses its own, as in the
+        authors' ``attacks/xie.py`` and ``attacks/alittle.py``), except the released sign flip, which
+        sends −(a good message) as is (``attacks/signflipping.py``).
+        """
+        if self.f == 0:
+            return
+        ctx = AttackContext(n=self.n, f=self.f, t=t, aggregate=self._aggregate_probe)
+        B = self.attack(msgs, ctx, self.rng_att)
+        if self.attack.name != "sign_flip":
+            B = self.comp._compress(np.ascontiguousarray(B), self.rng_byz_comp)
+        np.add(base, B, out=self.byz_rows)
+
+    def _released_start(self) -> None:
+        """Rounds 0 (and, after a dead round 0, 1) of the authors' simulator; they leave G⁰ and x⁰.
+
+        "live" round 0 (Byz-VR-DM21, init "released"): the workers' first messages are their rows
+        (the stored rows before it are zeros). "dead" round 0 (Byz-DM21, Byz-EF21-SGDM): the workers
+        initialise (:meth:`~byzref.algorithms.base.Algorithm.released_init`) and send zeros, the
+        server aggregates its zero good rows and the Byzantine rows built from zero messages, so
+        x¹ = x⁰ − γ·0 = x⁰; then round 1 runs the method's step at (x¹, x⁰) on a new batch.
+        """
+        alg, good, comp, d = self.alg, self.good, self.comp, self.prob.d
+        self.cum_down = self.down_per_round
+        self.oracle.new_iteration()
+        alg.iteration_setup(self.rng_alg)
+        if alg.released_round0 == "live":
+            self.cum_up = alg.released_init(good, self.x, comp)
+            self.write_byzantine_released(0, np.zeros(d), good.msg)
+            return
+        alg.released_init(good, self.x, comp)
+        worker_rows = good.rows.copy()
+        good.rows[...] = 0.0  # the server stores zeros in round 0
+        zeros = np.zeros((self.n - self.f, d))
+        self.write_byzantine_released(0, np.zeros(d), zeros)
+        g_dead = self.agg(self.G, self.rng_agg)
+        good.rows[...] = worker_rows
+        x1 = self.x - alg.gamma * g_dead
+        self.oracle.new_iteration()
+        alg.iteration_setup(self.rng_alg)
+        base = good.rows[-1].copy()
+        self.cum_up = alg.step(good, x1, self.x, g_dead, comp)
+        self.write_byzantine_released(0, base, good.msg)
+        self.x = x1
+
     # --- the two loops -------------------------------------------------------------------------------
     def _bad(self, gsq: float) -> bool:
         return not (math.isfinite(gsq) and gsq <= self.diverge_at) or not np.isfinite(self.x).all()
@@ -279,6 +353,7 @@ class _Simulation:
         """The general loop: any algorithm, compressor, aggregator pipeline, attack and problem."""
         alg, comp, good, shadow, T = self.alg, self.comp, self.good, self.shadow, self.T
         grad_every = self.cfg["record"]["grad_every"]
+        released = self.protocol == "released"
         k, gsq = 0, math.nan
         for t in range(T + 1):
             at_cp = t == self.cps[k]
@@ -301,10 +376,14 @@ class _Simulation:
             x_new = self.x - alg.gamma * g_hat
             self.oracle.new_iteration()
             alg.iteration_setup(self.rng_alg)
+            base = good.rows[-1].copy() if released and self.f > 0 else None
             self.cum_up += alg.step(good, x_new, self.x, g_hat, comp)
             if shadow is not None:
                 alg.step(shadow, x_new, self.x, g_hat, comp)
-            self.write_byzantine(t + 1, g_hat)
+            if released:
+                self.write_byzantine_released(t + 1, base, good.msg)
+            else:
+                self.write_byzantine(t + 1, g_hat)
             self.cum_down += self.down_per_round
             self.x = x_new
 

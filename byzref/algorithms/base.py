@@ -154,6 +154,11 @@ class Algorithm:
     test_config: ClassVar[dict[str, Any]] = {}
     #: presets force mean aggregation, f = 0 and no attack (e.g. "dm21" = EF21-SGD2M).
     preset_of: ClassVar[str | None] = None
+    #: round 0 of the Byz-DM21 authors' released simulator (protocol "released"): "dead" when its
+    #: messages are zeros (the workers only initialise, x¹ = x⁰, and a second round at x⁰ with a new
+    #: batch makes the first rows), "live" when round 0's messages are the first rows, None when the
+    #: method is not part of that protocol.
+    released_round0: ClassVar[str | None] = None
 
     def __init__(self, gamma: float, batch: int = 1):
         self.gamma = check_real("gamma", gamma, 0.0, None, lo_open=True)
@@ -182,6 +187,14 @@ class Algorithm:
     def init(self, blk: Block, x0: np.ndarray, comp: Compressor) -> float:
         """Initialise the block at x⁰ (write ``blk.rows``); return uplink bits per worker."""
         raise NotImplementedError
+
+    def released_init(self, blk: Block, x0: np.ndarray, comp: Compressor) -> float:
+        """The workers' state after round 0 of the authors' released simulator (protocol "released").
+
+        Default: :meth:`init`. With ``released_round0 == "dead"`` the rows written here are the workers'
+        own g (the server's rows stay zero in that round) and the returned bits are ignored.
+        """
+        return self.init(blk, x0, comp)
 
     def step(self, blk: Block, x_new, x_old, g_hat, comp: Compressor) -> float:
         """Update the block at x^{t+1}; write ``blk.rows`` and ``blk.msg``; return uplink bits per worker."""

@@ -144,12 +144,16 @@ class ByzDM21(_DoubleMomentum):
     batch : int ≥ 1
     variant : "paper" or "released"
         "released" uses the first-momentum line of the authors' released ``DoubleMomentumWorker``,
-        which carries the STORM term v ← (1−η)v + η s_new + (1−η)(s_new − s_old) (SPEC §4.2 note).
+        which carries the STORM term v ← (1−η)v + η s_new + (1−η)(s_new − s_old). Under the run-level
+        protocol "released" (needs this variant) round 0 is dead: the workers set v = u = g = s on a
+        first batch and send zeros (x¹ = x⁰); a STORM step at x⁰ on a new batch gives the first rows.
 
     Notes
     -----
     Needs C ∈ 𝔹(α). Claimed rate O(ε⁻⁴) (avg ‖∇f‖² ∝ T^{−1/2}) with η = η₂ ∝ T^{−1/2}, γ ∝ η.
     """
+
+    released_round0 = "dead"
 
     def __init__(self, gamma: float, eta: float, eta2: float | None = None, batch: int = 1,
                  variant: str = "paper"):
@@ -180,13 +184,16 @@ class ByzVRDM21(_DoubleMomentum):
     gamma, eta, eta2, batch : as :class:`ByzDM21`.
     init : "paper" or "released"
         "paper": v⁰ = u⁰ = g⁰ = ∇f_i(x⁰; ξ⁰). "released" (authors' code): v⁰ = η s, u⁰ = η v⁰,
-        g⁰ = C(u⁰) (compressed first message).
+        g⁰ = C(u⁰) (compressed first message). The run-level protocol "released" needs this init; its
+        round 0 is live (the message C(u⁰) is the first row), so byzref's iterates are the authors'.
 
     Notes
     -----
     Claimed rate O(ε⁻³) (avg ‖∇f‖² ∝ T^{−2/3}) with the decoupled schedule of SPEC §6:
     η ∝ T^{−2/3}, η₂ ∝ T^{−1/3}, γ ∝ η₂.
     """
+
+    released_round0 = "live"
 
     def __init__(self, gamma: float, eta: float, eta2: float | None = None, batch: int = 1,
                  init: str = "paper"):

@@ -7,8 +7,17 @@ EF21 (Richtárik, Sokolov, Fatkhullin 2021) and EF21-SGDM (Fatkhullin et al. 202
 
 from __future__ import annotations
 
+import numpy as np
+
 from byzref.algorithms._ef21 import copy_rows, ef21_step, ef21_step_kernel
-from byzref.algorithms.base import ALGORITHMS, Algorithm, float_bits, increment_message, no_setup
+from byzref.algorithms.base import (
+    ALGORITHMS,
+    Algorithm,
+    compress_into,
+    float_bits,
+    increment_message,
+    no_setup,
+)
 from byzref.errors import check_real
 from byzref.kernels import AlgorithmKernel, template
 
@@ -137,6 +146,11 @@ class ByzEF21SGDM(Algorithm):
 
     Init v⁰ = g⁰ = ∇f_i(x⁰; ξ⁰).
 
+    Under the run-level protocol "released" (the authors' a9a scripts, ``worker_lr.py``
+    ``TopMomentumWorker``): round 0 is dead, the workers keep v⁻¹ = η ∇f_i(x⁰; ξ⁻¹) and
+    g⁻¹ = C(v⁻¹) and send zeros; one momentum + EF21 step at x⁰ on a new batch gives the first rows
+    (:meth:`released_init`).
+
     Parameters
     ----------
     gamma : float > 0
@@ -150,6 +164,7 @@ class ByzEF21SGDM(Algorithm):
 
     test_config = {"gamma": 0.05, "eta": 0.5}
     param_ranges = {"eta": "a real number in (0, 1]"}
+    released_round0 = "dead"
 
     def __init__(self, gamma: float, eta: float, batch: int = 1):
         super().__init__(gamma, batch)
@@ -161,6 +176,14 @@ class ByzEF21SGDM(Algorithm):
         blk.rows[...] = s
         blk.msg = blk.rows
         return float_bits(comp, x0.shape[0])
+
+    def released_init(self, blk, x0, comp):
+        """Round 0 of ``worker_lr.py``: v⁻¹ = η ∇f_i(x⁰; ξ⁻¹), g⁻¹ = C(v⁻¹), kept by the worker (not sent)."""
+        s = blk.oracle.stoch(x0, blk.workers)
+        v = blk.state["v"] = self.eta * s
+        blk.rows[...] = compress_into(comp, v, blk.rng)
+        blk.msg = np.zeros_like(v)
+        return 0.0
 
     def kernel(self, comp, n, d):
         ap = (True, float(self.eta), *self._bits(comp, d))
