@@ -290,7 +290,7 @@ def _method_of(alg, comp, d: int) -> tuple[_Method, dict[str, Any]]:
     from byzref.algorithms.byz_vr_marina import ByzVRMARINA
     from byzref.algorithms.robust_sgd import BRCSGD, BRDIANA, RobustMomentumSGD
 
-    p: dict[str, Any] = {"gamma": float(alg.gamma), "batch": int(getattr(alg, "batch", 1))}
+    p: dict[str, Any] = {"gamma": float(alg.gamma), "batch": int(getattr(alg, "batch", 1)), "init_batch": 1.0}
     if isinstance(alg, ByzVRDM21):
         return _DoubleMomentum(), {**p, "eta": alg.eta, "eta2": alg.eta2, "storm": True,
                                    "released_init": alg.init_mode == "released"}
@@ -340,7 +340,9 @@ class ExactModel:
 
     Build it with :meth:`from_config` (a run config, as ``byzref run`` takes), :meth:`from_spec`
     (a built :class:`byzref.config.RunSpec`) or directly from objects. Parameters of the method
-    (γ, η, η₂, β, p, a, α) can be overridden per call with ``params``.
+    (gamma, eta, eta2, beta, p, a, alpha, batch) can be overridden per call with ``params``; one more,
+    ``init_batch`` (default 1), divides the noise variance of round 0 only: the engine has no such
+    option (its round 0 draws one batch), it is a what-if knob for initialisation effects.
 
     Parameters
     ----------
@@ -551,7 +553,8 @@ class ExactModel:
         return S_out, (D_out if D is not None else None)
 
     def _initial(self, p, modes) -> tuple[np.ndarray, np.ndarray | None]:
-        """Moments after the method's round 0 (x⁰ from the problem)."""
+        """Moments after the method's round 0 (x⁰ from the problem; its noise divided by ``init_batch``)."""
+        p = {**p, "batch": p["batch"] * p["init_batch"]}
         M = len(self.a[modes])
         S = np.ones((M, 1, 1, 1))
         D = self.zeta[modes].reshape(M, 1, 1, 1).copy() if self.use_disp else None

@@ -1,0 +1,102 @@
+"""Exact claims (theory.claims.exact): the decision rule, the built-in claims' verdicts and their data."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import theory.claims.exact as ex
+from theory.claims import CLAIM_KINDS
+from theory.claims.exact import (
+    ExactPlateauClaim,
+    ExactRateClaim,
+    exact_claims,
+    exact_negative_controls,
+    exact_regimes,
+    exponent_verdict,
+    report_items,
+)
+from theory.verdicts import FAIL, INCONCLUSIVE, NOT_OBSERVED, PASS
+
+
+@pytest.mark.parametrize("slope,prev,expected", [
+    (-0.50, -0.51, PASS), (-0.45, -0.46, PASS), (-0.40, -0.40, FAIL), (-0.70, -0.71, INCONCLUSIVE),
+    (-0.50, -0.60, INCONCLUSIVE), (math.inf, -0.5, FAIL), (math.nan, -0.5, FAIL),
+])
+def test_exponent_rule(slope, prev, expected):
+    """Predicted −1/2, tol 1/12: within → PASS, slower → FAIL, faster or moving → INCONCLUSIVE."""
+    assert exponent_verdict(slope, prev, -0.5)[0] == expected
+
+
+def _identity_only():
+    return exact_regimes()[:1]
+
+
+def test_dm21_rate_passes_and_data_is_the_oracle():
+    from theory.suite import DM21_SCHEDULE
+
+    claim = ExactRateClaim("t.dm21", "t", {"name": "byz_dm21"}, DM21_SCHEDULE, -0.5, regimes=_identity_only())
+    assert claim.configs(None) == []
+    res = claim.evaluate()
+    assert res.verdict.verdict == PASS and res.ok
+    row = res.data["regimes"][0]
+    assert abs(row["slope"] + 0.5) < 0.01
+    model = exact_regimes()[0][1]({"name": "byz_dm21"})
+    T = res.data["T"][5]
+    p = DM21_SCHEDULE.params(T, float(model.a.max()))
+    assert row["values"][5] == pytest.approx(model.avg_grad_sq(T, p), rel=1e-12)
+    assert res.data["items"] == report_items(res) and "PASS" in res.data["items"][0]
+
+
+def test_negative_control_fails_and_is_as_required():
+    (neg,) = exact_negative_controls()
+    res = neg.evaluate()
+    assert res.verdict.verdict == FAIL and res.negative_control and res.ok
+    assert all(r["slope"] > -0.5 for r in res.data["regimes"])
+
+
+def test_vr_rate_needs_the_round0_error_controlled():
+    """The VR schedule from a one-sample round 0 is slower than −2/3 (the estimator's initial error σ² decays
+    at rate η ∝ T^(−2/3)); with a round-0 batch b₀ = T^(1/3) the exponent is −2/3."""
+    from theory.suite import VR_SCHEDULE
+
+    alg, reg = {"name": "byz_vr_dm21"}, _identity_only()
+    plain = ExactRateClaim("t.vr", "t", alg, VR_SCHEDULE, -2 / 3, regimes=reg)
+    batch = ExactRateClaim("t.vr_b0", "t", alg, VR_SCHEDULE, -2 / 3, regimes=reg,
+                           init_batch=lambda T: T ** (1 / 3))
+    r_plain, r_batch = plain.evaluate(), batch.evaluate()
+    assert r_plain.verdict.verdict == FAIL
+    assert r_batch.verdict.verdict == PASS
+    assert abs(r_batch.data["regimes"][0]["slope"] + 2 / 3) < 0.01
+
+
+def test_plateau_equal_is_not_observed_never_fail():
+    res = ExactPlateauClaim("t.eq", "t", "equal").evaluate()
+    assert res.verdict.verdict == NOT_OBSERVED and res.ok
+    cells = res.data["cells"]
+    assert len(cells) == 2 * 9
+    # the data is the oracle's stationary plateau
+    c = cells[4]
+    model = exact_regimes()[0][1]({"name": "byz_dm21"})
+    assert c["byz_dm21"] == pytest.approx(model.stationary({"gamma": c["gamma_L"] / float(model.a.max()),
+                                                            "eta": c["eta"]})["grad_sq"], rel=1e-12)
+    assert len(report_items(res)) == len(cells)
+
+
+def test_plateau_pass_when_the_ordering_is_seen(monkeypatch):
+    """Under rand_k_biased with η ≥ 0.2 the second momentum filters the compression noise: Byz-DM21's plateau
+    is below Byz-EF21-SGDM's in every cell, so the claim PASSes there."""
+    monkeypatch.setattr(ex, "EQUAL_GRID", ((0.03, 0.1), (0.2, 0.5)))
+    res = ExactPlateauClaim("t.eq", "t", "equal", regimes=exact_regimes()[1:]).evaluate()
+    assert res.verdict.verdict == PASS
+    assert all(c["ratio"] < 1 for c in res.data["cells"])
+
+
+def test_builtin_exact_claims_are_registered_kinds():
+    claims = exact_claims() + exact_negative_controls()
+    ids = [c.id for c in claims]
+    assert len(set(ids)) == len(ids)
+    for c in claims:
+        assert CLAIM_KINDS.get(c.kind) is type(c)
+        assert c.configs(None) == []

@@ -1,0 +1,348 @@
+r"""Exact claims: decided from the exact moment recursion (:mod:`theory.exact`), no seeds, no CIs.
+
+On quadratics with additive Gaussian noise, the identity compressor or rand_k_biased (a random linear
+map), mean aggregation and f = 0 or IPM, E‖∇f(xᵗ)‖² is computed exactly, so claims can be checked at
+horizons far beyond any Monte-Carlo grid. Two kinds:
+
+* ``exact_rate`` — the exponent of avg_grad_sq(T) = (1/T) Σ_{t<T} E‖∇f(xᵗ)‖² under a schedule (each T with
+  its own constant parameters, as the Monte-Carlo rate claims do), over T = 2⁹ … 2³⁰.
+  Decision rule: the asymptotic slope ŝ is the least-squares slope of log avg_grad_sq against log T over
+  the last four horizons (2²⁷ … 2³⁰); ŝ_prev is the same over the four before (2²⁴ … 2²⁷). With the
+  predicted slope p and tol = 1/12 (half the gap between −1/2 and −2/3): a non-finite value (the schedule
+  is unstable) → FAIL; |ŝ − ŝ_prev| > tol/2 (the local slopes are still moving) → INCONCLUSIVE;
+  |ŝ − p| ≤ tol → PASS; ŝ > p + tol (slower than claimed) → FAIL; ŝ < p − tol → INCONCLUSIVE (faster
+  than claimed: not a contradiction of an upper bound). A claim over several regimes FAILs if one
+  regime FAILs and PASSes if all PASS.
+* ``exact_plateau`` — the σ²-driven plateau (stationary E‖∇f‖², ζ² = 0) of Byz-DM21 against
+  Byz-EF21-SGDM, at equal (γ, η) on a grid, or each at its best (γ, η) over a grid (two tuning rules:
+  the smallest stationary plateau, and the smallest exact avg_grad_sq at a budget of T iterations from
+  x⁰). "Byz-DM21's neighborhood is smaller" compares upper bounds: PASS when the ordering is seen in
+  every cell, NOT OBSERVED otherwise (never FAIL), with the cells where it is and is not seen.
+
+Regimes (both homogeneous, σ² = 1): "identity, IPM": quadratic d = 20, L = 1, μ = 0.1, two zero
+eigenvalues, n = 10, f = 2, IPM (ε = 0.1) on the state, identity compressor; "rand_k_biased": diagonal
+quadratic d = 10 with eigenvalues geomspace(0.1, 1), n = 4, f = 0, rand_k_biased with k = 2, x⁰ = 1.
+Schedules: the Monte-Carlo suite's (theory.suite: DM21_SCHEDULE, VR_SCHEDULE, SINGLE_ETA_SCHEDULE).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from theory.claims.base import CLAIM_KINDS, Claim, ClaimResult, Scale, Schedule
+from theory.verdicts import FAIL, INCONCLUSIVE, NOT_OBSERVED, PASS, TOL, Verdict
+
+__all__ = ["EXACT_HORIZONS", "ExactPlateauClaim", "ExactRateClaim", "exact_claims", "exact_negative_controls",
+           "exact_regimes", "report_items"]
+
+#: horizons of the exact rate claims
+EXACT_HORIZONS: tuple[int, ...] = tuple(2**k for k in range(9, 31))
+#: horizons in each window of the asymptotic-slope rule
+WINDOW = 4
+#: (γL, η) grids of the plateau claims
+EQUAL_GRID = ((0.03, 0.1, 0.3), (0.05, 0.2, 0.5))
+TUNE_GRID = ((0.01, 0.03, 0.1, 0.3, 1.0), (0.05, 0.1, 0.2, 0.5, 1.0))
+#: budget of the "best avg_grad_sq at a fixed T" tuning rule
+TUNE_BUDGET = 10**4
+
+_RUN = {"seed": 0, "n": 10, "f": 2, "T": 10, "problem": {"name": "quadratic", "d": 20, "mu": 0.1, "L": 1.0,
+                                                          "zero_eigs": 2, "sigma2": 1.0, "zeta2": 0.0},
+        "attack": {"name": "ipm", "eps": 0.1}}
+
+
+def _identity_model(alg: dict):
+    from theory.exact import ExactModel
+
+    return ExactModel.from_config({**_RUN, "algorithm": {"eta": 0.5, **alg, "gamma": 0.1}})
+
+
+def _rand_k_model(alg: dict):
+    from byzref.algorithms import ALGORITHMS
+    from byzref.compressors import COMPRESSORS
+    from problems.quadratic import Quadratic
+    from theory.exact import ExactModel
+
+    d = 10
+    prob = Quadratic.from_arrays(np.diag(np.geomspace(0.1, 1.0, d)), np.zeros((4, d)), sigma2=1.0,
+                                 x0=np.ones(d))
+    return ExactModel(prob, ALGORITHMS.build({"eta": 0.5, **alg, "gamma": 0.1}),
+                      COMPRESSORS.build({"name": "rand_k_biased", "k": 2}))
+
+
+def exact_regimes() -> list[tuple[str, Callable[[dict], Any]]]:
+    """[(label, build(algorithm table without γ) -> ExactModel)] of the exact claims."""
+    return [("identity, IPM (n = 10, f = 2)", _identity_model),
+            ("rand_k_biased k = 2 of 10 (n = 4, f = 0)", _rand_k_model)]
+
+
+def _alg_params(name: str, p: dict) -> dict:
+    """The schedule's parameters that the method takes (Byz-EF21-SGDM has no η₂)."""
+    return {k: v for k, v in p.items() if not (k == "eta2" and name == "byz_ef21_sgdm")}
+
+
+def _lsq_slope(T, v) -> float:
+    x, y = np.log(np.asarray(T, float)), np.log(np.asarray(v, float))
+    return float(np.polyfit(x, y, 1)[0])
+
+
+def exponent_verdict(slope: float, slope_prev: float, predicted: float, tol: float = TOL) -> tuple[str, str]:
+    """(verdict, reason) of the asymptotic-slope rule (module docstring)."""
+    if not (math.isfinite(slope) and math.isfinite(slope_prev)):
+        return FAIL, "the exact moments are not finite: the schedule is unstable at some horizon"
+    if abs(slope - slope_prev) > tol / 2:
+        return INCONCLUSIVE, f"local slopes still moving ({slope_prev:+.3f} → {slope:+.3f})"
+    if abs(slope - predicted) <= tol:
+        return PASS, f"slope {slope:+.3f} within {tol:.3f} of {predicted:+.3f}"
+    if slope > predicted + tol:
+        return FAIL, f"slope {slope:+.3f} slower than {predicted:+.3f} + {tol:.3f}"
+    return INCONCLUSIVE, f"slope {slope:+.3f} faster than {predicted:+.3f} − {tol:.3f}"
+
+
+def _join(parts: list[str]) -> str:
+    if FAIL in parts:
+        return FAIL
+    return PASS if parts and all(p == PASS for p in parts) else INCONCLUSIVE
+
+
+@CLAIM_KINDS.register("exact_rate")
+class ExactRateClaim(Claim):
+    """avg_grad_sq(T) ∝ T^p under a schedule, from the exact moments up to T = 2³⁰ (module docstring).
+
+    Parameters
+    ----------
+    id, title, statement : str
+    algorithm : dict — the [algorithm] table without γ, η, η₂ (e.g. {"name": "byz_vr_dm21"}).
+    schedule : :class:`~theory.claims.base.Schedule`
+    predicted : float — the predicted slope.
+    init_batch : callable T ↦ b₀ or None — a round-0 batch (what-if; the engine's round 0 uses 1).
+    horizons, tol : the grid and tolerance of the rule.
+    """
+
+    kind = "exact_rate"
+    metric = "(1/T) Σ_{t<T} E‖∇f(xᵗ)‖², exact"
+
+    def __init__(self, id: str, title: str, algorithm: dict, schedule: Schedule, predicted: float, *,
+                 statement: str = "", source: str | None = None,
+                 init_batch: Callable[[int], float] | None = None,
+                 horizons: tuple[int, ...] = EXACT_HORIZONS, tol: float = TOL, informational: bool = False,
+                 negative_control: bool = False, regimes=None):
+        self.id, self.title, self.statement = id, title, statement
+        self.algorithm_table, self.schedule, self.predicted = dict(algorithm), schedule, float(predicted)
+        if source is not None:
+            self.source = source
+        self.init_batch, self.horizons, self.tol = init_batch, tuple(horizons), tol
+        self.informational, self.negative_control = informational, negative_control
+        self.regimes = regimes
+
+    def describe(self) -> dict[str, Any]:
+        return {"algorithm": self.algorithm_table, "metric": self.metric,
+                "schedule": self.schedule.describe(),
+                "regime": [lab for lab, _ in (self.regimes or exact_regimes())],
+                "prediction": f"slope {self.predicted:+.3f}",
+                "horizons": f"2^{int(math.log2(self.horizons[0]))} … 2^{int(math.log2(self.horizons[-1]))}",
+                **({"init_batch": "round-0 batch b₀(T)"} if self.init_batch else {})}
+
+    def configs(self, scale: Scale) -> list[dict]:
+        return []
+
+    def curve(self, model) -> list[float]:
+        """Exact avg_grad_sq(T) for every horizon."""
+        L, name = float(model.a.max()), self.algorithm_table["name"]
+        out = []
+        for T in self.horizons:
+            p = _alg_params(name, self.schedule.params(T, L))
+            if self.init_batch is not None:
+                p["init_batch"] = float(self.init_batch(T))
+            out.append(model.avg_grad_sq(T, p))
+        return out
+
+    def evaluate(self, records=None, scale: Scale | None = None) -> ClaimResult:
+        rows, verdicts, w = [], [], WINDOW
+        Ts = self.horizons
+        for label, build in (self.regimes or exact_regimes()):
+            vals = self.curve(build(self.algorithm_table))
+            ok = all(math.isfinite(v) and v > 0 for v in vals)
+            local = (np.diff(np.log(vals)) / np.diff(np.log(Ts))).tolist() if ok else []
+            slope = _lsq_slope(Ts[-w:], vals[-w:]) if ok else math.inf
+            prev = _lsq_slope(Ts[-2 * w + 1:-w + 1], vals[-2 * w + 1:-w + 1]) if ok else math.inf
+            v, why = exponent_verdict(slope, prev, self.predicted, self.tol)
+            verdicts.append(v)
+            rows.append({"regime": label, "values": vals, "local_slopes": local, "slope": slope,
+                         "slope_prev": prev, "verdict": v, "reason": why})
+        crit = (f"asymptotic slope (last {w} horizons) within ±{self.tol:.3f} of {self.predicted:+.3f} and "
+                f"settled (|Δ| ≤ {self.tol / 2:.3f} vs the previous {w}) → PASS; slower → FAIL; "
+                "not finite → FAIL; else INCONCLUSIVE; every regime must PASS")
+        verdict = Verdict(_join(verdicts), crit, {r["regime"]: r["slope"] for r in rows},
+                          {"slope": self.predicted}, None,
+                          "; ".join(f"{r['regime']}: {r['reason']}" for r in rows))
+        data = {"T": list(Ts), "predicted": self.predicted, "regimes": rows,
+                "algorithm": self.algorithm_table["name"]}
+        res = self.result(verdict, data)
+        res.data["items"] = report_items(res)
+        return res
+
+
+@CLAIM_KINDS.register("exact_plateau")
+class ExactPlateauClaim(Claim):
+    """Byz-DM21's σ²-driven plateau is smaller than Byz-EF21-SGDM's (module docstring).
+
+    Parameters
+    ----------
+    id, title, statement : str
+    mode : "equal" (every cell of :data:`EQUAL_GRID`, both methods at the same γ, η) or "tuned"
+        (each method at its best cell of :data:`TUNE_GRID`, by the stationary plateau and by avg_grad_sq
+        at T = :data:`TUNE_BUDGET`).
+    """
+
+    kind = "exact_plateau"
+    methods = ("byz_dm21", "byz_ef21_sgdm")
+
+    def __init__(self, id: str, title: str, mode: str, *, statement: str = "", source: str | None = None,
+                 regimes=None):
+        self.id, self.title, self.statement, self.mode = id, title, statement, mode
+        if source is not None:
+            self.source = source
+        self.regimes = regimes
+
+    def describe(self) -> dict[str, Any]:
+        grid = EQUAL_GRID if self.mode == "equal" else TUNE_GRID
+        return {"algorithm": list(self.methods),
+                "regime": [lab for lab, _ in (self.regimes or exact_regimes())],
+                "metric": "stationary E‖∇f‖² (ζ² = 0, σ² = 1), exact" +
+                          ("" if self.mode == "equal" else f"; avg_grad_sq at T = {TUNE_BUDGET}"),
+                "grid": {"gamma_L": list(grid[0]), "eta": list(grid[1])},
+                "prediction": "Byz-DM21 < Byz-EF21-SGDM (upper bounds: NOT OBSERVED when not seen)"}
+
+    def configs(self, scale: Scale) -> list[dict]:
+        return []
+
+    def _cells(self, models, grid, rule):
+        out = {}
+        for name, model in models.items():
+            L = float(model.a.max())
+            vals = {}
+            for gL in grid[0]:
+                for eta in grid[1]:
+                    p = {"gamma": gL / L, "eta": eta}
+                    if rule == "plateau":
+                        v = model.stationary(p)["grad_sq"]
+                    else:
+                        v = model.avg_grad_sq(TUNE_BUDGET, p) if model.spectral_radius(p) < 1 else math.inf
+                    vals[(gL, eta)] = v
+            out[name] = vals
+        return out
+
+    def evaluate(self, records=None, scale: Scale | None = None) -> ClaimResult:
+        a, b = self.methods
+        cells, seen, not_seen = [], [], []
+        for label, build in (self.regimes or exact_regimes()):
+            models = {m: build({"name": m, "eta": 0.5}) for m in self.methods}
+            if self.mode == "equal":
+                vals = self._cells(models, EQUAL_GRID, "plateau")
+                for key in vals[a]:
+                    va, vb = vals[a][key], vals[b][key]
+                    cells.append({"regime": label, "gamma_L": key[0], "eta": key[1], a: va, b: vb,
+                                  "ratio": va / vb if math.isfinite(va) and vb > 0 else math.inf,
+                                  "stable": {a: math.isfinite(va), b: math.isfinite(vb)}})
+            else:
+                for rule in ("plateau", "budget"):
+                    vals = self._cells(models, TUNE_GRID, rule)
+                    best = {m: min(vals[m].items(), key=lambda kv: kv[1]) for m in self.methods}
+                    va, vb = best[a][1], best[b][1]
+                    cells.append({"regime": label, "rule": rule, a: va, b: vb,
+                                  f"{a}_at": {"gamma_L": best[a][0][0], "eta": best[a][0][1]},
+                                  f"{b}_at": {"gamma_L": best[b][0][0], "eta": best[b][0][1]},
+                                  "ratio": va / vb if math.isfinite(va) and vb > 0 else math.inf})
+        for c in cells:
+            (seen if c["ratio"] < 1.0 else not_seen).append(c)
+        v = PASS if not not_seen else NOT_OBSERVED
+        crit = ("PASS when Byz-DM21's value is below Byz-EF21-SGDM's in every cell; otherwise NOT OBSERVED "
+                "(a comparison of upper bounds: never FAIL)")
+        verdict = Verdict(v, crit, {"cells_seen": len(seen), "cells_not_seen": len(not_seen)},
+                          "ratio < 1 in every cell", None,
+                          f"ordering seen in {len(seen)} of {len(cells)} cells")
+        res = self.result(verdict, {"mode": self.mode, "cells": cells, "methods": list(self.methods)})
+        res.data["items"] = report_items(res)
+        return res
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.3g}" if math.isfinite(v) else "unstable"
+
+
+def report_items(result: ClaimResult) -> list[str]:
+    """Short lines a report can show for an exact claim's result."""
+    d = result.data
+    if result.kind == "exact_rate":
+        out = []
+        for r in d.get("regimes", []):
+            tail = ", ".join(f"{s:+.3f}" for s in r["local_slopes"][-3:])
+            out.append(f"{r['regime']}: slope {r['slope']:+.3f} over the last {WINDOW} horizons (previous "
+                       f"{r['slope_prev']:+.3f}; last local slopes {tail}) vs predicted "
+                       f"{d['predicted']:+.3f}: {r['verdict']}")
+        return out
+    if result.kind == "exact_plateau":
+        out = []
+        for c in d.get("cells", []):
+            a, b = d["methods"]
+            if d["mode"] == "equal":
+                out.append(f"{c['regime']}, γL = {c['gamma_L']:g}, η = {c['eta']:g}: {a} {_fmt(c[a])}, "
+                           f"{b} {_fmt(c[b])}, ratio {_fmt(c['ratio'])}")
+            else:
+                pa, pb = c[a + "_at"], c[b + "_at"]
+                out.append(f"{c['regime']}, best by {c['rule']}: {a} {_fmt(c[a])} at γL = {pa['gamma_L']:g}, "
+                           f"η = {pa['eta']:g}; {b} {_fmt(c[b])} at γL = {pb['gamma_L']:g}, "
+                           f"η = {pb['eta']:g}; ratio {_fmt(c['ratio'])}")
+        return out
+    return []
+
+
+_INFERRED = "schedule inferred by byzref (the paper's constants are unknown); exact moments, theory.exact"
+_PAPER = "Li, Liu, Yi, arXiv:2603.15144 (paper's statement; schedule inferred by byzref); exact moments"
+
+
+def exact_claims() -> list[Claim]:
+    """The exact claims, in report order."""
+    from theory.suite import DM21_SCHEDULE, SINGLE_ETA_SCHEDULE, VR_SCHEDULE
+
+    return [
+        ExactRateClaim("exact.byz_dm21.rate", "Byz-DM21's exponent −1/2 holds to T = 2³⁰ (exact)",
+                       {"name": "byz_dm21"}, DM21_SCHEDULE, -0.5, source=_PAPER,
+                       statement="DM21 schedule η = η₂ ∝ T^(−1/2), γ ∝ η"),
+        ExactRateClaim("exact.byz_vr_dm21.rate", "Byz-VR-DM21's exponent −2/3 holds to T = 2³⁰ (exact)",
+                       {"name": "byz_vr_dm21"}, VR_SCHEDULE, -2.0 / 3.0, source=_PAPER,
+                       statement="VR schedule η ∝ T^(−2/3), η₂ ∝ T^(−1/3), γ ∝ η₂; round 0 from one sample"),
+        ExactRateClaim("exact.byz_vr_dm21.rate_init_batch",
+                       "Byz-VR-DM21 with a round-0 batch b₀ = T^(1/3) reaches −2/3 (exact, what-if)",
+                       {"name": "byz_vr_dm21"}, VR_SCHEDULE, -2.0 / 3.0, source=_INFERRED, informational=True,
+                       init_batch=lambda T: T ** (1.0 / 3.0),
+                       statement="the STORM estimator's round-0 error σ²/b₀ decays at rate η, adding "
+                                 "σ²/(2 b₀ η T) to avg_grad_sq; b₀ ∝ T^(1/3) makes it ∝ T^(−2/3)"),
+        ExactRateClaim("exact.byz_vr_dm21.rate_single_eta",
+                       "Byz-VR-DM21 with one η (released code) reaches only T^(−1/3) (exact)",
+                       {"name": "byz_vr_dm21"}, SINGLE_ETA_SCHEDULE, -1.0 / 3.0, source=_INFERRED,
+                       informational=True, statement="η = η₂ ∝ T^(−2/3), γ ∝ η"),
+        ExactPlateauClaim("exact.plateau_equal", "σ²-plateau: Byz-DM21 below Byz-EF21-SGDM at equal (γ, η) "
+                          "(exact)", "equal", source=_PAPER,
+                          statement=f"ζ² = 0, σ² = 1; γL ∈ {EQUAL_GRID[0]}, η = η₂ ∈ {EQUAL_GRID[1]}"),
+        ExactPlateauClaim("exact.plateau_tuned",
+                          "σ²-plateau: Byz-DM21 below Byz-EF21-SGDM, each tuned (exact)", "tuned",
+                          source=_PAPER,
+                          statement=f"best over γL ∈ {TUNE_GRID[0]}, η ∈ {TUNE_GRID[1]}: by the stationary "
+                                    f"plateau and by avg_grad_sq at T = {TUNE_BUDGET}"),
+    ]
+
+
+def exact_negative_controls() -> list[Claim]:
+    """A deliberately wrong recursion claimed at the VR exponent: it must FAIL."""
+    from theory.suite import VR_SCHEDULE
+
+    return [ExactRateClaim("exact.neg.vr_without_storm",
+                           "Byz-VR-DM21 with the STORM correction dropped, claimed −2/3 (exact)",
+                           {"name": "byz_dm21"}, VR_SCHEDULE, -2.0 / 3.0, negative_control=True,
+                           source="negative control",
+                           statement="plain EMA first momentum (= byz_dm21) under the decoupled VR schedule")]
