@@ -1,4 +1,11 @@
-"""Verdicts: PASS / FAIL / INCONCLUSIVE with the numbers and the criterion that decided (SPEC §6).
+"""Verdicts: PASS / FAIL / INCONCLUSIVE / NOT OBSERVED with the numbers and the criterion that decided.
+
+What each verdict means. FAIL only when a measured quantity contradicts what the claim states: a
+stated exponent or range that the whole confidence interval misses, or a bound with explicit
+constants that the measurement exceeds. A comparison of two methods' proven upper bounds (no explicit
+constants, e.g. "a smaller neighborhood than ...", Li, Liu, Yi, arXiv:2603.15144) cannot FAIL: a
+measured value that is not smaller violates no bound. When its ordering is not seen it is NOT
+OBSERVED (never a PASS; the exit status treats it like PASS), see :func:`ordering_verdict`.
 
 Every rule decides from a confidence interval, never from a point estimate alone:
 
@@ -12,6 +19,11 @@ Every rule decides from a confidence interval, never from a point estimate alone
   range entirely, INCONCLUSIVE when it overlaps a boundary.
 * :func:`bound_verdict` — an explicit bound (PEPit style): PASS when empirical ≤ bound·(1 + rtol).
 * :func:`combine` — a claim with several parts: FAIL if any part fails, PASS if all pass.
+* :func:`ordering_state` / :func:`ordering_verdict` — the ordering "reference < other" of upper bounds,
+  checked cell by cell from the CI of mean_s log(reference/other): seen when the CI lies below 0, not
+  seen when it lies above 0, inconclusive when it contains 0. PASS iff seen in every cell; FAIL iff an
+  explicit-constant bound "reference ≤ ρ·other" is stated and some CI lies entirely above log ρ;
+  otherwise NOT OBSERVED when some cell is not seen, else INCONCLUSIVE.
 """
 
 from __future__ import annotations
@@ -24,12 +36,17 @@ __all__ = [
     "FAIL",
     "INCONCLUSIVE",
     "NOT_OBSERVED",
+    "NOT_SEEN",
     "PASS",
+    "SEEN",
     "TOL",
     "TOL_FAST",
+    "UNDECIDED",
     "Verdict",
     "bound_verdict",
     "combine",
+    "ordering_state",
+    "ordering_verdict",
     "range_verdict",
     "rate_verdict",
 ]
@@ -106,7 +123,78 @@ def bound_verdict(empirical: float, bound: float, rtol: float = 0.0, what: str =
 
 
 def combine(parts: list[Verdict], criterion: str = "all parts PASS → PASS; any part FAIL → FAIL") -> Verdict:
-    """One verdict from several parts: FAIL if any fails, PASS if all pass, else INCONCLUSIVE."""
+    """One verdict from several parts: FAIL if any fails, PASS if all pass, NOT OBSERVED if any part is
+    NOT OBSERVED (and none fails), else INCONCLUSIVE."""
     vs = [p.verdict for p in parts]
-    v = FAIL if FAIL in vs else (PASS if vs and all(x == PASS for x in vs) else INCONCLUSIVE)
+    v = FAIL if FAIL in vs else (PASS if vs and all(x == PASS for x in vs) else
+                                 NOT_OBSERVED if NOT_OBSERVED in vs else INCONCLUSIVE)
     return Verdict(v, criterion, {}, None, None, "; ".join(f"{p.reason}" for p in parts if p.reason), parts)
+
+
+#: the state of one cell of an ordering "reference < other" (see :func:`ordering_state`)
+SEEN, NOT_SEEN, UNDECIDED = "seen", "not seen", "inconclusive"
+
+
+def ordering_state(ci) -> str:
+    """The ordering "reference < other" in one cell, from the CI of mean_s log(reference/other):
+    SEEN when the CI lies entirely below 0, NOT_SEEN when it lies entirely above 0, UNDECIDED when it
+    contains 0 (or is not finite: a run diverged at the tuned parameters)."""
+    if ci is None:
+        return UNDECIDED
+    a, b = float(ci[0]), float(ci[1])
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return UNDECIDED
+    if b < 0.0:
+        return SEEN
+    if a > 0.0:
+        return NOT_SEEN
+    return UNDECIDED
+
+
+def ordering_verdict(cells: list[dict], *, max_ratio: float | None = None,
+                     what: str = "log(reference/other)") -> Verdict:
+    """Decide an ordering of upper bounds over cells (a comparison has no explicit constants).
+
+    Parameters
+    ----------
+    cells : one dict per cell with "name" (which regime and which other method) and "ci" (the CI of
+        mean_s log(reference/other), paired over seeds); optional "log_ratio" (the estimate).
+    max_ratio : an explicit constant ρ > 0 when the claim also states the bound reference ≤ ρ·other;
+        None for a pure comparison of upper bounds (it can then never FAIL).
+
+    Rule: FAIL iff ``max_ratio`` is given and some cell's CI lies entirely above log ρ (the stated bound
+    is exceeded); else PASS iff the ordering is seen in every cell; else NOT OBSERVED iff some cell
+    shows the ordering not seen; else INCONCLUSIVE (no cell contradicts it, some cells are
+    inconclusive: more seeds could decide). ``measured`` lists the cells of each state.
+    """
+    states = {SEEN: [], NOT_SEEN: [], UNDECIDED: []}
+    violated = []
+    for c in cells:
+        states[ordering_state(c.get("ci"))].append(c["name"])
+        if max_ratio is not None and c.get("ci") is not None:
+            lo = float(c["ci"][0])
+            if math.isfinite(lo) and lo > math.log(max_ratio):
+                violated.append(c["name"])
+    crit = (f"{what} per cell: seen if its CI < 0, not seen if its CI > 0, else inconclusive; PASS iff seen "
+            "in every cell; NOT OBSERVED if not seen in some cell (the ordering alone never FAILs: it "
+            "compares upper bounds)")
+    if max_ratio is not None:
+        crit += (f"; FAIL iff the stated bound reference ≤ {max_ratio:g}·other is exceeded "
+                 f"(CI > log {max_ratio:g})")
+    n = len(cells)
+    measured = {"seen": states[SEEN], "not_seen": states[NOT_SEEN], "inconclusive": states[UNDECIDED],
+                "cells": n}
+    if violated:
+        v, why = FAIL, f"stated bound exceeded in {len(violated)} of {n} cell(s): {', '.join(violated)}"
+        measured["bound_exceeded"] = violated
+    elif n and len(states[SEEN]) == n:
+        v, why = PASS, f"ordering seen in all {n} cells"
+    elif states[NOT_SEEN]:
+        v, why = NOT_OBSERVED, (f"ordering not seen in {len(states[NOT_SEEN])} of {n} cell(s): "
+                                f"{', '.join(states[NOT_SEEN])}")
+    else:
+        v, why = INCONCLUSIVE, f"ordering inconclusive in {len(states[UNDECIDED])} of {n} cell(s)"
+    if v != FAIL:
+        extra = [f"seen in {len(states[SEEN])}", f"inconclusive in {len(states[UNDECIDED])}"]
+        why += " (" + ", ".join(extra) + f" of {n})"
+    return Verdict(v, crit, measured, {"max_ratio": max_ratio}, None, why)
