@@ -200,6 +200,14 @@ def test_outside_the_linear_class(change, match):
         ExactModel.from_config(cfg)
 
 
+def test_released_protocol_is_outside_the_class():
+    cfg = {"seed": 0, "n": 5, "f": 0, "T": 10, "protocol": "released",
+           "problem": {"name": "quadratic", "d": 5},
+           "algorithm": {"name": "byz_dm21", "gamma": 0.1, "eta": 0.2, "variant": "released"}}
+    with pytest.raises(ConfigError, match="protocol 'released' is not supported by exact moments"):
+        ExactModel.from_config(cfg)
+
+
 # --- (b) the engine's Monte-Carlo confidence intervals ------------------------------------------------
 def _mc(spec_of_seed, seeds: int):
     vals = []
@@ -320,3 +328,28 @@ def test_engine_diverges_beyond_the_boundary(alg):
             assert g.max() > 1e6 * g[0], (factor, g.max() / g[0])
         else:
             assert r.status != "diverged" and g[-1] < g[0] and g.max() < 1e3 * g[0], (factor, g[-1] / g[0])
+
+
+# --- the stability figure -----------------------------------------------------------------------------
+def test_stability_figure_draws_the_oracle():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from plots.stability import _model, plot_stability, stability_data
+
+    data = stability_data(etas=[0.05, 0.5], compressors=[{"name": "identity"}])
+    ef = next(c for c in data["curves"] if c["method"] == "byz_ef21_sgdm")
+    # heavy ball with step γη and momentum 1 − η: stable iff γηL < 2(2 − η)
+    assert ef["gamma_L"] == pytest.approx([2 * (2 - e) / e for e in data["eta"]], rel=1e-3)
+    dm = next(c for c in data["curves"] if c["method"] == "byz_dm21")
+    model = _model("byz_dm21", {"name": "identity"}, data["n"], data["d"])
+    assert dm["gamma_L"][0] == pytest.approx(model.stability_limit({"eta": 0.05}), rel=1e-3)
+    fig, ax = plt.subplots()
+    plot_stability(ax, data)
+    assert ax.get_xlabel() == "momentum η" and "γL" in ax.get_ylabel()
+    assert len(ax.get_lines()) == len(data["curves"])
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), dm["gamma_L"])
+    assert ax.get_legend() is not None
+    plt.close(fig)
