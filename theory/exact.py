@@ -621,12 +621,16 @@ class ExactModel:
         if schedule is None:
             p = self.params(params)
             Mop, s = self._operator(p)
-            s = s.copy()
-            for t in range(T + 1):
-                for k in w:
-                    out[k][t] = float(np.einsum("mp,mp->", w[k], s))
-                if t < T:
-                    s = np.matmul(Mop, s[:, :, None])[:, :, 0]
+            keys = list(w)
+            Wm = np.stack([w[k].ravel() for k in keys])  # (3, modes·P): the three functionals at once
+            vals = np.empty((T + 1, len(keys)))
+            s = s[:, :, None].copy()
+            for t in range(T):
+                vals[t] = Wm @ s.ravel()
+                s = np.matmul(Mop, s)
+            vals[T] = Wm @ s.ravel()
+            for i, k in enumerate(keys):
+                out[k][:] = vals[:, i]
         else:
             p = self.params({**(params or {}), **schedule(0)})
             S, D = self._initial(p, slice(None))
