@@ -1,4 +1,5 @@
-"""Neighborhood plot: the plateau of ‖∇f‖² against δζ², with the fitted line c·δζ² (SPEC §6)."""
+"""Neighborhood plots: the plateau of ‖∇f‖² against δζ² with the fitted line c·δζ², and the heat map of a
+neighborhood comparison over regimes (Li, Liu, Yi, arXiv:2603.15144)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,16 @@ import numpy as np
 from plots._util import as_float, finite_or_none, fmt, need
 from plots.style import styles_for
 
-__all__ = ["plot_neighborhood"]
+__all__ = ["STATE_MARK", "plot_neighborhood", "plot_neighborhood_map"]
+
+#: how each cell state is written in the heat map
+STATE_MARK = {"seen": "seen", "not seen": "NOT seen", "inconclusive": "inconclusive"}
 
 
 def plot_neighborhood(ax, series):
     """Draw plateau values against δζ² and, where fitted, the line c·δζ²; return ``ax``.
 
-    SPEC §6 (neighborhood claims): with heterogeneity ζ² > 0 and a Byzantine fraction δ > 0 the plateau
+    Neighborhood claims: with heterogeneity ζ² > 0 and a Byzantine fraction δ > 0 the plateau
     of ‖∇f‖² scales like c·δζ²; methods are compared by their fitted c under the same attack and
     aggregator.
 
@@ -54,3 +58,68 @@ def plot_neighborhood(ax, series):
     if series:
         ax.legend(fontsize="small")
     return ax
+
+
+def _pct(lr: float) -> str:
+    x = 100.0 * (np.exp(lr) - 1.0)
+    return ("+" if x > 0 else "") + fmt(x, "#.3g" if abs(x) < 100 else ".0f").rstrip(".") + "%"
+
+
+def plot_neighborhood_map(ax, rows, cols, log_ratio, ci, states, *, vmax=None, colorbar=True):
+    """Heat map of log(q_ref / q_other) per cell (rows: regimes, columns: other methods); return ``ax``.
+
+    ``log_ratio`` is an (R, C) array (NaN: no measurement, drawn grey), ``ci`` an (R, C, 2) array of its
+    confidence interval, ``states`` an (R, C) nested list of "seen" / "not seen" / "inconclusive"
+    (:data:`STATE_MARK`). The colour is the log-ratio on a diverging scale centred at 0 (blue: the
+    reference is smaller, red: larger) clipped at ±``vmax`` (default: the largest |log-ratio|, at least
+    log 1.05); the colour bar is labelled in percent (exp(v) − 1). Each cell is annotated with the ratio
+    − 1 in percent, its CI and its state; a seen cell gets a thick black frame. Each image cell carries
+    the text as its annotation; the frames have gid "seen:<row>:<col>".
+    """
+    from matplotlib.colors import Normalize
+    from matplotlib.patches import Rectangle
+    from matplotlib.ticker import FuncFormatter
+
+    rows, cols = [str(r) for r in rows], [str(c) for c in cols]
+    L = np.asarray(log_ratio, dtype=np.float64).reshape(len(rows), len(cols))
+    C = np.asarray(ci, dtype=np.float64).reshape(len(rows), len(cols), 2)
+    if len(states) != len(rows) or any(len(s) != len(cols) for s in states):
+        raise ValueError(f"states must be {len(rows)} rows of {len(cols)} states")
+    finite = np.abs(L[np.isfinite(L)])
+    m = float(vmax) if vmax is not None else max(float(finite.max()) if finite.size else 0.0, np.log(1.05))
+    cmap = _cmap()
+    im = ax.imshow(np.ma.masked_invalid(L), cmap=cmap, norm=Normalize(-m, m), aspect="auto")
+    for i in range(len(rows)):
+        for j in range(len(cols)):
+            st = states[i][j]
+            if np.isfinite(L[i, j]):
+                lo, hi = C[i, j]
+                ci_txt = f"[{_pct(lo)}, {_pct(hi)}]" if np.isfinite(lo) and np.isfinite(hi) else ""
+                text = f"{_pct(L[i, j])}\n{ci_txt}\n{STATE_MARK.get(st, st)}"
+                dark = abs(L[i, j]) > 0.6 * m
+            else:
+                text, dark = f"no ratio\n{STATE_MARK.get(st, st)}", False
+            ax.text(j, i, text, ha="center", va="center", fontsize=7.5, color="white" if dark else "0.1",
+                    fontweight="bold" if st == "seen" else "normal")
+            if st == "seen":
+                ax.add_patch(Rectangle((j - 0.48, i - 0.48), 0.96, 0.96, fill=False, edgecolor="black",
+                                       linewidth=2.2, gid=f"seen:{i}:{j}"))
+    ax.set_xticks(range(len(cols)), cols, fontsize=8)
+    ax.set_yticks(range(len(rows)), rows, fontsize=8)
+    ax.set_xticks(np.arange(-0.5, len(cols)), minor=True)
+    ax.set_yticks(np.arange(-0.5, len(rows)), minor=True)
+    ax.grid(which="minor", color="white", linewidth=1.5)
+    ax.tick_params(which="minor", length=0)
+    ax.set_facecolor("0.85")
+    if colorbar:
+        cb = ax.figure.colorbar(im, ax=ax, shrink=0.9,
+                                format=FuncFormatter(lambda v, _: _pct(v)))
+        cb.set_label("reference / other − 1 (blue: reference smaller)", fontsize=8)
+        cb.ax.tick_params(labelsize=7)
+    return ax
+
+
+def _cmap():
+    from matplotlib import colormaps
+
+    return colormaps["RdBu_r"]

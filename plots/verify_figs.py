@@ -11,6 +11,8 @@ numbers its verdict was decided from, so a reader can check the verdict on the f
   line, slope and CI in the legend and the accepted slope range in the panel title;
 * :func:`comparison_figure` — the plateaus per method and seed, and the paired relative differences
   with their CIs against 0;
+* :func:`neighborhood_map_figure` — the neighborhood map: per regime and other method, the paired ratio
+  of the tuned methods (one heat map per tuning protocol), its CI and whether the ordering is seen;
 * :func:`pl_figure` — f(xᵗ) − f* for every γ and every σ² of the claim, with the σ² floors;
 * :func:`constants_figure`, :func:`kappa_figure`, :func:`bound_figure` — measured against declared;
 * :func:`text_figure` — a figure that says why there is nothing to draw (e.g. diverged runs).
@@ -32,8 +34,8 @@ from plots._util import fmt, positive
 from plots.style import style_for, styles_for
 
 __all__ = ["AVG_GRAD_SQ", "PLATEAU", "bound_figure", "comparison_figure", "constants_figure", "display_label",
-           "exponent_text", "kappa_figure", "neighborhood_figure", "num", "par", "pl_figure", "rate_figure",
-           "text_figure", "title_figure"]
+           "exponent_text", "kappa_figure", "neighborhood_figure", "neighborhood_map_figure", "num", "par",
+           "pl_figure", "rate_figure", "text_figure", "title_figure"]
 
 AVG_GRAD_SQ = r"$(1/T)\,\sum_{t<T}\,\|\nabla f(x^t)\|^2$"
 PLATEAU = r"plateau of $\|\nabla f(x^t)\|^2$"
@@ -410,6 +412,48 @@ def comparison_figure(fig, per_seed: dict[str, list], log_ratios: list[dict], *,
     if heading:
         title_figure(fig, heading, title)
     return ax1, ax2
+
+
+# ------------------------------------------------------------------------------------ neighborhood map
+
+_PROTOCOL = {"plateau": "(i) each method tuned for its smallest plateau",
+             "avg_grad_sq": "(ii) each method tuned for its smallest avg ‖∇f‖² at T = {T}"}
+
+
+def neighborhood_map_figure(fig, data: dict, *, heading: str = "", title: str = ""):
+    """One heat map per tuning protocol (:func:`plots.neighborhood.plot_neighborhood_map`); returns the
+    axes. ``data`` is a neighborhood_map claim's data: "cells" (each with "name" and "comparisons":
+    {"vs", "criterion", "log_ratio", "ci", "state"}), "others", "criteria", "decide_on", "reference", "T"."""
+    from plots.neighborhood import plot_neighborhood_map
+
+    cells, others = data.get("cells", []), list(data.get("others", []))
+    crits = list(data.get("criteria", ["plateau"]))
+    axes = fig.subplots(1, len(crits), squeeze=False)[0]
+    finite = [abs(float(c["log_ratio"])) for cell in cells for c in cell["comparisons"]
+              if c.get("ci") is not None and np.isfinite(float(c["log_ratio"]))]
+    vmax = max(max(finite, default=0.0), math.log(1.05))
+    ref = data.get("reference", "reference")
+    for ax, crit in zip(axes, crits, strict=True):
+        L = np.full((len(cells), len(others)), np.nan)
+        C = np.full((len(cells), len(others), 2), np.nan)
+        S = [["inconclusive"] * len(others) for _ in cells]
+        for i, cell in enumerate(cells):
+            for c in cell["comparisons"]:
+                if c["criterion"] != crit or c["vs"] not in others:
+                    continue
+                j = others.index(c["vs"])
+                S[i][j] = c.get("state", "inconclusive")
+                if c.get("ci") is not None:
+                    L[i, j], C[i, j] = float(c["log_ratio"]), c["ci"]
+        plot_neighborhood_map(ax, [c["name"] for c in cells], [f"vs {o}" for o in others], L, C, S,
+                              vmax=vmax, colorbar=ax is axes[-1])
+        decides = "decides the verdict" if crit in data.get("decide_on", []) else "shown, not counted"
+        what = "plateau" if crit == "plateau" else "avg ‖∇f‖²"
+        ax.set_title(f"{_PROTOCOL.get(crit, crit).format(T=data.get('T', '?'))}\n"
+                     f"{what} of {ref} / of the other − 1 (95% CI) — {decides}", fontsize=9)
+    if heading:
+        title_figure(fig, heading, title)
+    return axes
 
 
 # --------------------------------------------------------------------------------------------- PL

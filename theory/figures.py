@@ -7,7 +7,8 @@ verdict was decided from (:mod:`plots.verify_figs`):
   reference anchored on this claim's own fitted line; separation — both curves, each with its own
   reference; batch_one — Byz-DM21 and Byz-EF21-SGD at every σ² the claim uses, the floor ratio;
 * neighborhood — one panel per scan (ζ², δ, attack strength z) with its fitted line and slope;
-  comparison — the plateaus and the paired differences with their CIs;
+  comparison — the plateaus and the paired differences with their CIs; neighborhood_map — one heat
+  map per tuning protocol of the paired ratios per regime and method;
 * pl — f − f* for every γ and every σ², with the σ² floors;
 * compressor_constants / aggregator_kappa / bound — measured against declared;
 * anything else, or a claim whose runs diverged — a figure saying so.
@@ -83,6 +84,9 @@ def _draw(fig, r) -> None:
         fig.set_size_inches(11.0, 4.8)
         vf.comparison_figure(fig, d["per_seed"], d.get("log_ratios", []), reference=d.get("reference", ""),
                              parts=_parts(r), **kw)
+    elif r.kind == "neighborhood_map" and d.get("cells"):
+        fig.set_size_inches(13.0, 1.9 + 0.62 * len(d["cells"]))
+        vf.neighborhood_map_figure(fig, d, **kw)
     elif r.kind == "pl" and d.get("gamma_curves"):
         fig.set_size_inches(12.0, 4.8)
         vf.pl_figure(fig, d["gamma_curves"], d.get("sigma2_curves", []), label=d.get("label", ""),

@@ -15,19 +15,35 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from theory.claims.base import ClaimResult, Scale, _clean
 
-__all__ = ["GLOSSARY", "Report", "num", "pretty", "summary_line"]
+__all__ = ["GLOSSARY", "SECTIONS", "SUMMARIES", "Report", "num", "pretty", "section_of", "summary_line",
+           "summary_of"]
 
 #: every term report.md uses, defined once (rendered at the top of report.md, in this order)
 GLOSSARY: dict[str, str] = {
     "PASS / FAIL / INCONCLUSIVE": "the verdict of a claim's rule: PASS when the confidence interval of "
-                                  "what it measures lies inside the accepted range, FAIL when it lies "
-                                  "outside, INCONCLUSIVE when it straddles a boundary",
+                                  "what it measures lies inside the accepted range, FAIL when a measured "
+                                  "quantity contradicts what the claim states (its whole CI misses a "
+                                  "stated exponent or range, or exceeds a bound with explicit constants), "
+                                  "INCONCLUSIVE when the CI straddles a boundary",
+    "NOT OBSERVED": "a comparison of proven upper bounds without explicit constants (\"a smaller "
+                    "neighborhood than ...\") whose ordering the measurements do not show in some cell: "
+                    "no bound is violated, so it is not a FAIL (exit status 0), and it is never a PASS; "
+                    "the table's last line names every such claim. Rule: PASS iff the ordering is seen "
+                    "in every cell, NOT OBSERVED iff it is not seen in at least one, else INCONCLUSIVE; "
+                    "FAIL only when the claim also states an explicit constant that is exceeded",
+    "seen / not seen / inconclusive": "the state of one cell of a comparison: the CI of mean over seeds "
+                                      "of log(reference/other) lies below 0 (seen), above 0 (not seen), or "
+                                      "contains 0 (inconclusive: neither; also when a run diverged at its "
+                                      "tuned parameters)",
+    "cell": "one regime of the neighborhood map (σ², ζ², δ, k/d, attack, aggregator; one factor changed "
+            "from the base run) and one other method; each method is tuned on its own there",
     "INFO": "informational claim: measured and shown, never counted toward the overall result (its rule's "
             "outcome is kept in report.json as `verdict`); INFO (FAIL) would mean the rule failed",
     "negative control": "a deliberately broken variant that the verifier must FAIL; it is as required "
@@ -55,7 +71,10 @@ GLOSSARY: dict[str, str] = {
     "c": "plateau/(δζ²), median over the ζ² scan: the constant of plateau ≈ c·δζ²",
     "c_sup": "the largest plateau over the attack-strength scan divided by δζ²: c taken over all attacks",
     "Δplateau": "exp(mean over seeds of log(plateau of the first method / plateau of the other)) − 1, in %; "
-                "below 0 means the first method's plateau is smaller",
+                "below 0 means the first method's plateau is smaller (Δavg: the same for avg ‖∇f‖²)",
+    "tuned": "in the neighborhood map, each method's constant (γ, η) (p in place of η for Byz-VR-MARINA) "
+             "chosen from its grid on separate tuning seeds: (i) the smallest plateau, (ii) the smallest "
+             "avg ‖∇f‖² at the budget T; the ratios are measured on the report seeds at those points",
     "floor ratio": "avg ‖∇f‖² of Byz-EF21-SGD at the largest T with the largest σ² divided by that with the "
                    "smallest σ² (geometric mean over seeds); above 1 means its floor grows with σ²",
     "μ": "PL constant of the problem (L: its smoothness constant)",
@@ -81,7 +100,8 @@ _KEYS = {"sigma2": "σ²", "zeta2": "ζ²", "gamma": "γ", "eta": "η", "eta2": 
          "gammas": "γ", "floor_slope": "slope (floor vs σ²)", "rate_slope": "slope (rate vs γ)",
          "worst_ratio_over_seeds": "worst empirical/bound over seeds", "zero_eigs": "zero eigenvalues",
          "kappa_empirical": "κ", "c_empirical": "c_emp", "kappa_declared": "declared κ",
-         "lower_bound": "lower bound f/(n − 2f)", "worst_attack": "worst attack", "holds": "holds"}
+         "lower_bound": "lower bound f/(n − 2f)", "worst_attack": "worst attack", "holds": "holds",
+         "not_seen": "not seen"}
 #: keys whose values are set parameters or declared constants (shortest form), not measurements
 _PARAMS = {"gammas", "declared", "kappa_declared", "lower_bound", "sigma2s", "zs"}
 _CONSTANTS = {"alpha": "α", "omega": "ω"}
@@ -188,65 +208,191 @@ def _regime(run: dict) -> str:
 # ------------------------------------------------------------------------------ summary cells
 
 
+#: per claim kind, the summary cells: fn(result) -> (measured items, predicted text), or None when the
+#: result lacks the data (then the reason is shown). A new kind registers with @summary_of("kind").
+SUMMARIES: dict[str, Callable[[ClaimResult], tuple[list[str], str] | None]] = {}
+#: per claim kind, extra report.md lines after the verdict (e.g. a table): fn(result) -> lines
+SECTIONS: dict[str, Callable[[ClaimResult], list[str]]] = {}
+
+
+def summary_of(kind: str):
+    """Register the summary-cell function of a claim kind (see :data:`SUMMARIES`)."""
+    def deco(fn):
+        SUMMARIES[kind] = fn
+        return fn
+    return deco
+
+
+def section_of(kind: str):
+    """Register the extra report.md lines of a claim kind (see :data:`SECTIONS`)."""
+    def deco(fn):
+        SECTIONS[kind] = fn
+        return fn
+    return deco
+
+
 def _items(r: ClaimResult) -> tuple[list[str], str]:
     """(measured items "TERM[ (qualifier)] = value", predicted text) for the summary table."""
+    fn = SUMMARIES.get(r.kind)
+    out = fn(r) if fn is not None else None
+    return out if out is not None else ([f"no measurement: {_tidy(r.verdict.reason)}"], "")
+
+
+@summary_of("rate")
+def _rate_items(r):
+    m, v = r.verdict.measured or {}, r.verdict
+    if "slope" not in m:
+        return None
+    pred = v.predicted or {}
+    return ([f"slope = {num(m['slope'])}{_ci(v.ci)}",
+             f"top = {num(m.get('slope_upper'))}{_ci(m.get('ci_upper'))}",
+             f"ε-exponent = {num(m['eps_exponent'])}"],
+            f"slope {_frac(pred.get('slope'))} (ε-exponent {par(pred.get('eps_exponent'))})")
+
+
+@summary_of("separation")
+def _separation_items(r):
+    m, v = r.verdict.measured or {}, r.verdict
+    return ([f"Δslope = {num(m['difference'])}{_ci(v.ci)}"], "Δslope < 0") if "difference" in m else None
+
+
+@summary_of("neighborhood")
+def _neighborhood_items(r):
     m, v, d = r.verdict.measured or {}, r.verdict, r.data or {}
-    if r.kind == "rate" and "slope" in m:
-        pred = v.predicted or {}
-        return ([f"slope = {num(m['slope'])}{_ci(v.ci)}",
-                 f"top = {num(m.get('slope_upper'))}{_ci(m.get('ci_upper'))}",
-                 f"ε-exponent = {num(m['eps_exponent'])}"],
-                f"slope {_frac(pred.get('slope'))} (ε-exponent {par(pred.get('eps_exponent'))})")
-    if r.kind == "separation" and "difference" in m:
-        return [f"Δslope = {num(m['difference'])}{_ci(v.ci)}"], "Δslope < 0"
-    if r.kind == "neighborhood" and "c" in m:
-        cis = [p.ci for p in v.parts] + [None, None, None]
-        scans = {s["name"]: s for s in d.get("scans", [])}
-        bands = [_band(scans.get(k, {}).get("accepted")) for k in ("zeta", "delta", "attack")]
-        return ([f"slope (ζ²) = {num(m['slope_zeta2'])}{_ci(cis[0])}",
-                 f"slope (δ) = {num(m['slope_delta'])}{_ci(cis[1])}",
-                 f"slope (z) = {num(m['slope_attack'])}{_ci(cis[2])}",
-                 f"c = {num(m['c'])}", f"c_sup = {num(m['c_sup_over_attacks'])}"],
-                f"slope (ζ²) {bands[0] or 'in [0.75, 1.25]'}, slope (δ) {bands[1] or '> 0'}, "
-                f"slope (z) {bands[2] or 'in [−1, 0.5]'}")
-    if r.kind == "comparison" and d.get("log_ratios"):
+    if "c" not in m:
+        return None
+    cis = [p.ci for p in v.parts] + [None, None, None]
+    scans = {s["name"]: s for s in d.get("scans", [])}
+    bands = [_band(scans.get(k, {}).get("accepted")) for k in ("zeta", "delta", "attack")]
+    return ([f"slope (ζ²) = {num(m['slope_zeta2'])}{_ci(cis[0])}",
+             f"slope (δ) = {num(m['slope_delta'])}{_ci(cis[1])}",
+             f"slope (z) = {num(m['slope_attack'])}{_ci(cis[2])}",
+             f"c = {num(m['c'])}", f"c_sup = {num(m['c_sup_over_attacks'])}"],
+            f"slope (ζ²) {bands[0] or 'in [0.75, 1.25]'}, slope (δ) {bands[1] or '> 0'}, "
+            f"slope (z) {bands[2] or 'in [−1, 0.5]'}")
+
+
+@summary_of("comparison")
+def _comparison_items(r):
+    m, d = r.verdict.measured or {}, r.data or {}
+    if d.get("log_ratios"):
         ref = d.get("reference", "")
         out = [f"Δplateau ({ref} vs {x['label']}) = {_pct(x['log_ratio'])}"
                f"{_pct_ci(x.get('ci'))}" for x in d["log_ratios"]]
         return out, "Δplateau < 0 for each"
-    if r.kind == "comparison" and m:
+    if m:
         return [f"plateau ({k}) = {num(x)}" for k, x in m.items()], "first smallest"
-    if r.kind == "batch_one" and "ef21_sgd_slope" in m:
-        fits = d.get("fits") or [{}, {}]
-        ci_dm, ci_sgd = fits[0].get("ci"), (fits[1] if len(fits) > 1 else {}).get("ci")
-        return ([f"slope (Byz-DM21) = {num(m['dm21_slope'])}{_ci(ci_dm)}",
-                 f"slope (Byz-EF21-SGD) = {num(m['ef21_sgd_slope'])}{_ci(ci_sgd)}",
-                 f"floor ratio = {num(m['ef21_sgd_floor_ratio'])}{_ci(d.get('floor_ratio_ci'))}"],
-                f"slope (Byz-DM21) −1/2; slope (Byz-EF21-SGD) > {par(d.get('stall_above', -5 / 12))}; "
-                "floor ratio > 1")
-    if r.kind == "pl" and "factor" in m:
-        cis = [p.ci for p in v.parts] + [None, None, None]
-        band, nb = d.get("slope_band", (0.75, 1.25)), d.get("rate_over_gamma_mu_band", (0.5, 8.0))
-        return ([f"rate/(γμ) = {', '.join(num(x) for x in m['rate_over_gamma_mu'])} "
-                 f"(γ {', '.join(par(g) for g in m.get('gammas', []))})",
-                 f"slope (rate vs γ) = {num(m['rate_slope'])}{_ci(cis[0])}",
-                 f"slope (floor vs σ²) = {num(m['floor_slope'])}{_ci(cis[2])}"],
-                f"rate/(γμ) in [{par(nb[0])}, {par(nb[1])}]; both slopes in [{par(band[0])}, {par(band[1])}]")
-    if r.kind == "aggregator_kappa" and d.get("table"):
-        rows = d["table"]
-        declared = [f"{x['aggregator']} {pretty(x['kappa_declared'])}" for x in rows
-                    if x.get("kappa_declared") is not None]
-        return ([f"κ ({x['aggregator']}) = {num(x['kappa_empirical'])}" for x in rows],
-                f"κ ≤ declared κ ({', '.join(declared) or 'none declared'}); any rule κ ≥ "
-                f"{num(rows[0]['lower_bound'])} in the worst case")
-    if r.kind == "compressor_constants" and d.get("table"):
-        sym = {"alpha": "α", "omega": "ω"}
-        return ([f"{sym.get(x['constant'], x['constant'])} ({x['compressor']}) = {num(x['empirical'])}"
-                 for x in d["table"]], "α ≥ declared α, ω ≤ declared ω (within Monte Carlo error)")
-    if r.kind == "bound" and "empirical" in d:
-        metric = next((k for k in m if k != "worst_ratio_over_seeds"), "value")
-        return [f"empirical ({metric}) = {num(d.get('empirical'), 4)}"], f"≤ bound = {num(d.get('bound'), 4)}"
-    return [f"no measurement: {_tidy(v.reason)}"], ""
+    return None
+
+
+@summary_of("neighborhood_map")
+def _map_items(r):
+    d = r.data or {}
+    if not d.get("cells"):
+        return None
+    n = sum(d["counts"].values())
+    out = [f"{k} = {d['counts'][k]} of {n}" for k in ("seen", "not seen", "inconclusive")]
+    ratios = [c["log_ratio"] for cell in d["cells"] for c in cell["comparisons"]
+              if c["criterion"] in d["decide_on"] and c.get("ci") is not None]
+    if ratios:
+        out.append(f"Δplateau (range over cells) = {_pct(min(ratios))} … {_pct(max(ratios))}")
+    bound = f"; ratio ≤ {par(d['max_ratio'])} (stated bound)" if d.get("max_ratio") else ""
+    return out, f"seen in every cell ({d.get('reference', '')} smaller){bound}"
+
+
+@summary_of("batch_one")
+def _batch_items(r):
+    m, d = r.verdict.measured or {}, r.data or {}
+    if "ef21_sgd_slope" not in m:
+        return None
+    fits = d.get("fits") or [{}, {}]
+    ci_dm, ci_sgd = fits[0].get("ci"), (fits[1] if len(fits) > 1 else {}).get("ci")
+    return ([f"slope (Byz-DM21) = {num(m['dm21_slope'])}{_ci(ci_dm)}",
+             f"slope (Byz-EF21-SGD) = {num(m['ef21_sgd_slope'])}{_ci(ci_sgd)}",
+             f"floor ratio = {num(m['ef21_sgd_floor_ratio'])}{_ci(d.get('floor_ratio_ci'))}"],
+            f"slope (Byz-DM21) −1/2; slope (Byz-EF21-SGD) > {par(d.get('stall_above', -5 / 12))}; "
+            "floor ratio > 1")
+
+
+@summary_of("pl")
+def _pl_items(r):
+    m, v, d = r.verdict.measured or {}, r.verdict, r.data or {}
+    if "factor" not in m:
+        return None
+    cis = [p.ci for p in v.parts] + [None, None, None]
+    band, nb = d.get("slope_band", (0.75, 1.25)), d.get("rate_over_gamma_mu_band", (0.5, 8.0))
+    return ([f"rate/(γμ) = {', '.join(num(x) for x in m['rate_over_gamma_mu'])} "
+             f"(γ {', '.join(par(g) for g in m.get('gammas', []))})",
+             f"slope (rate vs γ) = {num(m['rate_slope'])}{_ci(cis[0])}",
+             f"slope (floor vs σ²) = {num(m['floor_slope'])}{_ci(cis[2])}"],
+            f"rate/(γμ) in [{par(nb[0])}, {par(nb[1])}]; both slopes in [{par(band[0])}, {par(band[1])}]")
+
+
+@summary_of("aggregator_kappa")
+def _kappa_items(r):
+    d = r.data or {}
+    if not d.get("table"):
+        return None
+    rows = d["table"]
+    declared = [f"{x['aggregator']} {pretty(x['kappa_declared'])}" for x in rows
+                if x.get("kappa_declared") is not None]
+    return ([f"κ ({x['aggregator']}) = {num(x['kappa_empirical'])}" for x in rows],
+            f"κ ≤ declared κ ({', '.join(declared) or 'none declared'}); any rule κ ≥ "
+            f"{num(rows[0]['lower_bound'])} in the worst case")
+
+
+@summary_of("compressor_constants")
+def _constants_items(r):
+    d = r.data or {}
+    if not d.get("table"):
+        return None
+    sym = {"alpha": "α", "omega": "ω"}
+    return ([f"{sym.get(x['constant'], x['constant'])} ({x['compressor']}) = {num(x['empirical'])}"
+             for x in d["table"]], "α ≥ declared α, ω ≤ declared ω (within Monte Carlo error)")
+
+
+@summary_of("bound")
+def _bound_items(r):
+    m, d = r.verdict.measured or {}, r.data or {}
+    if "empirical" not in d:
+        return None
+    metric = next((k for k in m if k != "worst_ratio_over_seeds"), "value")
+    return [f"empirical ({metric}) = {num(d.get('empirical'), 4)}"], f"≤ bound = {num(d.get('bound'), 4)}"
+
+
+def _map_tuned(t: dict | None) -> str:
+    if not t:
+        return "–"
+    second = next((k for k in t if k not in ("gamma", "gamma_L")), "")
+    sym = {"eta": "η"}.get(second, second)
+    return f"γ = {par(t['gamma_L'])}/L, {sym} = {par(t[second])}"
+
+
+@section_of("neighborhood_map")
+def _map_section(r: ClaimResult) -> list[str]:
+    """The map's cells: per regime and other method, both tuning protocols' Δ with CI and state."""
+    d = r.data or {}
+    if not d.get("cells"):
+        return []
+    ref = d.get("reference", "")
+    md = ["", f"Cells (T = {d.get('T')}; tuned on seeds {', '.join(map(str, d.get('tune_seeds', [])))}, "
+              f"measured on seeds {', '.join(map(str, d.get('report_seeds', [])))}; the verdict is decided "
+              f"on {', '.join(d.get('decide_on', []))}, the other protocol is shown for practitioners):", "",
+          f"  | cell | vs | Δplateau (i) | state (i) | Δavg (ii) | state (ii) | tuned (i): {ref} / other "
+          "| note |", "  |" + "---|" * 8]
+    for cell in d["cells"]:
+        by = {(c["vs"], c["criterion"]): c for c in cell["comparisons"]}
+        for other in d.get("others", []):
+            p, a = by.get((other, "plateau"), {}), by.get((other, "avg_grad_sq"), {})
+
+            def show(c):
+                return (f"{_pct(c['log_ratio'])}{_pct_ci(c['ci'])}" if c.get("ci") else "–")
+            tp = cell["tuned"]["plateau"]
+            note = "; ".join(x for x in dict.fromkeys((p.get("note", ""), a.get("note", ""))) if x)
+            md.append(f"  | {cell['name']} | {other} | {show(p)} | {p.get('state', '–')} | {show(a)} | "
+                      f"{a.get('state', '–')} | {_map_tuned(tp.get(ref))} / {_map_tuned(tp.get(other))} | "
+                      f"{note or ''} |")
+    return md
 
 
 def _frac(p) -> str:
@@ -307,7 +453,9 @@ def _measured_items(measured: dict, skip=(), term: str = "") -> list[str]:
             continue
         name = f"{term} ({k})" if term else _KEYS.get(k, k)
         fmt = par if k in _PARAMS else num
-        if isinstance(x, (list, tuple)) and len(x) == 2 and "ci" in k.split("_"):
+        if isinstance(x, (list, tuple)) and not x:
+            out.append(f"{name} = none")
+        elif isinstance(x, (list, tuple)) and len(x) == 2 and "ci" in k.split("_"):
             out.append(f"{name}{_ci(x)}")
         elif isinstance(x, (list, tuple)):
             out.append(f"{name} = {', '.join(fmt(y) if isinstance(y, float) else pretty(y) for y in x)}")
@@ -400,6 +548,8 @@ def _section(r: ClaimResult, figure: str | None) -> list[str]:
     table = (v.measured or {}).get("table") or (r.data or {}).get("table")
     if table:
         md += ["", *_table_md(table)]
+    if r.kind in SECTIONS:
+        md += SECTIONS[r.kind](r)
     if figure:
         md += ["", f"![{r.id}]({figure})"]
     return md
@@ -422,6 +572,13 @@ class Report:
         """Every ordinary claim did not FAIL and every negative control FAILed."""
         return all(r.ok for r in self.results)
 
+    @property
+    def not_observed(self) -> list[str]:
+        """Ids of the claims whose verdict is NOT OBSERVED (an ordering of upper bounds not seen)."""
+        from theory.verdicts import NOT_OBSERVED
+
+        return [r.id for r in self.results if r.verdict.verdict == NOT_OBSERVED]
+
     def __getitem__(self, claim_id: str) -> ClaimResult:
         for r in self.results:
             if r.id == claim_id:
@@ -438,6 +595,9 @@ class Report:
         lines = ["  ".join(c.ljust(w[i]) for i, c in enumerate(r)).rstrip() for r in rows]
         lines.insert(1, "  ".join("-" * x for x in w))
         status = "all claims as required" if self.ok else "SOME CLAIMS FAILED"
+        nob = self.not_observed
+        if nob:
+            status += f"; NOT OBSERVED (not a failure): {', '.join(nob)}"
         lines.append(f"\n{len(self.results)} claims, {self.n_runs} runs, scale {self.scale.name}, "
                      f"{self.wall_time:.1f} s: {status}")
         lines.append("INFO = informational (not counted); terms are defined at the top of report.md")
@@ -465,6 +625,9 @@ class Report:
             counts[r.display] = counts.get(r.display, 0) + 1
         bad = [r.id for r in self.results if not r.ok]
         overall = "**as required**" if self.ok else f"**NOT as required**: {', '.join(f'`{b}`' for b in bad)}"
+        if self.not_observed:
+            overall += (" (NOT OBSERVED, not a failure: "
+                        f"{', '.join(f'`{b}`' for b in self.not_observed)})")
         Ts = ", ".join(map(str, sc.Ts))
         md = ["# byzref verification report", "",
               f"Overall: {overall} — {len(self.results)} claims: "

@@ -100,7 +100,14 @@ class NeighborhoodClaim(Claim):
         return {"algorithm": self.algorithm_table, "regime": self.run, "metric": self.metric,
                 "grids": {"zeta2": self.zeta2s, "f": self.fs, "alie_z": self.zs},
                 "prediction": "plateau ≤ c δ ζ² with c uniform over attacks: slope in ζ² ≈ 1, increasing "
-                              "in δ, bounded in the attack strength"}
+                              "in δ, bounded in the attack strength",
+                "what the bound predicts": "c δ ζ² is an upper bound: the plateau may vanish faster than δ "
+                                           "(a δ exponent above 1, slope (δ)) and may grow with the "
+                                           "attack's strength (slope (z) > 0) while staying below "
+                                           "c_sup δ ζ²; both are consistent with it and reported with "
+                                           "their CIs. It does not predict the δ exponent or how the "
+                                           "plateau depends on a given attack, only that one c covers "
+                                           "every attack"}
 
     def _grids(self, scale: Scale):
         T, S = scale.T_plateau, scale.seeds
