@@ -65,16 +65,19 @@ def _pct(lr: float) -> str:
     return ("+" if x > 0 else "") + fmt(x, "#.3g" if abs(x) < 100 else ".0f").rstrip(".") + "%"
 
 
-def plot_neighborhood_map(ax, rows, cols, log_ratio, ci, states, *, vmax=None, colorbar=True):
+def plot_neighborhood_map(ax, rows, cols, log_ratio, ci, states, *, notes=None, vmax=None, colorbar=True):
     """Heat map of log(q_ref / q_other) per cell (rows: regimes, columns: other methods); return ``ax``.
 
     ``log_ratio`` is an (R, C) array (NaN: no measurement, drawn grey), ``ci`` an (R, C, 2) array of its
     confidence interval, ``states`` an (R, C) nested list of "seen" / "not seen" / "inconclusive"
-    (:data:`STATE_MARK`). The colour is the log-ratio on a diverging scale centred at 0 (blue: the
-    reference is smaller, red: larger) clipped at ±``vmax`` (default: the largest |log-ratio|, at least
-    log 1.05); the colour bar is labelled in percent (exp(v) − 1). Each cell is annotated with the ratio
-    − 1 in percent, its CI and its state; a seen cell gets a thick black frame. Each image cell carries
-    the text as its annotation; the frames have gid "seen:<row>:<col>".
+    (:data:`STATE_MARK`), ``notes`` an optional (R, C) nested list of short notes (e.g. "identical on
+    every seed"), written below the CI (a CI of zero width is not written). The colour is the
+    log-ratio on a diverging scale centred at 0 (blue: the reference is smaller, red: larger) clipped at
+    ±``vmax`` (default: the largest |log-ratio| within [log 1.1, log 4], so one extreme cell does not
+    wash the others out; a clipped cell shows the saturated colour and its true number); the colour bar
+    is labelled in percent (exp(v) − 1). Each cell is annotated with the ratio − 1 in percent, its CI,
+    its note and its state;
+    a seen cell gets a thick black frame with gid "seen:<row>:<col>".
     """
     from matplotlib.colors import Normalize
     from matplotlib.patches import Rectangle
@@ -86,7 +89,8 @@ def plot_neighborhood_map(ax, rows, cols, log_ratio, ci, states, *, vmax=None, c
     if len(states) != len(rows) or any(len(s) != len(cols) for s in states):
         raise ValueError(f"states must be {len(rows)} rows of {len(cols)} states")
     finite = np.abs(L[np.isfinite(L)])
-    m = float(vmax) if vmax is not None else max(float(finite.max()) if finite.size else 0.0, np.log(1.05))
+    m = float(vmax) if vmax is not None else float(np.clip(finite.max() if finite.size else 0.0, np.log(1.1),
+                                                          np.log(4.0)))
     cmap = _cmap()
     im = ax.imshow(np.ma.masked_invalid(L), cmap=cmap, norm=Normalize(-m, m), aspect="auto")
     for i in range(len(rows)):
@@ -94,11 +98,14 @@ def plot_neighborhood_map(ax, rows, cols, log_ratio, ci, states, *, vmax=None, c
             st = states[i][j]
             if np.isfinite(L[i, j]):
                 lo, hi = C[i, j]
-                ci_txt = f"[{_pct(lo)}, {_pct(hi)}]" if np.isfinite(lo) and np.isfinite(hi) else ""
-                text = f"{_pct(L[i, j])}\n{ci_txt}\n{STATE_MARK.get(st, st)}"
+                shown = np.isfinite(lo) and np.isfinite(hi) and lo < hi
+                ci_txt = f"[{_pct(lo)}, {_pct(hi)}]" if shown else ""
+                note = notes[i][j] if notes is not None else ""
+                text = "\n".join(x for x in (_pct(L[i, j]), ci_txt, note, STATE_MARK.get(st, st)) if x)
                 dark = abs(L[i, j]) > 0.6 * m
             else:
-                text, dark = f"no ratio\n{STATE_MARK.get(st, st)}", False
+                note = (notes[i][j] if notes is not None else "") or "no ratio"
+                text, dark = f"{note}\n{STATE_MARK.get(st, st)}", False
             ax.text(j, i, text, ha="center", va="center", fontsize=7.5, color="white" if dark else "0.1",
                     fontweight="bold" if st == "seen" else "normal")
             if st == "seen":
@@ -112,7 +119,15 @@ def plot_neighborhood_map(ax, rows, cols, log_ratio, ci, states, *, vmax=None, c
     ax.tick_params(which="minor", length=0)
     ax.set_facecolor("0.85")
     if colorbar:
-        cb = ax.figure.colorbar(im, ax=ax, shrink=0.9,
+        ticks = [0.0]  # from 0 outwards, at least 1/12 of the bar apart (no crowded labels)
+        for steps in (np.log1p([0.1, 0.25, 0.5, 1.0, 2.0, 3.0]), np.log1p([-0.1, -0.25, -0.5, -0.75])):
+            last = 0.0
+            for t in steps:
+                if abs(t) <= m * (1 + 1e-9) and abs(t - last) >= m / 6:
+                    ticks.append(float(t))
+                    last = t
+        ticks.sort()
+        cb = ax.figure.colorbar(im, ax=ax, shrink=0.9, ticks=ticks,
                                 format=FuncFormatter(lambda v, _: _pct(v)))
         cb.set_label("reference / other − 1 (blue: reference smaller)", fontsize=8)
         cb.ax.tick_params(labelsize=7)

@@ -431,21 +431,22 @@ def neighborhood_map_figure(fig, data: dict, *, heading: str = "", title: str = 
     axes = fig.subplots(1, len(crits), squeeze=False)[0]
     finite = [abs(float(c["log_ratio"])) for cell in cells for c in cell["comparisons"]
               if c.get("ci") is not None and np.isfinite(float(c["log_ratio"]))]
-    vmax = max(max(finite, default=0.0), math.log(1.05))
+    vmax = min(max(max(finite, default=0.0), math.log(1.1)), math.log(4.0))  # shared by both panels
     ref = data.get("reference", "reference")
     for ax, crit in zip(axes, crits, strict=True):
         L = np.full((len(cells), len(others)), np.nan)
         C = np.full((len(cells), len(others), 2), np.nan)
         S = [["inconclusive"] * len(others) for _ in cells]
+        N = [[""] * len(others) for _ in cells]
         for i, cell in enumerate(cells):
             for c in cell["comparisons"]:
                 if c["criterion"] != crit or c["vs"] not in others:
                     continue
                 j = others.index(c["vs"])
-                S[i][j] = c.get("state", "inconclusive")
+                S[i][j], N[i][j] = c.get("state", "inconclusive"), c.get("note", "")
                 if c.get("ci") is not None:
                     L[i, j], C[i, j] = float(c["log_ratio"]), c["ci"]
-        plot_neighborhood_map(ax, [c["name"] for c in cells], [f"vs {o}" for o in others], L, C, S,
+        plot_neighborhood_map(ax, [c["name"] for c in cells], [f"vs {o}" for o in others], L, C, S, notes=N,
                               vmax=vmax, colorbar=ax is axes[-1])
         decides = "decides the verdict" if crit in data.get("decide_on", []) else "shown, not counted"
         what = "plateau" if crit == "plateau" else "avg ‖∇f‖²"

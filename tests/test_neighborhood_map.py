@@ -185,6 +185,8 @@ def test_explicit_constant_exceeded_fails_and_a_negative_control_is_as_required(
     res = bounded.evaluate(_records(bounded, plateau), SCALE)
     assert res.verdict.verdict == FAIL and res.ok
     assert res.verdict.measured["bound_exceeded"] == ["base vs B", "noisy vs B"]
+    notes = {c["criterion"]: c["note"] for c in res.data["cells"][0]["comparisons"]}
+    assert notes == {"plateau": "exceeds the stated bound ratio ≤ 1", "avg_grad_sq": ""}
     loose = _claim(max_ratio=10.0)  # within the stated constant: no FAIL
     assert loose.evaluate(_records(loose, plateau), SCALE).verdict.verdict == NOT_OBSERVED
 

@@ -108,3 +108,31 @@ def test_builtin_suite_is_well_formed():
         for cfg in c.configs(SCALES["quick"]):
             key(cfg)  # every config normalizes
     assert np.all(np.diff(SCALES["default"].Ts) > 0)
+
+
+def test_one_regime_comparison_is_an_ordering_of_upper_bounds():
+    """A reference plateau larger than the other's violates no bound: NOT OBSERVED, never FAIL."""
+    from theory import ComparisonClaim
+    from theory.verdicts import NOT_OBSERVED
+
+    alg = {"gamma": 0.03, "eta": 0.2}
+    claim = ComparisonClaim("cmp", "x", [("A", {"name": "byz_dm21", **alg}, None),
+                                         ("B", {"name": "byz_ef21_sgdm", **alg}, None)])
+
+    def records(ratio):
+        recs = {}
+        for c in claim.configs(SCALE):
+            p = (ratio if c["algorithm"]["name"] == "byz_dm21" else 1.0) * (1 + 0.01 * c["seed"])
+            t = list(range(0, c["T"] + 1, c["T"] // 50))
+            recs[key(c)] = {"status": "ok", "curves": {"iteration": t, "grad_sq": [p] * len(t)}}
+        return recs
+
+    assert claim.evaluate(records(1.5), SCALE).verdict.verdict == NOT_OBSERVED
+    assert claim.evaluate(records(0.5), SCALE).verdict.verdict == PASS
+    assert claim.evaluate(records(1.5), SCALE).verdict.parts[0].verdict == NOT_OBSERVED
+
+
+def test_neighborhood_claim_says_what_its_upper_bound_predicts():
+    d = NeighborhoodClaim("h", "h", {"name": "byz_dm21"}).describe()
+    text = d["what the bound predicts"]
+    assert "upper bound" in text and "δ exponent" in text and "slope (z)" in text

@@ -13,6 +13,7 @@ from byzref.cli import main
 from theory import FAIL, PASS, Report, Scale, Verdict
 from theory.claims.base import ClaimResult
 from theory.runner import key, run_all
+from theory.verdicts import NOT_OBSERVED
 
 
 def test_quick_verify_through_the_cli(tmp_path, capsys, monkeypatch):
@@ -22,12 +23,16 @@ def test_quick_verify_through_the_cli(tmp_path, capsys, monkeypatch):
     assert "(100%)" in err  # progress lines off a terminal too
     rep = json.loads((out / "report.json").read_text())
     claims = {c["id"]: c for c in rep["claims"]}
-    assert len(claims) == 14
-    assert all(c["verdict"] in ("PASS", "FAIL", "INCONCLUSIVE") for c in claims.values())
+    assert len(claims) == 15
+    assert all(c["verdict"] in ("PASS", "FAIL", "INCONCLUSIVE", "NOT OBSERVED") for c in claims.values())
     for cid in ("byz_dm21.rate", "byz_vr_dm21.rate", "vr_separation", "byz_dm21.neighborhood", "batch_one",
                 "byz_dm21.pl_linear_rate", "byz_vr_dm21.pl_linear_rate", "compressors.constants"):
         assert claims[cid]["verdict"] == PASS, (cid, claims[cid]["decision"]["reason"])
-    for cid in ("neg.vr_without_storm", "neg.dm21_constant_eta", "neg.mean_alie_neighborhood"):
+    # an ordering of upper bounds is never FAILed (it can only be PASS, NOT OBSERVED or INCONCLUSIVE)
+    assert claims["neighborhood_comparison"]["verdict"] != FAIL
+    assert claims["neighborhood_comparison"]["kind"] == "neighborhood_map"
+    for cid in ("neg.vr_without_storm", "neg.dm21_constant_eta", "neg.mean_alie_neighborhood",
+                "neg.map_mean_reference"):
         assert claims[cid]["negative_control"] and claims[cid]["verdict"] == FAIL, cid
     # the fitted exponents themselves, not only the verdicts
     assert -0.55 < claims["byz_dm21.rate"]["data"]["slope"] < -0.45
@@ -35,7 +40,7 @@ def test_quick_verify_through_the_cli(tmp_path, capsys, monkeypatch):
     assert claims["neg.vr_without_storm"]["data"]["slope"] > -0.3
     assert rc == (0 if rep["ok"] else 1)
     assert rep["ok"] == all(c["as_required"] for c in claims.values())
-    assert (out / "report.md").read_text().count("| `") == 14
+    assert (out / "report.md").read_text().count("| `") == 15
     # one rendered figure per claim, named after its id, failing and informational claims included
     from theory.figures import figure_name
 
@@ -75,6 +80,8 @@ def _fake_report(verdict: str, negative: bool = False) -> Report:
 @pytest.mark.parametrize("verdict,negative,flags,rc", [
     (PASS, False, [], 0), (FAIL, False, [], 1), (FAIL, False, ["--no-fail-exit"], 0),
     (FAIL, True, [], 0), (PASS, True, [], 1),   # a negative control that does not FAIL is a failure
+    (NOT_OBSERVED, False, [], 0),               # an ordering of upper bounds not seen is not a failure
+    (NOT_OBSERVED, True, [], 1),
 ])
 def test_exit_status(monkeypatch, capsys, verdict, negative, flags, rc):
     monkeypatch.setattr(theory, "verify", lambda **kw: _fake_report(verdict, negative))
@@ -116,6 +123,7 @@ def test_default_scale_verdicts():
     v = {r.id: r.verdict.verdict for r in rep.results}
     assert v["byz_dm21.rate"] == v["byz_vr_dm21.rate"] == v["vr_separation"] == PASS
     assert v["neg.vr_without_storm"] == v["neg.dm21_constant_eta"] == v["neg.mean_alie_neighborhood"] == FAIL
+    assert v["neg.map_mean_reference"] == FAIL and v["neighborhood_comparison"] != FAIL
 
 
 def test_run_all_with_a_store_reuses_finished_runs(tmp_path):

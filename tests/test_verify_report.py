@@ -91,7 +91,7 @@ def _legend_texts(ax) -> list[str]:
 def test_one_figure_per_claim_named_after_its_id(report, written):
     names = {p.name for p in written.glob("*.png")}
     assert names == {figure_name(r.id) for r in report.results}
-    assert len(names) == len(report.results) == 14
+    assert len(names) == len(report.results) == 15
     assert all(not n.startswith(("rates", "neighborhood.png", "pl.png")) for n in names)
     md = (written / "report.md").read_text()
     for r in report.results:  # every claim's section links its own figure
@@ -184,7 +184,8 @@ def test_every_claim_has_a_figure_even_without_data():
 def test_labels_use_display_names_and_math_axes(report):
     fig = claim_figure(report["neighborhood_comparison"])
     ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
-    assert ticks == ["Byz-DM21", "Byz-EF21-SGDM", "Byz-VR-MARINA"]
+    assert ticks == ["vs Byz-EF21-SGDM", "vs Byz-VR-MARINA"]
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()][:2] == ["base", "σ²-dominated"]
     fig = claim_figure(report["byz_dm21.rate"])
     ax = fig.axes[0]
     assert ax.get_xscale() == ax.get_yscale() == "log"
@@ -285,7 +286,7 @@ def test_each_claim_section_has_statement_regime_criterion_verdict_and_no_repeat
         assert "- **criterion**:" in sec and "- **verdict:" in sec and f"({figure_name(r.id)})" in sec
         if r.statement:
             assert "- **statement**:" in sec
-        if r.kind in ("rate", "neighborhood", "comparison", "batch_one", "pl"):
+        if r.kind in ("rate", "neighborhood", "comparison", "neighborhood_map", "batch_one", "pl"):
             assert "- **regime**: n = " in sec
         for line in sec.splitlines():  # no phrase repeated within one line ("X; X")
             parts = [p.strip() for p in re.split(r"[;→]", line) if p.strip()]

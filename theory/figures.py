@@ -85,7 +85,7 @@ def _draw(fig, r) -> None:
         vf.comparison_figure(fig, d["per_seed"], d.get("log_ratios", []), reference=d.get("reference", ""),
                              parts=_parts(r), **kw)
     elif r.kind == "neighborhood_map" and d.get("cells"):
-        fig.set_size_inches(13.0, 1.9 + 0.62 * len(d["cells"]))
+        fig.set_size_inches(13.0, max(3.6, 1.9 + 0.62 * len(d["cells"])))
         vf.neighborhood_map_figure(fig, d, **kw)
     elif r.kind == "pl" and d.get("gamma_curves"):
         fig.set_size_inches(12.0, 4.8)

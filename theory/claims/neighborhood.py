@@ -440,6 +440,9 @@ class NeighborhoodMapClaim(Claim):
                         if a == b:  # e.g. Byz-DM21 and Byz-EF21-SGDM both tuned to η = 1, where they coincide
                             item["note"] = "identical on every seed"
                     item["state"] = ordering_state(item["ci"])
+                    if (self.max_ratio is not None and k in self.decide_on and item["ci"] is not None
+                            and item["ci"][0] > math.log(self.max_ratio)):
+                        item["note"] = f"exceeds the stated bound ratio ≤ {self.max_ratio:g}"
                     comps.append(item)
                     if k in self.decide_on:
                         decided.append({"name": f"{cname} vs {m['label']}" + (
