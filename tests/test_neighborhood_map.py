@@ -240,7 +240,7 @@ def test_builtin_map_and_negative_control_scales():
     assert neg.negative_control and neg.max_ratio == 1.0
     n = {s: len(claim.configs(SCALES[s])) for s in ("quick", "default")}
     # cells × Σ_methods grid points × (tuning + report seeds); MARINA has its own 3 values of p
-    assert n == {"quick": 2 * (4 + 4 + 6) * 5, "default": 6 * (9 + 9 + 9) * 6}
+    assert n == {"quick": 2 * (4 + 4 + 6) * 4, "default": 6 * (9 + 9 + 9) * 6}
     for plan in MAP_PLANS.values():  # tuning seeds never reported
         assert not set(plan.tune_seeds) & set(plan.report_seeds)
     for s in ("quick", "default", "full"):

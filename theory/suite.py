@@ -75,7 +75,7 @@ def _cells(*names: str) -> tuple:
 
 #: tuning seeds are disjoint from every scale's seeds, so choosing the parameters does not bias the ratio
 MAP_PLANS = {
-    "quick": MapPlan(_cells("base", "σ²-dominated"), (0.1, 0.4), (0.2, 1.0), 1000, (1000,), (0, 1, 2, 3)),
+    "quick": MapPlan(_cells("base", "σ²-dominated"), (0.1, 0.4), (0.25, 1.0), 800, (1000,), (0, 1, 2)),
     "default": MapPlan(_cells("base", "σ²-dominated", "δ = 0.1", "k/d = 0.5", "IPM", "NNM+CWTM"),
                        (0.05, 0.2, 0.8), (0.05, 0.25, 1.0), 4000, (1000, 1001), (0, 1, 2, 3)),
     "full": MapPlan(_cells(*_CELLS), (0.025, 0.05, 0.1, 0.2, 0.4, 0.8), (0.02, 0.05, 0.1, 0.25, 0.5, 1.0),
@@ -167,5 +167,5 @@ def negative_controls() -> list:
     return [no_storm, const, mean, worse]
 
 
-#: the map negative control's small grid (every scale): one cell, 2 × 2 points, 1 + 4 seeds, T = 1000
-_NEG_PLAN = MapPlan(_cells("base"), (0.1, 0.4), (0.2, 1.0), 1000, (1000,), (0, 1, 2, 3))
+#: the map negative control's small grid (every scale): one cell, 2 × 2 points, 1 + 3 seeds, T = 800
+_NEG_PLAN = MapPlan(_cells("base"), (0.1, 0.4), (0.25, 1.0), 800, (1000,), (0, 1, 2))
