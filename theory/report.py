@@ -540,6 +540,8 @@ def _section(r: ClaimResult, figure: str | None) -> list[str]:
         rest = _measured_items(extra, term="plateau" if r.kind == "comparison" else "")
         if rest:
             md.append(f"- **also measured**: {'; '.join(rest)}")
+    elif r.kind in SECTIONS:  # the kind's own lines below show the numbers
+        md.append(head + f" → {_outcome(v.reason)}")
     else:
         meas = _measured_items(v.measured or {})
         ci = f"CI{_ci(v.ci)}" if _ci(v.ci) else ""

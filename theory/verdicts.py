@@ -194,7 +194,7 @@ def ordering_verdict(cells: list[dict], *, max_ratio: float | None = None,
                                 f"{', '.join(states[NOT_SEEN])}")
     else:
         v, why = INCONCLUSIVE, f"ordering inconclusive in {len(states[UNDECIDED])} of {n} cell(s)"
-    if v != FAIL:
-        extra = [f"seen in {len(states[SEEN])}", f"inconclusive in {len(states[UNDECIDED])}"]
-        why += " (" + ", ".join(extra) + f" of {n})"
+    if v not in (FAIL, PASS):
+        seen = f": {', '.join(states[SEEN])}" if states[SEEN] else ""
+        why += f"; seen in {len(states[SEEN])} of {n}{seen}; inconclusive in {len(states[UNDECIDED])} of {n}"
     return Verdict(v, crit, measured, {"max_ratio": max_ratio}, None, why)
