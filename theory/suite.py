@@ -78,8 +78,8 @@ MAP_PLANS = {
     "quick": MapPlan(_cells("base", "σ²-dominated"), (0.1, 0.4), (0.25, 1.0), 800, (1000,), (0, 1, 2)),
     "default": MapPlan(_cells("base", "σ²-dominated", "δ = 0.1", "k/d = 0.5", "IPM", "NNM+CWTM"),
                        (0.05, 0.2, 0.8), (0.05, 0.25, 1.0), 4000, (1000, 1001), (0, 1, 2, 3)),
-    "full": MapPlan(_cells(*_CELLS), (0.025, 0.05, 0.1, 0.2, 0.4, 0.8), (0.02, 0.05, 0.1, 0.25, 0.5, 1.0),
-                    16000, (1000, 1001, 1002), tuple(range(16))),
+    "full": MapPlan(_cells(*_CELLS), (0.05, 0.1, 0.2, 0.4, 0.8), (0.05, 0.1, 0.25, 0.5, 1.0), 8000,
+                    (1000, 1001), tuple(range(8))),
 }
 
 #: negative control: constant η = 0.5, γ = 0.2/L, with σ² = 25 so that the noise floor shows in the grid
