@@ -38,7 +38,19 @@ import numpy as np
 from theory.claims.base import CLAIM_KINDS, Claim, ClaimResult, Scale
 from theory.fitting import fit_loglog, log_ratio, plateau
 from theory.runner import key
-from theory.verdicts import FAIL, SEEN, Verdict, combine, ordering_state, ordering_verdict, range_verdict
+from theory.verdicts import (
+    FAIL,
+    INCONCLUSIVE,
+    NOT_OBSERVED,
+    NOT_SEEN,
+    PASS,
+    SEEN,
+    Verdict,
+    combine,
+    ordering_state,
+    ordering_verdict,
+    range_verdict,
+)
 
 __all__ = ["NEIGHBORHOOD_RUN", "ComparisonClaim", "MapPlan", "NeighborhoodClaim", "NeighborhoodMapClaim",
            "apply_cell", "plateau_config"]
@@ -213,11 +225,13 @@ class ComparisonClaim(Claim):
         parts = []
         for (label, _, _), (p, _) in zip(self.methods[1:], rows[1:], strict=False):
             est, ci = log_ratio(p, ref)
-            part = range_verdict(ci, -np.inf, 0.0, f"log(plateau {self.methods[0][0]} / {label})",
-                                 {"log_ratio": est, "ratio": float(np.exp(est))}, "< 0")
-            if part.verdict == FAIL:  # an ordering of upper bounds that is not seen violates no bound
-                part.verdict = ordering_verdict([{"name": label, "ci": ci}]).verdict
-            parts.append(part)
+            state = ordering_state(ci)
+            what = f"log(plateau {self.methods[0][0]} / {label})"
+            parts.append(Verdict({SEEN: PASS, NOT_SEEN: NOT_OBSERVED}.get(state, INCONCLUSIVE),
+                                 f"{what}: PASS if its CI < 0, NOT OBSERVED if its CI > 0 (an ordering of "
+                                 "upper bounds: never FAIL), else INCONCLUSIVE",
+                                 {"log_ratio": est, "ratio": float(np.exp(est))}, "< 0",
+                                 (float(ci[0]), float(ci[1])), f"ordering {state}"))
         v = ordering_verdict([{"name": f"vs {m[0]}", "ci": p.ci} for m, p in zip(self.methods[1:], parts,
                                                                                   strict=True)])
         v.parts = parts
