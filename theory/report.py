@@ -7,7 +7,13 @@ report.json keeps every number at full precision and the machine-readable fields
 ``as_required``, ``ok``); ``display`` is the verdict as report.md and the table show it.
 
 Measured cells are lists of ``TERM[ (qualifier)] = VALUE`` items joined by "; ", where TERM is a key of
-:data:`GLOSSARY` (tests check that every such term is defined).
+:data:`GLOSSARY` (tests check that every such term is defined). Each claim kind registers its summary
+cells with ``@summary_of(kind)`` (:data:`SUMMARIES`) and, optionally, extra report.md lines with
+``@section_of(kind)`` (:data:`SECTIONS`), so a new kind is added without editing the others.
+
+NOT OBSERVED (an ordering of upper bounds that the measurements do not show) is as required: the
+overall line of report.md and the table's last line name every such claim, and the exit status of
+``byzref verify`` stays 0 for it.
 """
 
 from __future__ import annotations
