@@ -34,8 +34,9 @@ from plots._util import fmt, positive
 from plots.style import style_for, styles_for
 
 __all__ = ["AVG_GRAD_SQ", "PLATEAU", "bound_figure", "comparison_figure", "constants_figure", "display_label",
-           "exponent_text", "kappa_figure", "neighborhood_figure", "neighborhood_map_figure", "num", "par",
-           "pl_figure", "rate_figure", "text_figure", "title_figure"]
+           "exact_plateau_figure", "exact_rate_figure", "exponent_text", "kappa_figure",
+           "neighborhood_figure", "neighborhood_map_figure", "num", "par", "pl_figure", "rate_figure",
+           "text_figure", "title_figure"]
 
 AVG_GRAD_SQ = r"$(1/T)\,\sum_{t<T}\,\|\nabla f(x^t)\|^2$"
 PLATEAU = r"plateau of $\|\nabla f(x^t)\|^2$"
@@ -609,6 +610,99 @@ def bound_figure(fig, empirical, bound, *, metric: str = "value", heading: str =
     if all(v is not None and v > 0 for v in vals):
         ax.set_yscale("log")
     ax.set_ylabel(metric)
+    if heading:
+        title_figure(fig, heading, title)
+    return ax
+
+
+# ------------------------------------------------------------------------------------------ exact claims
+
+def exact_rate_figure(fig, data: dict, *, heading: str = "", title: str = "", tol: float | None = None):
+    """An exact rate claim: avg ‖∇f‖² against T per regime (top) and its local slopes (bottom).
+
+    ``data``: ``T``, ``predicted``, ``regimes`` [{"regime", "values", "local_slopes", "slope"}]. The bottom
+    panel marks the predicted slope and, with ``tol``, the accepted band; returns the two axes.
+    """
+    top, bot = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
+    T = np.asarray(data.get("T", []), dtype=float)
+    p = _f(data.get("predicted"))
+    colours = ("tab:blue", "tab:orange", "tab:green", "tab:red")
+    for k, g in enumerate(data.get("regimes", [])):
+        v = positive(np.asarray(g["values"], dtype=float))
+        c = colours[k % len(colours)]
+        top.plot(T, v, color=c, marker="o", markersize=3, linewidth=1.2,
+                 label=f"{g['regime']}: asymptotic slope {num(g['slope'])}")
+        if p is not None and len(T) and np.isfinite(v[-1]):
+            tt = np.geomspace(T[len(T) // 2], T[-1], 30)
+            top.plot(tt, v[-1] * (tt / T[-1]) ** p, color=c, linestyle="--", linewidth=0.9, alpha=0.7,
+                     label="_nolegend_")
+        ls = np.asarray(g.get("local_slopes") or [], dtype=float)
+        if ls.size:
+            mid = np.sqrt(T[1:] * T[:-1])
+            bot.plot(mid, ls, color=c, marker="o", markersize=3, linewidth=1.2, label="_nolegend_")
+    if p is not None:
+        tex = exponent_text(p).replace(chr(0x2212), "-")
+        top.plot([], [], color="0.3", linestyle="--",
+                 label=f"$T^{{{tex}}}$ (claimed), through each curve's last point")
+        bot.axhline(p, color="0.2", linestyle="--", linewidth=1.0, label=f"claimed slope {num(p)}")
+        if tol is not None:
+            bot.axhspan(p - tol, p + tol, color="0.85", zorder=0, label=f"accepted: ±{num(tol)}")
+    for ax in (top, bot):
+        ax.set_xscale("log")
+        ax.grid(True, which="major", alpha=0.3)
+    top.set_yscale("log")
+    top.set_ylabel(AVG_GRAD_SQ + " (exact)")
+    bot.set_ylabel("local slope")
+    bot.set_xlabel("horizon $T$ (each $T$ with its own schedule)")
+    top.legend(loc="lower left", **LEGEND)
+    bot.legend(loc="best", **LEGEND)
+    if heading:
+        title_figure(fig, heading, title)
+    return top, bot
+
+
+def exact_plateau_figure(fig, data: dict, *, heading: str = "", title: str = ""):
+    """An exact plateau comparison: the ratio Byz-DM21 / Byz-EF21-SGDM per cell (log scale, 1 marked).
+
+    ``data``: ``mode`` ("equal" or "tuned"), ``cells`` (each with ``regime``, ``ratio`` and
+    ``gamma_L``/``eta`` or ``rule``). Unstable cells (infinite ratio) are listed in a note instead of drawn.
+    """
+    ax = fig.add_subplot()
+    cells = data.get("cells", [])
+    regimes = list(dict.fromkeys(c["regime"] for c in cells))
+    colours = ("tab:blue", "tab:orange", "tab:green", "tab:red")
+    labels, unstable = [], []
+    for i, c in enumerate(cells):
+        lab = (f"γL={c['gamma_L']:g}, η={c['eta']:g}" if data.get("mode") == "equal"
+               else f"best by {c['rule']}")
+        labels.append(lab)
+        r = float(c["ratio"])
+        if not math.isfinite(r):
+            unstable.append(f"{c['regime'].split(' (')[0]}, {lab}")
+            continue
+        k = regimes.index(c["regime"])
+        new = c["regime"] not in ax.get_legend_handles_labels()[1]
+        ax.scatter([i], [r], color=colours[k % len(colours)], marker="os^D"[k % 4], s=30, zorder=3,
+                   label=c["regime"] if new else "_nolegend_")
+    ax.axhline(1.0, color="0.2", linestyle="--", linewidth=1.0)
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(cells)), labels, rotation=60, ha="right", fontsize=7)
+    from matplotlib.ticker import FuncFormatter
+
+    what = ("stationary plateau" if data.get("mode") == "equal"
+            else "stationary plateau, or avg ‖∇f‖² at the budget")
+    ax.set_ylabel(f"ratio Byz-DM21 / Byz-EF21-SGDM\n({what}; < 1: Byz-DM21's is smaller)", fontsize=8)
+    for axis in (ax.yaxis,):
+        axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.4g}"))
+        axis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:.4g}"))
+    ax.grid(True, axis="y", which="both", alpha=0.3)
+    if regimes:
+        ax.legend(loc="best", **LEGEND)
+    xlabel = "cell"
+    if unstable:  # under the axes, where it cannot cover a point
+        note = "unstable for a method (not drawn): " + "; ".join(unstable)
+        xlabel += "\n" + "\n".join(textwrap.wrap(note, 120))
+    ax.set_xlabel(xlabel, fontsize=8)
     if heading:
         title_figure(fig, heading, title)
     return ax

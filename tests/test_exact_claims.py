@@ -100,3 +100,78 @@ def test_builtin_exact_claims_are_registered_kinds():
     for c in claims:
         assert CLAIM_KINDS.get(c.kind) is type(c)
         assert c.configs(None) == []
+
+
+# --- the stability claim and the stall it explains ---------------------------------------------------
+def test_stability_claim_regions_and_stall_rows():
+    """Byz-EF21-SGDM's region is the heavy-ball bound 2(2 − η)/η; η = 1 is gradient descent (γL < 2) for
+    every method; the stall rows follow from the limits."""
+    res = ex.ExactStabilityClaim("t.stab", "t").evaluate()
+    assert res.informational and res.ok and res.kind == "exact_stability"
+    rows = {(r["label"], r["compressor"]): r for r in res.data["table"]}
+    for eta in ex.STABILITY_ETAS:
+        assert rows[("Byz-EF21-SGDM", "identity")][f"eta={eta:g}"] == pytest.approx(2 * (2 - eta) / eta,
+                                                                                   rel=1e-3)
+    i1 = res.data["eta"].index(1.0)
+    for c in res.data["curves"]:
+        if c["compressor"]["name"] == "identity":
+            assert c["gamma_L"][i1] == pytest.approx(2.0, rel=1e-3), c["label"]
+    st = res.data["stall"]
+    lim = st["limits_gamma_L"]["byz_dm21"]
+    assert 0.15 < lim < 0.3  # narrower than γL = 0.3, the README example's γ = 0.1 at L = 3
+    assert [r["byz_dm21_stable"] for r in st["rows"]] == [r["gamma_L"] < lim for r in st["rows"]]
+    assert [r["byz_dm21_stable"] for r in st["rows"]] == [True, True, False]
+    assert all(r["byz_ef21_sgdm_stable"] for r in st["rows"])
+    assert any("stall" in line for line in report_items(res))
+
+
+def _nonconvex_dm21(gamma: float, T: int) -> float:
+    from byzref.engine import run
+
+    cfg = {"seed": 0, "n": 4, "f": 0, "T": T,
+           "problem": {"name": "nonconvex_synthetic", "d": 10, "sigma2": 0.0, "zeta2": 0.0},
+           "algorithm": {"name": "byz_dm21", "gamma": gamma, "eta": 0.1}, "compressor": "identity",
+           "aggregator": "mean", "attack": "none", "record": {"log": 10}}
+    return float(run(cfg).summary["final_grad_sq"])
+
+
+def test_byz_dm21_stalls_on_nonconvex_synthetic_exactly_above_its_stability_limit():
+    """Deterministic Byz-DM21 on nonconvex_synthetic (L = 3 at x* = 0, η = 0.1): at 0.9 × the exact limit
+    γ* it converges to x*, at 1.1 × γ* it stays away (a stall), as the stability claim explains."""
+    from byzref.rng import stream
+    from problems import PROBLEMS
+
+    prob = PROBLEMS.build({"name": "nonconvex_synthetic", "d": 10, "sigma2": 0.0, "zeta2": 0.0},
+                          rng=stream(0, "problem"), n=4, f=0)
+    L = float(prob.constants.L)
+    assert L == 3.0
+    res = ex.ExactStabilityClaim("t.stab", "t", etas=(0.05, 0.1, 0.2, 0.5)).evaluate()
+    g_star = res.data["stall"]["limits_gamma_L"]["byz_dm21"] / L
+    assert _nonconvex_dm21(0.9 * g_star, 6000) < 1e-10
+    assert _nonconvex_dm21(1.1 * g_star, 6000) > 1e-2
+
+
+# --- figures --------------------------------------------------------------------------------------------
+def test_exact_figures_draw_the_claims_data():
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    from plots.verify_figs import exact_plateau_figure, exact_rate_figure
+    from theory.figures import claim_figure
+    from theory.suite import DM21_SCHEDULE
+
+    res = ExactRateClaim("t.dm21", "t", {"name": "byz_dm21"}, DM21_SCHEDULE, -0.5,
+                         regimes=_identity_only()).evaluate()
+    top, bot = exact_rate_figure(Figure(), res.data, tol=1 / 12)
+    line = top.get_lines()[0]
+    np.testing.assert_array_equal(line.get_ydata(), res.data["regimes"][0]["values"])
+    np.testing.assert_array_equal(bot.get_lines()[0].get_ydata(), res.data["regimes"][0]["local_slopes"])
+    assert top.get_yscale() == "log" and bot.get_ylabel() == "local slope"
+    eq = ExactPlateauClaim("t.eq", "t", "equal").evaluate()
+    ax = exact_plateau_figure(Figure(), eq.data)
+    drawn = [float(c.get_offsets()[0][1]) for c in ax.collections]
+    finite = [c["ratio"] for c in eq.data["cells"] if math.isfinite(c["ratio"])]
+    assert drawn == pytest.approx(finite, rel=1e-12)
+    assert "unstable" in ax.get_xlabel()  # unstable cells are named, not drawn
+    for r in (res, eq):
+        assert claim_figure(r).axes  # the report draws them through theory.figures

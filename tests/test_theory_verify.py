@@ -23,7 +23,7 @@ def test_quick_verify_through_the_cli(tmp_path, capsys, monkeypatch):
     assert "(100%)" in err  # progress lines off a terminal too
     rep = json.loads((out / "report.json").read_text())
     claims = {c["id"]: c for c in rep["claims"]}
-    assert len(claims) == 15
+    assert len(claims) == 23  # 12 Monte-Carlo and constant claims, 7 exact claims, 4 + 1 negative controls
     assert all(c["verdict"] in ("PASS", "FAIL", "INCONCLUSIVE", "NOT OBSERVED") for c in claims.values())
     for cid in ("byz_dm21.rate", "byz_vr_dm21.rate", "vr_separation", "byz_dm21.neighborhood", "batch_one",
                 "byz_dm21.pl_linear_rate", "byz_vr_dm21.pl_linear_rate", "compressors.constants"):
@@ -31,8 +31,13 @@ def test_quick_verify_through_the_cli(tmp_path, capsys, monkeypatch):
     # an ordering of upper bounds is never FAILed (it can only be PASS, NOT OBSERVED or INCONCLUSIVE)
     assert claims["neighborhood_comparison"]["verdict"] != FAIL
     assert claims["neighborhood_comparison"]["kind"] == "neighborhood_map"
+    for cid in ("exact.byz_dm21.rate", "exact.byz_vr_dm21.rate"):
+        assert claims[cid]["verdict"] == PASS, (cid, claims[cid]["decision"]["reason"])
+    # the one-sample round 0 of Byz-VR-DM21 is a reported finding (informational), never hidden
+    one = claims["exact.byz_vr_dm21.rate_one_sample_init"]
+    assert one["informational"] and one["verdict"] == FAIL and one["display"] == "INFO (FAIL)"
     for cid in ("neg.vr_without_storm", "neg.dm21_constant_eta", "neg.mean_alie_neighborhood",
-                "neg.map_mean_reference"):
+                "neg.map_mean_reference", "exact.neg.vr_without_storm"):
         assert claims[cid]["negative_control"] and claims[cid]["verdict"] == FAIL, cid
     # the fitted exponents themselves, not only the verdicts
     assert -0.55 < claims["byz_dm21.rate"]["data"]["slope"] < -0.45
@@ -40,7 +45,7 @@ def test_quick_verify_through_the_cli(tmp_path, capsys, monkeypatch):
     assert claims["neg.vr_without_storm"]["data"]["slope"] > -0.3
     assert rc == (0 if rep["ok"] else 1)
     assert rep["ok"] == all(c["as_required"] for c in claims.values())
-    assert (out / "report.md").read_text().count("| `") == 15
+    assert (out / "report.md").read_text().count("| `") == 23
     # one rendered figure per claim, named after its id, failing and informational claims included
     from theory.figures import figure_name
 

@@ -91,7 +91,7 @@ def _legend_texts(ax) -> list[str]:
 def test_one_figure_per_claim_named_after_its_id(report, written):
     names = {p.name for p in written.glob("*.png")}
     assert names == {figure_name(r.id) for r in report.results}
-    assert len(names) == len(report.results) == 15
+    assert len(names) == len(report.results) == 23
     assert all(not n.startswith(("rates", "neighborhood.png", "pl.png")) for n in names)
     md = (written / "report.md").read_text()
     for r in report.results:  # every claim's section links its own figure
@@ -244,8 +244,9 @@ def test_informational_claims_show_info_but_keep_their_machine_verdict(report, w
         else:
             assert rows[r.id][1] == f"**{r.verdict.verdict}**"
             assert claims[r.id]["display"] == r.verdict.verdict
-    assert {c["id"] for c in data["claims"] if c["informational"]} == {"byz_vr_dm21.rate_single_eta",
-                                                                       "aggregators.kappa"}
+    assert {c["id"] for c in data["claims"] if c["informational"]} == {
+        "byz_vr_dm21.rate_single_eta", "aggregators.kappa", "exact.stability",
+        "exact.byz_vr_dm21.rate_one_sample_init", "exact.byz_vr_dm21.rate_single_eta"}
     table = report.table()
     assert report["aggregators.kappa"].verdict.verdict == PASS
     assert re.search(r"^aggregators\.kappa\s+INFO\s", table, flags=re.M)

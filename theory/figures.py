@@ -10,6 +10,8 @@ verdict was decided from (:mod:`plots.verify_figs`):
   comparison — the plateaus and the paired differences with their CIs; neighborhood_map — one heat
   map per tuning protocol of the paired ratios per regime and method;
 * pl — f − f* for every γ and every σ², with the σ² floors;
+* exact_rate — the exact avg ‖∇f‖² against T per regime and its local slopes; exact_plateau — the exact
+  plateau ratio per cell; exact_stability — the largest stable γL against η (plots.stability);
 * compressor_constants / aggregator_kappa / bound — measured against declared;
 * anything else, or a claim whose runs diverged — a figure saying so.
 
@@ -87,6 +89,20 @@ def _draw(fig, r) -> None:
     elif r.kind == "neighborhood_map" and d.get("cells"):
         fig.set_size_inches(13.0, max(3.6, 1.9 + 0.62 * len(d["cells"])))
         vf.neighborhood_map_figure(fig, d, **kw)
+    elif r.kind == "exact_rate" and d.get("regimes"):
+        fig.set_size_inches(8.0, 6.4)
+        from theory.verdicts import TOL
+
+        vf.exact_rate_figure(fig, d, tol=TOL, **kw)
+    elif r.kind == "exact_plateau" and d.get("cells"):
+        fig.set_size_inches(10.0, 5.6)
+        vf.exact_plateau_figure(fig, d, **kw)
+    elif r.kind == "exact_stability" and d.get("curves"):
+        from plots.stability import plot_stability
+
+        fig.set_size_inches(12.0, 5.8)
+        plot_stability(fig.add_subplot(), d)
+        vf.title_figure(fig, head, title)
     elif r.kind == "pl" and d.get("gamma_curves"):
         fig.set_size_inches(12.0, 4.8)
         vf.pl_figure(fig, d["gamma_curves"], d.get("sigma2_curves", []), label=d.get("label", ""),

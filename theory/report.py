@@ -54,6 +54,11 @@ GLOSSARY: dict[str, str] = {
             "outcome is kept in report.json as `verdict`); INFO (FAIL) would mean the rule failed",
     "negative control": "a deliberately broken variant that the verifier must FAIL; it is as required "
                         "when it does",
+    "γ*L": "the largest step γ (times L) for which an exact moment map is mean-square stable (theory.exact); "
+           "above it a method cannot settle at a minimiser with curvature L",
+    "exact": "computed from the exact first and second moments (theory.exact) of a linear method on a "
+             "quadratic: no seeds and no CI; exact rate claims read the slope over the last four horizons "
+             "up to T = 2³⁰",
     "T": "horizon: the number of iterations of one run; every T is run with the claim's schedule for that T",
     "avg ‖∇f‖²": "(1/T) Σ_{t<T} ‖∇f(xᵗ)‖², the ε-stationarity metric (`avg_grad_sq`)",
     "slope": "least-squares slope of log(measured value) against log(x) through the geometric means over "
@@ -372,6 +377,47 @@ def _map_tuned(t: dict | None) -> str:
     second = next((k for k in t if k not in ("gamma", "gamma_L")), "")
     sym = {"eta": "η"}.get(second, second)
     return f"γ = {par(t['gamma_L'])}/L, {sym} = {par(t[second])}"
+
+
+@summary_of("exact_rate")
+def _exact_rate_items(r):
+    regimes = (r.data or {}).get("regimes") or []
+    if not regimes:
+        return None
+    T = (r.data or {}).get("T") or [0]
+    top = f"2^{int(math.log2(T[-1]))}" if T[-1] else "?"
+    return ([f"slope (exact, T ≤ {top}) = {num(g['slope'])} ({g['regime'].split(' (')[0]})" for g in regimes],
+            f"slope {_frac((r.data or {}).get('predicted'))}")
+
+
+@summary_of("exact_plateau")
+def _exact_plateau_items(r):
+    cells = (r.data or {}).get("cells") or []
+    if not cells:
+        return None
+    seen = sum(1 for c in cells if c["ratio"] < 1.0)
+    ratios = [c["ratio"] for c in cells if math.isfinite(c["ratio"])]
+    span = f"; ratios {num(min(ratios))}–{num(max(ratios))}" if ratios else ""
+    return ([f"ordering seen in {seen} of {len(cells)} cells{span}"], "Byz-DM21 < Byz-EF21-SGDM")
+
+
+@summary_of("exact_stability")
+def _exact_stability_items(r):
+    lim = ((r.data or {}).get("stall") or {}).get("limits_gamma_L") or {}
+    if not lim:
+        return None
+    return ([f"γ*L (Byz-DM21) = {num(lim['byz_dm21'])}",
+             f"γ*L (Byz-EF21-SGDM) = {num(lim['byz_ef21_sgdm'])}"], "informational; at η = 0.1, identity")
+
+
+def _exact_section(r: ClaimResult) -> list[str]:
+    """An exact claim's per-regime (or per-cell) lines, as theory.claims.exact.report_items writes them."""
+    items = (r.data or {}).get("items") or []
+    return ["", *[f"  - {_tidy(x)}" for x in items]] if items else []
+
+
+for _kind in ("exact_rate", "exact_plateau", "exact_stability"):
+    SECTIONS[_kind] = _exact_section
 
 
 @section_of("neighborhood_map")

@@ -129,7 +129,9 @@ def builtin_claims() -> list:
                                  "Empirical κ of every aggregator under the attack library")
     for c in (consts, kappa):
         c.source = "declared constants of byzref's components (their papers' definitions)"
-    return [dm, vr, sep, single, hood, comp, batch, *pls, consts, kappa]
+    from theory.claims.exact import exact_claims
+
+    return [dm, vr, sep, single, *exact_claims(), hood, comp, batch, *pls, consts, kappa]
 
 
 def negative_controls() -> list:
@@ -164,7 +166,9 @@ def negative_controls() -> list:
         statement="the reference is made worse (mean is not robust: its plateau grows like z²) and the "
                   "bound plateau(reference) ≤ 1·plateau(other) is stated with its constant, so it must FAIL")
     worse.source = "negative control"
-    return [no_storm, const, mean, worse]
+    from theory.claims.exact import exact_negative_controls
+
+    return [no_storm, const, mean, worse, *exact_negative_controls()]
 
 
 #: the map negative control's small grid (every scale): one cell, 2 × 2 points, 1 + 3 seeds, T = 800
