@@ -409,8 +409,11 @@ def exact_claims() -> list[Claim]:
 
     return [
         ExactStabilityClaim("exact.stability", "Stability regions of Byz-DM21, Byz-VR-DM21 and Byz-EF21-SGDM "
-                            "(exact), and why Byz-DM21 stalls at large γ", source=_INFERRED,
-                            statement="largest mean-square stable γL against η; Byz-DM21 needs γL ≲ 2η"),
+                            "(exact), and why Byz-DM21 stalls at large γ",
+                            source="byzref, exact moments (theory.exact) of the methods of Li, Liu, Yi, "
+                                   "arXiv:2603.15144 and of Byz-EF21-SGDM",
+                            statement="largest mean-square stable γL against η; Byz-DM21 needs γL ≲ 2.2η for "
+                                      "η ≤ 0.2 (identity), less under compression"),
         ExactRateClaim("exact.byz_dm21.rate", "Byz-DM21's exponent −1/2 holds to T = 2³⁰ (exact)",
                        {"name": "byz_dm21"}, DM21_SCHEDULE, -0.5, source=_PAPER,
                        statement="DM21 schedule η = η₂ ∝ T^(−1/2), γ ∝ η"),
