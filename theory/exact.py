@@ -290,7 +290,9 @@ def _method_of(alg, comp, d: int) -> tuple[_Method, dict[str, Any]]:
     from byzref.algorithms.byz_vr_marina import ByzVRMARINA
     from byzref.algorithms.robust_sgd import BRCSGD, BRDIANA, RobustMomentumSGD
 
-    p: dict[str, Any] = {"gamma": float(alg.gamma), "batch": int(getattr(alg, "batch", 1)), "init_batch": 1.0}
+    # init_batch: round 0 averages init_batch × batch samples (the algorithm's parameter; 1 when it has none)
+    p: dict[str, Any] = {"gamma": float(alg.gamma), "batch": int(getattr(alg, "batch", 1)),
+                         "init_batch": float(getattr(alg, "init_batch", 1))}
     if isinstance(alg, ByzVRDM21):
         return _DoubleMomentum(), {**p, "eta": alg.eta, "eta2": alg.eta2, "storm": True,
                                    "released_init": alg.init_mode == "released"}
@@ -341,8 +343,9 @@ class ExactModel:
     Build it with :meth:`from_config` (a run config, as ``byzref run`` takes), :meth:`from_spec`
     (a built :class:`byzref.config.RunSpec`) or directly from objects. Parameters of the method
     (gamma, eta, eta2, beta, p, a, alpha, batch) can be overridden per call with ``params``; one more,
-    ``init_batch`` (default 1), divides the noise variance of round 0 only: the engine has no such
-    option (its round 0 draws one batch), it is a what-if knob for initialisation effects.
+    ``init_batch`` (default: the algorithm's ``init_batch``, else 1), divides the noise variance of
+    round 0 only, as the engine's ``algorithm.init_batch`` does (round 0 averages init_batch × batch
+    samples); overriding it is a what-if knob for initialisation effects.
 
     Parameters
     ----------
