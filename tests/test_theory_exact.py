@@ -353,3 +353,24 @@ def test_stability_figure_draws_the_oracle():
     np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), dm["gamma_L"])
     assert ax.get_legend() is not None
     plt.close(fig)
+
+
+@pytest.mark.parametrize("alg", [{"name": "byz_dm21", "gamma": 0.05, "eta": 0.5},
+                                 {"name": "byz_ef21_sgdm", "gamma": 0.05, "eta": 0.5},
+                                 {"name": "byz_ef21_sgd", "gamma": 0.05}])
+def test_message_target_increments_keep_a_finite_stationary_value(alg):
+    """IPM on the messages of an increment method: b⁰ = κ·ḡ⁰ and b' = b + κ·(mean message) = κ·ḡ' on every
+    path, so the run equals the state target; the moment map must not keep the invariant b − κḡ as a
+    unit eigenvalue (a spectral radius of 1 would make the stationary value inf and the stable γ 0)."""
+    cfg = {"seed": 1, "n": 6, "f": 1, "T": 10,
+           "problem": {"name": "quadratic", "d": 5, "sigma2": 0.5, "zeta2": 0.3},
+           "algorithm": alg, "attack": {"name": "ipm", "eps": 0.5, "target": "state"}}
+    state = ExactModel.from_config(cfg)
+    msg = ExactModel.from_config({**cfg, "attack": {**cfg["attack"], "target": "message"}})
+    assert msg.spectral_radius() == pytest.approx(state.spectral_radius(), rel=1e-12)
+    assert msg.spectral_radius() < 1.0
+    st_s, st_m = state.stationary(), msg.stationary()
+    assert math.isfinite(st_m["grad_sq"])
+    assert st_m["grad_sq"] == pytest.approx(st_s["grad_sq"], rel=1e-9)
+    assert msg.stability_limit() == pytest.approx(state.stability_limit(), rel=1e-5)
+    np.testing.assert_allclose(msg.curves(50).grad_sq, state.curves(50).grad_sq, rtol=1e-10)

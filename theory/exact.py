@@ -516,7 +516,11 @@ class ExactModel:
                 if self.target == "state" or meth.message == "replace":
                     b = self.kap * (st[meth.row] if self.target == "state" else msg)
                 elif meth.message == "increment":
-                    b = b_old + self.kap * msg
+                    # b⁰ = κ·row⁰ and b' = b + κ·msg with row' = row + msg, so b = κ·row on every path.
+                    # Written as the state (not as b_old + κ·msg): the accumulated form keeps b − κ·row
+                    # as an invariant direction of the moment map, an eigenvalue 1 that would make the
+                    # spectral radius 1, the stationary values inf and the stable γ 0.
+                    b = self.kap * st[meth.row]
                 else:  # MARINA: the row is the message on coin-1 rounds, ĝ + message otherwise
                     b = self.kap * msg if coin else g_hat + self.kap * msg
         return [e, *[st[s] for s in meth.states], *([b] if self.has_b else []), V.unit("1")]
