@@ -374,3 +374,18 @@ def test_message_target_increments_keep_a_finite_stationary_value(alg):
     assert st_m["grad_sq"] == pytest.approx(st_s["grad_sq"], rel=1e-9)
     assert msg.stability_limit() == pytest.approx(state.stability_limit(), rel=1e-5)
     np.testing.assert_allclose(msg.curves(50).grad_sq, state.curves(50).grad_sq, rtol=1e-10)
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda m: m.stationary({"gamma": -1.0}), r"gamma = -1.0 is outside"),
+    (lambda m: m.stationary({"gamma": "x"}), r"gamma.*'x'"),
+    (lambda m: m.spectral_radius({"eta": 2.0}), r"eta = 2.0 is outside"),
+    (lambda m: m.curves(5, {"batch": 0}), r"batch = 0 is outside"),
+    (lambda m: m.avg_grad_sq(2.5), r"T must be an integer, got 2.5"),
+])
+def test_bad_overrides_are_one_config_error(call, match):
+    """Out-of-range or non-numeric parameters end in one ConfigError line, not inf or a NumPy traceback."""
+    model = ExactModel.from_config(_quad_cfg(algorithm={"name": "byz_dm21", "gamma": 0.1, "eta": 0.2}))
+    with pytest.raises(ConfigError, match=match) as exc:
+        call(model)
+    assert "\n" not in str(exc.value)

@@ -68,7 +68,7 @@ from typing import Any
 
 import numpy as np
 
-from byzref.errors import ConfigError, check_int
+from byzref.errors import ConfigError, check_int, check_real
 
 __all__ = ["SUPPORTED_ALGORITHMS", "SUPPORTED_ATTACKS", "SUPPORTED_COMPRESSORS", "ExactCurves", "ExactModel",
            "stability_limit"]
@@ -319,6 +319,19 @@ def _method_of(alg, comp, d: int) -> tuple[_Method, dict[str, Any]]:
                       f"{', '.join(SUPPORTED_ALGORITHMS)}", field="algorithm")
 
 
+def _check_param(name: str, value):
+    """One override of :meth:`ExactModel.params`, checked (a one-line ConfigError when out of range)."""
+    if name in ("storm", "released_init", "stochastic"):
+        return value
+    if name == "batch":
+        return check_int(name, value, 1)
+    if name in ("eta", "eta2", "p"):
+        return check_real(name, value, 0.0, 1.0, lo_open=True)
+    if name == "beta":
+        return check_real(name, value, 0.0, 1.0, hi_open=True)
+    return check_real(name, value, 0.0, None, lo_open=True)  # gamma, init_batch, a, alpha
+
+
 # --- results ------------------------------------------------------------------------------------------
 @dataclass
 class ExactCurves:
@@ -466,6 +479,7 @@ class ExactModel:
                 allowed = ", ".join(k for k in p if k not in ("storm", "released_init", "stochastic"))
                 raise ConfigError(f"parameter(s) {', '.join(unknown)} do not belong to this method; "
                                   f"allowed: {allowed}")
+            overrides = {k: _check_param(k, v) for k, v in overrides.items()}
             if "eta" in overrides and "eta2" in p and "eta2" not in overrides \
                     and self.base_params["eta2"] == self.base_params["eta"]:
                 p["eta2"] = overrides["eta"]
@@ -687,9 +701,7 @@ class ExactModel:
 
     def avg_grad_sq(self, T: int, params: dict | None = None) -> float:
         """Exact (1/T) Σ_{t<T} E‖∇f(xᵗ)‖² for constant parameters, for any T ≥ 1 (binary powers)."""
-        T = int(T)
-        if T < 1:
-            raise ConfigError(f"T = {T} is outside the allowed range [1, inf)", field="T")
+        T = check_int("T", T, 1)
         p = self.params(params)
         Mop, s0 = self._operator(p)
         Ps, Qs = self._powers(Mop, T)
