@@ -332,6 +332,344 @@ def _check_param(name: str, value):
     return check_real(name, value, 0.0, None, lo_open=True)  # gamma, init_batch, a, alpha
 
 
+# --- the dense path: a random sparsifier with a non-diagonal A ----------------------------------------
+#: the largest dimension the dense path accepts (its heaviest calls take about a minute there; see the
+#: module docstring's cost table)
+DENSE_MAX_D = 12
+
+
+def mask_moments(d: int, k: int, scale: float) -> tuple[float, float, float]:
+    r"""(p̄, α, β) of the sparsifier D = scale·diag(m), m a uniform k-subset mask of {0..d−1}:
+    E D = p̄ I and, for every d × d matrix Y,
+
+    .. math:: \mathbb{E}\,(D - \bar p I)\, Y\, (D - \bar p I) = \alpha\, Y + \beta\, \operatorname{Diag}(Y).
+
+    With c₁ = E m_a = k/d and c₂ = E m_a m_b = k(k − 1)/(d(d − 1)) (a ≠ b; drawn without replacement):
+    (E D Y D)_{ab} = scale² c₂ Y_ab (a ≠ b) and scale² c₁ Y_aa, so α = scale² c₂ − p̄², β = scale² (c₁ − c₂),
+    p̄ = scale·k/d. rand_k (scale d/k): α = −(d − k)/(k(d − 1)), β = (d/k)(d − k)/(d − 1); α + β = κ, the
+    per-coordinate variance the per-mode path uses.
+    """
+    c1 = k / d
+    c2 = k * (k - 1) / (d * (d - 1)) if d > 1 else 0.0
+    pbar = scale * c1
+    return pbar, scale * scale * c2 - pbar * pbar, scale * scale * (c1 - c2)
+
+
+class _DenseView(_View):
+    """:class:`_View` whose slots are d-vectors (the constant "1" a scalar): a form is a (d, width) matrix
+    over the stacked slots, so ``a·x`` (A = diag(a) in its eigenbasis) stays a row scaling."""
+
+    def __init__(self, slots: list[str], a: np.ndarray, shift: np.ndarray | None, pbar: float):
+        d = a.shape[0]
+        self.start, pos = {}, 0
+        for s in slots:
+            self.start[s] = pos
+            pos += 1 if s == "1" else d
+        self.d, self.n = d, pos
+        self.a = a[:, None]
+        self.shift = self.unit("s") if shift is None else shift[:, None] * self.unit("1")
+        self.pbar = pbar
+        self.W = None
+
+    def unit(self, name: str) -> np.ndarray:
+        out = np.zeros((self.d, self.n))
+        j = self.start[name]
+        if name == "1":
+            out[:, j] = 1.0
+        else:
+            out[:, j:j + self.d] = np.eye(self.d)
+        return out
+
+    def zero(self) -> np.ndarray:
+        return np.zeros((self.d, self.n))
+
+
+class _DenseMoments:
+    r"""Exact moments of a random sparsifier with a non-diagonal A (see "Dense path" in the module docstring).
+
+    Coordinates: A's eigenbasis, A = V diag(a) Vᵀ. The common state z = (e, w̄, b, 1) stacks d-vectors
+    (the constant last), S = E z zᵀ is ((N_c − 1)d + 1)²; the dispersion D = (1/m) Σ_i E δ̃_i δ̃_iᵀ over
+    δ̃_i = (δ_i, s_i − s̄) is (N_d d)². The mask noise ν = (V ᵀD V − p̄ I) y of a compressor input y with
+    second moment Y adds Φ(Y) = α Y + β Vᵀ Diag(V Y Vᵀ) V (:func:`mask_moments`): Φ(Q)/m to the mean
+    worker and (1 − 1/m) Φ(Q) to the dispersion, Q = W_z S_ext W_zᵀ + W_δ D_ext W_δᵀ as in the per-mode path.
+    The moment map acts on symmetric matrices; its matrix is taken on their upper triangles.
+    """
+
+    def __init__(self, model: ExactModel, V: np.ndarray, shifts: np.ndarray, alpha: float, beta: float):
+        self.M, self.V, self.alpha, self.beta = model, V, alpha, beta
+        d = model.d
+        dev = shifts - model.sbar
+        self.Z = dev.T @ dev / shifts.shape[0]  # (1/m) Σ (s_i − s̄)(s_i − s̄)ᵀ, eigen coordinates
+        self.Nc = (len(model.common) - 1) * d + 1
+        self.Nd = len(model.disp) * d if model.use_disp else 0
+        self.iu_c = np.triu_indices(self.Nc)
+        self.iu_d = np.triu_indices(self.Nd)
+        self.Pc = self.iu_c[0].size
+        self.P = self.Pc + self.iu_d[0].size
+        null = np.flatnonzero(model.a == 0.0)  # e's coordinates along ker A: slots 0..d−1 of z
+        r, c = self.iu_c
+        self.fixed = np.concatenate([[self.Pc - 1],  # S[1, 1]
+                                     self.Pc + np.flatnonzero(self.iu_d[0] >= self.Nd - d)])  # D[s, s]
+        self.null = np.flatnonzero(np.isin(r, null) | np.isin(c, null))
+        self.rest = np.setdiff1d(np.arange(self.P), np.concatenate([self.fixed, self.null]))
+        # second moments only (no constant, no shifts): the map on them is a positive map
+        zz = np.flatnonzero((c < self.Nc - 1) & ~np.isin(r, null))
+        dd = self.Pc + np.flatnonzero(self.iu_d[1] < self.Nd - d)
+        self.second = np.concatenate([zz, dd])
+        self.diag_e = np.flatnonzero((r == c) & (r < d))  # E e_j², j = 0..d−1, in order
+        self._cache: dict = {}
+
+    # --- one step --------------------------------------------------------------------------------
+    def _phi(self, Y: np.ndarray) -> np.ndarray:
+        """Φ(Y) for a batch (K, d, d) in eigen coordinates."""
+        V = self.V
+        dg = np.einsum("ij,kjl,il->ki", V, Y, V)  # diagonal of V Y Vᵀ
+        return self.alpha * Y + self.beta * np.einsum("ji,kj,jl->kil", V, dg, V)
+
+    def branches(self, p: dict, init: bool) -> list[tuple]:
+        """[(probability, B_common, W_common, B_disp, W_disp)], as :meth:`ExactModel._branches`."""
+        mod, meth = self.M, self.M.method
+        coins = [(1.0, True)] if (init or not meth.coins) else [(p["p"], True), (1.0 - p["p"], False)]
+        out = []
+        for prob, coin in coins:
+            Vc = _DenseView((["1"] if init else mod.common) + ["xi", "nu"], mod.a, mod.sbar, mod.pbar)
+            rows = mod._server(Vc, p, init, coin, mod.e0)
+            Bc = np.vstack([*rows[:-1], rows[-1][:1]])
+            Bd = Wd = None
+            if mod.use_disp:
+                Vd = _DenseView((["s"] if init else mod.disp) + ["xi", "nu"], mod.a, None, mod.pbar)
+                zero = Vd.zero()
+                if init:
+                    st, _ = meth.init(Vd, p, zero)
+                else:
+                    st, _ = meth.step(Vd, p, {s: Vd.unit(s) for s in meth.states}, zero, zero, zero, coin)
+                Bd, Wd = np.vstack([st[s] for s in meth.states] + [Vd.unit("s")]), Vd.W
+            out.append((prob, Bc, Vc.W, Bd, Wd))
+        return out
+
+    def advance(self, S, D, branches, p):
+        """S (K, N, N), D (K, N_d, N_d) or None → the moments after one step."""
+        mod, d = self.M, self.M.d
+        K, N, _ = S.shape
+        one = S[:, N - 1, N - 1][:, None, None]
+        sig_xi = mod.sig2 / p["batch"]
+        eye = np.eye(d)
+        Se = np.zeros((K, N + 2 * d, N + 2 * d))
+        Se[:, :N, :N] = S
+        Se[:, N:N + d, N:N + d] = (sig_xi / mod.m) * one * eye
+        De = None
+        if D is not None:
+            Nd = D.shape[-1]
+            De = np.zeros((K, Nd + 2 * d, Nd + 2 * d))
+            De[:, :Nd, :Nd] = D
+            De[:, Nd:Nd + d, Nd:Nd + d] = (1.0 - 1.0 / mod.m) * sig_xi * one * eye
+        S_out, D_out = 0.0, 0.0
+        for prob, Bc, Wc, Bd, Wd in branches:
+            if Wc is not None and mod.kappa > 0.0:
+                Q = Wc @ Se @ Wc.T
+                if De is not None:
+                    Q = Q + Wd @ De @ Wd.T
+                F = self._phi(Q)
+                Se[:, -d:, -d:] = F / mod.m
+                if De is not None:
+                    De[:, -d:, -d:] = (1.0 - 1.0 / mod.m) * F
+            else:
+                Se[:, -d:, -d:] = 0.0
+                if De is not None:
+                    De[:, -d:, -d:] = 0.0
+            S_out = S_out + prob * (Bc @ Se @ Bc.T)
+            if De is not None:
+                D_out = D_out + prob * (Bd @ De @ Bd.T)
+        return S_out, (D_out if D is not None else None)
+
+    def initial(self, p):
+        """Moments after round 0 (S (1, N, N), D or None)."""
+        p = {**p, "batch": p["batch"] * p["init_batch"]}
+        S = np.ones((1, 1, 1))
+        D = self.Z[None].copy() if self.M.use_disp else None
+        return self.advance(S, D, self.branches(p, True), p)
+
+    def _vec(self, S, D) -> np.ndarray:
+        v = S[:, self.iu_c[0], self.iu_c[1]]
+        if D is not None:
+            v = np.concatenate([v, D[:, self.iu_d[0], self.iu_d[1]]], axis=1)
+        return v
+
+    # --- the constant-parameter map on upper triangles ------------------------------------------
+    def operator(self, p: dict) -> tuple[np.ndarray, np.ndarray]:
+        """(Mop (P, P), s0 (P,)): column j is the map applied to the j-th symmetric basis matrix."""
+        key = tuple(sorted(p.items()))
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        br = self.branches(p, False)
+        Nc, Nd, P = self.Nc, self.Nd, self.P
+        Mop = np.empty((P, P))
+        width = max(Nc, Nd) + 2 * self.M.d
+        chunk = max(1, int(2e7 // (width * width)))
+        for j0 in range(0, P, chunk):
+            js = np.arange(j0, min(P, j0 + chunk))
+            S = np.zeros((js.size, Nc, Nc))
+            D = np.zeros((js.size, Nd, Nd)) if self.M.use_disp else None
+            for i, j in enumerate(js):
+                if j < self.Pc:
+                    a, b = self.iu_c[0][j], self.iu_c[1][j]
+                    S[i, a, b] = S[i, b, a] = 1.0
+                else:
+                    a, b = self.iu_d[0][j - self.Pc], self.iu_d[1][j - self.Pc]
+                    D[i, a, b] = D[i, b, a] = 1.0
+            Mop[:, js] = self._vec(*self.advance(S, D, br, p)).T
+        s0 = self._vec(*self.initial(p))[0]
+        if len(self._cache) > 4:
+            self._cache.clear()
+        self._cache[key] = (Mop, s0)
+        return Mop, s0
+
+    def _values(self, s: np.ndarray) -> dict[str, float]:
+        ee = s[self.diag_e]
+        a = self.M.a
+        return {"grad_sq": float(a * a @ ee), "f_gap": float(0.5 * a @ ee), "dist_sq": float(ee.sum())}
+
+    # --- public counterparts ------------------------------------------------------------------
+    def curves(self, T: int, p0: dict, params_of: Callable[[int], dict]) -> dict[str, np.ndarray]:
+        a = self.M.a
+        S, D = self.initial(p0)
+        out = {k: np.empty(T + 1) for k in ("grad_sq", "f_gap", "dist_sq")}
+        last = br = None
+        for t in range(T + 1):
+            ee = np.diagonal(S[0])[:self.M.d]
+            out["grad_sq"][t] = float(a * a @ ee)
+            out["f_gap"][t] = float(0.5 * a @ ee)
+            out["dist_sq"][t] = float(ee.sum())
+            if t < T:
+                p = params_of(t)
+                key = tuple(sorted(p.items()))
+                if key != last:
+                    br, last = self.branches(p, False), key
+                S, D = self.advance(S, D, br, p)
+        return out
+
+    def at(self, ts: np.ndarray, p: dict) -> dict[str, np.ndarray]:
+        """Values at iterations ts: binary powers applied from the lowest bit up (one power held)."""
+        Mop, s0 = self.operator(p)
+        cur = np.repeat(s0[:, None], ts.size, axis=1)
+        Pk = Mop
+        with np.errstate(all="ignore"):
+            for k in range(int(ts.max()).bit_length() if ts.size else 0):
+                sel = ((ts >> k) & 1).astype(bool)
+                if sel.any():
+                    cur[:, sel] = Pk @ cur[:, sel]
+                if (ts >> (k + 1)).any():
+                    Pk = Pk @ Pk
+        vals = [self._values(cur[:, i]) for i in range(ts.size)]
+        return {key: np.array([v[key] for v in vals]) for key in ("grad_sq", "f_gap", "dist_sq")}
+
+    def avg_grad_sq(self, T: int, p: dict) -> float:
+        """(1/T) Σ_{t<T} E‖∇f(xᵗ)‖²: with P_k = M^(2^k), Q_k = Σ_{t<2^k} M^t and the bits of T taken from
+        the lowest (all are powers of M, so they commute): acc += Q_k cur, cur ← P_k cur."""
+        Mop, s0 = self.operator(p)
+        Pk, Qk = Mop, np.eye(self.P)
+        acc, cur = np.zeros(self.P), s0.copy()
+        with np.errstate(all="ignore"):
+            for k in range(T.bit_length()):
+                if (T >> k) & 1:
+                    acc = acc + Qk @ cur
+                    cur = Pk @ cur
+                if T >> (k + 1):
+                    Qk = Qk + Pk @ Qk
+                    Pk = Pk @ Pk
+            total = self._values(acc)["grad_sq"]
+        return total / T if math.isfinite(total) else math.inf
+
+    def spectral_radius(self, p: dict) -> float:
+        """Largest |eigenvalue| of the map without the fixed entries and those along ker A (a sink: nothing
+        reads e's null component). Dense eigenvalues up to 600 entries, else ARPACK (the map is completely
+        positive, so its spectral radius is an eigenvalue, found as the largest in modulus)."""
+        Mop, _ = self.operator(p)
+        sub = Mop[np.ix_(self.rest, self.rest)]
+        if not np.isfinite(sub).all():
+            return math.inf
+        if sub.shape[0] <= 600:
+            return float(np.abs(np.linalg.eigvals(sub)).max())
+        from scipy.sparse.linalg import ArpackNoConvergence, eigs
+
+        try:
+            lam = eigs(sub, k=4, which="LM", return_eigenvectors=False, tol=1e-12, maxiter=20000)
+            return float(np.abs(lam).max())
+        except ArpackNoConvergence:
+            return float(np.abs(np.linalg.eigvals(sub)).max())
+
+    def stable(self, p: dict) -> bool:
+        """Mean-square stability without eigenvalues: the second-moment map L is positive on the PSD cone
+        (of S's block without the constant and ker A, times D's block without the shifts), and then
+        ρ(L) < 1 ⟺ X − L(X) = I has a solution X ≻ 0 (X = Σ_k L^k(I) when ρ < 1; a positive definite X
+        with L(X) ≺ X forces ρ < 1). The means' map B̄ has ρ(B̄)² ≤ ρ(L) (L(S) ⪰ B̄ S B̄ᵀ), so this decides."""
+        Mop, _ = self.operator(p)
+        idx = self.second
+        L = Mop[np.ix_(idx, idx)]
+        if not np.isfinite(L).all():
+            return False
+        full = np.zeros(self.P)
+        full[self.diag_all] = 1.0
+        rhs = full[idx]
+        try:
+            x = np.linalg.solve(np.eye(idx.size) - L, rhs)
+        except np.linalg.LinAlgError:
+            return False
+        if not np.isfinite(x).all():
+            return False
+        full[:] = 0.0
+        full[idx] = x
+        ok = True
+        for S in self._unvec(full):
+            if S is not None and S.size:
+                ok = ok and bool(np.linalg.eigvalsh(S).min() > 0.0)
+        return ok
+
+    @property
+    def diag_all(self) -> np.ndarray:
+        r, c = self.iu_c
+        rd, cd = self.iu_d
+        return np.concatenate([np.flatnonzero(r == c), self.Pc + np.flatnonzero(rd == cd)])
+
+    def _unvec(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """The second-moment blocks of a vector on ``second``: S over z without the constant and ker A, D
+        over δ without the shifts."""
+        d = self.M.d
+        S = np.zeros((self.Nc, self.Nc))
+        S[self.iu_c] = v[:self.Pc]
+        S = S + np.triu(S, 1).T
+        keep = np.setdiff1d(np.arange(self.Nc - 1), np.flatnonzero(self.M.a == 0.0))
+        out = [S[np.ix_(keep, keep)]]
+        if self.Nd:
+            D = np.zeros((self.Nd, self.Nd))
+            D[self.iu_d] = v[self.Pc:]
+            D = D + np.triu(D, 1).T
+            out.append(D[:self.Nd - d, :self.Nd - d])
+        return tuple(out) if len(out) == 2 else (out[0], None)
+
+    def stationary(self, p: dict, rho: float) -> dict[str, float]:
+        """Stationary values (a linear solve on the rest); E‖x − x*‖² along ker A: inf when the stationary
+        inflow γ² E‖ĝ_ker‖² is positive (a random walk), nan when it is zero (the limit depends on the
+        path)."""
+        Mop, s0 = self.operator(p)
+        r, fx = self.rest, self.fixed
+        lhs = np.eye(r.size) - Mop[np.ix_(r, r)]
+        rhs = Mop[np.ix_(r, fx)] @ s0[fx]
+        s = np.zeros(self.P)
+        s[r] = np.linalg.solve(lhs, rhs)
+        s[fx] = s0[fx]
+        res = self._values(s)
+        null = np.flatnonzero(self.M.a == 0.0)
+        if null.size:
+            nxt = Mop @ s  # the null entries of s are zero: their next value is γ² E ĝ_ker ĝ_kerᵀ
+            inflow = float(nxt[self.diag_e[null]].sum())
+            scale = res["dist_sq"] + float(self.M.e0 @ self.M.e0) + 1e-300
+            res["dist_sq"] = math.inf if inflow > 1e-13 * scale else math.nan
+        res["spectral_radius"] = rho
+        return res
+
+
 # --- results ------------------------------------------------------------------------------------------
 @dataclass
 class ExactCurves:
@@ -378,7 +716,7 @@ class ExactModel:
     """
 
     def __init__(self, problem, algorithm, compressor=None, *, n: int | None = None, f: int | None = None,
-                 attack=None, target: str = "state", aggregator=None):
+                 attack=None, target: str = "state", aggregator=None, _dense: bool = False):
         from byzref.compressors import COMPRESSORS
         from problems.quadratic import Quadratic
 
@@ -419,18 +757,19 @@ class ExactModel:
         workers = np.arange(self.m)
 
         A, b = problem._A, problem._b
+        dense = False
         if comp.name == "identity":
             a, Vb = np.linalg.eigh(A)
             self.pbar, self.kappa = 1.0, 0.0
         else:
             off = np.abs(A - np.diag(np.diag(A))).max()
-            if off > 1e-12 * np.abs(A).max():
-                raise ConfigError(f"compressor {comp.name} does not commute with a non-diagonal A "
-                                  f"(largest off-diagonal entry {off:.3g}); exact moments of random "
-                                  "sparsifiers need a diagonal A (Quadratic.from_arrays with a diagonal A), "
-                                  "or compressor 'identity'",
-                                  field="compressor")
-            a, Vb = np.diag(A).copy(), np.eye(d)
+            dense = _dense or off > 1e-12 * np.abs(A).max()  # the mask does not commute with A
+            if dense and d > DENSE_MAX_D:
+                raise ConfigError(f"d = {d} is above {DENSE_MAX_D}, the largest dimension for exact moments "
+                                  f"of compressor {comp.name} with a non-diagonal A (dense second moments, "
+                                  "cost ~(K·d)^6); use a diagonal A (Quadratic.from_arrays) or compressor "
+                                  "'identity'", field="compressor")
+            a, Vb = np.linalg.eigh(A) if dense else (np.diag(A).copy(), np.eye(d))
             k = comp.k
             scale = comp.scale(d)
             self.pbar = scale * k / d
@@ -448,6 +787,10 @@ class ExactModel:
         self.common = ["e", *st, *(["b"] if self.has_b else []), "1"]
         self.disp = [*st, "s"]
         self._cache: dict[tuple, tuple] = {}
+        self._dense = None
+        if dense:
+            _, alpha, beta = mask_moments(d, comp.k, comp.scale(d))
+            self._dense = _DenseMoments(self, Vb, shifts, alpha, beta)
 
     # --- construction from configs ---------------------------------------------------------------
     @classmethod
@@ -637,6 +980,14 @@ class ExactModel:
         t to t + 1 (round 0 uses ``schedule(0)``), for parameters that change along the run.
         """
         T = check_int("T", T, 1, 10**7)
+        if self._dense is not None:
+            base = dict(params or {})
+            p0 = self.params({**base, **(schedule(0) if schedule else {})})
+            out = self._dense.curves(T, p0, (lambda t: p0) if schedule is None
+                                     else (lambda t: self.params({**base, **schedule(t)})))
+            return ExactCurves(np.arange(T + 1), out["grad_sq"], out["f_gap"], out["dist_sq"],
+                               float(out["grad_sq"][:T].mean()),
+                               self.params(params) if schedule is None else {})
         w = self._weights()
         out = {k: np.empty(T + 1) for k in w}
         if schedule is None:
@@ -685,6 +1036,8 @@ class ExactModel:
         """Exact E‖∇f‖², E f − f* and E‖x − x*‖² at the iterations ``ts`` (any size: binary powers)."""
         ts = np.asarray(ts, dtype=np.int64).ravel()
         p = self.params(params)
+        if self._dense is not None:
+            return self._dense.at(ts, p)
         Mop, s0 = self._operator(p)
         Ps, _ = self._powers(Mop, int(ts.max()) if ts.size else 1)
         w = self._weights()
@@ -703,6 +1056,8 @@ class ExactModel:
         """Exact (1/T) Σ_{t<T} E‖∇f(xᵗ)‖² for constant parameters, for any T ≥ 1 (binary powers)."""
         T = check_int("T", T, 1)
         p = self.params(params)
+        if self._dense is not None:
+            return self._dense.avg_grad_sq(T, p)
         Mop, s0 = self._operator(p)
         Ps, Qs = self._powers(Mop, T)
         acc, cur = np.zeros_like(s0), s0
@@ -732,6 +1087,8 @@ class ExactModel:
         The fixed entries (the constant, the shifts' spread) are excluded: what remains are the means
         and the second moments, whose map governs convergence to the stationary moments.
         """
+        if self._dense is not None:
+            return self._dense.spectral_radius(self.params(params))
         pos = np.flatnonzero(self.a > 0)
         uniq = pos[np.unique(self.a[pos], return_index=True)[1]]  # the map depends on a only
         Mop, _ = self._operator(self.params(params), modes=uniq)
@@ -749,6 +1106,8 @@ class ExactModel:
         rho = self.spectral_radius(p)
         if not rho < 1.0:
             return {"grad_sq": math.inf, "f_gap": math.inf, "dist_sq": math.inf, "spectral_radius": rho}
+        if self._dense is not None:
+            return self._dense.stationary(p, rho)
         Mop, s0 = self._operator(p)
         P = Mop.shape[1]
         r, fx = self._rest(P), self._fixed()
@@ -777,7 +1136,8 @@ class ExactModel:
         L = float(self.a.max())
 
         def stable(g):
-            return self.spectral_radius({**base, "gamma": g}) < 1.0
+            q = {**base, "gamma": g}
+            return self._dense.stable(q) if self._dense is not None else self.spectral_radius(q) < 1.0
 
         lo = hi = 1e-3 / L
         if stable(lo):
