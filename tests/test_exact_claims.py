@@ -175,3 +175,28 @@ def test_exact_figures_draw_the_claims_data():
     assert "unstable" in ax.get_xlabel()  # unstable cells are named, not drawn
     for r in (res, eq):
         assert claim_figure(r).axes  # the report draws them through theory.figures
+
+
+def test_plateau_cell_where_both_methods_are_unstable_is_neither(monkeypatch):
+    """Under rand_k_biased at γL = 0.3, η = 0.05 both methods are unstable: that cell is neither seen nor
+    not seen, so with no other cell the claim is INCONCLUSIVE (not NOT OBSERVED)."""
+    monkeypatch.setattr(ex, "EQUAL_GRID", ((0.3,), (0.05,)))
+    res = ExactPlateauClaim("t.eq", "t", "equal", regimes=exact_regimes()[1:]).evaluate()
+    (cell,) = res.data["cells"]
+    assert not math.isfinite(cell["byz_dm21"]) and not math.isfinite(cell["byz_ef21_sgdm"])
+    assert cell["state"] == "both unstable"
+    assert res.verdict.verdict == INCONCLUSIVE
+    assert res.verdict.measured["cells_both_unstable"] == 1
+
+
+def test_report_names_only_counted_not_observed_claims():
+    from theory.claims.base import ClaimResult, Scale
+    from theory.report import Report
+    from theory.verdicts import Verdict
+
+    def res(i, **kw):
+        return ClaimResult(i, "exact_plateau", "t", "s", "", Verdict(NOT_OBSERVED, "c"), **kw)
+
+    rep = Report(Scale("t", (1,), (0,)), [res("a"), res("b", informational=True),
+                                          res("c", negative_control=True)], 0.0, 0, {})
+    assert rep.not_observed == ["a"]

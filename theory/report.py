@@ -628,10 +628,12 @@ class Report:
 
     @property
     def not_observed(self) -> list[str]:
-        """Ids of the claims whose verdict is NOT OBSERVED (an ordering of upper bounds not seen)."""
+        """Ids of the counted claims (not informational, not negative controls) whose verdict is NOT OBSERVED
+        (an ordering of upper bounds not seen)."""
         from theory.verdicts import NOT_OBSERVED
 
-        return [r.id for r in self.results if r.verdict.verdict == NOT_OBSERVED]
+        return [r.id for r in self.results if r.verdict.verdict == NOT_OBSERVED and not r.informational
+                and not r.negative_control]
 
     def __getitem__(self, claim_id: str) -> ClaimResult:
         for r in self.results:

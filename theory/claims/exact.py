@@ -257,14 +257,20 @@ class ExactPlateauClaim(Claim):
                                   f"{a}_at": {"gamma_L": best[a][0][0], "eta": best[a][0][1]},
                                   f"{b}_at": {"gamma_L": best[b][0][0], "eta": best[b][0][1]},
                                   "ratio": va / vb if math.isfinite(va) and vb > 0 else math.inf})
+        neither = []
         for c in cells:
-            (seen if c["ratio"] < 1.0 else not_seen).append(c)
-        v = PASS if not not_seen else NOT_OBSERVED
-        crit = ("PASS when Byz-DM21's value is below Byz-EF21-SGDM's in every cell; otherwise NOT OBSERVED "
-                "(a comparison of upper bounds: never FAIL)")
-        verdict = Verdict(v, crit, {"cells_seen": len(seen), "cells_not_seen": len(not_seen)},
+            both_unstable = not math.isfinite(c[a]) and not math.isfinite(c[b])
+            c["state"] = "both unstable" if both_unstable else ("seen" if c["ratio"] < 1.0 else "not seen")
+            {"seen": seen, "not seen": not_seen}.get(c["state"], neither).append(c)
+        v = PASS if not not_seen and not neither else (NOT_OBSERVED if not_seen else INCONCLUSIVE)
+        crit = ("PASS when Byz-DM21's value is below Byz-EF21-SGDM's in every cell; NOT OBSERVED when it "
+                "is not below in some cell (a comparison of upper bounds: never FAIL); a cell where both "
+                "methods are unstable counts as neither (INCONCLUSIVE if no cell is 'not seen')")
+        verdict = Verdict(v, crit, {"cells_seen": len(seen), "cells_not_seen": len(not_seen),
+                                    "cells_both_unstable": len(neither)},
                           "ratio < 1 in every cell", None,
-                          f"ordering seen in {len(seen)} of {len(cells)} cells")
+                          f"ordering seen in {len(seen)} of {len(cells)} cells"
+                          + (f", both methods unstable in {len(neither)}" if neither else ""))
         res = self.result(verdict, {"mode": self.mode, "cells": cells, "methods": list(self.methods)})
         res.data["items"] = report_items(res)
         return res
