@@ -190,7 +190,7 @@ def test_schedule_changes_parameters():
     ({"attack": {"name": "alie"}}, "attack 'alie' is not linear"),
     ({"problem": {"name": "nonconvex_synthetic", "d": 4}}, "exact moments need problem 'quadratic'"),
     ({"compressor": {"name": "rand_k", "k": 2}, "algorithm": {"name": "br_csgd", "gamma": 0.1},
-      "problem": {"name": "quadratic", "d": 13}}, "d = 13 is above 12"),
+      "problem": {"name": "quadratic", "d": 11}}, "d = 11 is above 10"),
 ])
 def test_outside_the_linear_class(change, match):
     cfg = {"seed": 0, "n": 5, "f": 1, "T": 10, "problem": {"name": "quadratic", "d": 5},

@@ -27,7 +27,8 @@ from theory.exact import ExactModel, mask_moments
 
 
 # --- the mask's second moment ---------------------------------------------------------------------------
-@pytest.mark.parametrize("name,scale_of", [("rand_k", lambda d, k: d / k), ("rand_k_biased", lambda d, k: 1.0)])
+@pytest.mark.parametrize("name,scale_of", [("rand_k", lambda d, k: d / k),
+                                           ("rand_k_biased", lambda d, k: 1.0)])
 def test_mask_second_moment_by_enumeration(name, scale_of):
     """E (D − p̄I) Y (D − p̄I) over all k-subsets (each equally likely) = α Y + β Diag(Y)."""
     d, k = 5, 2
@@ -144,10 +145,10 @@ def test_ef21_rand_k_biased_two_steps_by_enumeration():
 
 # --- (d) the size guard ------------------------------------------------------------------------------------
 def test_size_guard():
-    cfg = {"seed": 0, "n": 3, "T": 10, "problem": {"name": "quadratic", "d": 13},
+    cfg = {"seed": 0, "n": 3, "T": 10, "problem": {"name": "quadratic", "d": 11},
            "algorithm": {"name": "byz_dm21", "gamma": 0.1, "eta": 0.2},
            "compressor": {"name": "rand_k_biased", "k": 2}}
-    with pytest.raises(ConfigError, match=r"d = 13 is above 12, .*non-diagonal A.*Quadratic.from_arrays.*"
+    with pytest.raises(ConfigError, match=r"d = 11 is above 10, .*non-diagonal A.*Quadratic.from_arrays.*"
                                           r"compressor 'identity'"):
         ExactModel.from_config(cfg)
     ExactModel.from_config({**cfg, "compressor": {"name": "identity"}})  # the per-mode path has no limit
@@ -165,7 +166,8 @@ def _cases():
                                         "attack": {"name": "ipm"}}),
         ("byz_ef21_sgdm rand_k_biased sign_flip message",
          {**_ROT, "algorithm": {"name": "byz_ef21_sgdm", "gamma": 0.5, "eta": 0.4},
-          "compressor": {"name": "rand_k_biased", "k": 2}, "attack": {"name": "sign_flip", "target": "message"}}),
+          "compressor": {"name": "rand_k_biased", "k": 2},
+          "attack": {"name": "sign_flip", "target": "message"}}),
         ("byz_vr_marina rand_k ipm message",
          {**_ROT, "algorithm": {"name": "byz_vr_marina", "gamma": 0.3, "p": 0.3},
           "compressor": {"name": "rand_k", "k": 3}, "attack": {"name": "ipm", "target": "message"}}),

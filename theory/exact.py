@@ -18,10 +18,10 @@ the same linear map to its own state w_i, its gradient shift s_i = ∇f_i(x*) = 
 
 * Modes. With the identity compressor the recursion commutes with A: in A's eigenbasis every
   eigen-direction (mode) evolves on its own, and the noise stays isotropic. A random sparsifier
-  does not commute with a rotated A; it is supported only when A is diagonal (build the problem
-  with :meth:`problems.quadratic.Quadratic.from_arrays`), where every coordinate is a mode and the
-  mask acts on it as a scalar D with E D = p̄ and Var D = κ (rand_k: p̄ = 1, κ = d/k − 1;
-  rand_k_biased: p̄ = k/d, κ = (k/d)(1 − k/d); identity: p̄ = 1, κ = 0).
+  commutes with a diagonal A (:meth:`problems.quadratic.Quadratic.from_arrays`): every coordinate
+  is a mode and the mask acts on it as a scalar D with E D = p̄ and Var D = κ (rand_k: p̄ = 1,
+  κ = d/k − 1; rand_k_biased: p̄ = k/d, κ = (k/d)(1 − k/d); identity: p̄ = 1, κ = 0). With a
+  non-diagonal A (the built-in rotated quadratic) it does not: see "Dense path" below.
 * Common part. z = (e, w̄, b, 1), b the Byzantine row when the attack writes one. Its second
   moment S = E z zᵀ (the constant 1 carries the means) evolves as S' = B S_ext Bᵀ, where
   S_ext adds the mean noise ξ̄ (variance σ²/(b d m)) and the mean mask noise ν̄ = (1/m) Σ_i (D_i − p̄)
@@ -32,6 +32,40 @@ the same linear map to its own state w_i, its gradient shift s_i = ∇f_i(x*) = 
   Σ_i δ̃_i = 0 pathwise, q = W_z S_ext W_zᵀ + W_δ D_ext W_δᵀ exactly. With the identity compressor
   the mean worker alone is exact (κ = 0), whatever the shifts.
 * Coins: S' = p·(map with coin 1) + (1 − p)·(map with coin 0).
+
+Dense path (a random sparsifier with a non-diagonal A, d ≤ DENSE_MAX_D = 10)
+----------------------------------------------------------------------------
+The same reduction with every slot a d-vector in A's eigenbasis (A = V diag(a) Vᵀ): S is the
+((N_c − 1)d + 1)² second moment of z (the constant last) and D the (N_d d)² dispersion. The mask
+D = s·diag(m), m a uniform k-subset (s = d/k for rand_k, 1 for rand_k_biased), has E m_a = c₁ = k/d
+and E m_a m_b = c₂ = k(k − 1)/(d(d − 1)) for a ≠ b, so in the original coordinates
+E (D − p̄I) Y (D − p̄I) = α Y + β Diag(Y), α = s²c₂ − p̄², β = s²(c₁ − c₂) (:func:`mask_moments`;
+α + β = κ), and in the eigenbasis Φ(Y) = α Y + β Vᵀ Diag(V Y Vᵀ) V. Φ(Q)/m and (1 − 1/m) Φ(Q) replace
+κq/m and (1 − 1/m) κq. The noise is isotropic in both bases. On a diagonal A this is the per-mode
+path plus the cross-mode moments, which nothing reported reads.
+
+The moment map acts on symmetric matrices; its matrix is taken on upper triangles (P entries,
+P = 2146 for Byz-DM21 with an attack at d = 10). curves steps S and D directly (O((K d)³) a step);
+``at`` and ``avg_grad_sq`` use binary powers of the P × P map (O(P³) per bit of T, one power held);
+``stationary`` solves on P; ``spectral_radius`` takes eigenvalues of the map without the fixed
+entries and e's components along ker A (a sink: nothing reads them), by ARPACK above 600 entries
+(the map is completely positive, so the spectral radius is an eigenvalue); ``stability_limit``
+decides stability without eigenvalues: the map L of the second moments (without the constant, the
+shifts and ker A) is positive on the PSD cone, and ρ(L) < 1 iff X − L(X) = I has a solution X ≻ 0
+(the means' map has ρ² ≤ ρ(L)). Stationary E‖x − x*‖² along ker A is inf when the stationary inflow
+γ² E‖ĝ_ker‖² is positive and nan when it is zero (the limit depends on the path; ``at`` with a
+large t gives it). Measured on 2 CPU cores, Byz-DM21 with IPM (n = 5, f = 1, rand_k_biased):
+
+====  =====  ===========  ===================  ==========  ===============  ===============
+d     P      curves 10⁴   avg_grad_sq(10⁹)     stationary  spectral_radius  stability_limit
+====  =====  ===========  ===================  ==========  ===============  ===============
+6     796    0.8 s        2.9 s                0.6 s       1.4 s            4.9 s
+8     1389   1.1 s        10 s                 1.3 s       0.8 s            25 s
+10    2146   3.1 s        51 s                 10 s        10 s             60 s
+====  =====  ===========  ===================  ==========  ===============  ===============
+
+Cost grows like P³ ~ (K d)⁶ for the map's calls, so d > 10 is refused (a ConfigError naming the
+alternatives: a diagonal A built with Quadratic.from_arrays, or the identity compressor).
 
 The step matrices B are not written by hand: each method's update is written once, as in the
 engine, over linear forms (:class:`_View`), and run twice (common part, dispersion part).
@@ -335,7 +369,7 @@ def _check_param(name: str, value):
 # --- the dense path: a random sparsifier with a non-diagonal A ----------------------------------------
 #: the largest dimension the dense path accepts (its heaviest calls take about a minute there; see the
 #: module docstring's cost table)
-DENSE_MAX_D = 12
+DENSE_MAX_D = 10
 
 
 def mask_moments(d: int, k: int, scale: float) -> tuple[float, float, float]:
