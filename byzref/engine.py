@@ -179,6 +179,12 @@ def _compiled_run(sim, required: bool, workload: float | None = None):
                               "only in the Python loop (use fast=False or BYZREF_ENGINE=auto/python)",
                               field="protocol")
         return None
+    why = sim.alg.python_only()  # e.g. a round-0 batch (algorithm.init_batch > 1)
+    if why is not None:
+        if required or engine_choice() == "compiled":
+            raise ConfigError(f"this configuration cannot run compiled: {why} (use fast=False or "
+                              "BYZREF_ENGINE=auto/python)", field="algorithm")
+        return None
     stages = [*getattr(sim.agg, "pre", []), getattr(sim.agg, "final", sim.agg)]
     missing = [c.name for c in (sim.prob, sim.alg, sim.comp, *stages, sim.attack) if not kernel_covers(c)]
     choice = "compiled" if required else engine_choice()

@@ -32,6 +32,7 @@ SAME_RUN = [
     ("d as a float", with_(problem__d=10.0), BASE),
     ("eta2 written out", with_(algorithm__eta2=0.1), BASE),
     ("batch default written out", with_(algorithm__batch=1), BASE),
+    ("init_batch default written out", with_(algorithm__init_batch=1), BASE),
     ("problem default written out", with_(problem__lam=1.0), BASE),
     ("problem default as an int", with_(problem__lam=1), BASE),
     ("empty parentheses", with_(aggregator="nnm()+cwtm()"), BASE),
@@ -70,6 +71,7 @@ def test_one_run_has_one_id(a, b):
 DIFFERENT = [
     ("gamma", with_(algorithm__gamma=0.06)),
     ("eta2 differs from eta", with_(algorithm__eta2=0.2)),
+    ("round-0 batch", with_(algorithm__init_batch=2)),
     ("k", with_(compressor__k=3)),
     ("stage parameter", with_(aggregator="nnm+cwtm(b=1)")),
     ("stage f differs from the run's", with_(aggregator="nnm+cwtm(f=1)")),

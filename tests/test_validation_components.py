@@ -48,7 +48,7 @@ def _one_line(exc) -> str:
             [
                 r"algorithm 'byz_dm21' needs parameter 'gamma' \(a real number in \(0, inf\)\)",
                 r'e\.g\. \{name = "byz_dm21", gamma = 0\.05\}',
-                r"accepted: batch, eta, eta2, gamma, variant",
+                r"accepted: batch, eta, eta2, gamma, init_batch, variant",
             ],
         ),
         (

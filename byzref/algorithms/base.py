@@ -48,6 +48,7 @@ class Oracle:
         self.problem, self.rng, self.batch, self.flip = problem, rng, batch, flip
         self._bufs: list[np.ndarray] = []  # output buffers, allocated on first use
         self._samples = None
+        self._drawn_batch = batch
         self._cache: dict[str, tuple] = {}
         self.grad_evals = 0  # stochastic/full gradient evaluations per worker, for accounting
 
@@ -61,20 +62,28 @@ class Oracle:
         self._samples = None
         self._cache.clear()
 
-    def _draw(self):
+    def _draw(self, batch: int | None = None):
+        b = self.batch if batch is None else batch
         if self._samples is None:
-            self._samples = self.problem.draw(self.rng, self.batch)
+            self._samples = self.problem.draw(self.rng, b)
+            self._drawn_batch = b
+        elif self._drawn_batch != b:  # one draw per iteration: its size cannot change within it
+            raise RuntimeError(f"this iteration's samples were drawn with batch {self._drawn_batch}, not {b}")
         return self._samples
 
     def _flip_rows(self, out: np.ndarray, x: np.ndarray, samples) -> None:
         if self.flip is not None:
             out[self.flip] = self.problem.flipped_stoch_grads(x, samples)[self.flip]
 
-    def stoch(self, x: np.ndarray, rows: slice) -> np.ndarray:
-        """∇f_i(x; ξ_i^t) for the workers in ``rows`` (one sample per iteration)."""
+    def stoch(self, x: np.ndarray, rows: slice, batch: int | None = None) -> np.ndarray:
+        """∇f_i(x; ξ_i^t) for the workers in ``rows`` (one draw per iteration).
+
+        ``batch``: samples per worker of this iteration's draw (default the run's; round 0 may draw
+        ``init_batch`` times more, :meth:`Algorithm.round0_stoch`).
+        """
         key = "stoch"
+        s = self._draw(batch)
         if key not in self._cache:
-            s = self._draw()
             g = self.problem.stoch_grads(x, s, out=self._buf(0))
             self._flip_rows(g, x, s)
             self._cache[key] = (g,)
@@ -165,8 +174,44 @@ class Algorithm:
         self.batch = check_int("batch", batch, 1)
 
     def params(self) -> dict[str, Any]:
-        """Hyper-parameters as a plain dict."""
-        return {k: v for k, v in vars(self).items() if not k.startswith("_")}
+        """Hyper-parameters as a plain dict (``init_batch`` = 1, the default round 0, is left out, so
+        canonical configs and run ids of runs without it are unchanged)."""
+        out = {k: v for k, v in vars(self).items() if not k.startswith("_")}
+        if out.get("init_batch") == 1:
+            del out["init_batch"]
+        return out
+
+    def _check_init_batch(self, init_batch) -> int:
+        """Validate and store ``init_batch`` (methods whose round 0 is one stochastic gradient)."""
+        self.init_batch = check_int("init_batch", init_batch, 1)
+        return self.init_batch
+
+    def round0_stoch(self, blk: Block, x0: np.ndarray) -> np.ndarray:
+        r"""Round 0's stochastic gradients s_i = (1/(b·b₀)) Σ_{j<b·b₀} ∇f_i(x⁰; ξ_ij), b₀ = ``init_batch``.
+
+        One draw of b·b₀ samples per worker from the "samples" stream (:meth:`Oracle.stoch` with
+        ``batch = b·b₀``), so the noise variance is σ²/(b·b₀); with b₀ = 1 the same draw as every later
+        iteration's.
+        """
+        return blk.oracle.stoch(x0, blk.workers, batch=self.batch * getattr(self, "init_batch", 1))
+
+    def python_only(self) -> str | None:
+        """Why this instance runs only in the Python loop (the compiled engine refuses it), or None.
+
+        A round-0 batch (``init_batch`` > 1) has no kernel: the problems' compiled oracles are built for
+        one batch size per run.
+        """
+        b0 = getattr(self, "init_batch", 1)
+        if b0 > 1:
+            return (f"algorithm {self.name!r} with init_batch = {b0} (a round-0 batch) runs only in the "
+                    "Python loop")
+        return None
+
+    def _check_kernel(self) -> None:
+        """Raise NotImplementedError when :meth:`python_only` gives a reason (called by ``kernel``)."""
+        why = self.python_only()
+        if why is not None:
+            raise NotImplementedError(why)
 
     def check_compressor(self, comp: Compressor) -> None:
         """Raise ConfigError when the compressor's declared class does not fit the method."""

@@ -69,16 +69,18 @@ class _DoubleMomentum(Algorithm):
     """Shared part: u ← (1 − η₂)u + η₂ v, then the EF21 step g ← g + C(u − g); v is per subclass."""
 
     test_config = {"gamma": 0.05, "eta": 0.5}
-    param_ranges = {"eta": "a real number in (0, 1]", "eta2": "a real number in (0, 1], or unset (= eta)"}
+    param_ranges = {"eta": "a real number in (0, 1]", "eta2": "a real number in (0, 1], or unset (= eta)",
+                    "init_batch": "an integer in [1, inf]"}
 
-    def __init__(self, gamma: float, eta: float, eta2: float | None, batch: int):
+    def __init__(self, gamma: float, eta: float, eta2: float | None, batch: int, init_batch: int = 1):
         super().__init__(gamma, batch)
         self.eta = check_real("eta", eta, 0.0, 1.0, lo_open=True)
         self.eta2 = self.eta if eta2 is None else check_real("eta2", eta2, 0.0, 1.0, lo_open=True)
+        self._check_init_batch(init_batch)
 
     def init(self, blk, x0, comp):
-        """v⁰ = u⁰ = g⁰ = ∇f_i(x⁰; ξ⁰), sent once uncompressed."""
-        s = blk.oracle.stoch(x0, blk.workers)
+        """v⁰ = u⁰ = g⁰ = s = (1/(b·b₀)) Σ_j ∇f_i(x⁰; ξ_ij⁰) (b₀ = init_batch), sent once uncompressed."""
+        s = self.round0_stoch(blk, x0)
         blk.state["v"] = s.copy()
         blk.state["u"] = s.copy()
         blk.rows[...] = s
@@ -111,6 +113,7 @@ class _DoubleMomentum(Algorithm):
         return False
 
     def kernel(self, comp, n, d):
+        self._check_kernel()  # init_batch > 1: the Python loop only
         ap = (float(self.eta), float(self.eta2), self._storm(), self._released_init(), *self._bits(comp, d))
         return AlgorithmKernel(ap, 2, no_setup, _dm_init, _dm_step, increment_message)
 
@@ -131,7 +134,8 @@ class ByzDM21(_DoubleMomentum):
         u_i^{t+1} &= (1-\eta_2) u_i^t + \eta_2 v_i^{t+1} \\
         g_i^{t+1} &= g_i^t + C(u_i^{t+1} - g_i^t)
 
-    Init: v⁰ = u⁰ = g⁰ = ∇f_i(x⁰; ξ⁰) (sent once uncompressed, d·b_f bits).
+    Init: v⁰ = u⁰ = g⁰ = s_i = (1/(b·b₀)) Σ_{j<b·b₀} ∇f_i(x⁰; ξ_ij⁰) (sent once uncompressed, d·b_f
+    bits): one draw of b·b₀ samples per worker, noise variance σ²/(b·b₀); b₀ = ``init_batch``.
 
     Parameters
     ----------
@@ -147,6 +151,12 @@ class ByzDM21(_DoubleMomentum):
         which carries the STORM term v ← (1−η)v + η s_new + (1−η)(s_new − s_old). Under the run-level
         protocol "released" (needs this variant) round 0 is dead: the workers set v = u = g = s on a
         first batch and send zeros (x¹ = x⁰); a STORM step at x⁰ on a new batch gives the first rows.
+    init_batch : int ≥ 1
+        b₀: round 0 averages b₀·b samples per worker (default 1: one batch, as every later iteration;
+        left out of the canonical config and run id). Byz-VR-DM21 reaches avg ‖∇f‖² ∝ T^{−2/3} under
+        its decoupled schedule only with b₀ ∝ T^{1/3} (exact moments, ``theory.exact``). Under protocol
+        "released" it applies to the first batch (the dead round), not to the step that follows.
+        Python loop only: the compiled engine refuses b₀ > 1.
 
     Notes
     -----
@@ -156,8 +166,8 @@ class ByzDM21(_DoubleMomentum):
     released_round0 = "dead"
 
     def __init__(self, gamma: float, eta: float, eta2: float | None = None, batch: int = 1,
-                 variant: str = "paper"):
-        super().__init__(gamma, eta, eta2, batch)
+                 variant: str = "paper", init_batch: int = 1):
+        super().__init__(gamma, eta, eta2, batch, init_batch)
         self.variant = check_choice("variant", variant, ("paper", "released"))
 
     def _storm(self) -> bool:
@@ -181,9 +191,10 @@ class ByzVRDM21(_DoubleMomentum):
 
     Parameters
     ----------
-    gamma, eta, eta2, batch : as :class:`ByzDM21`.
+    gamma, eta, eta2, batch, init_batch : as :class:`ByzDM21` (round 0's s averages init_batch × batch
+        samples per worker, in either init).
     init : "paper" or "released"
-        "paper": v⁰ = u⁰ = g⁰ = ∇f_i(x⁰; ξ⁰). "released" (authors' code): v⁰ = η s, u⁰ = η v⁰,
+        "paper": v⁰ = u⁰ = g⁰ = s = ∇f_i(x⁰; ξ⁰). "released" (authors' code): v⁰ = η s, u⁰ = η v⁰,
         g⁰ = C(u⁰) (compressed first message). The run-level protocol "released" needs this init; its
         round 0 is live (the message C(u⁰) is the first row), so byzref's iterates are the authors'.
 
@@ -196,8 +207,8 @@ class ByzVRDM21(_DoubleMomentum):
     released_round0 = "live"
 
     def __init__(self, gamma: float, eta: float, eta2: float | None = None, batch: int = 1,
-                 init: str = "paper"):
-        super().__init__(gamma, eta, eta2, batch)
+                 init: str = "paper", init_batch: int = 1):
+        super().__init__(gamma, eta, eta2, batch, init_batch)
         self.init_mode = check_choice("init", init, ("paper", "released"))
 
     def params(self):
@@ -208,7 +219,7 @@ class ByzVRDM21(_DoubleMomentum):
     def init(self, blk, x0, comp):
         if self.init_mode == "paper":
             return super().init(blk, x0, comp)
-        s = blk.oracle.stoch(x0, blk.workers)
+        s = self.round0_stoch(blk, x0)
         v = blk.state["v"] = self.eta * s
         blk.state["u"] = self.eta * v
         blk.rows[...] = 0.0

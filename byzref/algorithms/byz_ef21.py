@@ -144,7 +144,8 @@ class ByzEF21SGDM(Algorithm):
         v_i^{t+1} = (1-\eta) v_i^t + \eta \nabla f_i(x^{t+1}; \xi_i^{t+1}), \qquad
         g_i^{t+1} = g_i^t + C(v_i^{t+1} - g_i^t)
 
-    Init v⁰ = g⁰ = ∇f_i(x⁰; ξ⁰).
+    Init v⁰ = g⁰ = s_i = (1/(b·b₀)) Σ_{j<b·b₀} ∇f_i(x⁰; ξ_ij⁰) (b₀ = ``init_batch``; one draw of b·b₀
+    samples per worker, noise variance σ²/(b·b₀)), sent once uncompressed.
 
     Under the run-level protocol "released" (the authors' a9a scripts, ``worker_lr.py``
     ``TopMomentumWorker``): round 0 is dead, the workers keep v⁻¹ = η ∇f_i(x⁰; ξ⁻¹) and
@@ -156,6 +157,9 @@ class ByzEF21SGDM(Algorithm):
     gamma : float > 0
     eta : float in (0, 1]
     batch : int ≥ 1
+    init_batch : int ≥ 1
+        b₀: round 0 averages b₀·b samples per worker (default 1, left out of the canonical config and
+        run id; under protocol "released" the dead round's batch). Python loop only.
 
     Notes
     -----
@@ -163,15 +167,16 @@ class ByzEF21SGDM(Algorithm):
     """
 
     test_config = {"gamma": 0.05, "eta": 0.5}
-    param_ranges = {"eta": "a real number in (0, 1]"}
+    param_ranges = {"eta": "a real number in (0, 1]", "init_batch": "an integer in [1, inf]"}
     released_round0 = "dead"
 
-    def __init__(self, gamma: float, eta: float, batch: int = 1):
+    def __init__(self, gamma: float, eta: float, batch: int = 1, init_batch: int = 1):
         super().__init__(gamma, batch)
         self.eta = check_real("eta", eta, 0.0, 1.0, lo_open=True)
+        self._check_init_batch(init_batch)
 
     def init(self, blk, x0, comp):
-        s = blk.oracle.stoch(x0, blk.workers)
+        s = self.round0_stoch(blk, x0)
         blk.state["v"] = s.copy()
         blk.rows[...] = s
         blk.msg = blk.rows
@@ -179,13 +184,14 @@ class ByzEF21SGDM(Algorithm):
 
     def released_init(self, blk, x0, comp):
         """Round 0 of ``worker_lr.py``: v⁻¹ = η ∇f_i(x⁰; ξ⁻¹), g⁻¹ = C(v⁻¹), kept by the worker (not sent)."""
-        s = blk.oracle.stoch(x0, blk.workers)
+        s = self.round0_stoch(blk, x0)
         v = blk.state["v"] = self.eta * s
         blk.rows[...] = compress_into(comp, v, blk.rng)
         blk.msg = np.zeros_like(v)
         return 0.0
 
     def kernel(self, comp, n, d):
+        self._check_kernel()  # init_batch > 1: the Python loop only
         ap = (True, float(self.eta), *self._bits(comp, d))
         return AlgorithmKernel(ap, 1, no_setup, _sgdm_init, _sgdm_step, increment_message)
 
