@@ -197,3 +197,24 @@ def test_monte_carlo_contains_exact_on_a_rotated_quadratic():
         if (np.abs(zs) > z).any():
             bad.append(f"{name}: z-scores {np.round(zs, 2).tolist()} (limit {z:.2f})")
     assert not bad, "; ".join(bad)
+
+
+def test_dense_paths_agree_on_a_rotated_quadratic():
+    """Stepping, binary powers, the stationary solve, ARPACK vs dense eigenvalues and the positivity test of
+    stability_limit give the same answers (rotated A, d = 6, an attack: 796 map entries)."""
+    cfg = {**_ROT, "seed": 0, "T": 10, "algorithm": {"name": "byz_dm21", "gamma": 0.5, "eta": 0.3},
+           "compressor": {"name": "rand_k_biased", "k": 2}, "attack": {"name": "ipm"}}
+    model = ExactModel.from_config(cfg)
+    c = model.curves(2000)
+    np.testing.assert_allclose(model.at([0, 7, 1999])["f_gap"], c.f_gap[[0, 7, 1999]], rtol=1e-9)
+    assert model.avg_grad_sq(2000) == pytest.approx(c.avg_grad_sq, rel=1e-9)
+    st = model.stationary()
+    assert st["grad_sq"] == pytest.approx(c.grad_sq[-1], rel=1e-6)
+    assert st["dist_sq"] == math.inf  # one zero eigenvalue, σ > 0
+    D = model._dense
+    Mop, _ = D.operator(model.params())
+    assert D.rest.size > 600  # the ARPACK branch
+    exact_rho = float(np.abs(np.linalg.eigvals(Mop[np.ix_(D.rest, D.rest)])).max())
+    assert model.spectral_radius() == pytest.approx(exact_rho, rel=1e-9)
+    g = model.stability_limit()
+    assert model.spectral_radius({"gamma": 0.999 * g}) < 1.0 < model.spectral_radius({"gamma": 1.001 * g})
