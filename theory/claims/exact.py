@@ -118,7 +118,8 @@ class ExactRateClaim(Claim):
     algorithm : dict — the [algorithm] table without γ, η, η₂ (e.g. {"name": "byz_vr_dm21"}).
     schedule : :class:`~theory.claims.base.Schedule`
     predicted : float — the predicted slope.
-    init_batch : callable T ↦ b₀ or None — a round-0 batch (what-if; the engine's round 0 uses 1).
+    init_batch : callable T ↦ b₀ or None — a round-0 batch of b₀·b samples (the engine's
+        ``algorithm.init_batch``; its default round 0 uses the run's batch, b₀ = 1).
     horizons, tol : the grid and tolerance of the rule.
     """
 
@@ -428,12 +429,12 @@ def exact_claims() -> list[Claim]:
                        "(exact)", {"name": "byz_vr_dm21"}, VR_SCHEDULE, -2.0 / 3.0, source=_PAPER_B0,
                        init_batch=lambda T: float(math.ceil(T ** (1.0 / 3.0) - 1e-9)),
                        statement="VR schedule η ∝ T^(−2/3), η₂ ∝ T^(−1/3), γ ∝ η₂; round 0 averages "
-                                 "b₀ = ⌈T^(1/3)⌉ samples (what-if: the engine's round 0 uses the run's "
-                                 "batch)"),
+                                 "b₀ = ⌈T^(1/3)⌉ samples (the engine runs it with algorithm.init_batch = b₀; "
+                                 "its default round 0 uses the run's batch)"),
         ExactRateClaim("exact.byz_vr_dm21.rate_one_sample_init",
                        "Byz-VR-DM21 with a one-sample round 0 tends to T^(−1/3), not T^(−2/3) (exact)",
                        {"name": "byz_vr_dm21"}, VR_SCHEDULE, -2.0 / 3.0, source=_INFERRED, informational=True,
-                       statement="the engine's round 0 (one sample); its error σ² decays at rate "
+                       statement="the engine's default round 0 (one sample); its error σ² decays at rate "
                                  "η ∝ T^(−2/3) and adds ≈ σ²/(2ηT) ∝ T^(−1/3) to avg_grad_sq. Shown as "
                                  "INFO (FAIL): the slopes of the Monte-Carlo grid (2⁹ … 2¹⁷) are still "
                                  "pre-asymptotic"),
