@@ -41,7 +41,9 @@ def _component_table(d: int, n: int, f: int) -> dict[str, list[dict[str, Any]]]:
     from problems import PROBLEMS
 
     def describe_algorithm(a):
-        return {"name": a.name, "params": a.params(), "compressor_class": a.compressor_class,
+        # init_batch = 1 stays out of canonical configs (params()), but info lists it
+        params = {**a.params(), **({"init_batch": a.init_batch} if hasattr(a, "init_batch") else {})}
+        return {"name": a.name, "params": params, "compressor_class": a.compressor_class,
                 "stochastic": a.stochastic, "preset_of": a.preset_of}
 
     def problems():

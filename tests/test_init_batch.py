@@ -210,3 +210,15 @@ def test_compiled_engine_refuses_and_auto_runs_python(monkeypatch):
         run(cfg)
     with pytest.raises(NotImplementedError, match="init_batch = 2"):
         build(cfg).algorithm.kernel(build(cfg).compressor, 4, 5)
+
+
+def test_info_lists_the_default(capsys):
+    """``byzref info`` shows init_batch = 1 for the methods that take it (and only for them)."""
+    import json
+
+    from byzref.cli import main
+
+    assert main(["info", "--json"]) == 0
+    algs = {e["name"]: e["params"] for e in json.loads(capsys.readouterr().out)["algorithms"]}
+    assert {k for k, p in algs.items() if "init_batch" in p} == {*METHODS, "dm21", "ef21_sgdm"}
+    assert all(algs[k]["init_batch"] == 1 for k in METHODS)
