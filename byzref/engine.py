@@ -167,6 +167,10 @@ def engine_choice() -> str:
 def _compiled_run(sim, required: bool, workload: float | None = None):
     """The compiled form of the run, or None (a component without a kernel, or "auto" declines).
 
+    ``fast=True`` or ``BYZREF_ENGINE=compiled`` ask for the compiled loop: a configuration it cannot run
+    (a component without a kernel of its own class, protocol "released", a round-0 batch) is then
+    refused with one ConfigError line instead of running in the Python loop.
+
     Under "auto" a combination already compiled on this machine always runs compiled; a new one is
     compiled when the Python loop would take longer than compiling it
     (:data:`byzref.compiled.COMPILE_SECONDS`).
@@ -202,8 +206,9 @@ def _compiled_run(sim, required: bool, workload: float | None = None):
     except NotCompiled:
         return None
     except NotImplementedError as exc:
-        if required:
-            raise ConfigError(f"this configuration cannot run compiled: {exc}") from None
+        if choice == "compiled":  # fast=True or BYZREF_ENGINE=compiled: asked for, so refused, not replaced
+            raise ConfigError(f"this configuration cannot run compiled: {exc} (use fast=False or "
+                              "BYZREF_ENGINE=auto/python)") from None
         return None
 
 

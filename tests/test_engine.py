@@ -339,6 +339,11 @@ def test_a_component_without_a_kernel_runs_in_the_python_loop():
     spec = replace(build(cfg), compressor=NoKernelTopK(k=3))
     with pytest.raises(ConfigError, match=r"cannot run compiled.*no_kernel_top_k' has no kernel"):
         run(spec, fast=True)
+    with pytest.MonkeyPatch.context() as mp:  # asked for through the environment: refused the same way
+        mp.setenv("BYZREF_ENGINE", "compiled")
+        with pytest.raises(ConfigError, match=r"cannot run compiled.*no_kernel_top_k' has no kernel") as exc:
+            run(spec)
+        assert "\n" not in str(exc.value)
     a, b = run(spec), run(build(cfg))
     for key in a.curves:
         np.testing.assert_array_equal(a.curves[key], b.curves[key], err_msg=key)
