@@ -12,7 +12,7 @@ light to import: the engine (and numba) load on first use of ``run``, pandas on 
 from byzref.errors import ConfigError
 from byzref.registry import UnknownNameError
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 __all__ = ["ConfigError", "UnknownNameError", "__version__", "load", "run"]
 
 
