@@ -1,4 +1,6 @@
-"""Compressors (SPEC §2). One file per compressor; each registers itself in ``COMPRESSORS``."""
+"""Compressors (contractive 𝔹(α), unbiased 𝕌(ω)).
+
+One file per compressor; each registers itself in ``COMPRESSORS``."""
 
 from byzref.compressors import (  # noqa: F401  (importing registers each compressor)
     identity,

@@ -1,4 +1,4 @@
-"""Common interface of compressors (SPEC §2).
+"""Common interface of compressors.
 
 A compressor maps each row x ∈ ℝ^d of an (m, d) array to C(x) ∈ ℝ^d (the decompressed message),
 with independent randomness per row drawn from a passed :class:`numpy.random.Generator`.

@@ -1,4 +1,4 @@
-"""Identity compressor: no compression (SPEC §2)."""
+"""Identity compressor: no compression."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ class Identity(Compressor):
     Notes
     -----
     Both contractive and unbiased: :math:`C \in \mathbb{B}(1)` and :math:`C \in \mathbb{U}(0)`.
-    Deterministic. One message costs :math:`d\, b_f` bits. SPEC §2.
+    Deterministic. One message costs :math:`d\, b_f` bits.
 
     Examples
     --------

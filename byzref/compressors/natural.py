@@ -1,4 +1,4 @@
-"""Natural compression: unbiased random rounding to powers of two (SPEC §2)."""
+"""Natural compression: unbiased random rounding to powers of two (Horváth et al., arXiv:1905.10988)."""
 
 from __future__ import annotations
 
@@ -78,10 +78,10 @@ class Natural(Compressor):
     Unbiased, :math:`C \in \mathbb{U}(1/8)`: per entry the variance is
     :math:`(2^{e+1} - |x_j|)(|x_j| - 2^{e}) \le x_j^2/8` (equality at :math:`|x_j| = \tfrac43 2^{e}`).
     One message costs 9d bits (sign and 8-bit exponent). Randomness: one uniform per entry,
-    ``rng.random((m, d))``, entry rounded up iff u < p. Choices where the SPEC is silent: the
+    ``rng.random((m, d))``, entry rounded up iff u < p. Choices byzref makes where the paper is silent: the
     exponent is not clipped to the 8-bit range (entries are rounded in float64); entries with
     |x_j| > 2^1023, whose upper power would overflow, and non-finite entries are returned
-    unchanged. SPEC §2.
+    unchanged.
 
     References
     ----------

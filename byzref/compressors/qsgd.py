@@ -1,4 +1,4 @@
-"""QSGD / random dithering with s levels and the ℓ₂ norm (SPEC §2)."""
+"""QSGD / random dithering with s levels and the ℓ₂ norm (Alistarh et al., NeurIPS 2017)."""
 
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ class QSGD(Compressor):
     Randomness: one uniform per entry, ``rng.random((m, d))``, level raised iff u < p_j; one
     fused numba kernel (``outcomes`` is the same rule in NumPy, for tests).
     Rows with a non-finite entry or an overflowing norm are returned unchanged (no guarantee
-    applies to them). SPEC §2.
+    applies to them).
 
     References
     ----------

@@ -1,4 +1,4 @@
-"""Rand-k sparsification, unbiased (scaled by d/k) (SPEC §2)."""
+"""Rand-k sparsification, unbiased (scaled by d/k) (Wangni et al., NeurIPS 2018)."""
 
 from __future__ import annotations
 
@@ -101,7 +101,7 @@ class RandK(KSparsifier):
     :math:`k(b_f + \lceil \log_2 d \rceil)` bits. Each row gets its own subset; the subsets are
     drawn with Floyd's algorithm from k uniforms per row (``rng.random((m, k))``), O(k) per row.
     Mapping a uniform u to ⌊u (j+1)⌋ is uniform on {0..j} up to a relative error below
-    (j+1)·2⁻⁵³, which is far below anything measurable. SPEC §2.
+    (j+1)·2⁻⁵³, which is far below anything measurable.
 
     References
     ----------

@@ -1,4 +1,4 @@
-"""Rand-k sparsification without scaling (biased, contractive) (SPEC §2)."""
+"""Rand-k sparsification without scaling (biased, contractive): (k/d)·rand_k (Stich et al., NeurIPS 2018)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ class RandKBiased(RandK):
     Contractive, :math:`C \in \mathbb{B}(k/d)`: :math:`\mathbb{E}\|C(x) - x\|^2 = (1 - k/d)\|x\|^2`
     exactly (each coordinate is dropped with probability 1 − k/d). Equals (k/d)·rand_k, i.e.
     Q/(ω+1) with Q = rand_k, ω = d/k − 1. Same sampler (shared kernel) and bits as rand_k:
-    :math:`k(b_f + \lceil \log_2 d \rceil)`. SPEC §2.
+    :math:`k(b_f + \lceil \log_2 d \rceil)`. Reference: the random
+    sparsifier of Stich, Cordonnier, Jaggi, "Sparsified SGD with memory", NeurIPS 2018.
 
     Examples
     --------

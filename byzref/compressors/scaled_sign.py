@@ -1,4 +1,4 @@
-"""Scaled sign compression (SPEC §2)."""
+"""Scaled sign compression (Karimireddy et al., ICML 2019, EF-SGD)."""
 
 from __future__ import annotations
 
@@ -61,9 +61,9 @@ class ScaledSign(Compressor):
     .. math:: \|C(x) - x\|^2 = \|x\|^2 - \frac{\|x\|_1^2}{d}\Big(1 + \frac{z}{d}\Big)
               \le (1 - \alpha(x))\|x\|^2,
 
-    with equality when x has no zero entry (then it is the identity of SPEC §2). Choice where the
-    SPEC is silent: sign(0) = 0 (numpy's convention), which only helps. One message costs
-    :math:`b_f + d` bits. Rows with a non-finite entry are returned unchanged. SPEC §2.
+    with equality when x has no zero entry. Choice byzref makes where the paper is silent:
+    sign(0) = 0 (numpy's convention), which only helps. One message costs
+    :math:`b_f + d` bits. Rows with a non-finite entry are returned unchanged.
 
     References
     ----------

@@ -1,4 +1,4 @@
-"""Top-k sparsification (SPEC §2), with an O(d) selection kernel."""
+"""Top-k sparsification (Stich, Cordonnier, Jaggi, NeurIPS 2018), with an O(d) selection kernel."""
 
 from __future__ import annotations
 
