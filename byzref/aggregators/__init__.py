@@ -1,4 +1,4 @@
-"""Robust aggregators and pre-aggregators (SPEC §3). One file per rule."""
+"""Robust aggregators and pre-aggregators; each rule's docstring cites its paper. One file per rule."""
 
 from byzref.aggregators import (  # noqa: F401  (importing registers the components)
     bucketing,

@@ -1,4 +1,4 @@
-"""Row kernels shared by aggregators (SPEC §3): pairwise squared distances (krum, multikrum, nnm)
+"""Row kernels shared by aggregators: pairwise squared distances (krum, multikrum, nnm)
 and the mask of finite rows (cclip, gm)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Common interface of robust aggregators and pre-aggregators (SPEC §3).
+"""Common interface of robust aggregators and pre-aggregators.
 
 An aggregator maps an (n, d) array of rows (n − f good, f Byzantine, positions unknown to it)
 to ℝ^d. Every aggregator receives ``f`` explicitly and never looks at which rows are good.
@@ -94,8 +94,9 @@ class _Robust:
 class Aggregator(_Robust):
     """Base class of aggregators (n, d) → (d,); subclasses implement ``_aggregate``.
 
-    Class attributes declare the theory constants where known (``kappa(n)`` for (f, κ)-robustness,
-    SPEC §3) and whether the rule needs randomness (``random``) or keeps state (``stateful``).
+    Class attributes declare the theory constants where known (``kappa(n)`` for (f, κ)-robustness
+    in the sense of Allouah et al., AISTATS 2023) and whether the rule needs randomness (``random``)
+    or keeps state (``stateful``).
     """
 
     stateful: ClassVar[bool] = False

@@ -1,4 +1,4 @@
-"""Bucketing pre-aggregator (SPEC §3; Karimireddy, He, Jaggi, ICLR 2022)."""
+"""Bucketing pre-aggregator (Karimireddy, He, Jaggi, ICLR 2022)."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def _bucketing_fn(params, X, rng, out):  # pragma: no cover - compiled
 class Bucketing(PreAggregator):
     r"""Bucketing: randomly permute the rows, then average consecutive groups of s rows.
 
-    Definition (SPEC §3): draw a uniform permutation π (``rng.permutation(n)``, from the passed
+    Definition (Karimireddy et al.): draw a uniform permutation π (``rng.permutation(n)``, from the passed
     generator only); bucket b = 0, …, ⌈n/s⌉ − 1 holds rows π[bs], …, π[min(n, (b+1)s) − 1] and is
     replaced by the mean over its ACTUAL size (the last bucket has n − s(⌈n/s⌉ − 1) rows when s ∤ n,
     as in Karimireddy et al.; byzfl does the same). Output (⌈n/s⌉, d).
@@ -75,6 +75,7 @@ class Bucketing(PreAggregator):
     Huge finite rows: a bucket mean whose sum would overflow is computed as Σ x/size instead,
     so finite rows give finite means (the same value in exact arithmetic).
     ``apply_permutation(X, perm)`` computes the same map for a given permutation.
+    Reference: Karimireddy, He, Jaggi, ICLR 2022.
     """
 
     random = True

@@ -1,4 +1,4 @@
-"""Centered clipping (SPEC §3; Karimireddy, He, Jaggi, ICML 2021)."""
+"""Centered clipping (Karimireddy, He, Jaggi, ICML 2021)."""
 
 from __future__ import annotations
 
@@ -93,7 +93,7 @@ def _cclip_fn(params, X, rng, commit, out):  # pragma: no cover - compiled
 class CClip(Aggregator):
     r"""Centered clipping: L clipped-mean steps around a centre that starts at the previous output.
 
-    Definition (SPEC §3): from v⁰, repeat L times
+    Definition (Karimireddy, He, Jaggi, ICML 2021): from v⁰, repeat L times
         v ← v + (1/n) Σ_i (x_i − v) · min(1, τ/‖x_i − v‖),
     and return v. v⁰ = ``center`` when given (then the rule is stateless), otherwise the output of
     the previous server call (``agg(X, rng)``; ``evaluate`` does not update it), and 0 at the

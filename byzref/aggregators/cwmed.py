@@ -1,4 +1,4 @@
-"""Coordinate-wise median (SPEC §3)."""
+"""Coordinate-wise median (Yin, Chen, Ramchandran, Bartlett, ICML 2018)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ __all__ = ["CWMed"]
 class CWMed(Aggregator):
     r"""Coordinate-wise median (mean of the two middle values when n is even).
 
-    Definition (SPEC §3): Agg(X)_k = median(x_{1k}, …, x_{nk}); for even n the mean of the values
+    Definition (Yin et al. 2018): Agg(X)_k = median(x_{1k}, …, x_{nk}); for even n the mean of the values
     of rank n/2 and n/2 + 1. This equals the trimmed mean with b = ⌊(n − 1)/2⌋, which is how it is
     computed (the cwtm sorting-network kernel). Parameters: ``f`` (declared Byzantine count, used
     only for validation: needs f < n/2). With f < n/2 each output coordinate lies in the range of

@@ -1,4 +1,4 @@
-"""Coordinate-wise trimmed mean (SPEC §3), with the column-sorting kernel that cwmed shares."""
+"""Coordinate-wise trimmed mean (Yin et al., ICML 2018), with the column-sorting kernel that cwmed shares."""
 
 from __future__ import annotations
 
@@ -131,7 +131,7 @@ def trimmed_mean(X: np.ndarray, b: int) -> np.ndarray:
 class CWTM(Aggregator):
     r"""Coordinate-wise trimmed mean: per coordinate drop the b smallest and b largest values, then average.
 
-    Definition (SPEC §3): for each coordinate k, with x_{(1)k} ≤ … ≤ x_{(n)k} the sorted values,
+    Definition (Yin et al., ICML 2018): for each coordinate k, with x_{(1)k} ≤ … ≤ x_{(n)k} the sorted values,
         Agg(X)_k = (1/(n − 2b)) Σ_{r=b+1}^{n−b} x_{(r)k}.
     Parameters: ``f`` (declared Byzantine count; needs f < n/2) and ``b`` (trim count, default f;
     needs 2b < n). With b ≥ f each coordinate of the output lies in the range of the good rows'

@@ -1,4 +1,4 @@
-"""Geometric median by smoothed Weiszfeld iterations (SPEC §3)."""
+"""Geometric median by smoothed Weiszfeld iterations (Pillutla, Kakade, Harchaoui, RFA, 2022)."""
 
 from __future__ import annotations
 
@@ -296,9 +296,9 @@ _STARTS = ("mean", "zero", "median")
 class GM(Aggregator):
     r"""Geometric median, approximated by smoothed Weiszfeld iterations.
 
-    Target: argmin_z Σ_i ‖x_i − z‖ over the finite rows. Iteration (SPEC §3):
+    Target: argmin_z Σ_i ‖x_i − z‖ over the finite rows. Iteration (RFA, Pillutla et al. 2022):
         w_i = 1 / max(ν, ‖x_i − z‖),   z ← T(z) = Σ_i w_i x_i / Σ_i w_i,
-    from z⁰ = ``start``: "mean" of the finite rows (default, SPEC), "zero" (byzfl) or "median"
+    from z⁰ = ``start``: "mean" of the finite rows (default), "zero" (byzfl) or "median"
     (coordinate-wise median; an addition: robust, so far-away Byzantine rows cost no iterations).
     Stopping: at most ``max_iter`` updates (default 100, at most 10⁶); before each update, if
     ‖T(z) − z‖ ≤ tol·(1 + ‖z‖) the current z is returned. Because T(z) − z = g(z)/Σ_i w_i with

@@ -1,4 +1,4 @@
-"""Krum (SPEC §3; Blanchard, El Mhamdi, Guerraoui, Stainer, NeurIPS 2017)."""
+"""Krum (Blanchard, El Mhamdi, Guerraoui, Stainer, NeurIPS 2017)."""
 
 from __future__ import annotations
 
@@ -124,7 +124,7 @@ class _KrumFamily(Aggregator):
 class Krum(_KrumFamily):
     r"""Krum: the input row with the smallest sum of squared distances to its m_nb nearest other rows.
 
-    Definition (SPEC §3): Agg(X) = x_{i*}, i* = argmin_i Σ_{j ∈ N_i} ‖x_i − x_j‖², N_i = the m_nb
+    Definition (Blanchard et al.): Agg(X) = x_{i*}, i* = argmin_i Σ_{j ∈ N_i} ‖x_i − x_j‖², N_i = the m_nb
     rows j ≠ i nearest to x_i; ties (in scores) → lowest index.
     Parameters: ``f`` (needs n ≥ 2f + 3, Blanchard et al.'s n > 2f + 2); ``m_nb`` (default
     n − f − 2 as in Blanchard et al. 2017; byzfl's convention is m_nb = n − f − 1; allowed

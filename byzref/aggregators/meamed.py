@@ -1,4 +1,4 @@
-"""Mean around the median, coordinate-wise (SPEC §3)."""
+"""Mean around the median, coordinate-wise (Xie, Koyejo, Gupta 2018, "Phocas")."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def _meamed_fn(params, X, rng, commit, out):  # pragma: no cover - compiled
 class MeaMed(Aggregator):
     r"""Mean around the median: per coordinate, the mean of the n − f values closest to the median.
 
-    Definition (SPEC §3; Xie, Koyejo, Gupta 2018 "Phocas"/"Mean-around-median"): for coordinate k
+    Definition (Xie, Koyejo, Gupta 2018 "Phocas"/"Mean-around-median"): for coordinate k
     with median m_k (mean of the two middle values for even n), take the n − f values x_{ik} with
     the smallest |x_{ik} − m_k| and average them.
     Tie rule: at equal distance the SMALLER value is taken first, i.e. values are ranked by

@@ -1,4 +1,4 @@
-"""Plain mean (SPEC §3): the non-robust baseline."""
+"""Plain mean: the non-robust baseline."""
 
 from __future__ import annotations
 
@@ -50,9 +50,10 @@ def _mean_fn(params, X, rng, commit, out):  # pragma: no cover - compiled
 class Mean(Aggregator):
     r"""Mean of the rows: Agg(X) = (1/n) Σ_i x_i.
 
-    Definition (SPEC §3). Parameters: ``f`` (ignored by the rule). Not robust: one Byzantine row
+    Parameters: ``f`` (ignored by the rule). Not robust: one Byzantine row
     moves the output arbitrarily, and a non-finite row makes it non-finite (the only rule allowed
-    to do so). Theory: κ = 0 when f = 0 (S is all rows and Agg(X) = x̄_S), κ = ∞ when f > 0.
+    to do so). Theory: κ = 0 when f = 0 (S is all rows and Agg(X) = x̄_S), κ = ∞ when f > 0. No
+    linear combination of the rows tolerates a single Byzantine worker (Blanchard et al., NeurIPS 2017).
     """
 
     f_in_numbers = False  # f only validates

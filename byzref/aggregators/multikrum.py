@@ -1,4 +1,4 @@
-"""Multi-Krum (SPEC §3; Blanchard et al. 2017, El Mhamdi et al. 2018)."""
+"""Multi-Krum (Blanchard et al. 2017, El Mhamdi et al. 2018)."""
 
 from __future__ import annotations
 
@@ -54,12 +54,13 @@ def _multikrum_fn(params, X, rng, commit, out):  # pragma: no cover - compiled
 class MultiKrum(_KrumFamily):
     r"""Multi-Krum: the mean of the m rows with the lowest Krum scores.
 
-    Definition (SPEC §3): with s_i the Krum score of row i (sum of squared distances to its m_nb
+    Definition (Blanchard et al.): with s_i the Krum score of row i (sum of squared distances to its m_nb
     nearest other rows), Agg(X) = (1/m) Σ_{i ∈ M} x_i where M holds the m lowest scores, ties →
     lowest index. Parameters: ``f`` (needs n ≥ 2f + 3, as krum); ``m`` (default n − f; 1 ≤ m ≤ n − f);
     ``m_nb`` as for krum (default n − f − 2; byzfl: n − f − 1). m = 1 is Krum.
     Non-finite input: non-finite rows have infinite scores and at least n − f ≥ m rows have finite
-    ones, so only finite rows are averaged. No κ constant is declared.
+    ones, so only finite rows are averaged. No κ constant is declared. References: Blanchard et al.,
+    NeurIPS 2017; El Mhamdi, Guerraoui, Rouault, ICML 2018.
     """
 
     test_config: ClassVar[dict[str, Any]] = {}

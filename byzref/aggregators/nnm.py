@@ -1,4 +1,4 @@
-"""Nearest-neighbour mixing pre-aggregator (SPEC §3; Allouah et al., AISTATS 2023)."""
+"""Nearest-neighbour mixing pre-aggregator (Allouah et al., AISTATS 2023)."""
 
 from __future__ import annotations
 
@@ -94,7 +94,7 @@ def _nnm_scratch(n: int, k: int) -> tuple:
 class NNM(PreAggregator):
     r"""Nearest-neighbour mixing: row i ← mean of the n − f rows nearest to x_i, x_i included.
 
-    Definition (SPEC §3): y_i = (1/(n − f)) Σ_{j ∈ N_i} x_j, N_i = the n − f indices j with the
+    Definition (Allouah et al.): y_i = (1/(n − f)) Σ_{j ∈ N_i} x_j, N_i = the n − f indices j with the
     smallest ‖x_i − x_j‖² (i itself is at distance 0); ties → lowest index. Output (n, d).
     Parameters: ``f`` (0 ≤ f < n; the aggregator that follows checks its own range).
     Non-finite input (at most f rows with ±inf/NaN): a non-finite row is infinitely far from every
