@@ -1,4 +1,6 @@
-"""Byzantine attacks (SPEC §5). One file per attack; each registers itself in ``ATTACKS``."""
+"""Byzantine attacks; each docstring gives the Byzantine row and its source.
+
+One file per attack; each registers itself in ``ATTACKS``."""
 
 from byzref.attacks import (  # noqa: F401  (imported to register the attacks)
     adaptive_alie,

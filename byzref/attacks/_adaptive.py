@@ -1,4 +1,4 @@
-"""Shared machinery of the omniscient adaptive attacks (SPEC §5; peers.md §4.3).
+"""Shared machinery of the omniscient adaptive attacks (Allouah et al., AISTATS 2023; byzfl).
 
 ``line_search`` is byzfl's bounded search for the attack scale τ (``Optimal_InnerProductManipulation``),
 re-implemented from its documented behaviour; :class:`AdaptiveAttack` evaluates

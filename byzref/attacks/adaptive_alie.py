@@ -1,4 +1,4 @@
-"""Attack ``adaptive_alie``: ALIE with its scale optimised each round (SPEC §5)."""
+"""Attack ``adaptive_alie``: ALIE with its scale optimised each round (Allouah et al. 2023)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from byzref.attacks.base import ATTACKS
 class AdaptiveALIE(AdaptiveAttack):
     """Omniscient ALIE: b(τ*) = mean(H) + τ*·std(H) with τ* from a bounded line search.
 
-    Definition (SPEC §5; byzfl ``Optimal_ALittleIsEnough``, peers.md §4.3): each round maximise
+    Definition (byzfl's ``Optimal_ALittleIsEnough``): each round maximise
     φ(τ) = ‖Agg(stack(H, f copies of b(τ))) − mean(H)‖₂, b(τ) = mean(H) + τ·std(H) (coordinate-wise,
     ddof = 1), with :func:`byzref.attacks._adaptive.line_search`; exactly ``evals`` calls of
-    ``ctx.aggregate`` per round; good rows first, Byzantine rows last (SPEC §1). With delta < 0 the
+    ``ctx.aggregate`` per round; good rows first, Byzantine rows last (byzref.roles). With delta < 0 the
     search moves towards the "mean − z·std" side. Origin: Baruch et al. 2019 (ALIE), Allouah et al. 2023.
 
     Parameters: evals = 20, start = 0.0, delta = 10.0, ratio = 0.8 (byzfl's defaults; see

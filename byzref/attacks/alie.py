@@ -1,4 +1,4 @@
-"""Attack ``alie``: "a little is enough" (SPEC §5)."""
+"""Attack ``alie``: "a little is enough" (Baruch, Baruch, Goldberg, NeurIPS 2019)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ _RULES = ("baruch", "baruch_original")
 
 @lru_cache(maxsize=256)
 def baruch_z(n: int, f: int, rule: str = "baruch") -> float:
-    """The ALIE scale z from (n, f) (SPEC §5).
+    """The ALIE scale z from (n, f) (Baruch et al. 2019).
 
     s = ⌊n/2⌋ + 1 − f (the number of good workers the attacker must win over), and
 
@@ -75,7 +75,7 @@ def alie_kernel(params, H, own, t, rng, pk, out):  # pragma: no cover - compiled
 class ALIE(Attack):
     """A little is enough: every Byzantine row is mean(H) + sign·z·std(H), coordinate-wise.
 
-    Definition (SPEC §5): b_k = μ_k + sign · z · σ_k with μ = mean of the good rows and σ their sample
+    Definition: b_k = μ_k + sign · z · σ_k with μ = mean of the good rows and σ their sample
     standard deviation (ddof = 1) per coordinate k. With the default sign = −1 this is the
     "μ − z·σ" form of Baruch, Baruch, Goldberg (NeurIPS 2019) as used by Karimireddy et al. and the
     Byz-DM21 authors' code; sign = +1 with z = 1.5 is byzfl's ``ALittleIsEnough`` (μ + τ·σ).

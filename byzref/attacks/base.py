@@ -1,4 +1,4 @@
-"""Common interface of Byzantine attacks (SPEC §5).
+"""Common interface of Byzantine attacks.
 
 An attack writes the f Byzantine rows. It receives the good rows ``H`` (the rows the server is
 about to aggregate, or the good messages, depending on the engine's attack target) and an
@@ -30,7 +30,7 @@ class AttackContext:
     Attributes
     ----------
     n, f : int
-        Number of workers and of Byzantine workers (the last f rows, SPEC §1).
+        Number of workers and of Byzantine workers (the last f rows, see :mod:`byzref.roles`).
     t : int
         Iteration index.
     aggregate : callable or None

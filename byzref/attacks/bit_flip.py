@@ -1,4 +1,4 @@
-"""Attack ``bit_flip``: negated honest rows (SPEC §5)."""
+"""Attack ``bit_flip``: negated honest rows (as used by Liu et al., TNNLS 2026)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def bit_flip_kernel(params, H, own, t, rng, pk, out):  # pragma: no cover - comp
 class BitFlip(Attack):
     """Bit flip (BF): each Byzantine worker sends the negation of its own honest row.
 
-    Definition (SPEC §5): Byzantine row j = −(row worker j would produce following the protocol on its
+    Definition: Byzantine row j = −(row worker j would produce following the protocol on its
     own data) = −``ctx.own_rows()[j]``. Rows differ across Byzantine workers.
 
     Parameters: none. Requires ``AttackContext.own_rows``. Used by Liu et al. (Byz-EF21-SGDM) and the

@@ -1,4 +1,4 @@
-"""Attack ``gaussian``: independent Gaussian noise rows (SPEC §5)."""
+"""Attack ``gaussian``: independent Gaussian noise rows (Blanchard et al., NeurIPS 2017)."""
 
 from __future__ import annotations
 
@@ -27,13 +27,14 @@ def gaussian_kernel(params, H, own, t, rng, pk, out):  # pragma: no cover - comp
 class Gaussian(Attack):
     """Gaussian: each Byzantine row is an independent draw from N(μ·1, σ_a² I).
 
-    Definition (SPEC §5): b_j ~ N(μ 1_d, σ_a² I_d) for j = 1..f, independent across rows and rounds,
+    Definition (the Gaussian Byzantine workers of Blanchard et al., NeurIPS 2017): b_j ~ N(μ 1_d, σ_a² I_d)
+    for j = 1..f, independent across rows and rounds,
     drawn from the attack's generator (``rng`` is required). Unlike the other attacks the rows differ.
 
     Parameters
     ----------
     mu : float, default 0.0
-        Mean of every coordinate (SPEC §5 uses 0; byzfl's ``Gaussian`` exposes it).
+        Mean of every coordinate (0 is the usual attack; byzfl's ``Gaussian`` exposes it).
     sigma : float ≥ 0, default 1.0
         Standard deviation σ_a per coordinate (byzfl's default). σ_a = 0 sends the constant μ.
     """

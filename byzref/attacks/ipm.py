@@ -1,4 +1,4 @@
-"""Attack ``ipm``: inner product manipulation (SPEC §5)."""
+"""Attack ``ipm``: inner product manipulation (Xie, Koyejo, Gupta, UAI 2020)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def ipm_kernel(params, H, own, t, rng, pk, out):  # pragma: no cover - compiled
 class IPM(Attack):
     """Inner product manipulation: every Byzantine row is −ε·mean(H).
 
-    Definition (SPEC §5): b = −ε (1/(n − f)) Σ_{i∈G} h_i. With a small ε the aggregate keeps a reduced but
+    Definition: b = −ε (1/(n − f)) Σ_{i∈G} h_i. With a small ε the aggregate keeps a reduced but
     positive inner product with the true mean against averaging; against robust aggregators a large ε
     flips it (Xie, Koyejo, Gupta, "Fall of empires", UAI 2020).
 

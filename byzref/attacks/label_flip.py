@@ -1,4 +1,4 @@
-"""Attack ``label_flip``: honest rows computed on label-flipped data (SPEC §5)."""
+"""Attack ``label_flip``: honest rows computed on label-flipped data (as in Karimireddy et al. 2022)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from byzref.kernels import Kernel
 class LabelFlip(Attack):
     """Label flip (LF): the honest row each Byzantine worker computes on its data with flipped labels.
 
-    Definition (SPEC §5): Byzantine row j = ``ctx.flipped_rows()[j]``, the row worker j would send when
+    Definition: Byzantine row j = ``ctx.flipped_rows()[j]``, the row worker j would send when
     following the protocol on its own data with flipped labels (the problem must support label
     flipping; the engine provides the callable). The returned array is a copy.
 

@@ -1,4 +1,4 @@
-"""Attack ``mimic``: copy one good worker's row (SPEC §5)."""
+"""Attack ``mimic``: copy one good worker's row (Karimireddy, He, Jaggi, ICLR 2022)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def mimic_kernel(params, H, own, t, rng, pk, out):  # pragma: no cover - compile
 class Mimic(Attack):
     """Mimic: every Byzantine row is a copy of good row i.
 
-    Definition (SPEC §5): b = h_i, i ∈ {0, …, n − f − 1}. Over-weights one good worker's data, which hurts
+    Definition: b = h_i, i ∈ {0, …, n − f − 1}. Over-weights one good worker's data, which hurts
     under heterogeneity (Karimireddy, He, Jaggi 2022). Like byzfl's ``Mimic(epsilon=i)``: a fixed
     index, no warm-up direction search.
 

@@ -1,4 +1,4 @@
-"""Attack ``none``: the Byzantine workers follow the protocol (SPEC §5)."""
+"""Attack ``none``: the Byzantine workers follow the protocol (the no-attack baseline)."""
 
 from __future__ import annotations
 
@@ -26,12 +26,13 @@ def copy_own_kernel(params, H, own, t, rng, pk, out):  # pragma: no cover - comp
 class NoAttack(Attack):
     """No attack: the Byzantine workers follow the protocol on their own data.
 
-    Definition (SPEC §5): Byzantine row j = the honest row worker j would produce on its own data,
+    Definition: Byzantine row j = the honest row worker j would produce on its own data,
     read from ``ctx.own_rows()`` (filled in by the engine; shape (f, d)). The returned array is a
     copy, so the engine's state is never aliased.
 
-    Parameters: none. Requires ``AttackContext.own_rows``. Theory: the "no attack" baseline (NA);
-    with heterogeneous data the Byzantine workers' own functions are not part of the objective (SPEC §1).
+    Parameters: none. Requires ``AttackContext.own_rows``. Theory: the "no attack" baseline (NA)
+    of Li, Liu, Yi, arXiv:2603.15144 (2026); with heterogeneous data the Byzantine workers' own functions
+    are not part of the objective f = (1/|G|) Σ_{i∈G} f_i.
     """
 
     requires = frozenset({"own_rows"})

@@ -1,4 +1,4 @@
-"""Attack ``nonfinite``: rows of +inf, −inf or NaN (SPEC §5)."""
+"""Attack ``nonfinite``: rows of +inf, −inf or NaN (byzref's own stress test; byzfl's ``Inf``)."""
 
 from __future__ import annotations
 
@@ -30,9 +30,10 @@ def nonfinite_kernel(params, H, own, t, rng, pk, out):  # pragma: no cover - com
 class NonFinite(Attack):
     """Non-finite: every Byzantine row is the constant vector +∞, −∞ or NaN.
 
-    Definition (SPEC §5): b = c·1_d with c ∈ {+∞, −∞, NaN}. Tests the aggregators' non-finite handling
-    (SPEC §3: with at most f such rows every aggregator except mean must return a finite vector).
-    byzfl's ``Inf`` is kind = "inf".
+    Definition (byzref's own; kind "inf" is byzfl's ``Inf``): b = c·1_d with c ∈ {+∞, −∞, NaN}.
+    Tests the aggregators' non-finite handling
+    (byzref requires every aggregator except mean to return a finite vector when at most f rows are
+    non-finite).
 
     Parameters
     ----------

@@ -35,7 +35,7 @@ def sign_flip_kernel(params, H, own, t, rng, pk, out):  # pragma: no cover - com
 class SignFlip(Attack):
     """Sign flip (SF): every Byzantine row is −mean(H), or −h_j for a random good j (released form).
 
-    Definition (SPEC §5): b = −(1/(n − f)) Σ_{i∈G} h_i, the same vector for every Byzantine row
+    Definition: b = −(1/(n − f)) Σ_{i∈G} h_i, the same vector for every Byzantine row
     (form "mean", the default; byzfl's ``SignFlipping``). Form "released": Byzantine row r is
     −h_{j_r} with j_r drawn uniformly from the n − f good rows, independently per row
     (``rng.integers(0, n − f, f)`` from the "attack" stream): the ``SignFlippingWorker`` of the
