@@ -1,4 +1,4 @@
-"""The command line: byzref info / run (SPEC §4 configs)."""
+"""The command line: byzref info / run (configs of the algorithms)."""
 
 import json
 import os

@@ -1,4 +1,4 @@
-"""Compressors (SPEC §2): conformance, exact moments by enumeration, Monte Carlo, kernels vs references."""
+"""Compressors: conformance, exact moments by enumeration, Monte Carlo, kernels vs references."""
 
 import itertools
 import math

@@ -1,4 +1,4 @@
-"""The engine pinned to the mathematics of SPEC §4 (recursions written out by hand here)."""
+"""The engine pinned to the algorithms' update rules (recursions written out by hand here)."""
 
 import json
 import subprocess

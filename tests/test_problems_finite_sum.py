@@ -1,5 +1,5 @@
 """Finite-sum problems (logreg_nonconvex, logreg_l2, least_squares): kernels vs NumPy references,
-constants from data, exact σ² by enumeration, label flip, from_arrays validation (SPEC §7)."""
+constants from data, exact σ² by enumeration, label flip, from_arrays validation."""
 
 import itertools
 

@@ -1,4 +1,4 @@
-"""quadratic and nonconvex_synthetic: exact constants, noise, kernel vs reference (SPEC §7)."""
+"""quadratic and nonconvex_synthetic: exact constants, noise, kernel vs reference."""
 
 import numpy as np
 import pytest

@@ -98,4 +98,4 @@ def test_worker_matrices_respect_their_contract(w):
 @given(worker_matrices(kinds=("nonfinite",), shuffle=False))
 def test_nonfinite_kind_puts_a_nonfinite_entry_in_each_byzantine_row(w):
     assert (~np.isfinite(w.X[~w.good]).all(axis=1)).all()
-    assert not w.good[w.n - w.f:].any()  # unshuffled: SPEC §1's last f rows
+    assert not w.good[w.n - w.f:].any()  # unshuffled: the last f rows are Byzantine (byzref.roles)

@@ -1,4 +1,4 @@
-"""Plain NumPy reference implementations of the aggregator kernels (SPEC §3).
+"""Plain NumPy reference implementations of the aggregator kernels (their docstrings' definitions).
 
 Slow and obvious on purpose: loops over columns and rows, full sorts, no shared code with the
 library (never imported by it). Used by the kernel-vs-reference tests.

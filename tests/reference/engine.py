@@ -1,6 +1,6 @@
 """Plain NumPy reference implementations of whole runs (never imported by the library).
 
-Written from SPEC §3, §4, §5 directly, with their own Top-k, trimmed mean and ALIE; only the
+Written from the documented update rules directly, with their own Top-k, trimmed mean and ALIE; only the
 problem's oracles (tested separately) and the named sample stream are shared with the engine.
 """
 

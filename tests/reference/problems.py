@@ -1,6 +1,6 @@
 """Plain NumPy references for the problems' numba kernels and formulas (never imported by the library).
 
-Everything here is written per sample / per worker with explicit loops, straight from SPEC §7.
+Everything here is written per sample / per worker with explicit loops, straight from the definitions.
 """
 
 import numpy as np
