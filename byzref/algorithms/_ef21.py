@@ -1,4 +1,4 @@
-"""The EF21 compression step shared by the EF21 family (SPEC §4.1, §4.3).
+"""The EF21 compression step shared by the EF21 family (Richtárik, Sokolov, Fatkhullin, NeurIPS 2021).
 
     c_i = C(target_i − g_i),   g_i ← g_i + c_i   (only c_i is sent)
 

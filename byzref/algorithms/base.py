@@ -1,4 +1,4 @@
-"""Common structure of the algorithms (SPEC §4).
+"""Common structure of the algorithms.
 
 The server holds x^t and one row per worker, G^t ∈ ℝ^{n×d} (the EF21 states g_i^t, or whatever
 the method aggregates). Each iteration
@@ -146,7 +146,8 @@ class Algorithm:
     Class attributes
     ----------------
     compressor_class : "contractive", "unbiased" or None
-        The class the method's analysis needs (SPEC §2); None for methods without compression.
+        The class the method's analysis needs (contractive 𝔹(α) or unbiased 𝕌(ω)); None for methods
+        without compression.
     stochastic : bool
         Whether the method uses stochastic gradients (and so a batch size).
     message_kind : "increment" or "replace"

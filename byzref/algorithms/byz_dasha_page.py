@@ -1,4 +1,4 @@
-"""Byz-DASHA-PAGE (Rammal, Gruntkowska, Fedin, Gorbunov, Richtárik, AISTATS 2024), SPEC §4.3."""
+"""Byz-DASHA-PAGE (Rammal, Gruntkowska, Fedin, Gorbunov, Richtárik, AISTATS 2024)."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def _dasha_step(ap, ok, ck, x_new, x_old, g_hat, rows, S, msg):  # pragma: no co
 
 @ALGORITHMS.register("byz_dasha_page")
 class ByzDASHAPAGE(Algorithm):
-    r"""Byz-DASHA-PAGE: PAGE estimator h_i, DASHA-compressed state g_i (SPEC §4.3).
+    r"""Byz-DASHA-PAGE: PAGE estimator h_i, DASHA-compressed state g_i (Rammal et al. 2024).
 
     .. math::
         h_i^{t+1} &= \begin{cases}\nabla f_i(x^{t+1}) & \text{w.p. } p \\

@@ -1,4 +1,4 @@
-"""Byz-DM21 and Byz-VR-DM21: double momentum + EF21 + robust aggregation (SPEC §4.1, §4.2).
+"""Byz-DM21 and Byz-VR-DM21: double momentum + EF21 + robust aggregation.
 
 Li, Liu, Yi, "Accelerating Byzantine-Robust Distributed Learning with Compressed Communication via
 Double Momentum and Variance Reduction", arXiv:2603.15144 (AISTATS 2026); with Agg = mean and
@@ -127,7 +127,7 @@ class _DoubleMomentum(Algorithm):
 
 @ALGORITHMS.register("byz_dm21")
 class ByzDM21(_DoubleMomentum):
-    r"""Byz-DM21: EMA of an EMA of stochastic gradients, compressed with EF21 (SPEC §4.1).
+    r"""Byz-DM21: EMA of an EMA of stochastic gradients, compressed with EF21 (arXiv:2603.15144).
 
     .. math::
         v_i^{t+1} &= (1-\eta) v_i^t + \eta \nabla f_i(x^{t+1}; \xi_i^{t+1}) \\
@@ -144,7 +144,7 @@ class ByzDM21(_DoubleMomentum):
     eta : float in (0, 1]
         First momentum η.
     eta2 : float in (0, 1] or None
-        Second momentum η₂ (default η, as in the authors' code; the rate theory decouples them, SPEC §6).
+        Second momentum η₂ (default η, as in the authors' code; byzref's rate claims decouple them).
     batch : int ≥ 1
     variant : "paper" or "released"
         "released" uses the first-momentum line of the authors' released ``DoubleMomentumWorker``,
@@ -181,7 +181,7 @@ class ByzDM21(_DoubleMomentum):
 
 @ALGORITHMS.register("byz_vr_dm21")
 class ByzVRDM21(_DoubleMomentum):
-    r"""Byz-VR-DM21: STORM first momentum + second momentum + EF21 (SPEC §4.2).
+    r"""Byz-VR-DM21: STORM first momentum + second momentum + EF21 (arXiv:2603.15144).
 
     .. math::
         v_i^{t+1} &= \nabla f_i(x^{t+1}; \xi_i^{t+1}) + (1-\eta)\,(v_i^t - \nabla f_i(x^t; \xi_i^{t+1})) \\
@@ -200,7 +200,8 @@ class ByzVRDM21(_DoubleMomentum):
 
     Notes
     -----
-    Claimed rate O(ε⁻³) (avg ‖∇f‖² ∝ T^{−2/3}) with the decoupled schedule of SPEC §6:
+    Claimed rate O(ε⁻³) (avg ‖∇f‖² ∝ T^{−2/3}) with the decoupled schedule byzref infers (the paper's
+    constants are unknown):
     η ∝ T^{−2/3}, η₂ ∝ T^{−1/3}, γ ∝ η₂.
     """
 

@@ -1,4 +1,4 @@
-"""The Byz-EF21 family: Byz-EF21 (full gradients), Byz-EF21-SGD and Byz-EF21-SGDM (SPEC §4.3).
+"""The Byz-EF21 family: Byz-EF21 (full gradients), Byz-EF21-SGD and Byz-EF21-SGDM.
 
 Rammal, Gruntkowska, Fedin, Gorbunov, Richtárik, AISTATS 2024 (arXiv:2310.09804) for Byz-EF21;
 Liu, Li, Yi, Johansson, IEEE TNNLS 2026 for Byz-EF21-SGDM. With Agg = mean and f = 0 they are
@@ -74,7 +74,7 @@ def _sgdm_step(ap, ok, ck, x_new, x_old, g_hat, rows, S, msg):  # pragma: no cov
 
 @ALGORITHMS.register("byz_ef21")
 class ByzEF21(Algorithm):
-    r"""Byz-EF21 with full local gradients (SPEC §4.3).
+    r"""Byz-EF21 with full local gradients (Rammal et al., AISTATS 2024).
 
     .. math:: g_i^{t+1} = g_i^t + C(\nabla f_i(x^{t+1}) - g_i^t), \qquad g_i^0 = \nabla f_i(x^0)
 
@@ -112,7 +112,7 @@ class ByzEF21(Algorithm):
 
 @ALGORITHMS.register("byz_ef21_sgd")
 class ByzEF21SGD(ByzEF21):
-    r"""Byz-EF21-SGD: Byz-EF21 with batch-b stochastic gradients (SPEC §4.3).
+    r"""Byz-EF21-SGD: Byz-EF21 with batch-b stochastic gradients (Rammal et al. 2024).
 
     .. math:: g_i^{t+1} = g_i^t + C(\nabla f_i(x^{t+1}; \xi_i^{t+1}) - g_i^t)
 
@@ -123,7 +123,7 @@ class ByzEF21SGD(ByzEF21):
 
     Notes
     -----
-    With batch 1 it stalls at a σ²-dependent floor (SPEC §6 "batch claim").
+    With batch 1 it stalls at a σ²-dependent floor (byzref's batch claim, ``theory.claims.batch``).
     """
 
     stochastic = True
@@ -138,7 +138,7 @@ class ByzEF21SGD(ByzEF21):
 
 @ALGORITHMS.register("byz_ef21_sgdm")
 class ByzEF21SGDM(Algorithm):
-    r"""Byz-EF21-SGDM: single momentum + EF21 (SPEC §4.3; Liu, Li, Yi, Johansson, TNNLS 2026).
+    r"""Byz-EF21-SGDM: single momentum + EF21 (Liu, Li, Yi, Johansson, TNNLS 2026).
 
     .. math::
         v_i^{t+1} = (1-\eta) v_i^t + \eta \nabla f_i(x^{t+1}; \xi_i^{t+1}), \qquad

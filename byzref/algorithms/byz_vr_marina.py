@@ -1,4 +1,4 @@
-"""Byz-VR-MARINA (Gorbunov, Horváth, Richtárik, Gidel, ICLR 2023, arXiv:2206.00529), SPEC §4.3."""
+"""Byz-VR-MARINA (Gorbunov, Horváth, Richtárik, Gidel, ICLR 2023, arXiv:2206.00529)."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def _marina_message(ap, rows, B, g_hat):  # pragma: no cover - compiled
 
 @ALGORITHMS.register("byz_vr_marina")
 class ByzVRMARINA(Algorithm):
-    r"""Byz-VR-MARINA: compressed SARAH/PAGE-type differences with a shared coin (SPEC §4.3).
+    r"""Byz-VR-MARINA: compressed SARAH/PAGE-type differences with a shared coin (Gorbunov et al. 2023).
 
     One coin c_t ~ Bernoulli(p) per iteration, shared by all workers:
 

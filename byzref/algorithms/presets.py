@@ -1,4 +1,4 @@
-"""Non-Byzantine presets (SPEC §4): mean aggregation, f = 0, no attack.
+"""Non-Byzantine presets: mean aggregation, f = 0, no attack.
 
 * ``dm21``: EF21-SGD2M (Fatkhullin, Tyurin, Richtárik, NeurIPS 2023) = Byz-DM21 with mean, f = 0.
 * ``ef21_sgdm``: EF21-SGDM = Byz-EF21-SGDM with mean, f = 0.
@@ -12,20 +12,20 @@ from byzref.algorithms.byz_ef21 import ByzEF21, ByzEF21SGDM
 
 @ALGORITHMS.register("dm21")
 class DM21(ByzDM21):
-    """EF21-SGD2M: Byz-DM21 with mean aggregation and f = 0 (SPEC §4.1)."""
+    """EF21-SGD2M: Byz-DM21 with mean aggregation and f = 0 (Fatkhullin et al., NeurIPS 2023)."""
 
     preset_of = "byz_dm21"
 
 
 @ALGORITHMS.register("ef21_sgdm")
 class EF21SGDM(ByzEF21SGDM):
-    """EF21-SGDM: Byz-EF21-SGDM with mean aggregation and f = 0 (SPEC §4.3)."""
+    """EF21-SGDM: Byz-EF21-SGDM with mean aggregation and f = 0 (Fatkhullin et al. 2023)."""
 
     preset_of = "byz_ef21_sgdm"
 
 
 @ALGORITHMS.register("ef21")
 class EF21(ByzEF21):
-    """EF21: Byz-EF21 with mean aggregation and f = 0 (SPEC §4.3)."""
+    """EF21: Byz-EF21 with mean aggregation and f = 0 (Richtárik et al., NeurIPS 2021)."""
 
     preset_of = "byz_ef21"

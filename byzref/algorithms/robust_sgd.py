@@ -1,4 +1,4 @@
-"""Robust baselines without error feedback: worker-momentum SGD, BR-CSGD, BR-DIANA (SPEC §4.3)."""
+"""Robust baselines without error feedback: worker-momentum SGD, BR-CSGD, BR-DIANA."""
 
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ def _diana_init(ap, ok, ck, x0, rows, S, msg):  # pragma: no cover - compiled
 
 @ALGORITHMS.register("robust_momentum_sgd")
 class RobustMomentumSGD(Algorithm):
-    r"""Robust SGD with worker momentum (Karimireddy, He, Jaggi, ICML 2021), SPEC §4.3.
+    r"""Robust SGD with worker momentum (Karimireddy, He, Jaggi, ICML 2021).
 
     .. math:: m_i^{t+1} = (1-\beta) \nabla f_i(x^{t+1}; \xi_i^{t+1}) + \beta m_i^t
 
@@ -115,7 +115,10 @@ class RobustMomentumSGD(Algorithm):
 
 @ALGORITHMS.register("br_csgd")
 class BRCSGD(Algorithm):
-    r"""BR-CSGD: the server aggregates compressed stochastic gradients, no memory (SPEC §4.3).
+    r"""BR-CSGD: the server aggregates compressed stochastic gradients, no memory.
+
+    The robust compressed-SGD baseline of the Byz-EF21-SGDM and Byz-DM21 authors' experiments
+    (Liu et al., TNNLS 2026; arXiv:2603.15144).
 
     .. math:: \text{row}_i^{t+1} = Q(\nabla f_i(x^{t+1}; \xi_i^{t+1}))
 
@@ -147,7 +150,10 @@ class BRCSGD(Algorithm):
 
 @ALGORITHMS.register("br_diana")
 class BRDIANA(Algorithm):
-    r"""BR-DIANA: compressed differences to a learned shift h_i (SPEC §4.3).
+    r"""BR-DIANA: compressed differences to a learned shift h_i.
+
+    DIANA (Mishchenko, Gorbunov, Takáč, Richtárik, arXiv:1901.09269) with robust aggregation, a
+    baseline of the Byz-EF21-SGDM and Byz-DM21 authors' experiments (Liu et al., TNNLS 2026).
 
     .. math::
         q_i = Q(\nabla f_i(x; \xi) - h_i), \quad \text{row}_i = q_i + h_i, \quad
