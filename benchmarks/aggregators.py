@@ -1,4 +1,4 @@
-"""Aggregator speed and extra memory (SPEC §3).
+"""Aggregator speed and extra memory.
 
 Run:  NUMBA_CACHE_DIR=.numba_cache python benchmarks/aggregators.py
 

@@ -1,6 +1,6 @@
-"""The simulation engine: ``run(config) -> Result`` (SPEC §4, §5; DESIGN.md "Results").
+"""The simulation engine: ``run(config) -> Result``.
 
-Each iteration t = 0, …, T−1 (SPEC §4 "Common structure"):
+Each iteration t = 0, …, T−1 (the common structure of all algorithms, :mod:`byzref.algorithms.base`):
 
     record ‖∇f(x^t)‖²;  ĝ^t = Agg(G^t);  x^{t+1} = x^t − γ ĝ^t;
     good workers update their rows of G at x^{t+1};  the attack writes the Byzantine rows.
@@ -272,7 +272,7 @@ class _Simulation:
         return self.agg.evaluate(X, copy.deepcopy(self.rng_agg))
 
     def write_byzantine(self, t: int, g_hat) -> None:
-        """The attack writes the Byzantine rows of G (SPEC §5, target "state" or "message")."""
+        """The attack writes the Byzantine rows of G (attack target "state" or "message")."""
         if self.f == 0:
             return
         target = self.spec.target
@@ -400,7 +400,7 @@ class _Simulation:
 
     def result(self, wall_time: float) -> Result:
         curves = self.rec.curves()
-        # avg_grad_sq(T) = (1/T) Σ_{t<T} ‖∇f(x^t)‖² (SPEC §1); for a diverged run, over the iterates before it
+        # avg_grad_sq(T) = (1/T) Σ_{t<T} ‖∇f(x^t)‖²; for a diverged run, over the iterates before it
         summary: dict[str, Any] = {
             "avg_grad_sq": self.sum_gsq / max(self.n_gsq, 1),
             "final_grad_sq": float(curves["grad_sq"][-1]),

@@ -1,4 +1,4 @@
-"""Jitted standard normal rows: the Gaussian noise of the synthetic problems (SPEC §7, DESIGN "Randomness").
+"""Jitted standard normal rows: the Gaussian noise of the synthetic problems.
 
 A draw is one 64-bit seed s taken from a named NumPy stream (``rng.integers`` over the full uint64
 range, i.e. one raw output of its bit generator). Row r of the draw is a sequence of standard normals

@@ -5,7 +5,7 @@ On a TTY::
     runs [##########..........]  12/24  failed 1  elapsed 0:00:12  ETA 0:00:12
 
 Not on a TTY (CI logs): one line each time another 10% of the runs is done, and one at the end.
-No dependency beyond the standard library (DESIGN.md "Results, sweeps, CLI").
+No dependency beyond the standard library.
 """
 
 from __future__ import annotations

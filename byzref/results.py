@@ -347,7 +347,8 @@ class Result:
         Iteration at which the run diverged.
     curves : dict of ndarray
         Per checkpoint: iteration, bits_up / bits_down (cumulative per worker), grad_sq = ‖∇f(x^t)‖²,
-        grad_sq_avg (running average over x⁰..x^t, the ε-stationarity metric of SPEC §1),
+        grad_sq_avg (running average over x⁰..x^t, the ε-stationarity metric
+        E‖∇f(x̂)‖² with x̂ uniform over the iterates),
         f_gap = f(x^t) − f*, dist = ‖x^t − x*‖ (NaN when x* is unknown), agg_err = ‖ĝ^t − mean_G‖².
     summary : dict
         avg_grad_sq = (1/T) Σ_{t<T} ‖∇f(x^t)‖², final values, total bits.

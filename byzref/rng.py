@@ -1,4 +1,4 @@
-"""Named, independent random streams (DESIGN.md "Randomness").
+"""Named, independent random streams.
 
 A run has one root seed. Every consumer of randomness (problem instance, each worker's samples,
 compressor, attack, bucketing, ...) gets its own stream

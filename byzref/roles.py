@@ -1,4 +1,4 @@
-"""The one place that fixes which workers are Byzantine (SPEC §1).
+"""The one place that fixes which workers are Byzantine: the last f of the n.
 
 By convention the Byzantine workers are the LAST ``f`` of ``n`` indices; the good set is
 ``G = {0, ..., n - f - 1}``. Nothing else in the code base may assume a different layout.

@@ -10,7 +10,7 @@ outputs keep the caller's objects. A *key* names a field of a run:
 * any dotted path into the normalized config (``"algorithm.gamma"``, ``"f"``, ``"T"``, ``"seed"``,
   ``"compressor.k"``); ``"status"``: the run's status.
 
-Ranking (SPEC §1 metrics): the metric is a summary value, ``"avg_grad_sq"`` = (1/T) Σ_{t<T} ‖∇f(xᵗ)‖²
+Ranking: the metric is a summary value, ``"avg_grad_sq"`` = (1/T) Σ_{t<T} ‖∇f(xᵗ)‖²
 or ``"final_grad_sq"``; a diverged run, or a non-finite value, counts as +inf (worst). A setting's score
 for one hyper-parameter value is the median over seeds; ties go to fewer diverged runs, then to the
 smaller value (deterministic).
@@ -31,7 +31,7 @@ __all__ = ["DISPLAY_NAMES", "Selection", "best_step", "filter_runs", "flatten", 
            "max_min_over_attacks", "method_label", "metric_value", "parse_where", "undetermined",
            "varying_keys"]
 
-#: the paper's spellings of the algorithm names (Li, Liu, Yi, arXiv:2603.15144, and its baselines, SPEC §4).
+#: the paper's spellings of the algorithm names (Li, Liu, Yi, arXiv:2603.15144, and its baselines).
 DISPLAY_NAMES = {"byz_dm21": "Byz-DM21", "byz_vr_dm21": "Byz-VR-DM21", "byz_ef21_sgdm": "Byz-EF21-SGDM",
                  "byz_ef21_sgd": "Byz-EF21-SGD", "byz_ef21": "Byz-EF21", "byz_vr_marina": "Byz-VR-MARINA",
                  "byz_dasha_page": "Byz-DASHA-PAGE", "br_csgd": "BR-CSGD", "br_diana": "BR-DIANA"}
@@ -205,7 +205,7 @@ def max_min_over_attacks(runs, param: str = "algorithm.gamma", metric: str = "fi
                          over: str = "attack", group_by=None) -> Selection:
     """Per method (setting), the ``param`` value whose WORST median metric over the attacks is best.
 
-    byzfl-style max–min tuning (peers.md §4): for each group and value, the score is the maximum over
+    byzfl-style max–min tuning: for each group and value, the score is the maximum over
     the values of ``over`` (the attacks) of the median-over-seeds metric; a value missing some attack
     that the group has scores +inf. The chosen value minimises the score (ties: smaller value).
     ``group_by`` None: every varying config field except ``param``, ``seed`` and ``over``'s field.

@@ -1,4 +1,4 @@
-"""Results store of a sweep: one JSON line per finished run plus its curves (DESIGN.md "Results").
+"""Results store of a sweep: one JSON line per finished run plus its curves.
 
 Layout of a store directory ``DIR``::
 

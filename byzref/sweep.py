@@ -1,6 +1,5 @@
 """Sweeps: grids of run configs from a TOML file, run on any ``concurrent.futures.Executor`` into a
-resumable :class:`~byzref.store.ResultStore` (DESIGN.md "Results, sweeps, CLI"; SPEC §4, §5 for the
-run configs themselves).
+resumable :class:`~byzref.store.ResultStore`.
 
 A sweep file is a run config in which every list-valued field is a grid axis, plus an optional
 ``[[case]]`` array of partial configs, each deep-merged into the base (paired choices)::

@@ -10,9 +10,9 @@ need only NumPy, so ``byzref verify`` uses them on a plain install. Example::
     def test_my_compressor_is_contractive(x):
         check_contractive(MyTopK(k=1), x, alpha=1 / x.size)
 
-Compressor checks (SPEC §2): :func:`check_contract`, :func:`check_contractive`,
+Compressor checks (classes 𝔹(α) and 𝕌(ω)): :func:`check_contract`, :func:`check_contractive`,
 :func:`check_unbiased`, :func:`exact_moments`, :func:`exact_moments_over_subsets`.
-Aggregator checks (SPEC §3): :func:`check_permutation_invariance`,
+Aggregator checks (properties every robust rule has): :func:`check_permutation_invariance`,
 :func:`check_translation_equivariance`, :func:`check_identical_rows`, :func:`check_coordinate_range`,
 :func:`check_returns_input_row`, :func:`check_finite_output`, :func:`empirical_kappa`.
 Hypothesis strategies: :func:`vectors`, :func:`arrays`, :func:`dims`, :func:`worker_matrices`.

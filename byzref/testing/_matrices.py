@@ -1,4 +1,4 @@
-"""Hypothesis strategies for worker matrices: n − f good rows in a cluster, f arbitrary rows (SPEC §1, §3).
+"""Hypothesis strategies for worker matrices: n − f good rows in a cluster, f arbitrary rows.
 
 Values are drawn with NumPy from a hypothesis-drawn seed, so good rows are tie-free with
 probability one (what krum/nnm tie rules and permutation tests need) and shrinking acts on the
@@ -69,7 +69,7 @@ def worker_matrices(draw, *, min_n: int = 1, max_n: int = 10, min_d: int = 1, ma
     Good rows: centre c with |c_k| ≤ max_center plus spread·N(0, I), spread in [1e-3, 1e3].
     Each of the f Byzantine rows has a kind drawn from ``kinds`` (see ``BYZANTINE_KINDS``). With
     ``shuffle`` the Byzantine rows sit at random positions (the aggregators must not depend on
-    SPEC §1's "last f" convention); ``good`` marks the good rows.
+    byzref's "last f rows are Byzantine" convention); ``good`` marks the good rows.
     """
     n = draw(st.integers(max(min_n, margin), max_n))
     f_hi = (n - margin) // 2 if max_f is None else min(max_f, (n - margin) // 2)

@@ -1,4 +1,4 @@
-"""Property checkers for aggregators: call them on YOUR aggregator and inputs (SPEC §3).
+"""Property checkers for aggregators: call them on YOUR aggregator and inputs.
 
 Each ``check_*`` evaluates the aggregator with ``agg.evaluate`` (no state change) and raises
 AssertionError with a message naming the rule, the property and the largest violation.
@@ -148,7 +148,7 @@ def check_returns_input_row(agg, X, *, seed: int = 0) -> None:
 
 
 def check_finite_output(agg, X, *, seed: int = 0) -> None:
-    """The output is finite (SPEC §3: required when at most f rows are non-finite)."""
+    """The output is finite (byzref requires it of every rule but mean when at most f rows are non-finite)."""
     out = _eval(agg, X, seed)
     if not np.isfinite(out).all():
         nonfinite_rows = int((~np.isfinite(np.asarray(X, dtype=np.float64)).all(axis=1)).sum())
@@ -159,7 +159,7 @@ def check_finite_output(agg, X, *, seed: int = 0) -> None:
 def empirical_kappa(agg, X, f: int, *, seed: int = 0, max_subsets: int = 100_000) -> float:
     """max over S ⊆ [n], |S| = n − f, of ‖Agg(X) − x̄_S‖² / ((1/|S|) Σ_{i∈S} ‖x_i − x̄_S‖²).
 
-    The (f, κ)-robustness constant that X witnesses (SPEC §3): a lower bound on the true κ of the
+    The (f, κ)-robustness constant that X witnesses (Allouah et al. 2023): a lower bound on the true κ of the
     rule. Subsets containing a non-finite row have infinite right-hand side and are skipped; a
     zero spread with a nonzero error (beyond rounding) gives +inf. Enumerates C(n, f) subsets.
     """

@@ -1,4 +1,4 @@
-"""Checkers for compressors (SPEC §2), usable on your own ``Compressor`` subclasses.
+"""Checkers for compressors, usable on your own ``Compressor`` subclasses.
 
 * :func:`check_contract`: interface facts (shape, dtype, no aliasing or mutation, determinism
   for a fixed seed, C(0) = 0, finite output, positive bits, declared classes consistent).
