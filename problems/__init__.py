@@ -1,4 +1,4 @@
-"""Objectives with stochastic oracles and exactly known constants (SPEC §1, §7).
+"""Objectives with stochastic oracles and exactly known constants.
 
 Build a problem from a config with :func:`build_problem`; every problem class also has a
 ``from_arrays`` path that reproduces a setup exactly from given arrays.

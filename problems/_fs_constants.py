@@ -1,4 +1,4 @@
-"""Constants of the finite-sum problems that need more than eigenvalues (SPEC §7)."""
+"""Constants of the finite-sum problems that need more than eigenvalues."""
 
 from __future__ import annotations
 

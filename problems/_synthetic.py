@@ -1,4 +1,4 @@
-"""Helpers shared by the synthetic problems: exact-ζ² shifts and Gaussian noise samples (SPEC §7)."""
+"""Helpers shared by the synthetic problems: exact-ζ² shifts and Gaussian noise samples."""
 
 from __future__ import annotations
 

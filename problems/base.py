@@ -1,6 +1,6 @@
-"""The problem interface every algorithm uses (SPEC §1, §7).
+"""The problem interface every algorithm uses.
 
-A problem has n workers (the last f are Byzantine, SPEC §1; their shards exist because the
+A problem has n workers (the last f are Byzantine, :mod:`byzref.roles`; their shards exist because the
 bit-flip and label-flip attacks need them) and dimension d. The objective is the average over
 the GOOD workers only: f(x) = (1/|G|) Σ_{i∈G} f_i(x).
 
@@ -25,7 +25,7 @@ __all__ = ["Constants", "Problem", "as_generator", "check_workers", "finite_arra
 
 @dataclass(frozen=True)
 class Constants:
-    """Theory constants of a problem instance (SPEC §1).
+    """Theory constants of a problem instance: L, L_i, L̃, μ (PL), f*, σ², (B, ζ²).
 
     Attributes
     ----------
@@ -120,7 +120,7 @@ class Problem:
         raise NotImplementedError
 
     def zeta2_at(self, x: np.ndarray) -> float:
-        """Heterogeneity at x: (1/|G|) Σ_{i∈G} ‖∇f_i(x) − ∇f(x)‖² (SPEC §1)."""
+        """Heterogeneity at x: (1/|G|) Σ_{i∈G} ‖∇f_i(x) − ∇f(x)‖² (ζ² of the (B, ζ²) bound)."""
         G = self.worker_grads(self._point(x))[: self.n - self.f]
         return float(((G - G.mean(axis=0)) ** 2).sum(axis=1).mean())
 

@@ -1,5 +1,5 @@
 """Binary-classification data for the finite-sum problems: LIBSVM files, a bundled real dataset and
-a synthetic generator (SPEC §7, issue 3). Labels are always ±1; data are held dense (float64).
+a synthetic generator. Labels are always ±1; data are held dense (float64).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Common machinery of the finite-sum problems (logistic regression, least squares) (SPEC §7).
+"""Common machinery of the finite-sum problems (logistic regression, least squares).
 
 f_i(x) = (1/m_i) Σ_{j∈D_i} ℓ(a_jᵀx; y_j) + r(x). Data come from a synthetic generator, a LIBSVM
 file or the bundled breast-cancer set (:mod:`problems.datasets`), normalised and split across ALL n

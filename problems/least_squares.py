@@ -1,4 +1,4 @@
-"""least_squares: a PL finite-sum least-squares problem with exact L, μ, x*, f* (SPEC §7)."""
+"""least_squares: a PL finite-sum least-squares problem with exact L, μ, x*, f*."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""logreg_l2: ℓ2-regularised logistic regression, a PL (strongly convex) finite sum (SPEC §7)."""
+"""logreg_l2: ℓ2-regularised logistic regression, a PL (strongly convex) finite sum."""
 
 from __future__ import annotations
 

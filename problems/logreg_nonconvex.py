@@ -1,4 +1,4 @@
-"""logreg_nonconvex: logistic regression + λ Σ x_k²/(1 + x_k²) (EF21 / Byz-EF21 experiments; SPEC §7)."""
+"""logreg_nonconvex: logistic regression + λ Σ x_k²/(1 + x_k²) (EF21 / Byz-EF21 experiments)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ class LogregNonconvex(FiniteSumProblem):
                  + \lambda \sum_k \frac{x_k^2}{1 + x_k^2}, \qquad y_j \in \{-1, +1\}.
 
     As in EF21 (Richtárik, Sokolov, Fatkhullin 2021) and Byz-EF21 (Rammal et al. 2024); default λ = 0.1.
-    Constants (SPEC §7): L_i = λ_max(A_iᵀA_i)/(4 m_i) + 2λ and L = λ_max((1/|G|) Σ_{i∈G} A_iᵀA_i/m_i)/4 + 2λ,
+    Constants: L_i = λ_max(A_iᵀA_i)/(4 m_i) + 2λ and L = λ_max((1/|G|) Σ_{i∈G} A_iᵀA_i/m_i)/4 + 2λ,
     both EXACT: the Hessian is ≼ its value at x = 0 (logistic curvature ≤ ¼, φ'' ≤ 2, both attained at 0)
     and ≽ −(λ/2) I. f* ≥ 0 is the documented lower bound (both terms are ≥ 0); ``extra['f_upper']`` is
     the value at a stationary point found by L-BFGS from x⁰ (an upper bound on f*). σ² and ζ² are not

@@ -1,4 +1,4 @@
-"""nonconvex_synthetic: smooth, genuinely nonconvex, f* = 0, exact L, ζ² (B = 0) and σ² (SPEC §7)."""
+"""nonconvex_synthetic: smooth, genuinely nonconvex, f* = 0, exact L, ζ² (B = 0) and σ²."""
 
 from __future__ import annotations
 
@@ -135,7 +135,7 @@ class NonconvexSynthetic(Problem):
         \qquad \nabla f_i(x;\xi) = \nabla f_i(x) + \xi + D_\xi x .
 
     φ(t) = t²/(1+t²) has φ'' ∈ [−½, 2], so ∇²f is diagonal with entries in [a_j − λ/2, a_j + 2λ]:
-    negative (nonconvex) wherever a_j < λ/2 and |x_j| > 1/√3 (SPEC §7). Constants: L = L_i = L̃ =
+    negative (nonconvex) wherever a_j < λ/2 and |x_j| > 1/√3. Constants: L = L_i = L̃ =
     max_j a_j + 2λ (exact, attained at x = 0); f* = 0 = f(0) exactly and 0 is the only stationary point;
     Σ_{i∈G} s_i = 0 and (1/|G|) Σ_{i∈G} ‖s_i‖² = ζ² exactly, B = 0; not PL in general (mu = None).
     Noise: ξ ~ N(0, σ²/(b d) I) (E‖ξ‖² = σ²/b exactly). Optional curvature noise D_ξ = diag(N(0, τ²/b)):
@@ -212,7 +212,7 @@ class NonconvexSynthetic(Problem):
         g = shifts.shape[0] - f
         scale = 1.0 + float(np.abs(shifts[:g]).max())
         if np.abs(shifts[:g].mean(axis=0)).max() > 1e-12 * scale:
-            raise ConfigError("shifts: the good workers' rows must sum to zero (SPEC §7), so that f* = 0")
+            raise ConfigError("shifts: the good workers' rows must sum to zero, so that f* = 0")
         obj = cls.__new__(cls)
         x0 = np.zeros(a.shape[0]) if x0 is None else x0
         obj._setup(a, lam, shifts, f, sigma2, curvature_std, region_radius, x0)
@@ -248,7 +248,7 @@ class NonconvexSynthetic(Problem):
             L=L, L_i=np.full(self.n, L), L_tilde=L, mu=None, f_star=0.0, f_star_exact=True,
             sigma2=sig_bound, zeta2=float((D * D).sum(axis=1).mean()), B=0.0,
             exact={"sigma2": self._tau == 0.0, "zeta2": True, "B": True},
-            notes=("exact (SPEC §7)" if self._tau == 0.0 else
+            notes=("all constants exact" if self._tau == 0.0 else
                    f"sigma2 = σ² + τ²R² bounds the variance over ‖x‖ ≤ R = {R:.4g} (curvature noise)"),
             extra={"nonconvex_coords": int((a < self._lam / 2).sum()),
                    "hessian_min": float(a.min()) - self._lam / 2,

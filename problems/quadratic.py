@@ -1,4 +1,4 @@
-"""quadratic: a PL quadratic with exactly known L, μ, f*, ζ² (B = 0) and σ² (SPEC §7)."""
+"""quadratic: a PL quadratic with exactly known L, μ, f*, ζ² (B = 0) and σ²."""
 
 from __future__ import annotations
 
@@ -96,7 +96,7 @@ class Quadratic(Problem):
         f_i(x) = \tfrac12 (x - b_i)^\top A (x - b_i),\qquad A = Q^\top \operatorname{diag}(a) Q \succeq 0,
         \qquad \nabla f_i(x;\xi) = A(x - b_i) + \xi,\ \ \xi \sim N(0, (\sigma^2/(b d)) I).
 
-    Constants (all exact, SPEC §7): L = L_i = L̃ = max a; μ = smallest positive a (PL holds with it
+    Constants (all exact): L = L_i = L̃ = max a; μ = smallest positive a (PL holds with it
     even when A is singular); x* = b̄ (plus anything in ker A); f* = (1/|G|) Σ_{i∈G} ½ (b_i − b̄)ᵀA(b_i − b̄);
     ∇f_i − ∇f = A(b̄ − b_i), so ζ² = (1/|G|) Σ_{i∈G} ‖A(b_i − b̄)‖² and B = 0; E‖ξ‖² = σ²/b exactly.
 
@@ -190,7 +190,7 @@ class Quadratic(Problem):
             L=top, L_i=np.full(self.n, top), L_tilde=top, mu=float(pos.min()), f_star=f_star,
             f_star_exact=True, sigma2=sigma2, zeta2=zeta2, B=0.0,
             exact={"sigma2": True, "zeta2": True, "B": True},
-            notes="all constants exact (SPEC §7 quadratic)",
+            notes="all constants exact",
             extra={"zero_eigs": int(a.size - pos.size), "condition": top / float(pos.min())})
 
     # --- deterministic --------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The problem registry: ``@PROBLEMS.register("name")`` on each problem class (DESIGN.md "Components")."""
+"""The problem registry: ``@PROBLEMS.register("name")`` on each problem class."""
 
 from __future__ import annotations
 
