@@ -1,4 +1,4 @@
-"""Fits behind the verdicts (SPEC §6): log-log slopes across horizons, plateaus, PL contraction.
+"""Fits behind the verdicts: log-log slopes across horizons, plateaus, PL contraction.
 
 Rates are fitted ACROSS horizons: ``values[i, s]`` is the metric of seed s run with the schedule of
 horizon ``T[i]``. The point estimate is the least-squares slope of mean_s log values[i, s] against
@@ -22,7 +22,7 @@ __all__ = ["SlopeFit", "eps_exponent", "fit_contraction", "fit_loglog", "log_rat
 
 
 def eps_exponent(slope: float) -> float:
-    """Iteration complexity exponent p in O(ε^−p) implied by avg_grad_sq ∝ T^slope (SPEC §1): p = −2/slope."""
+    """Iteration complexity exponent p in O(ε^−p) implied by avg_grad_sq ∝ T^slope: p = −2/slope."""
     return -2.0 / slope if slope < 0 else math.inf
 
 
@@ -106,7 +106,7 @@ def fit_loglog(x, values, *, level: float = 0.95, n_boot: int = 4000, seed: int 
 
 
 def plateau(iterations, values, *, tail: float = 0.5) -> float:
-    """Mean of a curve over its last ``tail`` fraction of iterations (the plateau of ‖∇f‖², SPEC §6)."""
+    """Mean of a curve over its last ``tail`` fraction of iterations (the plateau of ‖∇f‖²)."""
     t = np.asarray(iterations, dtype=np.float64)
     v = np.asarray(values, dtype=np.float64)
     keep = (t >= (1.0 - tail) * t.max()) & np.isfinite(v)

@@ -1,8 +1,8 @@
 """Run the experiments of many claims at once, deduplicated by run id, through the sweep machinery.
 
-Each run is a pure function of its config (SPEC §1, DESIGN "Randomness"), so serial and parallel
-execution give bit-identical records; :func:`byzref.sweep.run_sweep` spawns single-threaded workers
-and stores every finished run, so a verification given a store directory resumes.
+Each run is a pure function of its config (named random streams of its seed, :mod:`byzref.rng`), so
+serial and parallel execution give bit-identical records; :func:`byzref.sweep.run_sweep` spawns
+single-threaded workers and stores every finished run, so a verification given a store directory resumes.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Claim kinds (SPEC §6), registered by name in ``CLAIM_KINDS``; importing this package registers them."""
+"""Claim kinds, registered by name in ``CLAIM_KINDS``; importing this package registers them."""
 
 from theory.claims import batch, bound, constants, exact, neighborhood, pl, rate  # noqa: F401  (registers the kinds)
 from theory.claims.base import BASE_RUN, CLAIM_KINDS, Claim, ClaimResult, Scale, Schedule

@@ -1,4 +1,4 @@
-"""Claims as data (SPEC §6): what a claim states, which runs test it, and how it is decided.
+"""Claims as data: what a claim states, which runs test it, and how it is decided.
 
 A claim is an object with descriptive fields (id, title, source, statement, algorithm, regime,
 metric, schedule, prediction) and two methods:
@@ -25,7 +25,7 @@ __all__ = ["BASE_RUN", "CLAIM_KINDS", "Claim", "ClaimResult", "Scale", "Schedule
 
 CLAIM_KINDS = Registry("claim kind")
 
-#: the default rate regime (SPEC §6): homogeneous nonconvex_synthetic, σ² = 1, n = 20, δ = 0.2,
+#: the default rate regime (byzref's choice): homogeneous nonconvex_synthetic, σ² = 1, n = 20, δ = 0.2,
 #: Top-k (α = 1/5), CWTM under ALIE on the state.
 BASE_RUN: dict[str, Any] = {
     "n": 20, "f": 4,
@@ -49,7 +49,7 @@ class Scale:
 
 @dataclass(frozen=True)
 class Schedule:
-    r"""Parameters as functions of the horizon T (SPEC §6, constants inferred):
+    r"""Parameters as functions of the horizon T (inferred by byzref; the paper's constants are unknown):
 
     η = min(1, η₀ T^{p}), η₂ = min(1, η₂₀ T^{p₂}) (η₂ = η when ``eta2`` is None),
     γ = min(γ_max/L, γ₀·s/L) with s = η, η₂ or 1 (``gamma_on``).

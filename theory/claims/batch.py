@@ -1,4 +1,4 @@
-r"""Batch-one claim: Byz-DM21 keeps its rate at batch 1; Byz-EF21-SGD at batch 1 stalls (SPEC §6).
+r"""Batch-one claim: Byz-DM21 keeps its rate at batch 1; Byz-EF21-SGD at batch 1 stalls (arXiv:2603.15144).
 
 Regime: the rate regime (:data:`~theory.claims.base.BASE_RUN`) with ALIE at a fixed z = 1, so that the
 attack exploits the spread of the good rows; without momentum that spread stays ∝ σ, which leaves a

@@ -1,4 +1,4 @@
-r"""User claims with explicit constants: empirical ≤ bound·(1 + rtol) (PEPit style; SPEC §6).
+r"""User claims with explicit constants: empirical ≤ bound·(1 + rtol) (PEPit style).
 
 Example (a theorem that holds exactly): Byz-DM21 with η = η₂ = 1, the identity compressor, mean
 aggregation, f = 0 and σ² = 0 is gradient descent, and for γ ≤ 1/L the descent lemma gives
@@ -34,7 +34,7 @@ class BoundClaim(Claim):
     bound : callable (problem instance, normalized-ish config dict) -> float; the problem is built
         exactly as the engine builds it for that seed, so its constants (``prob.constants``:
         L, L_tilde, mu, sigma2, zeta2) and ``prob.gap(prob.x0())`` are the run's.
-    metric : a key of the run summary (default "avg_grad_sq", SPEC §1).
+    metric : a key of the run summary (default "avg_grad_sq" = (1/T) Σ_{t<T} ‖∇f(x^t)‖²).
     rtol : relative slack of the comparison (default 0).
     """
 

@@ -1,4 +1,4 @@
-r"""Component constants as claims: compressors' α / ω (SPEC §2) and aggregators' κ (SPEC §3).
+r"""Component constants as claims: compressors' α / ω and aggregators' κ.
 
 * compressors — for every registered compressor (its ``test_config``), on fixed random rows
   (d = 20; Gaussian, sparse and spiky rows) the empirical E‖C(x) − x‖²/‖x‖² is compared with the
@@ -11,7 +11,8 @@ r"""Component constants as claims: compressors' α / ω (SPEC §2) and aggregato
   :func:`byzref.testing.empirical_kappa` for n = 10, f = 2, d = 5, under the attack library applied to
   fixed Gaussian good rows (sign_flip, ipm, alie, alie with z = 100, gaussian σ_a = 10), reported next to
   the lower bound f/(n − 2f) that no rule beats, and the (δ, c) constant the same inputs witness,
-  c_emp = max over attacks of ‖Agg − x̄_G‖² / (δ ρ²) with ρ² = max_{i,j∈G} ‖x_i − x_j‖² (SPEC §3).
+  c_emp = max over attacks of ‖Agg − x̄_G‖² / (δ ρ²) with ρ² = max_{i,j∈G} ‖x_i − x_j‖²
+  (Karimireddy, He, Jaggi, ICLR 2022).
   PASS when every rule that declares κ satisfies κ_emp ≤ κ; the numbers are the point.
 """
 

@@ -1,6 +1,6 @@
-r"""PL claims: with constant γ, η, f(x^t) − f* contracts linearly, factor 1 − Θ(γμ), to a σ²-floor (SPEC §6).
+r"""PL claims: with constant γ, η, f(x^t) − f* contracts linearly, factor 1 − Θ(γμ), to a σ²-floor.
 
-Problem: the PL quadratic of SPEC §7 (d = 20, L = 1, μ = 0.1, two zero eigenvalues: PL, not strongly
+Problem: the PL ``quadratic`` problem (d = 20, L = 1, μ = 0.1, two zero eigenvalues: PL, not strongly
 convex), homogeneous, n = 20, f = 4, Top-k (k = 4), CWTM under ALIE. Runs use the engine's general loop.
 
 Fit (theory.fitting.fit_contraction): per-iteration rate r of log(f − f*) over the stretch above

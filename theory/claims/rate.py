@@ -1,6 +1,6 @@
-"""Rate claims across horizons and the separation of two rates (SPEC §1, §6).
+"""Rate claims across horizons and the separation of two rates.
 
-Metric: avg_grad_sq(T) = (1/T) Σ_{t<T} ‖∇f(x^t)‖² (the ε-stationarity metric of SPEC §1). For each T
+Metric: avg_grad_sq(T) = (1/T) Σ_{t<T} ‖∇f(x^t)‖² (E‖∇f(x̂)‖², x̂ uniform over the iterates). For each T
 of the scale's geometric grid and each seed, the method runs with the schedule's parameters for
 that T; the slope of log avg_grad_sq vs log T is fitted with a stratified bootstrap CI over seeds
 (:func:`theory.fitting.fit_loglog`) and decided by :func:`theory.verdicts.rate_verdict`, twice: over the
@@ -32,7 +32,7 @@ def upper_window(m: int) -> int:
 
 @CLAIM_KINDS.register("rate")
 class RateClaim(Claim):
-    r"""avg_grad_sq(T) ∝ T^{p} across horizons, each T run with its own schedule (SPEC §6).
+    r"""avg_grad_sq(T) ∝ T^{p} across horizons, each T run with its own schedule.
 
     Parameters
     ----------
@@ -46,7 +46,7 @@ class RateClaim(Claim):
     """
 
     kind = "rate"
-    metric = "avg_grad_sq(T) = (1/T) Σ_{t<T} ‖∇f(x^t)‖² (SPEC §1)"
+    metric = "avg_grad_sq(T) = (1/T) Σ_{t<T} ‖∇f(x^t)‖²"
 
     def __init__(self, id: str, title: str, algorithm: dict, schedule: Schedule, predicted: float, *,
                  statement: str = "", run: dict | None = None, source: str | None = None,
@@ -119,7 +119,7 @@ class RateClaim(Claim):
 
 @CLAIM_KINDS.register("separation")
 class SeparationClaim(Claim):
-    """Claim ``faster``'s slope is steeper than ``slower``'s (same seeds, paired bootstrap; SPEC §6).
+    """Claim ``faster``'s slope is steeper than ``slower``'s (same seeds, paired bootstrap).
 
     PASS when the CI of slope(faster) − slope(slower) lies below 0, FAIL when it lies above 0.
     """
