@@ -29,7 +29,7 @@ def plot_grid(fig, results, rows="aggregator", cols="attack", x="iteration", y="
               row_order=None, col_order=None, band=(0.25, 0.75), sharey=True):
     """Draw a grid of panels, one per (row value, column value), and return the 2-D array of axes.
 
-    Paper layout (paper.md §4.2: rows of aggregators, columns of attacks): each panel holds the
+    Paper layout (the authors' plot scripts: rows of aggregators, columns of attacks): each panel holds the
     convergence curves of every method on the runs of its cell, drawn by :func:`plots.curves.plot_curves`
     (median over seeds, a quantile band with ≥ 5 seeds, faint per-seed lines otherwise; diverged runs
     count as +inf). ``rows``/``cols``/``label``: keys of :func:`byzref.select.key_value` (``"method"``,

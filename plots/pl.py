@@ -1,4 +1,4 @@
-"""PL plot: the optimality gap f(xᵗ) − f* on a log axis against t, labelled with the fitted rate (SPEC §6)."""
+"""PL plot: the optimality gap f(xᵗ) − f* on a log axis against t, labelled with the fitted rate."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ __all__ = ["plot_pl"]
 def plot_pl(ax, curves):
     """Draw f(xᵗ) − f* against t on semilog-y axes; return ``ax``.
 
-    SPEC §6 (PL claims): with constant γ, η the gap contracts linearly, by a factor ρ = 1 − Θ(γμ) per
+    PL claims (arXiv:2603.15144): with constant γ, η the gap contracts linearly, by a factor ρ = 1 − Θ(γμ) per
     iteration, down to a floor set by σ² and c·δζ²/μ.
 
     ``curves`` is a list of dicts with keys ``"label"``, ``"t"`` (iterations), ``"gap"`` (f(xᵗ) − f* at

@@ -1,4 +1,4 @@
-"""Rate plot: the metric against the horizon T on log-log axes, with fitted and reference slopes (SPEC §6)."""
+"""Rate plot: the metric against the horizon T on log-log axes, with fitted and reference slopes."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def _medians(T: np.ndarray, values, label) -> np.ndarray:
 def plot_rates(ax, fits):
     """Draw a rate plot of ``(1/T) Σ_{t<T} ‖∇f(xᵗ)‖²`` against the horizon T and return ``ax``.
 
-    SPEC §6: rates are measured across horizons, each T run with the claim's T-dependent schedule.
+    Rates are measured across horizons, each T run with the claim's T-dependent schedule.
 
     ``fits`` is a list of dicts with keys ``"label"``, ``"T"`` (horizons), ``"values"`` (per T, the
     per-seed values), ``"slope"`` and ``"ci"`` (fitted exponent and its confidence interval

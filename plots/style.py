@@ -5,8 +5,8 @@ as ``"byz_dm21"``, ``"byz_dm21/top_k"`` or ``"byz_vr_dm21 (nnm+cwtm, alie)"`` al
 marker of their method. A label naming no known method gets a colour and marker from a fallback cycle
 (chosen by its position ``index`` when given, else by a stable hash of the label), so the same label
 always looks the same across figures; ``styles_for(labels)`` also keeps such labels apart within one
-axes. The method names are those of SPEC §4 (Byz-DM21 and Byz-VR-DM21
-of Li, Liu, Yi, arXiv:2603.15144, and the baselines of §4.3).
+axes. The method names are those of the papers (Byz-DM21 and Byz-VR-DM21
+of Li, Liu, Yi, arXiv:2603.15144, and its baselines).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import zlib
 __all__ = ["COMPRESSOR_LINESTYLES", "FALLBACK", "HUE_COLORS", "LINESTYLES", "MARKERS", "METHOD_STYLES",
            "hue_styles", "paper_rc", "style_for", "styles_for"]
 
-#: colour (matplotlib tab10 / tab20 hex) and marker per algorithm name (SPEC §4).
+#: colour (matplotlib tab10 / tab20 hex) and marker per algorithm name.
 METHOD_STYLES: dict[str, dict[str, str]] = {
     "byz_dm21": {"color": "#d62728", "marker": "o"},
     "byz_vr_dm21": {"color": "#1f77b4", "marker": "s"},
@@ -35,7 +35,7 @@ METHOD_STYLES: dict[str, dict[str, str]] = {
     "ef21": {"color": "#ffbb78", "marker": "v"},
 }
 
-#: linestyle per compressor name (SPEC §2); labels without a compressor name get solid lines.
+#: linestyle per compressor name; labels without a compressor name get solid lines.
 COMPRESSOR_LINESTYLES: dict[str, object] = {
     "identity": "-",
     "top_k": "--",
