@@ -93,7 +93,7 @@ def _canonical_problem(table: dict) -> dict:
     from problems import PROBLEMS
 
     cls = PROBLEMS.get(table["name"])
-    out = {"name": table["name"]}
+    out = {"name": PROBLEMS.canonical(table["name"])}  # a user problem by its import path
     sig = inspect.signature(cls).parameters
     for key, par in sig.items():
         if key in ("n", "f", "rng") or par.kind not in (par.POSITIONAL_OR_KEYWORD, par.KEYWORD_ONLY):
@@ -107,10 +107,11 @@ def _canonical_problem(table: dict) -> dict:
 
 
 def _canonical_component(registry, table: dict, **context) -> dict:
-    """``{"name", **params}`` of the built component: defaults written out, numbers as validated."""
+    """``{"name", **params}`` of the built component: defaults written out, numbers as validated; a
+    user component is named by its class's import path (an entry-point name becomes that path)."""
     obj = registry.build(table, **context)
     params = {k: v for k, v in obj.params().items() if v is not None and k not in context}
-    return {"name": table["name"], **params}
+    return {"name": registry.canonical(table["name"]), **params}
 
 
 def _spec_value(v: Any) -> str:

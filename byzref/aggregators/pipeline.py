@@ -4,6 +4,7 @@ Grammar of a spec string (no ``eval``)::
 
     pipeline := stage ("+" stage)*           the last stage is an aggregator, the others pre-aggregators
     stage    := NAME | NAME "(" [arg ("," arg)*] ")"
+    NAME     := a registered name (cwtm), an entry-point name, or an import path (mypkg.rules:MyAgg)
     arg      := [KEY "="] VALUE              positional values fill the constructor's parameters
                                              other than f, in order: "bucketing(2)" = "bucketing(s=2)"
     VALUE    := int | float | true | false | none | 'text' | "text" | bare text (e.g. start=zero)
@@ -24,7 +25,10 @@ from byzref.errors import ConfigError, show
 
 __all__ = ["Pipeline", "build_aggregator", "parse_spec"]
 
-_STAGE = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*\Z", re.S)
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*"
+#: a stage's name: a registered or entry-point name, or a user class's import path "pkg.mod:Class"
+#: ('.' and ':' never occur in the pipeline syntax outside a stage's parentheses)
+_STAGE = re.compile(rf"\s*({_NAME}(?::{_NAME})?)\s*(?:\((.*)\))?\s*\Z", re.S)
 _INT = re.compile(r"[+-]?\d+\Z")
 _FLOAT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\Z")
 _KEY = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)\Z", re.S)
