@@ -1,4 +1,4 @@
-"""Run configurations: defaults, validation and construction of the components (SPEC §4, §5).
+"""Run configurations: defaults, validation and construction of the components.
 
 A run config is a plain dict (usually from TOML)::
 

@@ -1,4 +1,4 @@
-"""Aggregator pipelines: pre-aggregators followed by one aggregator, e.g. ``"nnm+cwtm"`` (SPEC §3).
+"""Aggregator pipelines: pre-aggregators followed by one aggregator, e.g. ``"nnm+cwtm"``.
 
 Grammar of a spec string (no ``eval``)::
 
