@@ -168,8 +168,9 @@ def _compiled_run(sim, required: bool, workload: float | None = None):
     """The compiled form of the run, or None (a component without a kernel, or "auto" declines).
 
     ``fast=True`` or ``BYZREF_ENGINE=compiled`` ask for the compiled loop: a configuration it cannot run
-    (a component without a kernel of its own class, protocol "released", a round-0 batch) is then
-    refused with one ConfigError line instead of running in the Python loop.
+    (a component without a kernel of its own class or whose kernel() refuses its parameters, e.g. a
+    round-0 batch, or protocol "released") is then refused with one ConfigError line instead of
+    running in the Python loop.
 
     Under "auto" a combination already compiled on this machine always runs compiled; a new one is
     compiled when the Python loop would take longer than compiling it
@@ -177,18 +178,6 @@ def _compiled_run(sim, required: bool, workload: float | None = None):
     """
     from byzref.compiled import COMPILE_SECONDS, CompiledRun, NotCompiled, attack_probes, python_seconds
 
-    if sim.protocol != "byzref":  # the compiled loop implements byzref's protocol only
-        if required or engine_choice() == "compiled":
-            raise ConfigError(f"this configuration cannot run compiled: protocol = {sim.protocol!r} runs "
-                              "only in the Python loop (use fast=False or BYZREF_ENGINE=auto/python)",
-                              field="protocol")
-        return None
-    why = sim.alg.python_only()  # e.g. a round-0 batch (algorithm.init_batch > 1)
-    if why is not None:
-        if required or engine_choice() == "compiled":
-            raise ConfigError(f"this configuration cannot run compiled: {why} (use fast=False or "
-                              "BYZREF_ENGINE=auto/python)", field="algorithm")
-        return None
     stages = [*getattr(sim.agg, "pre", []), getattr(sim.agg, "final", sim.agg)]
     missing = [c.name for c in (sim.prob, sim.alg, sim.comp, *stages, sim.attack) if not kernel_covers(c)]
     choice = "compiled" if required else engine_choice()
@@ -199,6 +188,8 @@ def _compiled_run(sim, required: bool, workload: float | None = None):
     long_run = max(own, workload or 0.0) >= COMPILE_SECONDS
     compile_new = choice == "compiled" or long_run
     try:
+        if sim.protocol != "byzref":  # the compiled loop implements byzref's protocol only
+            raise NotImplementedError(f"protocol = {sim.protocol!r} runs only in the Python loop")
         if missing:
             raise NotImplementedError(f"no kernel that computes what {', '.join(missing)} computes (a "
                                       "kernel() of its own class is needed when it overrides the maths)")

@@ -13,6 +13,7 @@ from statistics import NormalDist
 
 import numpy as np
 import pytest
+from reference.monte_carlo import engine_moments, exact_values
 
 from byzref.algorithms.base import ALGORITHMS
 from byzref.config import build, normalize, run_id
@@ -159,15 +160,8 @@ def test_monte_carlo_contains_exact_with_init_batch():
         knob = plain.curves(T, params={"init_batch": b0})
         np.testing.assert_array_equal(ex.grad_sq, knob.grad_sq)
         one = model.curves(T, params={"init_batch": 1})
-        vals = []
-        for s in range(seeds):
-            r = run(spec_of(s), fast=False)
-            vals.append([r.summary["avg_grad_sq"], r.curves["grad_sq"][-1], r.curves["f_gap"][-1],
-                         r.curves["dist"][-1] ** 2])
-        v = np.array(vals)
-        mean, se = v.mean(axis=0), v.std(axis=0, ddof=1) / np.sqrt(seeds)
-        exact = np.array([ex.avg_grad_sq, ex.grad_sq[-1], ex.f_gap[-1], ex.dist_sq[-1]])
-        exact1 = np.array([one.avg_grad_sq, one.grad_sq[-1], one.f_gap[-1], one.dist_sq[-1]])
+        mean, se = engine_moments(spec_of, seeds)
+        exact, exact1 = exact_values(ex), exact_values(one)
         zs, zs1 = (mean - exact) / se, (mean - exact1) / se
         if (np.abs(zs) > z).any():
             bad.append(f"{alg['name']}: z-scores {np.round(zs, 2).tolist()} (limit {z:.2f})")

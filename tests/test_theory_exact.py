@@ -16,6 +16,7 @@ from statistics import NormalDist
 
 import numpy as np
 import pytest
+from reference.monte_carlo import engine_moments, exact_values
 
 from byzref.config import build
 from byzref.engine import run
@@ -209,16 +210,6 @@ def test_released_protocol_is_outside_the_class():
 
 
 # --- (b) the engine's Monte-Carlo confidence intervals ------------------------------------------------
-def _mc(spec_of_seed, seeds: int):
-    vals = []
-    for s in range(seeds):
-        r = run(spec_of_seed(s), fast=False)
-        vals.append([r.summary["avg_grad_sq"], r.curves["grad_sq"][-1], r.curves["f_gap"][-1],
-                     r.curves["dist"][-1] ** 2])
-    v = np.array(vals)
-    return v.mean(axis=0), v.std(axis=0, ddof=1) / np.sqrt(len(v))
-
-
 def _check_cases(cases, T, seeds):
     z = NormalDist().inv_cdf(1.0 - 0.01 / (2 * 4 * len(cases)))
     bad = []
@@ -230,9 +221,8 @@ def _check_cases(cases, T, seeds):
         else:
             def spec_of(s, cfg=cfg, prob=prob):
                 return dataclasses.replace(build({**cfg, "seed": s}), problem=prob)
-        ex = ExactModel.from_spec(spec_of(0)).curves(T)
-        exact = np.array([ex.avg_grad_sq, ex.grad_sq[-1], ex.f_gap[-1], ex.dist_sq[-1]])
-        mean, se = _mc(spec_of, seeds)
+        exact = exact_values(ExactModel.from_spec(spec_of(0)).curves(T))
+        mean, se = engine_moments(spec_of, seeds)
         zs = (mean - exact) / se
         if (np.abs(zs) > z).any():
             bad.append(f"{name}: z-scores {np.round(zs, 2).tolist()} (limit {z:.2f})")
