@@ -29,7 +29,6 @@ exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py", "au
                     "auto_examples/*.md5", "auto_examples/*.pickle", "auto_examples/*.json"]
 templates_path = []
 nitpicky = False
-default_role = "math"
 suppress_warnings = []
 
 # autodoc and numpydoc
