@@ -37,7 +37,25 @@ def plain(v):
 
 
 def check_workers(n, f) -> tuple[int, int]:
-    """Validate n ≥ 1 workers and 0 ≤ f ≤ n − 1 Byzantine workers (the last f are Byzantine)."""
+    """Validate n ≥ 1 workers and 0 ≤ f ≤ n − 1 Byzantine workers (the last f are Byzantine).
+
+    Parameters
+    ----------
+    n : int
+        Number of workers, ≥ 1 (None is refused: it is required).
+    f : int
+        Number of Byzantine workers, in [0, n − 1].
+
+    Returns
+    -------
+    tuple of int
+        (n, f) as Python ints.
+
+    Raises
+    ------
+    byzref.errors.ConfigError
+        When either is out of range.
+    """
     if n is None:
         raise ConfigError("n = None: the number of workers is required; allowed range [1, inf]", field="n")
     n = check_int("n", n, 1)
@@ -82,7 +100,17 @@ def check_path(field: str, path) -> str:
 
 
 def as_generator(rng) -> np.random.Generator:
-    """Accept a numpy Generator (or an int seed); anything else is a ConfigError."""
+    """Accept a numpy Generator (or an int seed); anything else is a ConfigError.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator or int
+        A generator (returned as is) or a seed for ``numpy.random.default_rng``.
+
+    Returns
+    -------
+    numpy.random.Generator
+    """
     if isinstance(rng, np.random.Generator):
         return rng
     if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
@@ -91,7 +119,27 @@ def as_generator(rng) -> np.random.Generator:
 
 
 def finite_array(field: str, value, ndim: int) -> np.ndarray:
-    """``value`` as a C-contiguous float64 array with ``ndim`` dimensions and finite entries."""
+    """``value`` as a C-contiguous float64 array with ``ndim`` dimensions and finite entries.
+
+    Parameters
+    ----------
+    field : str
+        The name the error messages give the value.
+    value : array_like
+        The data.
+    ndim : int
+        The required number of dimensions.
+
+    Returns
+    -------
+    numpy.ndarray
+        A C-contiguous float64 array (a copy only when a conversion is needed).
+
+    Raises
+    ------
+    byzref.errors.ConfigError
+        When the dimension is wrong, the array is empty or an entry is NaN or infinite.
+    """
     a = np.ascontiguousarray(value, dtype=np.float64)
     if a.ndim != ndim:
         raise ConfigError(f"{field} must be {ndim}-dimensional, got shape {a.shape}")

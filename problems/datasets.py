@@ -28,7 +28,19 @@ DATA_SOURCES = ("synthetic", "breast_cancer", "libsvm")
 
 @dataclass(frozen=True)
 class Dataset:
-    """Features A (N, d), labels y (N,) in {−1, +1}, a name and a provenance/citation string."""
+    """Features A (N, d), labels y (N,) in {−1, +1}, a name and a provenance/citation string.
+
+    Parameters
+    ----------
+    A : numpy.ndarray, shape (N, d)
+        Features, float64, one sample per row.
+    y : numpy.ndarray, shape (N,)
+        Labels in {−1, +1}.
+    name : str
+        Short name ("synthetic", "breast_cancer" or the file name).
+    source : str, optional
+        Provenance and citation (default empty).
+    """
 
     A: np.ndarray
     y: np.ndarray
@@ -92,6 +104,27 @@ def load_libsvm(path, n_features=None, *, field="path", on_size=None) -> Dataset
     line number and what was expected, never the line itself). ``on_size(N, d)`` is called after
     parsing and before the dense (N, d) array is allocated (default: refuse when N·d floats exceed
     the available memory, see :mod:`byzref.resources`).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The LIBSVM file (``.gz`` / ``.bz2`` decompressed on the fly).
+    n_features : int or None, optional
+        The dimension d ≥ the largest index in the file; None (default): that largest index.
+    field : str, optional
+        The config field named in error messages (default "path").
+    on_size : callable or None, optional
+        ``on_size(N, d)``, called before the dense array is allocated; it raises to refuse the size.
+
+    Returns
+    -------
+    Dataset
+        Dense features and ±1 labels; ``name`` is the file name.
+
+    Raises
+    ------
+    byzref.errors.ConfigError
+        For every unreadable, malformed or too large file (one line, naming ``field``).
     """
     text = check_path(field, path)
     p = Path(text)
@@ -161,7 +194,15 @@ def load_libsvm(path, n_features=None, *, field="path", on_size=None) -> Dataset
 
 
 def load_breast_cancer() -> Dataset:
-    """The bundled UCI Breast Cancer Wisconsin (Diagnostic) data, 569 × 30, benign = +1 (data/README.md)."""
+    """The bundled UCI Breast Cancer Wisconsin (Diagnostic) data, 569 × 30, benign = +1 (data/README.md).
+
+    Street, Wolberg, Mangasarian, "Nuclear feature extraction for breast tumor diagnosis", 1993;
+    CC BY 4.0. The features are raw (not normalised).
+
+    Returns
+    -------
+    Dataset
+    """
     text = resources.files("problems").joinpath("data/breast_cancer.csv").read_text(encoding="ascii")
     lines = text.strip().splitlines()
     n_rows, n_cols = (int(v) for v in lines[0].split(",")[:2])
@@ -184,6 +225,24 @@ def make_classification(rng: np.random.Generator, n_samples: int, d: int, margin
     and the classes are balanced. The common mean m makes y_j a_j differ between the classes (as
     in real data with nonnegative features): without it a label-skewed split would give every
     worker the same expected gradient, by the symmetry (a, y) → (−a, −y).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The randomness of every draw (features, directions, labels).
+    n_samples : int
+        N ≥ 1 rows.
+    d : int
+        Dimension ≥ 1.
+    margin : float, optional
+        Standard deviation of the logit, in [0, 1e6] (default 4).
+    offset : float, optional
+        ‖m‖ ≥ 0, the norm of the common feature mean (default 1).
+
+    Returns
+    -------
+    Dataset
+        N × d features and balanced ±1 labels.
     """
     n_samples = check_int("n_samples", n_samples, 1)
     d = check_int("d", d, 1)
@@ -203,6 +262,18 @@ def make_classification(rng: np.random.Generator, n_samples: int, d: int, margin
 def normalize(A: np.ndarray, how: str) -> np.ndarray:
     """Feature scaling: 'none'; 'rows' (unit ℓ2 rows, zero rows kept); 'standardize' (zero-mean,
     unit-variance columns, constant columns left at 0); 'standardize_rows' (both, in that order).
+
+    Parameters
+    ----------
+    A : numpy.ndarray, shape (N, d)
+        Features (not modified).
+    how : {"none", "rows", "standardize", "standardize_rows"}
+        The scaling (``NORMALIZE``).
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, d)
+        A scaled C-contiguous float64 copy.
     """
     check_choice("normalize", how, NORMALIZE)
     A = np.array(A, dtype=np.float64, copy=True)
@@ -222,10 +293,40 @@ def load_dataset(data, rng, n, *, path=None, n_features=None, scaling="auto", sa
 
     "synthetic": :func:`make_classification` with ``samples_per_worker``·n rows (default 50 per
     worker), dimension ``d`` (default 20) and ``margin`` (default 4); "breast_cancer": the bundled
-    UCI set; "libsvm": the file at ``path``. ``scaling`` is a :data:`NORMALIZE` mode or "auto": unit
+    UCI set; "libsvm": the file at ``path``. ``scaling`` is a ``NORMALIZE`` mode or "auto": unit
     rows, and standardised-then-unit rows for breast_cancer (raw features span five orders of magnitude).
     ``on_size(N, d)`` (optional) is called with the data size before a synthetic or LIBSVM data
     matrix is allocated, so a caller can refuse a size that does not fit in memory.
+
+    Parameters
+    ----------
+    data : {"synthetic", "breast_cancer", "libsvm"}
+        The source (``DATA_SOURCES``).
+    rng : numpy.random.Generator
+        Randomness of the synthetic data (unused otherwise).
+    n : int
+        Number of workers; the synthetic set has ``samples_per_worker``·n rows.
+    path : str or os.PathLike or None, optional
+        The LIBSVM file; required for "libsvm" and refused otherwise.
+    n_features : int or None, optional
+        The dimension of a LIBSVM file (see :func:`load_libsvm`); "libsvm" only.
+    scaling : str, optional
+        "auto" (default) or one of ``NORMALIZE`` (see :func:`normalize`).
+    samples_per_worker : int or None, optional
+        Synthetic rows per worker, ≥ 1 (default 50); "synthetic" only.
+    d : int or None, optional
+        Synthetic dimension, ≥ 1 (default 20); "synthetic" only.
+    margin : float or None, optional
+        Synthetic logit scale in [0, 1e6] (default 4, see :func:`make_classification`); "synthetic" only.
+    on_size : callable or None, optional
+        ``on_size(N, d)``, called before a data matrix is allocated.
+
+    Returns
+    -------
+    dataset : Dataset
+        The normalised data.
+    scaling : str
+        The scaling applied ("auto" resolved).
     """
     check_choice("data", data, DATA_SOURCES)
     check_choice("normalize", scaling, ("auto", *NORMALIZE))

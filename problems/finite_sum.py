@@ -5,6 +5,10 @@ file or the bundled breast-cancer set (:mod:`problems.datasets`), normalised and
 workers (Byzantine shards included) by :func:`problems.splits.split_workers`.
 Samples are LOCAL row indices, shape (n, batch), drawn uniformly WITH replacement from each
 worker's own m_i rows; the same array evaluated at two points reuses the same rows.
+
+The problems built on it: :class:`problems.logreg_l2.LogregL2`,
+:class:`problems.logreg_nonconvex.LogregNonconvex` and :class:`problems.least_squares.LeastSquares`
+(see :ref:`math-problems`).
 """
 
 from __future__ import annotations
@@ -42,22 +46,42 @@ def _fs_bytes(N: int, d: int, n: int) -> float:
 class FiniteSumProblem(Problem):
     """Base of the finite-sum problems; subclasses set the loss/regulariser kinds and the constants.
 
-    Parameters (shared by every finite-sum problem)
-    ----------------------------------------------
-    data : {"synthetic", "breast_cancer", "libsvm"}
-        Source. "synthetic": :func:`problems.datasets.make_classification` with ``samples_per_worker``·n
-        rows, dimension ``d`` and ``margin``; "breast_cancer": the bundled UCI set (569 × 30);
-        "libsvm": the file at ``path`` (``n_features`` fixes d).
-    split, skew, alpha
-        Heterogeneity knob: "iid", "label_skew" (fraction ``skew`` sorted by label) or "dirichlet"
-        (concentration ``alpha``), see :func:`problems.splits.split_workers`.
-    normalize : str
-        "auto" (unit rows; standardised then unit rows for breast_cancer), "none", "rows",
-        "standardize", "standardize_rows".
-    lam : float
-        Regularisation weight λ ∈ [0, 1e100] (problem-specific default; > 0 for logreg_l2).
-    n, f, rng
-        Workers, Byzantine workers (the last f), instance randomness (synthetic data and split).
+    f_i(x) = (1/m_i) Σ_{j∈D_i} ℓ(a_jᵀx; y_j) + r(x), with worker i owning the m_i rows D_i. The
+    parameters below are shared by every finite-sum problem.
+
+    Parameters
+    ----------
+    data : {"synthetic", "breast_cancer", "libsvm"}, optional
+        Source (default "synthetic"). "synthetic": :func:`problems.datasets.make_classification` with
+        ``samples_per_worker``·n rows, dimension ``d`` and ``margin``; "breast_cancer": the bundled UCI
+        set (569 × 30); "libsvm": the file at ``path`` (``n_features`` fixes d).
+    path : str or None, optional
+        The LIBSVM file ("libsvm" only).
+    n_features : int or None, optional
+        Dimension of a LIBSVM file ("libsvm" only; default: its largest feature index).
+    samples_per_worker : int or None, optional
+        Synthetic rows per worker, ≥ 1 (default 50; "synthetic" only).
+    d : int or None, optional
+        Synthetic dimension, ≥ 1 (default 20; "synthetic" only).
+    margin : float or None, optional
+        Synthetic logit scale in [0, 1e6] (default 4; "synthetic" only).
+    split : {"iid", "label_skew", "dirichlet"}, optional
+        Heterogeneity knob (default "iid"), see :func:`problems.splits.split_workers`.
+    skew : float, optional
+        Fraction sorted by label for "label_skew", in [0, 1] (default 0; checked whatever the split).
+    alpha : float, optional
+        Dirichlet concentration for "dirichlet", > 0 (default 1).
+    normalize : str, optional
+        "auto" (default: unit rows; standardised then unit rows for breast_cancer), "none", "rows",
+        "standardize", "standardize_rows" (:func:`problems.datasets.normalize`).
+    lam : float or None, optional
+        Regularisation weight λ ∈ [0, 1e100] (None: the problem's default; > 0 for logreg_l2).
+    n : int
+        Workers (keyword-only, required).
+    f : int, optional
+        Byzantine workers, the last f (keyword-only, default 0).
+    rng : numpy.random.Generator or int
+        Instance randomness: synthetic data and the split (keyword-only).
     """
 
     loss_kind: ClassVar[int]
@@ -109,7 +133,28 @@ class FiniteSumProblem(Problem):
 
     @classmethod
     def from_arrays(cls, A, y, counts, *, f=0, lam=None, x0=None):
-        """Build from rows A (N, d) and labels y (N,) stacked by worker, worker i owning counts[i] rows."""
+        """Build from rows A (N, d) and labels y (N,) stacked by worker, worker i owning counts[i] rows.
+
+        Parameters
+        ----------
+        A : array_like, shape (N, d)
+            Features, used as given (no normalisation).
+        y : array_like, shape (N,)
+            Labels ({−1, +1} for the logistic problems).
+        counts : array_like of int, shape (n,)
+            Rows per worker, each ≥ 1, summing to N; n = len(counts).
+        f : int, optional
+            Byzantine workers, the last f (default 0).
+        lam : float or None, optional
+            Regularisation weight (None: the problem's default).
+        x0 : array_like or None, optional
+            Starting point, shape (d,) (default 0).
+
+        Returns
+        -------
+        FiniteSumProblem
+            An instance of the class it is called on.
+        """
         A = finite_array("A", A, 2)
         y = finite_array("y", y, 1)
         c = np.asarray(counts)
@@ -173,19 +218,61 @@ class FiniteSumProblem(Problem):
         return 0.0
 
     def worker_losses(self, x) -> np.ndarray:
-        """f_i(x) for all n workers, shape (n,)."""
+        """Local objectives f_i(x) of all n workers.
+
+        Parameters
+        ----------
+        x : numpy.ndarray, shape (d,)
+            The point.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+        """
         x = self._point(x)
         per = np.add.reduceat(self._sample_losses(self._z(x)), self._off[:-1]) / self._counts
         return per + self._reg_value(x)
 
     def loss(self, x) -> float:
+        """The objective f(x): the mean of :meth:`worker_losses` over the good workers.
+
+        Parameters
+        ----------
+        x : numpy.ndarray, shape (d,)
+            The point.
+
+        Returns
+        -------
+        float
+        """
         return float(self.worker_losses(x)[: self.n - self.f].mean())
 
     def sigma2_at(self, x) -> float:
+        """Exact batch-1 variance at x: the largest of :meth:`sigma2_workers` over the good workers.
+
+        Parameters
+        ----------
+        x : numpy.ndarray, shape (d,)
+            The point.
+
+        Returns
+        -------
+        float
+        """
         return float(self.sigma2_workers(x)[: self.n - self.f].max())
 
     def sigma2_workers(self, x) -> np.ndarray:
-        """Exact batch-1 variances (1/m_i) Σ_j ‖∇f_ij(x) − ∇f_i(x)‖² for all n workers, shape (n,)."""
+        """Exact batch-1 variances (1/m_i) Σ_j ‖∇f_ij(x) − ∇f_i(x)‖² for all n workers.
+
+        Parameters
+        ----------
+        x : numpy.ndarray, shape (d,)
+            The point.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n,)
+        """
         x = self._point(x)
         Gs = self._sample_coefs(self._z(x))[:, None] * self._A
         means = np.add.reduceat(Gs, self._off[:-1], axis=0) / self._counts[:, None]
@@ -194,6 +281,12 @@ class FiniteSumProblem(Problem):
 
     # --- oracles (numba) ------------------------------------------------------------------------------
     def x0(self) -> np.ndarray:
+        """The starting point x⁰ (0 unless ``from_arrays`` was given one).
+
+        Returns
+        -------
+        numpy.ndarray, shape (d,)
+        """
         return self._x0.copy()
 
     def _full(self, x, out, ysign, rows):
@@ -202,17 +295,64 @@ class FiniteSumProblem(Problem):
         return out
 
     def grad(self, x) -> np.ndarray:
+        """The full gradient ∇f(x) over the good workers.
+
+        Parameters
+        ----------
+        x : numpy.ndarray, shape (d,)
+            The point.
+
+        Returns
+        -------
+        numpy.ndarray, shape (d,)
+        """
         g = self.n - self.f
         return self._full(self._point(x), np.empty((g, self.d)), 1.0, g).mean(axis=0)
 
     def worker_grads(self, x, out=None) -> np.ndarray:
+        """All n full local gradients ∇f_i(x).
+
+        Parameters
+        ----------
+        x : numpy.ndarray, shape (d,)
+            The point.
+        out : numpy.ndarray or None, optional
+            A C-contiguous float64 (n, d) buffer to write into.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, d)
+        """
         return self._full(self._point(x), self._out(out), 1.0, self.n)
 
     def flipped_worker_grads(self, x) -> np.ndarray:
+        """Full local gradients with every label flipped (y → −y), for the label-flip attack.
+
+        Parameters
+        ----------
+        x : numpy.ndarray, shape (d,)
+            The point.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, d)
+        """
         return self._full(self._point(x), self._out(None), -1.0, self.n)
 
     def draw(self, rng, batch=1) -> np.ndarray:
-        """Local row indices (n, batch), uniform with replacement over each worker's m_i rows."""
+        """Local row indices (n, batch), uniform with replacement over each worker's m_i rows.
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+            The sample stream.
+        batch : int, optional
+            Rows per worker, ≥ 1 (default 1).
+
+        Returns
+        -------
+        numpy.ndarray of int64, shape (n, batch)
+        """
         b = check_int("batch", batch, 1)
         return rng.integers(0, self._counts[:, None], size=(self.n, b))
 
@@ -239,12 +379,56 @@ class FiniteSumProblem(Problem):
         return out
 
     def stoch_grads(self, x, samples, out=None) -> np.ndarray:
+        """Minibatch gradients (1/b) Σ_{j∈I_i} ∇f_ij(x) of all n workers over the sampled rows.
+
+        Parameters
+        ----------
+        x : numpy.ndarray, shape (d,)
+            The point.
+        samples : numpy.ndarray of int, shape (n, b)
+            Local row indices from :meth:`draw`.
+        out : numpy.ndarray or None, optional
+            A C-contiguous float64 (n, d) buffer to write into.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, d)
+        """
         return self._stoch(x, samples, out, 1.0)
 
     def flipped_stoch_grads(self, x, samples) -> np.ndarray:
+        """Minibatch gradients with every label flipped (y → −y), for the label-flip attack.
+
+        Parameters
+        ----------
+        x : numpy.ndarray, shape (d,)
+            The point.
+        samples : numpy.ndarray of int, shape (n, b)
+            Local row indices from :meth:`draw`.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, d)
+        """
         return self._stoch(x, samples, None, -1.0)
 
     def stoch_grads_pair(self, x_new, x_old, samples, out_new=None, out_old=None):
+        """Minibatch gradients at two points over the same sampled rows.
+
+        Parameters
+        ----------
+        x_new, x_old : numpy.ndarray, shape (d,)
+            The two points.
+        samples : numpy.ndarray of int, shape (n, b)
+            Local row indices from :meth:`draw`.
+        out_new, out_old : numpy.ndarray or None, optional
+            C-contiguous float64 (n, d) buffers to write into.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            The (n, d) gradients at ``x_new`` and at ``x_old``.
+        """
         idx = self._idx(samples)
         out_new, out_old = self._out(out_new, "out_new"), self._out(out_old, "out_old")
         self._status(fs_stoch_grads_pair(self._A, self._y, self._off, idx, self._point(x_new, "x_new"),
@@ -258,8 +442,18 @@ class FiniteSumProblem(Problem):
 
         Samples: the (n, batch) int64 row indices, drawn in place by ``fs_draw`` exactly as :meth:`draw`
         consumes the generator; the gradients are the kernels the methods call (``fs_*_rows``) on the
-        workers lo..hi − 1, with labels flipped (y → −y) when ``flip``. Parameters: the data, the
-        regulariser and scratch vectors (two of size d, one (|G|, d) for :meth:`grad`), so no call allocates.
+        workers lo..hi − 1, with labels flipped (y → −y) when ``flip``. Kernel parameters: the data, the
+        regulariser and scratch vectors (two of size d, one (n − f, d) for :meth:`grad`), so no call
+        allocates.
+
+        Parameters
+        ----------
+        batch : int, optional
+            Rows per worker and draw, ≥ 1 (default 1).
+
+        Returns
+        -------
+        byzref.kernels.ProblemKernel
         """
         b = check_int("batch", batch, 1)
         d = self.d

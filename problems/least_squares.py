@@ -23,16 +23,30 @@ class LeastSquares(FiniteSumProblem):
         f(x) - f^* = \tfrac12 (x - x^*)^\top M (x - x^*),\ M = \bar H + \lambda I,\ \bar H = \tfrac1{|G|}
         \sum_{i\in G} A_i^\top A_i / m_i .
 
-    As in the EF21 PL experiments. Constants (exact): L = λ_max(M), L_i = λ_max(A_iᵀA_i/m_i) + λ,
+    Constants (exact): L = λ_max(M), L_i = λ_max(A_iᵀA_i/m_i) + λ,
     μ = smallest positive eigenvalue of M (PL holds with it even when M is singular; eigenvalues
-    ≤ 1e-10·L count as zero), x* = M⁺ c̄ (minimum norm, c̄ = (1/|G|) Σ A_iᵀy_i/m_i), f* = f(x*).
+    ≤ 1e-10·L count as zero), x* = M⁺ c̄ (minimum norm, c̄ = (1/(n − f)) Σ A_iᵀy_i/m_i), f* = f(x*).
     Heterogeneity (B, ζ²) from ∇f_i(x) − ∇f(x) = (H_i − H̄)(x − x*) + ∇f_i(x*) and Young's inequality:
-    B = 2 (1/|G|) Σ_{i∈G} ‖(H_i − H̄) M⁺‖², ζ² = 2 (1/|G|) Σ_{i∈G} ‖∇f_i(x*)‖² (valid for all x, not the
-    smallest pair). σ² grows with ‖x‖: σ_i²(x) = xᵀS_ix − 2t_iᵀx + u_i exactly, so ``sigma2`` is the
+    B = 2 (1/(n − f)) Σ_{i∈G} ‖(H_i − H̄) M⁺‖², ζ² = 2 (1/(n − f)) Σ_{i∈G} ‖∇f_i(x*)‖² (valid for all x,
+    not the smallest pair). σ² grows with ‖x‖: σ_i²(x) = xᵀS_ix − 2t_iᵀx + u_i exactly, so ``sigma2`` is the
     bound max_{i∈G} λ_max(S_i)R² + 2‖t_i‖R + u_i over the ball ‖x‖ ≤ R = ‖x*‖ + 2‖x⁰ − x*‖ (which holds
     every point within twice the initial distance of x*), see :meth:`sigma2_over_ball`; ``extra``
-    has R and the exact values at x⁰ and x*. Default λ = 0; x⁰ = 0.
-    Parameters: see :class:`problems.finite_sum.FiniteSumProblem`. Labels flip as y → −y.
+    has R and the exact values at x⁰ and x*. Default λ = 0; x⁰ = 0. Labels flip as y → −y.
+    As in the PL experiments of EF21 (Richtárik, Sokolov, Fatkhullin, NeurIPS 2021, arXiv:2106.05203).
+    See :ref:`problem-least_squares`.
+
+    Parameters
+    ----------
+    data, path, n_features, samples_per_worker, d, margin : optional
+        The data source and its settings, as for :class:`problems.finite_sum.FiniteSumProblem`.
+    split, skew, alpha : optional
+        How the rows are split across the workers (:func:`problems.splits.split_workers`).
+    normalize : str, optional
+        Feature scaling (default "auto").
+    lam : float or None, optional
+        λ, in [0, 1e100] (default 0: plain least squares).
+    n, f, rng
+        Workers, Byzantine workers (the last f) and instance randomness (keyword-only).
     """
 
     loss_kind: ClassVar[int] = SQUARES
@@ -77,12 +91,40 @@ class LeastSquares(FiniteSumProblem):
         return float(np.linalg.eigvalsh((S + S.T) / 2)[-1]), float(np.linalg.norm(t)), u
 
     def sigma2_over_ball(self, R) -> float:
-        """max_{i∈G} of λ_max(S_i)R² + 2‖t_i‖R + u_i ≥ σ_i²(x) for every ‖x‖ ≤ R (batch 1)."""
+        """max_{i∈G} of λ_max(S_i)R² + 2‖t_i‖R + u_i ≥ σ_i²(x) for every ‖x‖ ≤ R (batch 1).
+
+        Parameters
+        ----------
+        R : float
+            Radius of the ball ‖x‖ ≤ R, ≥ 0.
+
+        Returns
+        -------
+        float
+            A bound on the batch-1 variance valid over the whole ball.
+        """
         return max(s * R * R + 2.0 * t * R + u for s, t, u in self._sig_terms)
 
     def x_star(self) -> np.ndarray:
+        """The minimum-norm minimiser x* = M⁺ c̄ (exact).
+
+        Returns
+        -------
+        numpy.ndarray, shape (d,)
+        """
         return self._xs.copy()
 
     def gap(self, x) -> float:
+        """f(x) − f* = ½ (x − x*)ᵀ M (x − x*), computed without cancellation.
+
+        Parameters
+        ----------
+        x : numpy.ndarray, shape (d,)
+            The point.
+
+        Returns
+        -------
+        float
+        """
         u = self._point(x) - self._xs
         return float(0.5 * u @ (self._M @ u))

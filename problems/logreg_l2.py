@@ -24,13 +24,29 @@ class LogregL2(FiniteSumProblem):
         f_i(x) = \frac1{m_i} \sum_{j \in D_i} \log\bigl(1 + e^{-y_j a_j^\top x}\bigr)
                  + \frac\lambda2 \|x\|^2 .
 
-    The PL problem of Byz-VR-MARINA / Byz-EF21 experiments (a9a, w8a); default λ = 0.01 (> 0 required).
-    Constants: L_i = λ_max(A_iᵀA_i)/(4 m_i) + λ and L = λ_max((1/|G|) Σ_{i∈G} A_iᵀA_i/m_i)/4 + λ (exact: the
-    Hessian is largest at x = 0); μ = λ (strong convexity ⇒ PL; a valid, possibly conservative constant).
+    The PL problem of the Byz-VR-MARINA (Gorbunov, Horváth, Richtárik, Gidel, ICLR 2023,
+    arXiv:2206.00529) and Byz-EF21 (Rammal, Gruntkowska, Fedin, Gorbunov, Richtárik, AISTATS 2024,
+    arXiv:2310.09804) experiments (a9a, w8a); default λ = 0.01 (> 0 required).
+    Constants: L_i = λ_max(A_iᵀA_i)/(4 m_i) + λ and L = λ_max((1/(n − f)) Σ_{i∈G} A_iᵀA_i/m_i)/4 + λ
+    (exact: the Hessian is largest at x = 0); μ = λ (strong convexity ⇒ PL; a valid, possibly
+    conservative constant).
     x* and f* by L-BFGS; ``f_star`` = f(x̂) − ‖∇f(x̂)‖²/(2λ), a certified lower bound (PL inequality),
     with the certified gap in ``extra['f_star_gap_bound']``. σ², ζ² (B = 0): global bounds, with the
     exact values at x⁰ = 0 in ``extra``, as for :class:`problems.logreg_nonconvex.LogregNonconvex`.
-    Parameters: see :class:`problems.finite_sum.FiniteSumProblem`. Samples: local row indices (n, batch).
+    Samples: local row indices (n, batch). See :ref:`problem-logreg_l2`.
+
+    Parameters
+    ----------
+    data, path, n_features, samples_per_worker, d, margin : optional
+        The data source and its settings, as for :class:`problems.finite_sum.FiniteSumProblem`.
+    split, skew, alpha : optional
+        How the rows are split across the workers (:func:`problems.splits.split_workers`).
+    normalize : str, optional
+        Feature scaling (default "auto").
+    lam : float or None, optional
+        λ, in (0, 1e100] (default 0.01; it is μ, so it must be > 0).
+    n, f, rng
+        Workers, Byzantine workers (the last f) and instance randomness (keyword-only).
     """
 
     loss_kind: ClassVar[int] = LOGISTIC
@@ -58,4 +74,10 @@ class LogregL2(FiniteSumProblem):
             extra={**est, "f_star_gap_bound": gap})
 
     def x_star(self) -> np.ndarray:
+        """The L-BFGS approximation x̂ of the minimiser (not exact; see ``constants.notes``).
+
+        Returns
+        -------
+        numpy.ndarray, shape (d,)
+        """
         return self._xs.copy()

@@ -23,16 +23,33 @@ class LogregNonconvex(FiniteSumProblem):
         f_i(x) = \frac1{m_i} \sum_{j \in D_i} \log\bigl(1 + e^{-y_j a_j^\top x}\bigr)
                  + \lambda \sum_k \frac{x_k^2}{1 + x_k^2}, \qquad y_j \in \{-1, +1\}.
 
-    As in EF21 (Richtárik, Sokolov, Fatkhullin 2021) and Byz-EF21 (Rammal et al. 2024); default λ = 0.1.
-    Constants: L_i = λ_max(A_iᵀA_i)/(4 m_i) + 2λ and L = λ_max((1/|G|) Σ_{i∈G} A_iᵀA_i/m_i)/4 + 2λ,
+    As in EF21 (Richtárik, Sokolov, Fatkhullin, NeurIPS 2021, arXiv:2106.05203) and Byz-EF21 (Rammal,
+    Gruntkowska, Fedin, Gorbunov, Richtárik, AISTATS 2024, arXiv:2310.09804); default λ = 0.1.
+    Constants: L_i = λ_max(A_iᵀA_i)/(4 m_i) + 2λ and L = λ_max((1/(n − f)) Σ_{i∈G} A_iᵀA_i/m_i)/4 + 2λ,
     both EXACT: the Hessian is ≼ its value at x = 0 (logistic curvature ≤ ¼, φ'' ≤ 2, both attained at 0)
     and ≽ −(λ/2) I. f* ≥ 0 is the documented lower bound (both terms are ≥ 0); ``extra['f_upper']`` is
     the value at a stationary point found by L-BFGS from x⁰ (an upper bound on f*). σ² and ζ² are not
-    closed-form: ``sigma2``/``zeta2`` (with B = 0) are global bounds valid for every x (see
-    :func:`problems.finite_sum.logistic_estimates`); their exact values at x⁰ are in ``extra``
-    (``sigma2_x0`` = max over good workers, ``zeta2_x0``), and :meth:`sigma2_at`/:meth:`zeta2_at`
-    give them at any point along a run. x⁰ = 0. Parameters: see :class:`problems.finite_sum.FiniteSumProblem`.
+    closed-form: ``sigma2``/``zeta2`` (with B = 0) are global bounds valid for every x (a per-sample
+    logistic gradient is c_j a_j with −1 ≤ c_j ≤ 1, so σ_i² ≤ (1/m_i) Σ_j ‖a_j‖² and ζ² ≤
+    (1/(n − f)) Σ_{i∈G} ((1/m_i) Σ_j ‖a_j‖)²); their exact values at x⁰ are in ``extra``
+    (``sigma2_x0`` = max over good workers, ``zeta2_x0``), and
+    :meth:`~problems.finite_sum.FiniteSumProblem.sigma2_at` / :meth:`~problems.base.Problem.zeta2_at`
+    give them at any point along a run. x⁰ = 0.
     Samples: local row indices (n, batch), uniform with replacement. Labels flip as y → −y.
+    See :ref:`problem-logreg_nonconvex`.
+
+    Parameters
+    ----------
+    data, path, n_features, samples_per_worker, d, margin : optional
+        The data source and its settings, as for :class:`problems.finite_sum.FiniteSumProblem`.
+    split, skew, alpha : optional
+        How the rows are split across the workers (:func:`problems.splits.split_workers`).
+    normalize : str, optional
+        Feature scaling (default "auto").
+    lam : float or None, optional
+        λ, in [0, 1e100] (default 0.1).
+    n, f, rng
+        Workers, Byzantine workers (the last f) and instance randomness (keyword-only).
     """
 
     loss_kind: ClassVar[int] = LOGISTIC

@@ -134,10 +134,11 @@ class NonconvexSynthetic(Problem):
         f_i(x) = \tfrac12 \sum_j a_j x_j^2 + \lambda \sum_j \frac{x_j^2}{1 + x_j^2} + \langle s_i, x\rangle,
         \qquad \nabla f_i(x;\xi) = \nabla f_i(x) + \xi + D_\xi x .
 
-    φ(t) = t²/(1+t²) has φ'' ∈ [−½, 2], so ∇²f is diagonal with entries in [a_j − λ/2, a_j + 2λ]:
-    negative (nonconvex) wherever a_j < λ/2 and |x_j| > 1/√3. Constants: L = L_i = L̃ =
+    φ(t) = t²/(1+t²) has φ''(t) = (2 − 6t²)/(1 + t²)³ ∈ [−½, 2] (negative exactly for t² > 1/3, smallest
+    at t = ±1), so ∇²f is diagonal with entries a_j + λφ''(x_j) ∈ [a_j − λ/2, a_j + 2λ]: coordinate j has
+    a region of negative curvature (around x_j = ±1) iff a_j < λ/2. Constants: L = L_i = L̃ =
     max_j a_j + 2λ (exact, attained at x = 0); f* = 0 = f(0) exactly and 0 is the only stationary point;
-    Σ_{i∈G} s_i = 0 and (1/|G|) Σ_{i∈G} ‖s_i‖² = ζ² exactly, B = 0; not PL in general (mu = None).
+    Σ_{i∈G} s_i = 0 and (1/(n − f)) Σ_{i∈G} ‖s_i‖² = ζ² exactly, B = 0; not PL in general (mu = None).
     Noise: ξ ~ N(0, σ²/(b d) I) (E‖ξ‖² = σ²/b exactly). Optional curvature noise D_ξ = diag(N(0, τ²/b)):
     then E‖∇f_i(x;ξ) − ∇f_i(x)‖² = (σ² + τ²‖x‖²)/b, reported as the bound σ² + τ²R² over the ball
     ‖x‖ ≤ R (``region_radius``), and the two-point difference has variance τ²‖x − y‖²/b.
@@ -161,13 +162,13 @@ class NonconvexSynthetic(Problem):
     region_radius : float or None
         R ∈ [0, 1e100] for the σ² bound with curvature noise (default 2‖x⁰‖).
     x0_scale : float
-        x⁰_j = ± x0_scale·u_j with u_j ~ U[½, 3/2] and random signs (default 2, so |x⁰_j| > 1/√3:
-        the start lies in the nonconvex region of every coordinate with a_j < λ/2); at most 1e100,
-        so that ‖x⁰‖² stays finite.
+        x⁰_j = ± x0_scale·u_j with u_j ~ U[½, 3/2] and random signs (default 2, so every x⁰_j² ≥ 1 > 1/3:
+        every coordinate starts where φ'' < 0); at most 1e100, so that ‖x⁰‖² stays finite.
     n, f, rng
         Workers, Byzantine workers (the last f), instance randomness (draws s_i and x⁰; a is fixed).
 
     Samples: noise planes from :meth:`draw`, shape (n, d) without and (n, 2, d) with curvature noise.
+    The default problem of the rate claims (:ref:`math-claims`); see :ref:`problem-nonconvex_synthetic`.
     """
 
     test_config: ClassVar[dict[str, Any]] = {"d": 6, "zeta2": 0.5, "sigma2": 0.3, "curvature_std": 0.2}
@@ -203,7 +204,31 @@ class NonconvexSynthetic(Problem):
     @classmethod
     def from_arrays(cls, a, lam, shifts, *, f=0, sigma2=0.0, curvature_std=0.0, region_radius=None,
                     x0=None) -> NonconvexSynthetic:
-        """Build from curvatures a (d,), λ and shifts (n, d) whose good rows sum to zero (x⁰ default 0)."""
+        """Build from curvatures a (d,), λ and shifts (n, d) whose good rows sum to zero (x⁰ default 0).
+
+        Parameters
+        ----------
+        a : array_like, shape (d,)
+            Curvatures a_j ≥ 0.
+        lam : float
+            λ ∈ (0, 1e100].
+        shifts : array_like, shape (n, d)
+            The shifts s_i, one row per worker; the good rows must sum to zero (so that f* = 0).
+        f : int, optional
+            Byzantine workers, the last f (default 0).
+        sigma2 : float, optional
+            Additive noise variance σ² ≥ 0 (default 0).
+        curvature_std : float, optional
+            τ ∈ [0, 1e100] (default 0).
+        region_radius : float or None, optional
+            R for the σ² bound with curvature noise (default 2‖x⁰‖).
+        x0 : array_like or None, optional
+            Starting point, shape (d,) (default 0).
+
+        Returns
+        -------
+        NonconvexSynthetic
+        """
         a = finite_array("a", a, 1)
         shifts = finite_array("shifts", shifts, 2)
         if shifts.shape[1] != a.shape[0]:
@@ -257,33 +282,105 @@ class NonconvexSynthetic(Problem):
 
     # --- deterministic --------------------------------------------------------------------------
     def x0(self) -> np.ndarray:
+        """The starting point x⁰.
+
+        Returns
+        -------
+        numpy.ndarray, shape (d,)
+        """
         return self._x0.copy()
 
     def x_star(self) -> np.ndarray:
+        """The minimiser x* = 0 (the only stationary point).
+
+        Returns
+        -------
+        numpy.ndarray, shape (d,)
+        """
         return np.zeros(self.d)
 
     def loss(self, x) -> float:
+        """f(x) = ½ Σ_j a_j x_j² + λ Σ_j φ(x_j) + ⟨s̄, x⟩ (s̄ = 0 for the constructor's shifts).
+
+        Parameters
+        ----------
+        x : numpy.ndarray, shape (d,)
+            The point.
+
+        Returns
+        -------
+        float
+        """
         x = self._point(x)
         x2 = x * x
         return float(0.5 * self._a @ x2 + self._lam * (x2 / (1.0 + x2)).sum() + self._sbar @ x)
 
     def grad(self, x) -> np.ndarray:
+        """∇f(x) = a∘x + λφ'(x) + s̄, with φ'(t) = 2t/(1 + t²)².
+
+        Parameters
+        ----------
+        x : numpy.ndarray, shape (d,)
+            The point.
+
+        Returns
+        -------
+        numpy.ndarray, shape (d,)
+        """
         x = self._point(x)
         q = 1.0 + x * x
         return self._a * x + self._lam * 2.0 * x / (q * q) + self._sbar
 
     def worker_grads(self, x, out=None) -> np.ndarray:
+        """All n local gradients ∇f_i(x) = a∘x + λφ'(x) + s_i.
+
+        Parameters
+        ----------
+        x : numpy.ndarray, shape (d,)
+            The point.
+        out : numpy.ndarray or None, optional
+            A C-contiguous float64 (n, d) buffer to write into.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, d)
+        """
         out = self._out(out)
         _nc_grads(self._a, self._lam, self._s, self._point(x), self._none, out)
         return out
 
     def sigma2_at(self, x) -> float:
+        """Exact batch-1 variance at x: σ² + τ²‖x‖².
+
+        Parameters
+        ----------
+        x : numpy.ndarray, shape (d,)
+            The point.
+
+        Returns
+        -------
+        float
+        """
         x = self._point(x)
         return self._sigma2 + self._tau**2 * float(x @ x)
 
     # --- stochastic -----------------------------------------------------------------------------
     def draw(self, rng, batch=1) -> np.ndarray:
-        """Noise per worker: (n, d) ~ N(0, σ²/(b d)), or (n, 2, d) adding the curvature plane N(0, τ²/b)."""
+        """Noise per worker: (n, d) ~ N(0, σ²/(b d)), or (n, 2, d) adding the curvature plane N(0, τ²/b).
+
+        One seed is taken from ``rng`` and the normals are generated from it (:ref:`math-streams`).
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+            The sample stream.
+        batch : int, optional
+            Minibatch size b ≥ 1 (default 1): the mean of b draws, drawn as one Gaussian.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, d) or (n, 2, d)
+        """
         scales = [math.sqrt(self._sigma2 / self.d)] + ([self._tau] if self._k == 2 else [])
         s = draw_gaussian(rng, self.n, self.d, batch, scales)
         return s.reshape(self.n, self.d) if self._k == 1 else s.reshape(self.n, 2, self.d)
@@ -292,20 +389,65 @@ class NonconvexSynthetic(Problem):
         """``count`` successive :meth:`draw` results stacked, (count, n, d) (or (count, n, 2, d)).
 
         Identical, value for value, to ``count`` calls of :meth:`draw` on the same generator (each
-        draw consumes one seed of the stream). ``out``: an optional C-contiguous float64 buffer of
-        that shape, filled in place.
+        draw consumes one seed of the stream).
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+            The sample stream.
+        batch : int, optional
+            Minibatch size b ≥ 1 (default 1).
+        count : int, optional
+            Number of draws (default 1).
+        out : numpy.ndarray or None, optional
+            A C-contiguous float64 buffer of the result's shape, filled in place.
+
+        Returns
+        -------
+        numpy.ndarray, shape (count, n, d) or (count, n, 2, d)
         """
         scales = [math.sqrt(self._sigma2 / self.d)] + ([self._tau] if self._k == 2 else [])
         s = draw_gaussian(rng, self.n, self.d, batch, scales, count=count, out=out)
         return s.reshape(count, self.n, self.d) if self._k == 1 else s.reshape(count, self.n, 2, self.d)
 
     def stoch_grads(self, x, samples, out=None) -> np.ndarray:
+        """∇f_i(x; ξ_i) = a∘x + λφ'(x) + s_i + ξ_i (+ D_i∘x with curvature noise) for all n workers.
+
+        Parameters
+        ----------
+        x : numpy.ndarray, shape (d,)
+            The point.
+        samples : numpy.ndarray
+            The noise from :meth:`draw`.
+        out : numpy.ndarray or None, optional
+            A C-contiguous float64 (n, d) buffer to write into.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, d)
+        """
         xi = check_noise(samples, self.n, self._k, self.d)
         out = self._out(out)
         _nc_grads(self._a, self._lam, self._s, self._point(x), xi, out)
         return out
 
     def stoch_grads_pair(self, x_new, x_old, samples, out_new=None, out_old=None):
+        """Stochastic gradients at two points with the same noise.
+
+        Parameters
+        ----------
+        x_new, x_old : numpy.ndarray, shape (d,)
+            The two points.
+        samples : numpy.ndarray
+            The noise from :meth:`draw`.
+        out_new, out_old : numpy.ndarray or None, optional
+            C-contiguous float64 (n, d) buffers to write into.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            The (n, d) gradients at ``x_new`` and at ``x_old``.
+        """
         xi = check_noise(samples, self.n, self._k, self.d)
         out_new, out_old = self._out(out_new, "out_new"), self._out(out_old, "out_old")
         _nc_grads(self._a, self._lam, self._s, self._point(x_new, "x_new"), xi, out_new)
@@ -319,7 +461,17 @@ class NonconvexSynthetic(Problem):
         Samples: the draw's seed (uint64, shape (1,)), taken from the generator exactly as :meth:`draw`
         does; a gradient kernel regenerates worker i's noise row with :func:`byzref.gaussian.normal_row`
         (plane p scaled by its factor, as :meth:`draw`) only for the rows it is asked for, and applies the
-        same operations as :func:`_nc_grads`. Scratch vectors live in the parameters (no allocation per call).
+        same operations as the NumPy path (``_nc_grads``). Scratch vectors live in the kernel parameters
+        (no allocation per call).
+
+        Parameters
+        ----------
+        batch : int, optional
+            Minibatch size b ≥ 1 (default 1).
+
+        Returns
+        -------
+        byzref.kernels.ProblemKernel
         """
         scales = [math.sqrt(self._sigma2 / self.d)] + ([self._tau] if self._k == 2 else [])
         c = np.array([noise_factor(s, batch) for s in scales])

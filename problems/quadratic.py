@@ -97,8 +97,9 @@ class Quadratic(Problem):
         \qquad \nabla f_i(x;\xi) = A(x - b_i) + \xi,\ \ \xi \sim N(0, (\sigma^2/(b d)) I).
 
     Constants (all exact): L = L_i = L̃ = max a; μ = smallest positive a (PL holds with it
-    even when A is singular); x* = b̄ (plus anything in ker A); f* = (1/|G|) Σ_{i∈G} ½ (b_i − b̄)ᵀA(b_i − b̄);
-    ∇f_i − ∇f = A(b̄ − b_i), so ζ² = (1/|G|) Σ_{i∈G} ‖A(b_i − b̄)‖² and B = 0; E‖ξ‖² = σ²/b exactly.
+    even when A is singular); x* = b̄ (plus anything in ker A);
+    f* = (1/(n − f)) Σ_{i∈G} ½ (b_i − b̄)ᵀA(b_i − b̄);
+    ∇f_i − ∇f = A(b̄ − b_i), so ζ² = (1/(n − f)) Σ_{i∈G} ‖A(b_i − b̄)‖² and B = 0; E‖ξ‖² = σ²/b exactly.
 
     Parameters
     ----------
@@ -119,7 +120,8 @@ class Quadratic(Problem):
         Instance randomness: the eigenbasis Q, the shifts b_i (b̄ = 0) and x⁰ ~ N(0, I).
 
     Samples: the Gaussian noise ξ itself, shape (n, d), from :meth:`draw` (batch b divides σ² by b).
-    :meth:`from_arrays` builds an instance from given A, b_i and x⁰.
+    :meth:`from_arrays` builds an instance from given A, b_i and x⁰. See :ref:`problem-quadratic`;
+    this is the problem the exact moments (:mod:`theory.exact`) are computed for.
     """
 
     test_config: ClassVar[dict[str, Any]] = {"d": 6, "zero_eigs": 2, "zeta2": 0.5, "sigma2": 0.3}
@@ -150,7 +152,25 @@ class Quadratic(Problem):
 
     @classmethod
     def from_arrays(cls, A, b, *, f=0, sigma2=0.0, x0=None) -> Quadratic:
-        """From a symmetric PSD (d, d) A and shifts b (n, d); eigenvalues ≤ 1e-10·max are 0; x⁰ default 0."""
+        """From a symmetric PSD (d, d) A and shifts b (n, d); eigenvalues ≤ 1e-10·max are 0; x⁰ default 0.
+
+        Parameters
+        ----------
+        A : array_like, shape (d, d)
+            The common Hessian, symmetric positive semidefinite and nonzero.
+        b : array_like, shape (n, d)
+            The shifts b_i, one row per worker (n = len(b)); x* = b̄ is the good rows' mean.
+        f : int, optional
+            Byzantine workers, the last f (default 0).
+        sigma2 : float, optional
+            Noise variance σ² ≥ 0 of one batch-1 gradient (default 0).
+        x0 : array_like or None, optional
+            Starting point, shape (d,) (default 0).
+
+        Returns
+        -------
+        Quadratic
+        """
         A = finite_array("A", A, 2)
         b = finite_array("b", b, 2)
         if A.shape[0] != A.shape[1] or b.shape[1] != A.shape[0]:
@@ -195,46 +215,175 @@ class Quadratic(Problem):
 
     # --- deterministic --------------------------------------------------------------------------
     def x0(self) -> np.ndarray:
+        """The starting point x⁰ (N(0, I) from the constructor; given, default 0, by :meth:`from_arrays`).
+
+        Returns
+        -------
+        numpy.ndarray, shape (d,)
+        """
         return self._x0.copy()
 
     def x_star(self) -> np.ndarray:
+        """The minimiser b̄ (the mean of the good shifts; any point of b̄ + ker A is one too).
+
+        Returns
+        -------
+        numpy.ndarray, shape (d,)
+        """
         return self._bbar.copy()
 
     def gap(self, x) -> float:
+        """f(x) − f* = ½ (x − b̄)ᵀA(x − b̄), computed without cancellation.
+
+        Parameters
+        ----------
+        x : numpy.ndarray, shape (d,)
+            The point.
+
+        Returns
+        -------
+        float
+        """
         u = self._point(x) - self._bbar
         return float(0.5 * u @ (self._A @ u))
 
     def loss(self, x) -> float:
+        """f(x) = (f(x) − f*) + f*.
+
+        Parameters
+        ----------
+        x : numpy.ndarray, shape (d,)
+            The point.
+
+        Returns
+        -------
+        float
+        """
         return self.gap(x) + self.constants.f_star
 
     def grad(self, x) -> np.ndarray:
+        """∇f(x) = A(x − b̄).
+
+        Parameters
+        ----------
+        x : numpy.ndarray, shape (d,)
+            The point.
+
+        Returns
+        -------
+        numpy.ndarray, shape (d,)
+        """
         return self._A @ (self._point(x) - self._bbar)
 
     def worker_grads(self, x, out=None) -> np.ndarray:
+        """All n local gradients ∇f_i(x) = A(x − b_i).
+
+        Parameters
+        ----------
+        x : numpy.ndarray, shape (d,)
+            The point.
+        out : numpy.ndarray or None, optional
+            A C-contiguous float64 (n, d) buffer to write into.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, d)
+        """
         out = self._out(out)
         np.subtract(self._A @ self._point(x), self._Ab, out=out)
         return out
 
     def sigma2_at(self, x) -> float:
+        """σ², the same at every point (additive noise).
+
+        Parameters
+        ----------
+        x : numpy.ndarray, shape (d,)
+            The point.
+
+        Returns
+        -------
+        float
+        """
         return self._sigma2
 
     # --- stochastic -----------------------------------------------------------------------------
     def draw(self, rng, batch=1) -> np.ndarray:
-        """Noise ξ_i ~ N(0, σ²/(batch·d) I) for every worker, shape (n, d)."""
+        """Noise ξ_i ~ N(0, σ²/(batch·d) I) for every worker, shape (n, d).
+
+        One seed is taken from ``rng`` and the normals are generated from it (:ref:`math-streams`).
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+            The sample stream.
+        batch : int, optional
+            Minibatch size b ≥ 1 (default 1): the mean of b draws, drawn as one Gaussian.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, d)
+        """
         scale = (self._sigma2 / self.d) ** 0.5
         return draw_gaussian(rng, self.n, self.d, batch, [scale]).reshape(self.n, self.d)
 
     def stoch_grads(self, x, samples, out=None) -> np.ndarray:
+        """∇f_i(x; ξ_i) = A(x − b_i) + ξ_i for all n workers.
+
+        Parameters
+        ----------
+        x : numpy.ndarray, shape (d,)
+            The point.
+        samples : numpy.ndarray, shape (n, d)
+            The noise from :meth:`draw`.
+        out : numpy.ndarray or None, optional
+            A C-contiguous float64 (n, d) buffer to write into.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, d)
+        """
         xi = check_noise(samples, self.n, 1, self.d)
         out = self.worker_grads(x, out)
         out += xi.reshape(self.n, self.d)
         return out
 
     def stoch_grads_pair(self, x_new, x_old, samples, out_new=None, out_old=None):
+        """Stochastic gradients at two points with the same noise ξ_i.
+
+        Parameters
+        ----------
+        x_new, x_old : numpy.ndarray, shape (d,)
+            The two points.
+        samples : numpy.ndarray, shape (n, d)
+            The noise from :meth:`draw`.
+        out_new, out_old : numpy.ndarray or None, optional
+            C-contiguous float64 (n, d) buffers to write into.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            The (n, d) gradients at ``x_new`` and at ``x_old``.
+        """
         return (self.stoch_grads(self._point(x_new, "x_new"), samples, out_new),
                 self.stoch_grads(self._point(x_old, "x_old"), samples, out_old))
 
     def stoch_grad_diffs(self, x_new, x_old, samples, out=None) -> np.ndarray:
+        """A(x_new − x_old) in every row: the additive noise cancels in the difference.
+
+        Parameters
+        ----------
+        x_new, x_old : numpy.ndarray, shape (d,)
+            The two points.
+        samples : numpy.ndarray, shape (n, d)
+            The noise from :meth:`draw` (checked, not used).
+        out : numpy.ndarray or None, optional
+            A C-contiguous float64 (n, d) buffer to write into.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, d)
+        """
         check_noise(samples, self.n, 1, self.d)
         out = self._out(out)
         out[:] = self._A @ (self._point(x_new, "x_new") - self._point(x_old, "x_old"))
@@ -247,7 +396,16 @@ class Quadratic(Problem):
         Samples: the draw's seed (uint64, shape (1,)), taken from the generator exactly as :meth:`draw`
         does; worker i's noise ξ_i = c·z_i (c = σ/√(d·batch)) is regenerated with
         :func:`byzref.gaussian.normal_row` only for the rows asked for. Scratch vectors live in the
-        parameters (no allocation per call).
+        kernel parameters (no allocation per call).
+
+        Parameters
+        ----------
+        batch : int, optional
+            Minibatch size b ≥ 1 (default 1).
+
+        Returns
+        -------
+        byzref.kernels.ProblemKernel
         """
         c = noise_factor((self._sigma2 / self.d) ** 0.5, batch)
         d = self.d

@@ -1,4 +1,7 @@
-"""The problem registry: ``@PROBLEMS.register("name")`` on each problem class."""
+"""The problem registry: ``@PROBLEMS.register("name")`` on each problem class.
+
+``PROBLEMS`` is a :class:`byzref.registry.Registry`; :func:`problems.build_problem` builds from it.
+"""
 
 from __future__ import annotations
 

@@ -27,8 +27,35 @@ def split_workers(y: np.ndarray, n: int, rng: np.random.Generator, split: str = 
     * ``label_skew``: a random fraction ``skew`` ∈ [0, 1] of the samples is sorted by label and cut
       into n contiguous parts (worker i gets mostly one class); the rest is spread i.i.d.
       skew = 0 is iid, skew = 1 is the fully sorted ("pathological non-iid") split.
-    * ``dirichlet``: for each class, worker shares ~ Dirichlet(alpha·1_n) (Hsu et al. 2019);
-      small ``alpha`` = strong label skew and unequal sizes.
+    * ``dirichlet``: for each class, worker shares ~ Dirichlet(alpha·1_n) (Hsu, Qi, Brown,
+      arXiv:1909.06335, 2019); small ``alpha`` = strong label skew and unequal sizes.
+
+    Parameters
+    ----------
+    y : numpy.ndarray, shape (N,)
+        Labels, N ≥ n.
+    n : int
+        Number of workers (Byzantine ones included).
+    rng : numpy.random.Generator
+        Randomness of the permutation and of the Dirichlet shares.
+    split : {"iid", "label_skew", "dirichlet"}, optional
+        The rule (default "iid").
+    skew : float, optional
+        Sorted fraction for "label_skew", in [0, 1] (default 0).
+    alpha : float, optional
+        Dirichlet concentration for "dirichlet", > 0 (default 1).
+
+    Returns
+    -------
+    order : numpy.ndarray, shape (N,)
+        Row indices, worker by worker.
+    counts : numpy.ndarray of int64, shape (n,)
+        Rows per worker (each ≥ 1).
+
+    Raises
+    ------
+    byzref.errors.ConfigError
+        For an unknown split, a parameter out of range, or a worker left without samples.
     """
     check_choice("split", split, SPLITS)
     N = y.shape[0]
