@@ -1,4 +1,9 @@
-"""Claim kinds, registered by name in ``CLAIM_KINDS``; importing this package registers them."""
+"""Claim kinds, registered by name in ``CLAIM_KINDS``; importing this package registers them.
+
+The kinds: rate and separation (:mod:`theory.claims.rate`), neighborhood, comparison and
+neighborhood_map (:mod:`theory.claims.neighborhood`), batch_one, pl, bound, compressor_constants and
+aggregator_kappa, and the exact kinds (:mod:`theory.claims.exact`). See :ref:`math-claims`.
+"""
 
 from theory.claims import batch, bound, constants, exact, neighborhood, pl, rate  # noqa: F401  (registers the kinds)
 from theory.claims.base import BASE_RUN, CLAIM_KINDS, Claim, ClaimResult, Scale, Schedule

@@ -9,6 +9,9 @@ metric, schedule, prediction) and two methods:
 
 Claims never run anything themselves, so the runs of a whole suite are deduplicated and spread
 over a process pool in one go. Claim kinds are registered by name in ``CLAIM_KINDS``.
+
+See :ref:`math-claims` for what each kind states and how it is decided, and :ref:`guide-own-claim`
+for writing a claim of one's own.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from theory.verdicts import FAIL, PASS, Verdict
 
 __all__ = ["BASE_RUN", "CLAIM_KINDS", "Claim", "ClaimResult", "Scale", "Schedule", "problem_L"]
 
+#: the claim-kind registry (a :class:`byzref.registry.Registry`): ``@CLAIM_KINDS.register("kind")``
 CLAIM_KINDS = Registry("claim kind")
 
 #: the default rate regime (byzref's choice): homogeneous nonconvex_synthetic, σ² = 1, n = 20, δ = 0.2,
@@ -39,7 +43,19 @@ BASE_RUN: dict[str, Any] = {
 
 @dataclass(frozen=True)
 class Scale:
-    """Horizons and seeds of a verification run (quick / default / full)."""
+    """Horizons and seeds of a verification run (quick / default / full).
+
+    Parameters
+    ----------
+    name : str
+        The scale's name (``theory.suite.SCALES`` holds "quick", "default" and "full").
+    Ts : tuple of int
+        The horizons of the rate claims (a geometric grid).
+    seeds : tuple of int
+        The seeds every experiment is run with.
+    T_plateau : int, optional
+        Iterations of the constant-parameter plateau runs (default 4000).
+    """
 
     name: str
     Ts: tuple[int, ...]
@@ -49,10 +65,21 @@ class Scale:
 
 @dataclass(frozen=True)
 class Schedule:
-    r"""Parameters as functions of the horizon T (inferred by byzref; the paper's constants are unknown):
+    r"""Parameters as functions of the horizon T (inferred by byzref; the paper's constants are unknown).
 
     η = min(1, η₀ T^{p}), η₂ = min(1, η₂₀ T^{p₂}) (η₂ = η when ``eta2`` is None),
     γ = min(γ_max/L, γ₀·s/L) with s = η, η₂ or 1 (``gamma_on``).
+
+    Parameters
+    ----------
+    eta : tuple of float
+        (η₀, p).
+    eta2 : tuple of float or None, optional
+        (η₂₀, p₂); None (default): η₂ = η.
+    gamma : tuple of (float, str), optional
+        (γ₀, gamma_on) with gamma_on ∈ {"eta", "eta2", "one"} (default (1, "eta")).
+    gamma_max : float, optional
+        γ_max > 0, the cap of γL (default 0.2).
     """
 
     eta: tuple[float, float]
@@ -65,12 +92,32 @@ class Schedule:
         check_real("schedule.gamma_max", self.gamma_max, 0.0, lo_open=True)
 
     def params(self, T: int, L: float) -> dict[str, float]:
+        """The constant parameters of a run of horizon T.
+
+        Parameters
+        ----------
+        T : int
+            The horizon.
+        L : float
+            The problem's smoothness constant.
+
+        Returns
+        -------
+        dict
+            {"gamma": γ, "eta": η, "eta2": η₂}.
+        """
         eta = min(1.0, self.eta[0] * T ** self.eta[1])
         eta2 = eta if self.eta2 is None else min(1.0, self.eta2[0] * T ** self.eta2[1])
         s = {"eta": eta, "eta2": eta2, "one": 1.0}[self.gamma[1]]
         return {"gamma": min(self.gamma_max / L, self.gamma[0] * s / L), "eta": eta, "eta2": eta2}
 
     def describe(self) -> str:
+        """The schedule as a formula for reading, e.g. ``η = min(1, 2·T^−0.5), η₂ = η, γ = …``.
+
+        Returns
+        -------
+        str
+        """
         def term(c, p):
             return f"min(1, {c:g}·T^{p:+.3g})" if p else f"{min(1.0, c):g}"
         eta = term(*self.eta)
@@ -80,7 +127,17 @@ class Schedule:
 
 
 def problem_L(run: dict) -> float:
-    """Exact smoothness constant L of the run's problem instance (seed 0)."""
+    """Exact smoothness constant L of the run's problem instance (seed 0).
+
+    Parameters
+    ----------
+    run : dict
+        A run config with ``problem``, ``n`` and ``f``.
+
+    Returns
+    -------
+    float
+    """
     from byzref.rng import stream
     from problems import PROBLEMS
 
@@ -90,7 +147,31 @@ def problem_L(run: dict) -> float:
 
 @dataclass
 class ClaimResult:
-    """A decided claim: its description, the verdict, and plot-ready data."""
+    """A decided claim: its description, the verdict, and plot-ready data.
+
+    Parameters
+    ----------
+    id : str
+        The claim's id (e.g. ``byz_dm21.rate``).
+    kind : str
+        Its kind (a name in ``CLAIM_KINDS``).
+    title : str
+        One-line title.
+    source : str
+        Where the claim comes from (paper, or "inferred by byzref").
+    statement : str
+        What is claimed, in words.
+    verdict : theory.verdicts.Verdict
+        The decision with its numbers.
+    informational : bool, optional
+        Reported but not counted (default False).
+    negative_control : bool, optional
+        A deliberately wrong claim that must FAIL (default False).
+    data : dict, optional
+        Plot-ready data for the claim's figure (default empty).
+    description : dict, optional
+        The claim's descriptive fields (:meth:`Claim.describe`; default empty).
+    """
 
     id: str
     kind: str
@@ -120,6 +201,12 @@ class ClaimResult:
         return "INFO" if self.verdict.verdict == PASS else f"INFO ({self.verdict.verdict})"
 
     def as_dict(self) -> dict:
+        """Plain JSON-ready data (non-finite floats as strings), as report.json stores it.
+
+        Returns
+        -------
+        dict
+        """
         return {"id": self.id, "kind": self.kind, "title": self.title, "source": self.source,
                 "statement": self.statement, "verdict": self.verdict.verdict, "display": self.display,
                 "criterion": self.verdict.criterion, "informational": self.informational,
@@ -141,7 +228,12 @@ def _clean(obj):
 
 
 class Claim:
-    """Base of every claim kind; subclasses set the fields and implement configs / evaluate."""
+    """Base of every claim kind; subclasses set the fields and implement configs / evaluate.
+
+    A kind is registered with ``@CLAIM_KINDS.register("kind")`` and sets the class attribute ``kind``.
+    Instances carry ``id``, ``title``, ``source``, ``statement`` and the flags ``informational`` (reported,
+    not counted) and ``negative_control`` (must FAIL). See :ref:`guide-own-claim`.
+    """
 
     kind = "claim"
     id: str = ""
@@ -152,17 +244,61 @@ class Claim:
     negative_control: bool = False
 
     def configs(self, scale: Scale) -> list[dict]:
+        """The engine run configs that test the claim at ``scale`` (the verifier runs them).
+
+        Parameters
+        ----------
+        scale : Scale
+            Horizons and seeds.
+
+        Returns
+        -------
+        list of dict
+            Complete run configs; duplicates across claims are run once.
+        """
         raise NotImplementedError
 
     def evaluate(self, records: dict[str, dict], scale: Scale) -> ClaimResult:
+        """Decide the claim from the records of its runs.
+
+        Parameters
+        ----------
+        records : dict
+            {run id: record} with every run of :meth:`configs` (:func:`theory.runner.run_all`).
+        scale : Scale
+            The scale the configs were made for.
+
+        Returns
+        -------
+        ClaimResult
+        """
         raise NotImplementedError
 
     def describe(self) -> dict[str, Any]:
-        """The claim's descriptive fields (source, algorithm, regime, metric, schedule, prediction)."""
+        """The claim's descriptive fields (source, algorithm, regime, metric, schedule, prediction).
+
+        Returns
+        -------
+        dict
+            JSON-able fields, shown in report.md and kept in report.json.
+        """
         return {k: getattr(self, k) for k in ("algorithm", "regime", "metric", "schedule_text", "prediction")
                 if hasattr(self, k)}
 
     def result(self, verdict: Verdict, data: dict | None = None) -> ClaimResult:
+        """A :class:`ClaimResult` of this claim with ``verdict`` and plot data.
+
+        Parameters
+        ----------
+        verdict : theory.verdicts.Verdict
+            The decision.
+        data : dict or None, optional
+            Plot-ready data for the figure.
+
+        Returns
+        -------
+        ClaimResult
+        """
         return ClaimResult(self.id, self.kind, self.title, self.source, self.statement, verdict,
                            self.informational, self.negative_control, data or {}, self.describe())
 

@@ -4,11 +4,14 @@ Regime: the rate regime (:data:`~theory.claims.base.BASE_RUN`) with ALIE at a fi
 attack exploits the spread of the good rows; without momentum that spread stays ∝ σ, which leaves a
 floor ∝ δ z² σ² (Karimireddy, He, Jaggi 2021); the momenta shrink it with η. Both methods use the
 Byz-DM21 schedule γ(T) (η(T) for Byz-DM21). Parts:
+
 (a) Byz-DM21, σ² = 4: rate verdict for slope −1/2 (:func:`theory.verdicts.rate_verdict`);
 (b) Byz-EF21-SGD, σ² = 4, stalls: PASS when its slope CI lies above −1/2 + tol (it does not keep the
     rate), FAIL when it lies below (it does);
 (c) the floor depends on σ²: CI of mean_s log(avg_grad_sq(σ² = 4) / avg_grad_sq(σ² = 1)) at the
     largest T above 0 → PASS, below 0 → FAIL.
+
+See :ref:`claim-kind-batch_one`.
 """
 
 from __future__ import annotations
@@ -28,7 +31,28 @@ __all__ = ["BatchOneClaim"]
 
 @CLAIM_KINDS.register("batch_one")
 class BatchOneClaim(Claim):
-    """Byz-DM21 keeps O(ε⁻⁴) at batch 1; Byz-EF21-SGD at batch 1 stalls at a σ²-dependent floor."""
+    """Byz-DM21 keeps O(ε⁻⁴) at batch 1; Byz-EF21-SGD at batch 1 stalls at a σ²-dependent floor.
+
+    The rule is in the module docstring. Byz-DM21 is from Li, Liu, Yi (AISTATS 2026,
+    arXiv:2603.15144); Byz-EF21-SGD from Rammal, Gruntkowska, Fedin, Gorbunov, Richtárik (AISTATS 2024,
+    arXiv:2310.09804).
+
+    Parameters
+    ----------
+    id : str
+        The claim id.
+    title : str
+        One-line title.
+    schedule : theory.claims.base.Schedule
+        γ(T), η(T), η₂(T) of both methods.
+    sigma2s : tuple of float, optional
+        The σ² values of Byz-EF21-SGD's runs, smallest first (default (1, 4)); Byz-DM21 runs at the
+        largest.
+    z : float, optional
+        ALIE's fixed z (default 1).
+    statement : str, optional
+        What is claimed, in words.
+    """
 
     kind = "batch_one"
 
@@ -48,14 +72,44 @@ class BatchOneClaim(Claim):
         self.sgd = [claim("byz_ef21_sgd", s2) for s2 in self.sigma2s]
 
     def describe(self) -> dict[str, Any]:
+        """The claim's descriptive fields (see :meth:`theory.claims.base.Claim.describe`).
+
+        Returns
+        -------
+        dict
+        """
         return {"algorithm": ["byz_dm21 (batch 1)", "byz_ef21_sgd (batch 1)"], "regime": self.dm.run,
                 "schedule": self.schedule.describe(), "metric": RateClaim.metric,
                 "prediction": "Byz-DM21 slope −1/2; Byz-EF21-SGD slower, with a floor growing with σ²"}
 
     def configs(self, scale: Scale) -> list[dict]:
+        """The run configs that test the claim at ``scale`` (see :meth:`theory.claims.base.Claim.configs`).
+
+        Parameters
+        ----------
+        scale : theory.claims.base.Scale
+            Horizons and seeds.
+
+        Returns
+        -------
+        list of dict
+        """
         return self.dm.configs(scale) + [c for s in self.sgd for c in s.configs(scale)]
 
     def evaluate(self, records: dict[str, dict], scale: Scale) -> ClaimResult:
+        """Decide the claim from its runs' records (see :meth:`theory.claims.base.Claim.evaluate`).
+
+        Parameters
+        ----------
+        records : dict
+            {run id: record} of at least this claim's runs.
+        scale : theory.claims.base.Scale
+            The scale the configs were made for.
+
+        Returns
+        -------
+        theory.claims.base.ClaimResult
+        """
         dm = self.dm.evaluate(records, scale)
         vals = [s.values(records, scale) for s in self.sgd]
         if any(v[1] for v in vals):

@@ -6,6 +6,8 @@ aggregation, f = 0 and σ² = 0 is gradient descent, and for γ ≤ 1/L the desc
 
     BoundClaim("gd.descent", "GD descent lemma", run, metric="avg_grad_sq",
                bound=lambda prob, cfg: prob.gap(prob.x0()) / (g * (1 - prob.constants.L * g / 2) * cfg["T"]))
+
+(with ``g`` the run's γ). See :ref:`claim-kind-bound` and :ref:`guide-own-claim`.
 """
 
 from __future__ import annotations
@@ -27,15 +29,27 @@ __all__ = ["BoundClaim"]
 class BoundClaim(Claim):
     """For every seed of the scale: summary[metric] ≤ bound(problem, config)·(1 + rtol).
 
+    The decision is :func:`theory.verdicts.bound_verdict` on the seed with the largest
+    empirical/bound ratio; a diverged run FAILs.
+
     Parameters
     ----------
     id, title : str
-    run : dict — a complete engine run config except the seed (set per seed of the scale).
-    bound : callable (problem instance, normalized-ish config dict) -> float; the problem is built
-        exactly as the engine builds it for that seed, so its constants (``prob.constants``:
-        L, L_tilde, mu, sigma2, zeta2) and ``prob.gap(prob.x0())`` are the run's.
-    metric : a key of the run summary (default "avg_grad_sq" = (1/T) Σ_{t<T} ‖∇f(x^t)‖²).
-    rtol : relative slack of the comparison (default 0).
+        The claim id and a one-line title.
+    run : dict
+        A complete engine run config except the seed (set per seed of the scale).
+    bound : callable
+        ``bound(problem, config) -> float``; the problem is built exactly as the engine builds it for
+        that seed, so its constants (``prob.constants``: L, L_tilde, mu, sigma2, zeta2) and
+        ``prob.gap(prob.x0())`` are the run's; ``config`` is the run config with its seed.
+    metric : str, optional
+        A key of the run summary (default "avg_grad_sq" = (1/T) Σ_{t<T} ‖∇f(x^t)‖²).
+    rtol : float, optional
+        Relative slack of the comparison (default 0).
+    statement : str, optional
+        What is claimed, in words.
+    source : str, optional
+        Where the bound comes from (default "user").
     """
 
     kind = "bound"
@@ -46,15 +60,45 @@ class BoundClaim(Claim):
         self.run, self.bound, self.metric, self.rtol = copy.deepcopy(run), bound, metric, float(rtol)
 
     def describe(self) -> dict[str, Any]:
+        """The claim's descriptive fields (see :meth:`theory.claims.base.Claim.describe`).
+
+        Returns
+        -------
+        dict
+        """
         return {"regime": self.run, "metric": self.metric, "prediction": f"≤ bound·(1 + {self.rtol:g})"}
 
     def _cfg(self, seed: int) -> dict:
         return {**copy.deepcopy(self.run), "seed": int(seed)}
 
     def configs(self, scale: Scale) -> list[dict]:
+        """The run configs that test the claim at ``scale`` (see :meth:`theory.claims.base.Claim.configs`).
+
+        Parameters
+        ----------
+        scale : theory.claims.base.Scale
+            Horizons and seeds.
+
+        Returns
+        -------
+        list of dict
+        """
         return [self._cfg(s) for s in scale.seeds]
 
     def evaluate(self, records: dict[str, dict], scale: Scale) -> ClaimResult:
+        """Decide the claim from its runs' records (see :meth:`theory.claims.base.Claim.evaluate`).
+
+        Parameters
+        ----------
+        records : dict
+            {run id: record} of at least this claim's runs.
+        scale : theory.claims.base.Scale
+            The scale the configs were made for.
+
+        Returns
+        -------
+        theory.claims.base.ClaimResult
+        """
         from byzref.config import build
 
         worst, emp, bnd = -np.inf, np.nan, np.nan

@@ -14,6 +14,8 @@ r"""Component constants as claims: compressors' α / ω and aggregators' κ.
   c_emp = max over attacks of ‖Agg − x̄_G‖² / (δ ρ²) with ρ² = max_{i,j∈G} ‖x_i − x_j‖²
   (Karimireddy, He, Jaggi, ICLR 2022).
   PASS when every rule that declares κ satisfies κ_emp ≤ κ; the numbers are the point.
+
+See :ref:`claim-kind-compressor_constants` and :ref:`claim-kind-aggregator_kappa`.
 """
 
 from __future__ import annotations
@@ -39,7 +41,21 @@ def _rows(d: int, seed: int = 0) -> np.ndarray:
 
 @CLAIM_KINDS.register("compressor_constants")
 class CompressorConstantsClaim(Claim):
-    """Every compressor satisfies its declared α (𝔹(α)) and/or ω (𝕌(ω)) (module docstring)."""
+    """Every compressor satisfies its declared α (𝔹(α)) and/or ω (𝕌(ω)) (module docstring).
+
+    No engine runs: the Monte-Carlo checks run inside :meth:`evaluate`.
+
+    Parameters
+    ----------
+    id, title : str
+        The claim id and a one-line title.
+    d : int, optional
+        Dimension of the test rows (default 20).
+    n_samples : int, optional
+        Draws per row for a randomised compressor (default 4000).
+    statement : str, optional
+        What is claimed, in words.
+    """
 
     kind = "compressor_constants"
 
@@ -47,14 +63,45 @@ class CompressorConstantsClaim(Claim):
         self.id, self.title, self.statement, self.d, self.n_samples = id, title, statement, d, n_samples
 
     def describe(self):
+        """The claim's descriptive fields (see :meth:`theory.claims.base.Claim.describe`).
+
+        Returns
+        -------
+        dict
+        """
         return {"regime": {"d": self.d, "rows": "6 fixed rows (Gaussian, sparse, spread, spike, positive)"},
                 "metric": "E‖C(x) − x‖²/‖x‖² (Monte Carlo, n_samples draws)",
                 "prediction": "≤ 1 − α (contractive) and ≤ ω with E C(x) = x (unbiased)"}
 
     def configs(self, scale: Scale) -> list[dict]:
+        """The run configs that test the claim at ``scale`` (see :meth:`theory.claims.base.Claim.configs`).
+
+        Parameters
+        ----------
+        scale : theory.claims.base.Scale
+            Horizons and seeds.
+
+        Returns
+        -------
+        list of dict
+            Always empty: nothing runs in the engine.
+        """
         return []
 
     def evaluate(self, records, scale: Scale) -> ClaimResult:
+        """Decide the claim from its runs' records (see :meth:`theory.claims.base.Claim.evaluate`).
+
+        Parameters
+        ----------
+        records : dict
+            Unused (the claim has no engine runs).
+        scale : theory.claims.base.Scale
+            The scale the configs were made for.
+
+        Returns
+        -------
+        theory.claims.base.ClaimResult
+        """
         from byzref.compressors import COMPRESSORS
         from byzref.testing import check_contractive, check_unbiased
 
@@ -87,7 +134,20 @@ class CompressorConstantsClaim(Claim):
 
 @CLAIM_KINDS.register("aggregator_kappa")
 class AggregatorKappaClaim(Claim):
-    """Empirical κ of every aggregator under the attack library vs the lower bound f/(n − 2f)."""
+    """Empirical κ of every aggregator under the attack library vs the lower bound f/(n − 2f).
+
+    Informational (reported, not counted); no engine runs. The (f, κ)-robustness definition is
+    Allouah et al. (AISTATS 2023, arXiv:2302.01772).
+
+    Parameters
+    ----------
+    id, title : str
+        The claim id and a one-line title.
+    n, f, d : int, optional
+        Workers, Byzantine workers and dimension of the test rows (defaults 10, 2, 5).
+    statement : str, optional
+        What is claimed, in words.
+    """
 
     kind = "aggregator_kappa"
     informational = True
@@ -96,15 +156,46 @@ class AggregatorKappaClaim(Claim):
         self.id, self.title, self.statement, self.n, self.f, self.d = id, title, statement, n, f, d
 
     def describe(self):
+        """The claim's descriptive fields (see :meth:`theory.claims.base.Claim.describe`).
+
+        Returns
+        -------
+        dict
+        """
         return {"regime": {"n": self.n, "f": self.f, "d": self.d},
                 "attacks": ["sign_flip", "ipm", "alie", "alie(z=100)", "gaussian(10)"],
                 "prediction": "κ_emp ≤ declared κ; lower bound f/(n − 2f) = "
                               f"{self.f / (self.n - 2 * self.f):.3g}"}
 
     def configs(self, scale: Scale) -> list[dict]:
+        """The run configs that test the claim at ``scale`` (see :meth:`theory.claims.base.Claim.configs`).
+
+        Parameters
+        ----------
+        scale : theory.claims.base.Scale
+            Horizons and seeds.
+
+        Returns
+        -------
+        list of dict
+            Always empty: nothing runs in the engine.
+        """
         return []
 
     def evaluate(self, records, scale: Scale) -> ClaimResult:
+        """Decide the claim from its runs' records (see :meth:`theory.claims.base.Claim.evaluate`).
+
+        Parameters
+        ----------
+        records : dict
+            Unused (the claim has no engine runs).
+        scale : theory.claims.base.Scale
+            The scale the configs were made for.
+
+        Returns
+        -------
+        theory.claims.base.ClaimResult
+        """
         from byzref.aggregators import AGGREGATORS
         from byzref.attacks import ATTACKS
         from byzref.attacks.base import AttackContext

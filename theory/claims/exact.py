@@ -9,10 +9,10 @@ horizons far beyond any Monte-Carlo grid. Two kinds:
   Decision rule: the asymptotic slope ŝ is the least-squares slope of log avg_grad_sq against log T over
   the last four horizons (2²⁷ … 2³⁰); ŝ_prev is the same over the four before (2²⁴ … 2²⁷). With the
   predicted slope p and tol = 1/12 (half the gap between −1/2 and −2/3): a non-finite value (the schedule
-  is unstable) → FAIL; |ŝ − ŝ_prev| > tol/2 (the local slopes are still moving) → INCONCLUSIVE;
-  |ŝ − p| ≤ tol → PASS; ŝ > p + tol (slower than claimed) → FAIL; ŝ < p − tol → INCONCLUSIVE (faster
-  than claimed: not a contradiction of an upper bound). A claim over several regimes FAILs if one
-  regime FAILs and PASSes if all PASS.
+  is unstable) → FAIL; a change abs(ŝ − ŝ_prev) > tol/2 (the local slopes are still moving) →
+  INCONCLUSIVE; abs(ŝ − p) ≤ tol → PASS; ŝ > p + tol (slower than claimed) → FAIL; ŝ < p − tol →
+  INCONCLUSIVE (faster than claimed: not a contradiction of an upper bound). A claim over several
+  regimes FAILs if one regime FAILs and PASSes if all PASS.
 * ``exact_plateau`` — the σ²-driven plateau (stationary E‖∇f‖², ζ² = 0) of Byz-DM21 against
   Byz-EF21-SGDM, at equal (γ, η) on a grid, or each at its best (γ, η) over a grid (two tuning rules:
   the smallest stationary plateau, and the smallest exact avg_grad_sq at a budget of T iterations from
@@ -22,7 +22,10 @@ horizons far beyond any Monte-Carlo grid. Two kinds:
 Regimes (both homogeneous, σ² = 1): "identity, IPM": quadratic d = 20, L = 1, μ = 0.1, two zero
 eigenvalues, n = 10, f = 2, IPM (ε = 0.1) on the state, identity compressor; "rand_k_biased": diagonal
 quadratic d = 10 with eigenvalues geomspace(0.1, 1), n = 4, f = 0, rand_k_biased with k = 2, x⁰ = 1.
-Schedules: the Monte-Carlo suite's (theory.suite: DM21_SCHEDULE, VR_SCHEDULE, SINGLE_ETA_SCHEDULE).
+Schedules: the Monte-Carlo suite's (:data:`theory.suite.DM21_SCHEDULE`, :data:`theory.suite.VR_SCHEDULE`,
+:data:`theory.suite.SINGLE_ETA_SCHEDULE`). A third kind, ``exact_stability``, tabulates the stability
+regions (informational). See :ref:`math-exact` for the recursion and :ref:`claim-kind-exact_rate`,
+:ref:`claim-kind-exact_plateau`, :ref:`claim-kind-exact_stability` for the kinds.
 """
 
 from __future__ import annotations
@@ -74,7 +77,14 @@ def _rand_k_model(alg: dict):
 
 
 def exact_regimes() -> list[tuple[str, Callable[[dict], Any]]]:
-    """[(label, build(algorithm table without γ) -> ExactModel)] of the exact claims."""
+    """[(label, build(algorithm table without γ) -> ExactModel)] of the exact claims.
+
+    Returns
+    -------
+    list of (str, callable)
+        "identity, IPM (n = 10, f = 2)" and "rand_k_biased k = 2 of 10 (n = 4, f = 0)" (module
+        docstring); each callable returns a :class:`theory.exact.ExactModel`.
+    """
     return [("identity, IPM (n = 10, f = 2)", _identity_model),
             ("rand_k_biased k = 2 of 10 (n = 4, f = 0)", _rand_k_model)]
 
@@ -114,13 +124,32 @@ class ExactRateClaim(Claim):
 
     Parameters
     ----------
-    id, title, statement : str
-    algorithm : dict — the [algorithm] table without γ, η, η₂ (e.g. {"name": "byz_vr_dm21"}).
-    schedule : :class:`~theory.claims.base.Schedule`
-    predicted : float — the predicted slope.
-    init_batch : callable T ↦ b₀ or None — a round-0 batch of b₀·b samples (the engine's
-        ``algorithm.init_batch``; its default round 0 uses the run's batch, b₀ = 1).
-    horizons, tol : the grid and tolerance of the rule.
+    id, title : str
+        The claim id and a one-line title.
+    algorithm : dict
+        The [algorithm] table without γ, η, η₂ (e.g. {"name": "byz_vr_dm21"}).
+    schedule : theory.claims.base.Schedule
+        γ(T), η(T), η₂(T).
+    predicted : float
+        The predicted slope.
+    statement : str, optional
+        What is claimed, in words.
+    source : str or None, optional
+        Where the claim comes from (default: the paper, statement inferred by byzref).
+    init_batch : callable or None, optional
+        T ↦ b₀, a round-0 batch of b₀·b samples (the engine's ``algorithm.init_batch``; None: its
+        default round 0 uses the run's batch, b₀ = 1).
+    horizons : tuple of int, optional
+        The grid (default :data:`theory.claims.exact.EXACT_HORIZONS`, 2⁹ … 2³⁰).
+    tol : float, optional
+        Tolerance of the rule (default 1/12).
+    informational : bool, optional
+        Reported, not counted (default False).
+    negative_control : bool, optional
+        A claim that must FAIL (default False).
+    regimes : list of (str, callable) or None, optional
+        (label, build(algorithm table) → :class:`theory.exact.ExactModel`) pairs; None (default): the
+        two regimes of :func:`theory.claims.exact.exact_regimes`.
     """
 
     kind = "exact_rate"
@@ -140,6 +169,12 @@ class ExactRateClaim(Claim):
         self.regimes = regimes
 
     def describe(self) -> dict[str, Any]:
+        """The claim's descriptive fields (see :meth:`theory.claims.base.Claim.describe`).
+
+        Returns
+        -------
+        dict
+        """
         return {"algorithm": self.algorithm_table, "metric": self.metric,
                 "schedule": self.schedule.describe(),
                 "regime": [lab for lab, _ in (self.regimes or exact_regimes())],
@@ -148,10 +183,33 @@ class ExactRateClaim(Claim):
                 **({"init_batch": "round-0 batch b₀(T)"} if self.init_batch else {})}
 
     def configs(self, scale: Scale) -> list[dict]:
+        """The run configs that test the claim at ``scale`` (see :meth:`theory.claims.base.Claim.configs`).
+
+        Parameters
+        ----------
+        scale : theory.claims.base.Scale
+            Horizons and seeds.
+
+        Returns
+        -------
+        list of dict
+            Always empty: the exact claims run no engine experiments.
+        """
         return []
 
     def curve(self, model) -> list[float]:
-        """Exact avg_grad_sq(T) for every horizon."""
+        """Exact avg_grad_sq(T) for every horizon, each T with the schedule's constant parameters.
+
+        Parameters
+        ----------
+        model : theory.exact.ExactModel
+            The regime's model (its largest eigenvalue is the L of the schedule).
+
+        Returns
+        -------
+        list of float
+            One value per horizon (inf where the moments blow up).
+        """
         L, name = float(model.a.max()), self.algorithm_table["name"]
         out = []
         for T in self.horizons:
@@ -162,6 +220,19 @@ class ExactRateClaim(Claim):
         return out
 
     def evaluate(self, records=None, scale: Scale | None = None) -> ClaimResult:
+        """Decide the claim from the exact moments (no engine records are needed).
+
+        Parameters
+        ----------
+        records : dict or None, optional
+            Unused.
+        scale : theory.claims.base.Scale or None, optional
+            Unused (the horizons are the claim's own).
+
+        Returns
+        -------
+        theory.claims.base.ClaimResult
+        """
         rows, verdicts, w = [], [], WINDOW
         Ts = self.horizons
         for label, build in (self.regimes or exact_regimes()):
@@ -191,12 +262,24 @@ class ExactRateClaim(Claim):
 class ExactPlateauClaim(Claim):
     """Byz-DM21's σ²-driven plateau is smaller than Byz-EF21-SGDM's (module docstring).
 
+    Byz-EF21-SGDM is from Rammal, Gruntkowska, Fedin, Gorbunov, Richtárik (AISTATS 2024).
+
     Parameters
     ----------
-    id, title, statement : str
-    mode : "equal" (every cell of :data:`EQUAL_GRID`, both methods at the same γ, η) or "tuned"
-        (each method at its best cell of :data:`TUNE_GRID`, by the stationary plateau and by avg_grad_sq
-        at T = :data:`TUNE_BUDGET`).
+    id, title : str
+        The claim id and a one-line title.
+    mode : {"equal", "tuned"}
+        "equal": every cell of ``EQUAL_GRID`` (γL ∈ {0.03, 0.1, 0.3} × η ∈ {0.05, 0.2, 0.5}), both
+        methods at the same γ, η; "tuned": each method at its best cell of ``TUNE_GRID``
+        (γL ∈ {0.01, 0.03, 0.1, 0.3, 1} × η ∈ {0.05, 0.1, 0.2, 0.5, 1}), by the stationary plateau and
+        by avg_grad_sq at T = ``TUNE_BUDGET`` = 10⁴.
+    statement : str, optional
+        What is claimed, in words.
+    source : str or None, optional
+        Where the claim comes from.
+    regimes : list of (str, callable) or None, optional
+        (label, build(algorithm table) → :class:`theory.exact.ExactModel`) pairs; None (default): the
+        two regimes of :func:`theory.claims.exact.exact_regimes`.
     """
 
     kind = "exact_plateau"
@@ -210,6 +293,12 @@ class ExactPlateauClaim(Claim):
         self.regimes = regimes
 
     def describe(self) -> dict[str, Any]:
+        """The claim's descriptive fields (see :meth:`theory.claims.base.Claim.describe`).
+
+        Returns
+        -------
+        dict
+        """
         grid = EQUAL_GRID if self.mode == "equal" else TUNE_GRID
         return {"algorithm": list(self.methods),
                 "regime": [lab for lab, _ in (self.regimes or exact_regimes())],
@@ -219,6 +308,18 @@ class ExactPlateauClaim(Claim):
                 "prediction": "Byz-DM21 < Byz-EF21-SGDM (upper bounds: NOT OBSERVED when not seen)"}
 
     def configs(self, scale: Scale) -> list[dict]:
+        """The run configs that test the claim at ``scale`` (see :meth:`theory.claims.base.Claim.configs`).
+
+        Parameters
+        ----------
+        scale : theory.claims.base.Scale
+            Horizons and seeds.
+
+        Returns
+        -------
+        list of dict
+            Always empty: the exact claims run no engine experiments.
+        """
         return []
 
     def _cells(self, models, grid, rule):
@@ -238,6 +339,19 @@ class ExactPlateauClaim(Claim):
         return out
 
     def evaluate(self, records=None, scale: Scale | None = None) -> ClaimResult:
+        """Decide the claim from the exact moments (no engine records are needed).
+
+        Parameters
+        ----------
+        records : dict or None, optional
+            Unused.
+        scale : theory.claims.base.Scale or None, optional
+            Unused (the horizons are the claim's own).
+
+        Returns
+        -------
+        theory.claims.base.ClaimResult
+        """
         a, b = self.methods
         cells, seen, not_seen = [], [], []
         for label, build in (self.regimes or exact_regimes()):
@@ -294,6 +408,18 @@ class ExactStabilityClaim(Claim):
     ≤ L gives the same map, so a step γ above γ*(η) makes the minimiser unstable for that method: its
     iterates cannot settle there. The report uses this to explain Byz-DM21's stall in the README's step-size
     example on nonconvex_synthetic (L = 3 at x* = 0, η = 0.1).
+
+    Parameters
+    ----------
+    id, title : str
+        The claim id and a one-line title.
+    statement : str, optional
+        What is reported, in words.
+    source : str or None, optional
+        Where the claim comes from.
+    etas : sequence of float or None, optional
+        The momenta of the table; None (default): 13 geometric values in [0.01, 1] plus
+        ``STABILITY_ETAS``. A given grid must contain ``STABILITY_ETAS`` = (0.05, 0.1, 0.2, 0.5).
     """
 
     kind = "exact_stability"
@@ -309,6 +435,12 @@ class ExactStabilityClaim(Claim):
         self.etas = tuple(sorted(grid)) if etas is None else tuple(etas)
 
     def describe(self) -> dict[str, Any]:
+        """The claim's descriptive fields (see :meth:`theory.claims.base.Claim.describe`).
+
+        Returns
+        -------
+        dict
+        """
         return {"algorithm": [m[0] for m in _stability_methods()], "metric": self.metric,
                 "regime": "quadratic with every eigenvalue = L, n = 10, d = 10, mean aggregation, f = 0; "
                           "identity and rand_k_biased (k = 1 of 10)",
@@ -316,9 +448,34 @@ class ExactStabilityClaim(Claim):
                               "instability"}
 
     def configs(self, scale: Scale) -> list[dict]:
+        """The run configs that test the claim at ``scale`` (see :meth:`theory.claims.base.Claim.configs`).
+
+        Parameters
+        ----------
+        scale : theory.claims.base.Scale
+            Horizons and seeds.
+
+        Returns
+        -------
+        list of dict
+            Always empty: the exact claims run no engine experiments.
+        """
         return []
 
     def evaluate(self, records=None, scale: Scale | None = None) -> ClaimResult:
+        """Decide the claim from the exact moments (no engine records are needed).
+
+        Parameters
+        ----------
+        records : dict or None, optional
+            Unused.
+        scale : theory.claims.base.Scale or None, optional
+            Unused (the horizons are the claim's own).
+
+        Returns
+        -------
+        theory.claims.base.ClaimResult
+        """
         from plots.stability import stability_data
 
         data = stability_data(etas=list(self.etas))
@@ -357,7 +514,18 @@ def _fmt(v: float) -> str:
 
 
 def report_items(result: ClaimResult) -> list[str]:
-    """Short lines a report can show for an exact claim's result."""
+    """Short lines a report can show for an exact claim's result.
+
+    Parameters
+    ----------
+    result : theory.claims.base.ClaimResult
+        The result of an exact_rate, exact_plateau or exact_stability claim.
+
+    Returns
+    -------
+    list of str
+        One line per regime or cell (empty for another kind).
+    """
     d = result.data
     if result.kind == "exact_rate":
         out = []
@@ -411,7 +579,12 @@ _PAPER_B0 = ("Li, Liu, Yi, arXiv:2603.15144 (paper's statement; schedule and the
 
 
 def exact_claims() -> list[Claim]:
-    """The exact claims, in report order."""
+    """The exact claims, in report order.
+
+    Returns
+    -------
+    list of theory.claims.base.Claim
+    """
     from theory.suite import DM21_SCHEDULE, SINGLE_ETA_SCHEDULE, VR_SCHEDULE
 
     return [
@@ -454,7 +627,12 @@ def exact_claims() -> list[Claim]:
 
 
 def exact_negative_controls() -> list[Claim]:
-    """A deliberately wrong recursion claimed at the VR exponent: it must FAIL."""
+    """A deliberately wrong recursion claimed at the VR exponent: it must FAIL.
+
+    Returns
+    -------
+    list of theory.claims.base.Claim
+    """
     from theory.suite import VR_SCHEDULE
 
     return [ExactRateClaim("exact.neg.vr_without_storm",

@@ -3,14 +3,17 @@ r"""Neighborhood claims: the Byzantine plateau of ‖∇f‖² ≈ c δ ζ² (Li
 Plateau: mean of ‖∇f(x^t)‖² over the second half of a run with constant γ, η (theory.fitting.plateau),
 with small noise (σ² = 0.01) so that the plateau is the heterogeneity-driven neighborhood.
 
-A (δ, c)-robust aggregator (Allouah et al., AISTATS 2023, arXiv:2302.01772) guarantees
+A (δ, c)-robust aggregator (Karimireddy, He, Jaggi, ICLR 2022, arXiv:2006.09365; used with the
+(f, κ)-robustness of Allouah et al., AISTATS 2023, arXiv:2302.01772) guarantees
 E‖Agg − x̄_G‖² ≤ c δ ρ² whatever the Byzantine rows are; the neighborhood bound inherits that
 uniformity. The claim therefore has three parts:
+
 (a) linear in ζ² at fixed δ (log-log slope of plateau vs ζ² in [0.75, 1.25]);
 (b) increasing in δ at a fixed attack (log-log slope vs δ > 0; ALIE with a fixed z = 1, because the
     "baruch" z changes with f);
 (c) uniform in the attack's strength (log-log slope of the plateau vs ALIE's z ∈ {1, 10, 100} in
     [−1, 0.5]): bounded for a robust rule, ∝ z² for the mean, which is not (δ, c)-robust.
+
 The fitted c = median over the ζ² grid of plateau/(δζ²) and its supremum over the z scan are reported.
 
 What the bound predicts: c δ ζ² is an UPPER bound. It predicts that the plateau grows at most linearly
@@ -23,7 +26,8 @@ heterogeneity term the bound is about.
 
 :class:`NeighborhoodMapClaim` compares methods' neighborhoods over a grid of regimes, each method at its
 own tuned parameters (see its docstring); :class:`ComparisonClaim` is its one-regime, shared-parameter
-form.
+form. See :ref:`claim-kind-neighborhood`, :ref:`claim-kind-comparison` and
+:ref:`claim-kind-neighborhood_map`.
 """
 
 from __future__ import annotations
@@ -55,6 +59,8 @@ from theory.verdicts import (
 __all__ = ["NEIGHBORHOOD_RUN", "ComparisonClaim", "MapPlan", "NeighborhoodClaim", "NeighborhoodMapClaim",
            "apply_cell", "plateau_config"]
 
+#: the neighborhood regime: nonconvex_synthetic (d = 20, σ² = 0.01, ζ² = 1), n = 20, f = 4, Top-k
+#: (k = 4), CWTM under ALIE
 NEIGHBORHOOD_RUN: dict[str, Any] = {
     "n": 20, "f": 4,
     "problem": {"name": "nonconvex_synthetic", "d": 20, "sigma2": 0.01, "zeta2": 1.0},
@@ -67,7 +73,29 @@ PLATEAU_ALG: dict[str, Any] = {"gamma": 0.1 / 3.0, "eta": 0.2}
 
 
 def plateau_config(run: dict, algorithm: dict, T: int, seed: int, *, zeta2=None, f=None, z=None) -> dict:
-    """A constant-parameter run config for a plateau measurement."""
+    """A constant-parameter run config for a plateau measurement.
+
+    Parameters
+    ----------
+    run : dict
+        The base run config (problem, n, f, compressor, aggregator, attack).
+    algorithm : dict
+        The [algorithm] table with its constant parameters.
+    T : int
+        Iterations (50 checkpoints are recorded).
+    seed : int
+        The run's seed.
+    zeta2 : float or None, optional
+        Overrides the problem's ζ².
+    f : int or None, optional
+        Overrides the number of Byzantine workers.
+    z : float or None, optional
+        Sets the attack's ``z`` (ALIE's strength).
+
+    Returns
+    -------
+    dict
+    """
     cfg = copy.deepcopy(run)
     cfg.update(seed=int(seed), T=int(T), algorithm=dict(algorithm), record={"every": max(1, T // 50)})
     if zeta2 is not None:
@@ -93,7 +121,29 @@ def _plateaus(records, cfgs) -> tuple[np.ndarray, list[str]]:
 
 @CLAIM_KINDS.register("neighborhood")
 class NeighborhoodClaim(Claim):
-    """Plateau ≈ c δ ζ²: linear in ζ², increasing in δ, uniform over the attack (module docstring)."""
+    """Plateau ≈ c δ ζ²: linear in ζ², increasing in δ, uniform over the attack (module docstring).
+
+    Parameters
+    ----------
+    id, title : str
+        The claim id and a one-line title.
+    algorithm : dict
+        The [algorithm] table; constant γ = 0.1/3 and η = 0.2 unless it sets them.
+    run : dict or None, optional
+        The base run (default ``NEIGHBORHOOD_RUN``).
+    statement : str, optional
+        What is claimed, in words.
+    zeta2s : tuple of float, optional
+        The ζ² scan of part (a) (default (0.25, 1, 4, 16)).
+    fs : tuple of int, optional
+        The Byzantine counts of the δ scan of part (b) (default (1, 2, 4)).
+    zs : tuple of float, optional
+        ALIE strengths z of part (c) (default (1, 10, 100)).
+    negative_control : bool, optional
+        A claim that must FAIL (default False; the mean aggregator's claim is one).
+    label : str or None, optional
+        The method's label in figures (default: the id).
+    """
 
     kind = "neighborhood"
     metric = "plateau = mean of ‖∇f(x^t)‖² over t ∈ [T/2, T] (constant γ, η)"
@@ -109,6 +159,12 @@ class NeighborhoodClaim(Claim):
         self.label = label or id
 
     def describe(self) -> dict[str, Any]:
+        """The claim's descriptive fields (see :meth:`theory.claims.base.Claim.describe`).
+
+        Returns
+        -------
+        dict
+        """
         return {"algorithm": self.algorithm_table, "regime": self.run, "metric": self.metric,
                 "grids": {"zeta2": self.zeta2s, "f": self.fs, "alie_z": self.zs},
                 "prediction": "plateau ≤ c δ ζ² with c uniform over attacks: slope in ζ² ≈ 1, increasing "
@@ -132,9 +188,33 @@ class NeighborhoodClaim(Claim):
                            for z in self.zs]}
 
     def configs(self, scale: Scale) -> list[dict]:
+        """The run configs that test the claim at ``scale`` (see :meth:`theory.claims.base.Claim.configs`).
+
+        Parameters
+        ----------
+        scale : theory.claims.base.Scale
+            Horizons and seeds.
+
+        Returns
+        -------
+        list of dict
+        """
         return [c for grid in self._grids(scale).values() for row in grid for c in row]
 
     def evaluate(self, records: dict[str, dict], scale: Scale) -> ClaimResult:
+        """Decide the claim from its runs' records (see :meth:`theory.claims.base.Claim.evaluate`).
+
+        Parameters
+        ----------
+        records : dict
+            {run id: record} of at least this claim's runs.
+        scale : theory.claims.base.Scale
+            The scale the configs were made for.
+
+        Returns
+        -------
+        theory.claims.base.ClaimResult
+        """
         grids = self._grids(scale)
         P, bad = {}, []
         for name, grid in grids.items():
@@ -189,6 +269,18 @@ class ComparisonClaim(Claim):
     The paper's statement compares upper bounds, so the rule is :func:`theory.verdicts.ordering_verdict`
     with one cell per other method: PASS when every CI of mean_s log(plateau_ref / plateau_other) lies
     below 0; NOT OBSERVED when one lies above 0 (never FAIL: no bound is violated); else INCONCLUSIVE.
+
+    Parameters
+    ----------
+    id, title : str
+        The claim id and a one-line title.
+    methods : list of tuple
+        (label, algorithm table with constant parameters, compressor table or None for the run's);
+        the first is the reference.
+    run : dict or None, optional
+        The base run (default ``NEIGHBORHOOD_RUN``).
+    statement : str, optional
+        What is claimed, in words.
     """
 
     kind = "comparison"
@@ -200,6 +292,12 @@ class ComparisonClaim(Claim):
         self.run = copy.deepcopy(NEIGHBORHOOD_RUN if run is None else run)
 
     def describe(self) -> dict[str, Any]:
+        """The claim's descriptive fields (see :meth:`theory.claims.base.Claim.describe`).
+
+        Returns
+        -------
+        dict
+        """
         return {"methods": [{"label": m[0], "algorithm": m[1], "compressor": m[2] or self.run["compressor"]}
                             for m in self.methods], "regime": self.run, "metric": NeighborhoodClaim.metric,
                 "prediction": f"plateau({self.methods[0][0]}) < plateau(each other method)"}
@@ -214,9 +312,33 @@ class ComparisonClaim(Claim):
         return out
 
     def configs(self, scale: Scale) -> list[dict]:
+        """The run configs that test the claim at ``scale`` (see :meth:`theory.claims.base.Claim.configs`).
+
+        Parameters
+        ----------
+        scale : theory.claims.base.Scale
+            Horizons and seeds.
+
+        Returns
+        -------
+        list of dict
+        """
         return [c for row in self._cfgs(scale) for c in row]
 
     def evaluate(self, records: dict[str, dict], scale: Scale) -> ClaimResult:
+        """Decide the claim from its runs' records (see :meth:`theory.claims.base.Claim.evaluate`).
+
+        Parameters
+        ----------
+        records : dict
+            {run id: record} of at least this claim's runs.
+        scale : theory.claims.base.Scale
+            The scale the configs were made for.
+
+        Returns
+        -------
+        theory.claims.base.ClaimResult
+        """
         rows = [_plateaus(records, row) for row in self._cfgs(scale)]
         if any(r[1] for r in rows):
             return self.result(Verdict(FAIL, "every plateau run must stay finite", {}, None, None,
@@ -256,12 +378,29 @@ CRITERIA = ("plateau", "avg_grad_sq")
 class MapPlan:
     """The grid of a neighborhood map at one verification scale.
 
-    cells : (name, overrides) per regime; overrides use :data:`CELL_KEYS` (an empty dict: the base run).
-    gammas : step sizes in units of 1/L (L: the problem's smoothness constant).
-    seconds : values of each method's second parameter (η for the momentum methods, p for MARINA).
-    T : iterations of every run (constant parameters; the plateau is the mean over [T/2, T]).
-    tune_seeds : seeds on which each method's parameters are chosen; report_seeds : seeds on which the
-        ratios are measured at the chosen parameters (disjoint, so the choice does not bias the ratio).
+    Parameters
+    ----------
+    cells : tuple of (str, dict)
+        (name, overrides) per regime; the overrides' keys are among ``CELL_KEYS`` = (sigma2, zeta2, f,
+        k, attack, aggregator) (an empty dict: the base run).
+    gammas : tuple of float
+        Step sizes in units of 1/L (L: the problem's smoothness constant).
+    seconds : tuple of float
+        Values of each method's second parameter (η for the momentum methods, p for MARINA).
+    T : int
+        Iterations of every run (constant parameters; the plateau is the mean over [T/2, T]).
+    tune_seeds : tuple of int
+        Seeds on which each method's parameters are chosen.
+    report_seeds : tuple of int
+        Seeds on which the ratios are measured at the chosen parameters (disjoint from
+        ``tune_seeds``, so the choice does not bias the ratio).
+    extra : dict, optional
+        Free-form notes (not compared, not hashed).
+
+    Raises
+    ------
+    ValueError
+        When the seeds overlap or a cell uses an unknown key.
     """
 
     cells: tuple[tuple[str, dict], ...]
@@ -282,7 +421,20 @@ class MapPlan:
 
 
 def apply_cell(run: dict, overrides: dict) -> dict:
-    """A copy of ``run`` in the regime of one cell (:data:`CELL_KEYS`)."""
+    """A copy of ``run`` in the regime of one cell.
+
+    Parameters
+    ----------
+    run : dict
+        The run config (not modified).
+    overrides : dict
+        Keys among ``CELL_KEYS``: "sigma2" and "zeta2" set the problem's value, "k" every method's
+        compressor's k, and "f", "attack", "aggregator" replace the run's entry.
+
+    Returns
+    -------
+    dict
+    """
     out = copy.deepcopy(run)
     for k, v in overrides.items():
         if k in ("sigma2", "zeta2"):
@@ -312,7 +464,8 @@ def _L(run: dict) -> float:
 class NeighborhoodMapClaim(Claim):
     r"""The reference method's neighborhood is smaller than each other method's, over a map of regimes.
 
-    Each cell is a regime (σ², ζ², δ, k/d, attack, aggregator: :class:`MapPlan`). In each cell every
+    Each cell is a regime (σ², ζ², δ, k/d, attack, aggregator: :class:`theory.claims.neighborhood.MapPlan`).
+    In each cell every
     method runs on a constant (γ, s) grid (s = η, or p for Byz-VR-MARINA) and is tuned on its own, on
     the plan's tuning seeds, by two protocols: (i) the grid point with the smallest plateau (mean of
     ‖∇f(xᵗ)‖² over t ∈ [T/2, T]), (ii) the one with the smallest avg ‖∇f‖² = (1/T) Σ_{t<T} ‖∇f(xᵗ)‖² at
@@ -326,6 +479,28 @@ class NeighborhoodMapClaim(Claim):
     seen in some, never FAIL unless ``max_ratio`` states an explicit constant. Protocol (ii) is
     reported next to it. A cell whose method diverges at its chosen point on a report seed, or has no
     stable grid point, is inconclusive.
+
+    Parameters
+    ----------
+    id, title : str
+        The claim id and a one-line title.
+    methods : list of dict
+        At least two; the first is the reference. Each has "label", "algorithm" (the table without γ
+        and s), "second" ("eta" or "p"), optional "run" (overrides of the run, e.g. the compressor)
+        and optional "seconds" (this method's values of s at every scale, in place of the plan's).
+    plans : dict
+        A :class:`~theory.claims.neighborhood.MapPlan` per scale name ("quick", "default", "full");
+        another scale uses the "quick" plan with that scale's seeds and plateau horizon.
+    run : dict or None, optional
+        The base run (default ``NEIGHBORHOOD_RUN``).
+    statement : str, optional
+        What is claimed, in words.
+    max_ratio : float or None, optional
+        An explicit constant ρ > 0: the claim then also states q_ref ≤ ρ·q_other and can FAIL.
+    decide_on : tuple of str, optional
+        The criteria that decide, a non-empty subset of ("plateau", "avg_grad_sq") (default plateau).
+    negative_control : bool, optional
+        A claim that must FAIL (default False).
     """
 
     kind = "neighborhood_map"
@@ -335,11 +510,6 @@ class NeighborhoodMapClaim(Claim):
     def __init__(self, id: str, title: str, methods: list[dict], plans: dict[str, MapPlan], *,
                  run: dict | None = None, statement: str = "", max_ratio: float | None = None,
                  decide_on: tuple[str, ...] = ("plateau",), negative_control: bool = False):
-        """``methods``: dicts {"label", "algorithm" (table without γ and s), "second" ("eta" or "p"),
-        optional "run" (overrides of the run, e.g. the compressor), optional "seconds" (this method's
-        values of s at every scale, in place of the plan's)}; the first is the reference.
-        ``plans``: a :class:`MapPlan` per scale name ("quick", "default", "full"); another scale uses
-        the "quick" plan with that scale's seeds and plateau horizon."""
         self.id, self.title, self.statement = id, title, statement
         self.methods = [dict(m) for m in methods]
         if len(self.methods) < 2:
@@ -356,6 +526,17 @@ class NeighborhoodMapClaim(Claim):
         self.negative_control = negative_control
 
     def plan(self, scale: Scale) -> MapPlan:
+        """The plan of a scale: its own, else the "quick" plan with the scale's seeds and horizon.
+
+        Parameters
+        ----------
+        scale : theory.claims.base.Scale
+            The verification scale.
+
+        Returns
+        -------
+        MapPlan
+        """
         if scale.name in self.plans:
             return self.plans[scale.name]
         q = self.plans.get("quick") or next(iter(self.plans.values()))
@@ -363,6 +544,12 @@ class NeighborhoodMapClaim(Claim):
         return MapPlan(q.cells, q.gammas, q.seconds, scale.T_plateau, q.tune_seeds, seeds)
 
     def describe(self) -> dict[str, Any]:
+        """The claim's descriptive fields (see :meth:`theory.claims.base.Claim.describe`).
+
+        Returns
+        -------
+        dict
+        """
         quick = self.plans.get("default") or next(iter(self.plans.values()))
         return {"methods": [{"label": m["label"], "algorithm": m["algorithm"],
                              **({"run": m["run"]} if m.get("run") else {})} for m in self.methods],
@@ -391,6 +578,17 @@ class NeighborhoodMapClaim(Claim):
         return [plateau_config(run, alg, plan.T, s) for s in seeds]
 
     def configs(self, scale: Scale) -> list[dict]:
+        """The run configs that test the claim at ``scale`` (see :meth:`theory.claims.base.Claim.configs`).
+
+        Parameters
+        ----------
+        scale : theory.claims.base.Scale
+            Horizons and seeds.
+
+        Returns
+        -------
+        list of dict
+        """
         plan = self.plan(scale)
         seeds = plan.tune_seeds + plan.report_seeds
         return [c for _, cell in plan.cells for m in self.methods for alg in self._grid(plan, cell, m)
@@ -413,6 +611,19 @@ class NeighborhoodMapClaim(Claim):
         return {k: np.array(v, dtype=np.float64) for k, v in out.items()}
 
     def evaluate(self, records: dict[str, dict], scale: Scale) -> ClaimResult:
+        """Decide the claim from its runs' records (see :meth:`theory.claims.base.Claim.evaluate`).
+
+        Parameters
+        ----------
+        records : dict
+            {run id: record} of at least this claim's runs.
+        scale : theory.claims.base.Scale
+            The scale the configs were made for.
+
+        Returns
+        -------
+        theory.claims.base.ClaimResult
+        """
         plan = self.plan(scale)
         ref = self.methods[0]["label"]
         cells_out, decided = [], []

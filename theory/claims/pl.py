@@ -3,13 +3,16 @@ r"""PL claims: with constant γ, η, f(x^t) − f* contracts linearly, factor 1 
 Problem: the PL ``quadratic`` problem (d = 20, L = 1, μ = 0.1, two zero eigenvalues: PL, not strongly
 convex), homogeneous, n = 20, f = 4, Top-k (k = 4), CWTM under ALIE. Runs use the engine's general loop.
 
-Fit (theory.fitting.fit_contraction): per-iteration rate r of log(f − f*) over the stretch above
-10 × floor, per seed. Parts of the verdict:
+Fit (:func:`theory.fitting.fit_contraction`): per-iteration rate r of log(f − f*) over the stretch
+above 10 × floor, per seed. Parts of the verdict:
+
 (a) r ∝ γ: log-log slope of r vs γ ∈ {0.05, 0.1, 0.2} (σ² = 10⁻⁴) inside [0.75, 1.25];
 (b) Θ(γμ): the CI of r/(γμ) at every γ inside [0.5, 8] (for gradient descent on a quadratic the
     slowest mode gives r → 2γμ; faster modes still present in the fitted stretch push it up);
 (c) the floor (median gap over the last quarter) scales with σ²: log-log slope vs σ² ∈ {10⁻⁴, 10⁻³,
     10⁻²} (γ = 0.1) inside [0.75, 1.25].
+
+See :ref:`claim-kind-pl`.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from theory.verdicts import FAIL, Verdict, combine, range_verdict
 
 __all__ = ["PL_RUN", "PLClaim"]
 
+#: the PL regime: quadratic (d = 20, L = 1, μ = 0.1, two zero eigenvalues), n = 20, f = 4, Top-k (k = 4),
+#: CWTM under ALIE
 PL_RUN: dict[str, Any] = {
     "n": 20, "f": 4,
     "problem": {"name": "quadratic", "d": 20, "L": 1.0, "mu": 0.1, "zero_eigs": 2, "sigma2": 1e-4,
@@ -43,7 +48,29 @@ def _boot_ci(x: np.ndarray, seed: int = 0, n_boot: int = 4000) -> tuple[float, f
 
 @CLAIM_KINDS.register("pl")
 class PLClaim(Claim):
-    """Linear contraction of f − f* at rate Θ(γμ) down to a floor ∝ σ² (module docstring)."""
+    """Linear contraction of f − f* at rate Θ(γμ) down to a floor ∝ σ² (module docstring).
+
+    Parameters
+    ----------
+    id, title : str
+        The claim id and a one-line title.
+    algorithm : dict
+        The engine's [algorithm] table without γ and η (e.g. {"name": "byz_dm21"}).
+    eta : float, optional
+        The constant momentum η (= η₂; default 0.5).
+    T : int, optional
+        Iterations of every run (default 1500).
+    gammas : tuple of float, optional
+        Constant step sizes of part (a) (default (0.05, 0.1, 0.2)); part (c) uses the middle one.
+    sigma2s : tuple of float, optional
+        Noise levels of part (c) (default (10⁻⁴, 10⁻³, 10⁻²)); parts (a) and (b) use the first.
+    run : dict or None, optional
+        The rest of the run config (default ``PL_RUN``); its problem must state ``mu``.
+    statement : str, optional
+        What is claimed, in words.
+    label : str or None, optional
+        The method's label in the figure (default: the id).
+    """
 
     kind = "pl"
     metric = "f(x^t) − f* per checkpoint (every 10 iterations)"
@@ -58,6 +85,12 @@ class PLClaim(Claim):
         self.label = label or id
 
     def describe(self) -> dict[str, Any]:
+        """The claim's descriptive fields (see :meth:`theory.claims.base.Claim.describe`).
+
+        Returns
+        -------
+        dict
+        """
         return {"algorithm": self.algorithm_table, "regime": self.run, "metric": self.metric,
                 "schedule": f"constant γ ∈ {self.gammas}, η = η₂ = {self.eta}, T = {self.T}",
                 "prediction": "f − f* ≤ (1 − Θ(γμ))^t Δ + floor(σ²)"}
@@ -75,10 +108,34 @@ class PLClaim(Claim):
                 [[self._cfg(g0, s2, s) for s in scale.seeds] for s2 in self.sigma2s])
 
     def configs(self, scale: Scale) -> list[dict]:
+        """The run configs that test the claim at ``scale`` (see :meth:`theory.claims.base.Claim.configs`).
+
+        Parameters
+        ----------
+        scale : theory.claims.base.Scale
+            Horizons and seeds.
+
+        Returns
+        -------
+        list of dict
+        """
         a, b = self._grid(scale)
         return [c for row in a + b for c in row]
 
     def evaluate(self, records: dict[str, dict], scale: Scale) -> ClaimResult:
+        """Decide the claim from its runs' records (see :meth:`theory.claims.base.Claim.evaluate`).
+
+        Parameters
+        ----------
+        records : dict
+            {run id: record} of at least this claim's runs.
+        scale : theory.claims.base.Scale
+            The scale the configs were made for.
+
+        Returns
+        -------
+        theory.claims.base.ClaimResult
+        """
         grid_g, grid_s = self._grid(scale)
         recs = [[records[key(c)] for c in row] for row in grid_g + grid_s]
         if any(r["status"] == "diverged" for row in recs for r in row):

@@ -8,6 +8,8 @@ whole grid and over its largest horizons (:func:`upper_window`). Both must PASS.
 matters: a curve that falls like 1/T and then plateaus can have an average slope of −1/2 over a
 grid that straddles the bend; its slope over the largest horizons exposes the plateau.
 avg_grad_sq ∝ T^{−1/2} ⇔ O(ε⁻⁴), ∝ T^{−2/3} ⇔ O(ε⁻³).
+
+See :ref:`claim-kind-rate` and :ref:`claim-kind-separation`.
 """
 
 from __future__ import annotations
@@ -26,7 +28,17 @@ __all__ = ["RateClaim", "SeparationClaim", "upper_window"]
 
 
 def upper_window(m: int) -> int:
-    """Number of largest horizons in the asymptotic window: max(3, ⌈m/2⌉) (all of them when m ≤ 3)."""
+    """Number of largest horizons in the asymptotic window: max(3, ⌈m/2⌉) (all of them when m ≤ 3).
+
+    Parameters
+    ----------
+    m : int
+        Number of horizons of the grid.
+
+    Returns
+    -------
+    int
+    """
     return min(m, max(3, -(-m // 2)))
 
 
@@ -36,13 +48,30 @@ class RateClaim(Claim):
 
     Parameters
     ----------
-    id, title, statement : str
-    algorithm : dict — the engine's [algorithm] table without γ, η, η₂ (e.g. {"name": "byz_dm21"}).
-    schedule : :class:`~theory.claims.base.Schedule` — γ(T), η(T), η₂(T).
-    predicted : float — the predicted slope p (−1/2 for O(ε⁻⁴), −2/3 for O(ε⁻³)).
-    run : dict — the rest of the run config (problem, n, f, compressor, aggregator, attack);
-        default :data:`~theory.claims.base.BASE_RUN`.
-    tol, tol_fast : the verdict band [p − tol_fast, p + tol] (:func:`theory.verdicts.rate_verdict`).
+    id, title : str
+        The claim id and a one-line title.
+    algorithm : dict
+        The engine's [algorithm] table without γ, η, η₂ (e.g. {"name": "byz_dm21"}).
+    schedule : theory.claims.base.Schedule
+        γ(T), η(T), η₂(T).
+    predicted : float
+        The predicted slope p (−1/2 for O(ε⁻⁴), −2/3 for O(ε⁻³)).
+    statement : str, optional
+        What is claimed, in words.
+    run : dict or None, optional
+        The rest of the run config (problem, n, f, compressor, aggregator, attack);
+        default :data:`theory.claims.base.BASE_RUN`.
+    source : str or None, optional
+        Where the claim comes from (default: the paper, statement inferred by byzref).
+    tol, tol_fast : float, optional
+        The verdict band [p − tol_fast, p + tol] (:func:`theory.verdicts.rate_verdict`; defaults 1/12
+        and 1/4).
+    informational : bool, optional
+        Reported, not counted (default False).
+    negative_control : bool, optional
+        A claim that must FAIL (default False).
+    label : str or None, optional
+        The method's label in figures (default: the id).
     """
 
     kind = "rate"
@@ -65,11 +94,18 @@ class RateClaim(Claim):
 
     @property
     def L(self) -> float:
+        """The smoothness constant of the run's problem (seed 0), computed once."""
         if self._L is None:
             self._L = problem_L(self.run)
         return self._L
 
     def describe(self) -> dict[str, Any]:
+        """The claim's descriptive fields (see :meth:`theory.claims.base.Claim.describe`).
+
+        Returns
+        -------
+        dict
+        """
         r = self.run
         return {"algorithm": self.algorithm_table,
                 "regime": {k: r[k] for k in ("n", "f", "problem", "compressor", "aggregator", "attack")},
@@ -77,6 +113,20 @@ class RateClaim(Claim):
                 "prediction": f"slope {self.predicted:+.3f} (O(ε^−{-2 / self.predicted:.3g}))"}
 
     def config(self, T: int, seed: int) -> dict:
+        """The run config of horizon T and one seed, with the schedule's parameters for that T.
+
+        Parameters
+        ----------
+        T : int
+            The horizon.
+        seed : int
+            The run's seed.
+
+        Returns
+        -------
+        dict
+            A complete run config (η₂, and η for Byz-EF21-SGD, dropped where the method has none).
+        """
         cfg = copy.deepcopy(self.run)
         cfg.update(seed=int(seed), T=int(T))
         cfg["algorithm"] = {**self.algorithm_table, **self.schedule.params(T, self.L)}
@@ -87,14 +137,52 @@ class RateClaim(Claim):
         return cfg
 
     def configs(self, scale: Scale) -> list[dict]:
+        """The run configs that test the claim at ``scale`` (see :meth:`theory.claims.base.Claim.configs`).
+
+        Parameters
+        ----------
+        scale : theory.claims.base.Scale
+            Horizons and seeds.
+
+        Returns
+        -------
+        list of dict
+        """
         return [self.config(T, s) for T in scale.Ts for s in scale.seeds]
 
     def values(self, records: dict[str, dict], scale: Scale) -> tuple[np.ndarray, list[str]]:
+        """The avg_grad_sq of every run, by horizon and seed, and the ids of the diverged runs.
+
+        Parameters
+        ----------
+        records : dict
+            {run id: record} of at least this claim's runs.
+        scale : theory.claims.base.Scale
+            Horizons and seeds.
+
+        Returns
+        -------
+        values : numpy.ndarray, shape (len(scale.Ts), len(scale.seeds))
+        diverged : list of str
+        """
         keys = [[key(self.config(T, s)) for s in scale.seeds] for T in scale.Ts]
         vals = np.array([[records[k]["summary"]["avg_grad_sq"] for k in row] for row in keys], dtype=float)
         return vals, diverged(records, [k for row in keys for k in row])
 
     def evaluate(self, records: dict[str, dict], scale: Scale) -> ClaimResult:
+        """Decide the claim from its runs' records (see :meth:`theory.claims.base.Claim.evaluate`).
+
+        Parameters
+        ----------
+        records : dict
+            {run id: record} of at least this claim's runs.
+        scale : theory.claims.base.Scale
+            The scale the configs were made for.
+
+        Returns
+        -------
+        theory.claims.base.ClaimResult
+        """
         vals, bad = self.values(records, scale)
         data = {"label": self.label, "algorithm": self.algorithm_table["name"], "T": list(scale.Ts),
                 "values": vals.tolist(), "predicted": self.predicted}
@@ -121,7 +209,17 @@ class RateClaim(Claim):
 class SeparationClaim(Claim):
     """Claim ``faster``'s slope is steeper than ``slower``'s (same seeds, paired bootstrap).
 
-    PASS when the CI of slope(faster) − slope(slower) lies below 0, FAIL when it lies above 0.
+    PASS when the CI of slope(faster) − slope(slower) lies below 0, FAIL when it lies above 0
+    (:func:`theory.fitting.slope_difference`, :func:`theory.verdicts.range_verdict`).
+
+    Parameters
+    ----------
+    id, title : str
+        The claim id and a one-line title.
+    faster, slower : RateClaim
+        The two rate experiments (their runs are shared with them when both are in the suite).
+    statement : str, optional
+        What is claimed, in words.
     """
 
     kind = "separation"
@@ -131,13 +229,43 @@ class SeparationClaim(Claim):
         self.faster, self.slower = faster, slower
 
     def describe(self) -> dict[str, Any]:
+        """The claim's descriptive fields (see :meth:`theory.claims.base.Claim.describe`).
+
+        Returns
+        -------
+        dict
+        """
         return {"faster": self.faster.id, "slower": self.slower.id, "metric": RateClaim.metric,
                 "prediction": "slope(faster) − slope(slower) < 0"}
 
     def configs(self, scale: Scale) -> list[dict]:
+        """The run configs that test the claim at ``scale`` (see :meth:`theory.claims.base.Claim.configs`).
+
+        Parameters
+        ----------
+        scale : theory.claims.base.Scale
+            Horizons and seeds.
+
+        Returns
+        -------
+        list of dict
+        """
         return self.faster.configs(scale) + self.slower.configs(scale)
 
     def evaluate(self, records: dict[str, dict], scale: Scale) -> ClaimResult:
+        """Decide the claim from its runs' records (see :meth:`theory.claims.base.Claim.evaluate`).
+
+        Parameters
+        ----------
+        records : dict
+            {run id: record} of at least this claim's runs.
+        scale : theory.claims.base.Scale
+            The scale the configs were made for.
+
+        Returns
+        -------
+        theory.claims.base.ClaimResult
+        """
         a, bad_a = self.slower.values(records, scale)
         b, bad_b = self.faster.values(records, scale)
         if bad_a or bad_b:
