@@ -6,6 +6,9 @@ Claim kinds: rate, separation, neighborhood, comparison, neighborhood_map, batch
 compressor_constants, aggregator_kappa, and the exact kinds exact_rate, exact_plateau, exact_stability
 (:mod:`theory.claims`). Exact moments of linear methods on quadratics: :mod:`theory.exact`. Fits:
 :mod:`theory.fitting`; verdict rules: :mod:`theory.verdicts`.
+
+The claims and their rules in mathematical form: :ref:`math-claims` (exact moments: :ref:`math-exact`);
+writing a claim of one's own: :ref:`guide-own-claim`.
 """
 
 from theory.claims import (

@@ -39,7 +39,7 @@ The same reduction with every slot a d-vector in A's eigenbasis (A = V diag(a) V
 ((N_c − 1)d + 1)² second moment of z (the constant last) and D the (N_d d)² dispersion. The mask
 D = s·diag(m), m a uniform k-subset (s = d/k for rand_k, 1 for rand_k_biased), has E m_a = c₁ = k/d
 and E m_a m_b = c₂ = k(k − 1)/(d(d − 1)) for a ≠ b, so in the original coordinates
-E (D − p̄I) Y (D − p̄I) = α Y + β Diag(Y), α = s²c₂ − p̄², β = s²(c₁ − c₂) (:func:`mask_moments`;
+E (D − p̄I) Y (D − p̄I) = α Y + β Diag(Y), α = s²c₂ − p̄², β = s²(c₁ − c₂) (``mask_moments``;
 α + β = κ), and in the eigenbasis Φ(Y) = α Y + β Vᵀ Diag(V Y Vᵀ) V. Φ(Q)/m and (1 − 1/m) Φ(Q) replace
 κq/m and (1 − 1/m) κq. The noise is isotropic in both bases. On a diagonal A this is the per-mode
 path plus the cross-mode moments, which nothing reported reads.
@@ -68,7 +68,7 @@ Cost grows like P³ ~ (K d)⁶ for the map's calls, so d > 10 is refused (a Conf
 alternatives: a diagonal A built with Quadratic.from_arrays, or the identity compressor).
 
 The step matrices B are not written by hand: each method's update is written once, as in the
-engine, over linear forms (:class:`_View`), and run twice (common part, dispersion part).
+engine, over linear forms (the internal ``_View``), and run twice (common part, dispersion part).
 
 Reported, for every t: E‖∇f(xᵗ)‖² = Σ_j a_j² E e_j², E f(xᵗ) − f* = ½ Σ_j a_j E e_j², E‖xᵗ − x*‖² = Σ_j E e_j²
 (e_j the mode coordinates of e, a_j the eigenvalues of A); the exact average over t < T of
@@ -91,6 +91,9 @@ Methods: byz_dm21 (variants "paper" and "released"), byz_vr_dm21 (inits "paper" 
 byz_ef21, byz_ef21_sgd, byz_ef21_sgdm, robust_momentum_sgd, byz_vr_marina, byz_dasha_page, br_csgd,
 br_diana and the presets dm21, ef21_sgdm, ef21 (Li, Liu, Yi, arXiv:2603.15144 for Byz-DM21 and
 Byz-VR-DM21; the baselines' papers are cited in their modules under byzref/algorithms).
+
+See :ref:`math-exact` for the recursion in mathematical form and :ref:`claim-kind-exact_rate` for the
+claims decided with it.
 """
 
 from __future__ import annotations
@@ -709,8 +712,20 @@ class _DenseMoments:
 class ExactCurves:
     """Exact moments along a run: arrays indexed like ``t``.
 
-    ``grad_sq`` = E‖∇f(xᵗ)‖², ``f_gap`` = E f(xᵗ) − f*, ``dist_sq`` = E‖xᵗ − x*‖², and ``avg_grad_sq``
-    = (1/T) Σ_{t<T} E‖∇f(xᵗ)‖² (the expectation of the engine's summary avg_grad_sq).
+    Parameters
+    ----------
+    t : numpy.ndarray of int, shape (T + 1,)
+        The iterations 0..T.
+    grad_sq : numpy.ndarray, shape (T + 1,)
+        E‖∇f(xᵗ)‖².
+    f_gap : numpy.ndarray, shape (T + 1,)
+        E f(xᵗ) − f*.
+    dist_sq : numpy.ndarray, shape (T + 1,)
+        E‖xᵗ − x*‖².
+    avg_grad_sq : float
+        (1/T) Σ_{t<T} E‖∇f(xᵗ)‖² (the expectation of the engine's summary avg_grad_sq).
+    params : dict, optional
+        The constant parameters used (empty for a schedule).
     """
 
     t: np.ndarray
@@ -735,13 +750,22 @@ class ExactModel:
     Parameters
     ----------
     problem : problems.quadratic.Quadratic
+        The quadratic (its A, shifts b_i, σ² and x⁰).
     algorithm : byzref.algorithms.base.Algorithm
-    compressor : byzref.compressors.base.Compressor or None (identity)
-    n, f : int
-        Workers and Byzantine workers (default: the problem's).
-    attack : byzref.attacks.base.Attack or None (none)
-    target : "state" or "message"
-    aggregator : an aggregator object or None (mean)
+        A method of :data:`SUPPORTED_ALGORITHMS` (its parameters are the defaults of :meth:`params`).
+    compressor : byzref.compressors.base.Compressor or None, optional
+        identity (None, the default), rand_k or rand_k_biased.
+    n, f : int or None, optional
+        Workers and Byzantine workers (default: the problem's; other values are refused).
+    attack : byzref.attacks.base.Attack or None, optional
+        none (None, the default), ipm or sign_flip.
+    target : {"state", "message"}, optional
+        What the attack replaces (default "state").
+    aggregator : object or None, optional
+        The mean aggregator or None (the mean); any other rule is refused.
+    _dense : bool, optional
+        Internal: force the dense path for a random sparsifier even on a diagonal A (tests compare the
+        two paths).
 
     Raises
     ------
@@ -829,7 +853,22 @@ class ExactModel:
     # --- construction from configs ---------------------------------------------------------------
     @classmethod
     def from_spec(cls, spec) -> ExactModel:
-        """From a built :class:`byzref.config.RunSpec`."""
+        """From a built :class:`byzref.config.RunSpec`.
+
+        Parameters
+        ----------
+        spec : byzref.config.RunSpec
+            The built run (problem, algorithm, compressor, attack and its target, aggregator).
+
+        Returns
+        -------
+        ExactModel
+
+        Raises
+        ------
+        byzref.errors.ConfigError
+            For the "released" protocol or a configuration outside the linear class.
+        """
         protocol = spec.cfg.get("protocol")
         if protocol not in (None, "byzref", "default"):
             raise ConfigError(f"protocol {protocol!r} is not supported by exact moments (its Byzantine rows "
@@ -841,14 +880,42 @@ class ExactModel:
 
     @classmethod
     def from_config(cls, config: dict, problem_rng=None) -> ExactModel:
-        """From a run config (the dict ``byzref run`` takes); the problem instance is the run's (its seed)."""
+        """From a run config (the dict ``byzref run`` takes); the problem instance is the run's (its seed).
+
+        Parameters
+        ----------
+        config : dict
+            The run config.
+        problem_rng : numpy.random.Generator or None, optional
+            Instance randomness of the problem; None (default): the run's own problem stream.
+
+        Returns
+        -------
+        ExactModel
+        """
         from byzref.config import build
 
         return cls.from_spec(build(config, problem_rng=problem_rng))
 
     # --- parameters ------------------------------------------------------------------------------
     def params(self, overrides: dict | None = None) -> dict[str, Any]:
-        """The method's parameters (γ, η, ...), with ``overrides`` applied (η₂ follows η unless given)."""
+        """The method's parameters (γ, η, ...), with ``overrides`` applied (η₂ follows η unless given).
+
+        Parameters
+        ----------
+        overrides : dict or None, optional
+            New values of some of the method's parameters (each checked); η₂ follows an overridden η
+            when the method was configured with η₂ = η and ``overrides`` does not set η₂.
+
+        Returns
+        -------
+        dict
+
+        Raises
+        ------
+        byzref.errors.ConfigError
+            For a parameter the method does not have or a value out of range.
+        """
         p = dict(self.base_params)
         if overrides:
             unknown = sorted(set(overrides) - set(p))
@@ -1010,8 +1077,19 @@ class ExactModel:
                schedule: Callable[[int], dict] | None = None) -> ExactCurves:
         """Exact moments at every t = 0..T (step by step).
 
-        ``params``: constant overrides; ``schedule``: a callable t ↦ overrides used for the step from
-        t to t + 1 (round 0 uses ``schedule(0)``), for parameters that change along the run.
+        Parameters
+        ----------
+        T : int
+            The horizon, 1 ≤ T ≤ 10⁷.
+        params : dict or None, optional
+            Overrides of the method's parameters (:meth:`params`); None: the configured ones.
+        schedule : callable or None, optional
+            t ↦ overrides used for the step from t to t + 1 (round 0 uses ``schedule(0)``), for
+            parameters that change along the run.
+
+        Returns
+        -------
+        ExactCurves
         """
         T = check_int("T", T, 1, 10**7)
         if self._dense is not None:
@@ -1067,7 +1145,20 @@ class ExactModel:
         return Ps, Qs
 
     def at(self, ts, params: dict | None = None) -> dict[str, np.ndarray]:
-        """Exact E‖∇f‖², E f − f* and E‖x − x*‖² at the iterations ``ts`` (any size: binary powers)."""
+        """Exact E‖∇f‖², E f − f* and E‖x − x*‖² at the iterations ``ts`` (any size: binary powers).
+
+        Parameters
+        ----------
+        ts : array_like of int
+            The iterations.
+        params : dict or None, optional
+            Overrides of the method's parameters (:meth:`params`); None: the configured ones.
+
+        Returns
+        -------
+        dict
+            "grad_sq", "f_gap", "dist_sq": arrays like ``ts``.
+        """
         ts = np.asarray(ts, dtype=np.int64).ravel()
         p = self.params(params)
         if self._dense is not None:
@@ -1087,7 +1178,20 @@ class ExactModel:
         return out
 
     def avg_grad_sq(self, T: int, params: dict | None = None) -> float:
-        """Exact (1/T) Σ_{t<T} E‖∇f(xᵗ)‖² for constant parameters, for any T ≥ 1 (binary powers)."""
+        """Exact (1/T) Σ_{t<T} E‖∇f(xᵗ)‖² for constant parameters, for any T ≥ 1 (binary powers).
+
+        Parameters
+        ----------
+        T : int
+            The horizon, ≥ 1.
+        params : dict or None, optional
+            Overrides of the method's parameters (:meth:`params`); None: the configured ones.
+
+        Returns
+        -------
+        float
+            inf when the moments overflow.
+        """
         T = check_int("T", T, 1)
         p = self.params(params)
         if self._dense is not None:
@@ -1116,10 +1220,20 @@ class ExactModel:
         return np.setdiff1d(np.arange(P), self._fixed())
 
     def spectral_radius(self, params: dict | None = None) -> float:
-        """Largest |eigenvalue| of the moment map over the modes with a > 0 (mean-square stable iff < 1).
+        """Largest eigenvalue modulus of the moment map over the modes with a > 0 (stable iff < 1).
 
         The fixed entries (the constant, the shifts' spread) are excluded: what remains are the means
         and the second moments, whose map governs convergence to the stationary moments.
+
+        Parameters
+        ----------
+        params : dict or None, optional
+            Overrides of the method's parameters (:meth:`params`); None: the configured ones.
+
+        Returns
+        -------
+        float
+            The spectral radius (inf when the map is not finite).
         """
         if self._dense is not None:
             return self._dense.spectral_radius(self.params(params))
@@ -1134,8 +1248,21 @@ class ExactModel:
             return float(np.abs(np.linalg.eigvals(sub)).max())
 
     def stationary(self, params: dict | None = None) -> dict[str, float]:
-        """Stationary E‖∇f‖², E f − f* and E‖x − x*‖² for constant parameters (inf when not mean-square
-        stable; E‖x − x*‖² is inf when A has a zero eigenvalue and σ > 0: that mode is a random walk)."""
+        """Stationary E‖∇f‖², E f − f* and E‖x − x*‖² for constant parameters.
+
+        Infinite when not mean-square stable; E‖x − x*‖² is inf when A has a zero eigenvalue and σ > 0
+        (that mode is a random walk).
+
+        Parameters
+        ----------
+        params : dict or None, optional
+            Overrides of the method's parameters (:meth:`params`); None: the configured ones.
+
+        Returns
+        -------
+        dict
+            "grad_sq", "f_gap", "dist_sq" and "spectral_radius".
+        """
         p = self.params(params)
         rho = self.spectral_radius(p)
         if not rho < 1.0:
@@ -1165,6 +1292,18 @@ class ExactModel:
         Assumes the stable γ form an interval (0, γ*): γ* is found between the last stable and the first
         unstable γ of a doubling search from 10⁻³/L, then bisected (in log γ) to ``rel_tol``. Returns 0
         when even γ = 10⁻¹²/L is unstable and inf when γ = 10⁶/L is stable.
+
+        Parameters
+        ----------
+        params : dict or None, optional
+            Overrides of the method's parameters (:meth:`params`); None: the configured ones.
+        rel_tol : float, optional
+            Relative precision of γ* (default 10⁻⁶).
+
+        Returns
+        -------
+        float
+            γ* (not γ*L).
         """
         base = self.params(params)
         L = float(self.a.max())
@@ -1191,7 +1330,21 @@ class ExactModel:
 
 
 def stability_limit(config: dict, eta: float | None = None, eta2: float | None = None, **params) -> float:
-    """Largest stable γ of a run config's method at given η, η₂ (:meth:`ExactModel.stability_limit`)."""
+    """Largest stable γ of a run config's method at given η, η₂ (:meth:`ExactModel.stability_limit`).
+
+    Parameters
+    ----------
+    config : dict
+        A run config in the linear class (see :class:`ExactModel`).
+    eta, eta2 : float or None, optional
+        The momenta (None: the configured ones; η₂ follows η unless given).
+    **params
+        Further parameter overrides (:meth:`ExactModel.params`).
+
+    Returns
+    -------
+    float
+    """
     model = ExactModel.from_config(config)
     over = dict(params)
     if eta is not None:

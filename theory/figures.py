@@ -28,7 +28,17 @@ __all__ = ["claim_figure", "figure_name", "make_figures"]
 
 
 def figure_name(claim_id: str) -> str:
-    """The file name of a claim's figure: the claim id (characters outside [A-Za-z0-9._-] as "_") + .png."""
+    """The file name of a claim's figure: the claim id (characters outside [A-Za-z0-9._-] as "_") + .png.
+
+    Parameters
+    ----------
+    claim_id : str
+        The claim id.
+
+    Returns
+    -------
+    str
+    """
     return re.sub(r"[^A-Za-z0-9._-]", "_", claim_id) + ".png"
 
 
@@ -126,7 +136,17 @@ def _draw(fig, r) -> None:
 
 
 def claim_figure(r):
-    """The matplotlib Figure of one :class:`~theory.claims.base.ClaimResult`."""
+    """The matplotlib Figure of one :class:`~theory.claims.base.ClaimResult`.
+
+    Parameters
+    ----------
+    r : theory.claims.base.ClaimResult
+        The decided claim.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(7.4, 5.4), layout="constrained")
@@ -138,6 +158,20 @@ def make_figures(report, out: str | Path) -> tuple[list[str], str]:
     """Write one figure per claim of ``report`` into ``out`` (``<claim id>.png``); returns (paths, note).
 
     Needs matplotlib; without it no figure is written and the note says why.
+
+    Parameters
+    ----------
+    report : theory.report.Report
+        The decided claims.
+    out : str or pathlib.Path
+        The directory.
+
+    Returns
+    -------
+    paths : list of str
+        The written files.
+    note : str
+        Empty, or why no figure was written.
     """
     try:
         import matplotlib  # noqa: F401

@@ -4,10 +4,13 @@ Rates are fitted ACROSS horizons: ``values[i, s]`` is the metric of seed s run w
 horizon ``T[i]``. The point estimate is the least-squares slope of mean_s log values[i, s] against
 log T[i]. Its confidence interval comes from a bootstrap over seeds, stratified by horizon (each
 horizon's seeds are resampled independently: runs at different T are independent), widened for
-small seed counts (:func:`_widen`), with a fixed bootstrap seed so the result is deterministic.
+small seed counts (by √(s/(s − 1))·t_df/z, Student-t over normal quantiles, around the estimate),
+with a fixed bootstrap seed so the result is deterministic. With 4 seeds the plain percentile
+interval covers a known slope about 85% of the time at 95% nominal; widened, 93–95%.
 The Theil–Sen slope of all (log T, log value) points (scipy.stats.theilslopes) is reported next to
-it as a robust cross-check. Never a slope along one
-constant-step trajectory.
+it as a robust cross-check. Never a slope along one constant-step trajectory.
+
+See :ref:`math-claims` for how the verdicts use these fits.
 """
 
 from __future__ import annotations
@@ -22,13 +25,48 @@ __all__ = ["SlopeFit", "eps_exponent", "fit_contraction", "fit_loglog", "log_rat
 
 
 def eps_exponent(slope: float) -> float:
-    """Iteration complexity exponent p in O(ε^−p) implied by avg_grad_sq ∝ T^slope: p = −2/slope."""
+    """Iteration complexity exponent p in O(ε^−p) implied by avg_grad_sq ∝ T^slope: p = −2/slope.
+
+    (avg_grad_sq ≤ ε² needs T ∝ ε^(2/slope).)
+
+    Parameters
+    ----------
+    slope : float
+        The slope of log avg_grad_sq against log T.
+
+    Returns
+    -------
+    float
+        −2/slope, or inf when the slope is not negative.
+    """
     return -2.0 / slope if slope < 0 else math.inf
 
 
 @dataclass
 class SlopeFit:
-    """A fitted slope with its bootstrap confidence interval (plain data; ``as_dict`` for JSON)."""
+    """A fitted slope with its bootstrap confidence interval (plain data; ``as_dict`` for JSON).
+
+    Parameters
+    ----------
+    slope : float
+        Least-squares slope of the seed-mean log values against log x.
+    ci : tuple of float
+        Its widened stratified bootstrap CI.
+    intercept : float
+        The fitted line's intercept (log scale).
+    theil_sen : float
+        The Theil–Sen slope of all points.
+    theil_sen_ci : tuple of float
+        Its confidence interval (NaN when the points lie exactly on a line).
+    level : float
+        Confidence level of both intervals.
+    n_boot : int
+        Bootstrap resamples.
+    x : list of float
+        The abscissae (horizons).
+    values : list of list of float
+        The values, (len(x), seeds).
+    """
 
     slope: float
     ci: tuple[float, float]
@@ -42,9 +80,16 @@ class SlopeFit:
 
     @property
     def eps_exponent(self) -> float:
+        """The ε-exponent implied by the slope (:func:`eps_exponent`)."""
         return eps_exponent(self.slope)
 
     def as_dict(self) -> dict:
+        """Plain JSON-ready data, the ε-exponent included.
+
+        Returns
+        -------
+        dict
+        """
         d = asdict(self)
         d["ci"], d["theil_sen_ci"] = list(self.ci), list(self.theil_sen_ci)
         d["eps_exponent"] = self.eps_exponent
@@ -78,10 +123,25 @@ def fit_loglog(x, values, *, level: float = 0.95, n_boot: int = 4000, seed: int 
 
     Parameters
     ----------
-    x : (m,) positive horizons (or any positive abscissa), m ≥ 2 distinct values.
-    values : (m, s) positive metric values, s ≥ 1 seeds per horizon.
-    level : two-sided confidence level of the percentile interval.
-    n_boot : bootstrap resamples; ``seed``: the bootstrap generator's seed (deterministic output).
+    x : array_like, shape (m,)
+        Positive horizons (or any positive abscissa), m ≥ 2 distinct values.
+    values : array_like, shape (m, s)
+        Positive metric values, s ≥ 1 seeds per horizon (seeds resampled within each horizon).
+    level : float, optional
+        Two-sided confidence level of the percentile interval (default 0.95).
+    n_boot : int, optional
+        Bootstrap resamples (default 4000).
+    seed : int, optional
+        The bootstrap generator's seed (default 0: deterministic output).
+
+    Returns
+    -------
+    SlopeFit
+
+    Raises
+    ------
+    ValueError
+        When the shapes do not match or a value is not finite and positive.
     """
     from scipy.stats import theilslopes
 
@@ -106,7 +166,21 @@ def fit_loglog(x, values, *, level: float = 0.95, n_boot: int = 4000, seed: int 
 
 
 def plateau(iterations, values, *, tail: float = 0.5) -> float:
-    """Mean of a curve over its last ``tail`` fraction of iterations (the plateau of ‖∇f‖²)."""
+    """Mean of a curve over its last ``tail`` fraction of iterations (the plateau of ‖∇f‖²).
+
+    Parameters
+    ----------
+    iterations : array_like
+        The checkpoints' iterations.
+    values : array_like
+        The curve at those checkpoints (non-finite values are skipped).
+    tail : float, optional
+        Fraction of the run averaged: checkpoints t ≥ (1 − tail)·max t (default 0.5).
+
+    Returns
+    -------
+    float
+    """
     t = np.asarray(iterations, dtype=np.float64)
     v = np.asarray(values, dtype=np.float64)
     keep = (t >= (1.0 - tail) * t.max()) & np.isfinite(v)
@@ -120,7 +194,23 @@ def fit_contraction(iterations, gap, *, floor_factor: float = 10.0, tail: float 
 
     The floor is the median gap over the last ``tail`` of the run; the fit uses the first stretch of
     checkpoints whose gap stays above ``floor_factor`` × floor (least squares of log gap against t).
-    Returns {"rate", "factor", "floor", "points"}; rate is NaN when fewer than 3 points qualify.
+
+    Parameters
+    ----------
+    iterations : array_like
+        The checkpoints' iterations.
+    gap : array_like
+        f(xᵗ) − f* at those checkpoints (non-finite and non-positive values are dropped).
+    floor_factor : float, optional
+        The fitted stretch stays above this multiple of the floor (default 10).
+    tail : float, optional
+        Fraction of the run that defines the floor (default 0.25).
+
+    Returns
+    -------
+    dict
+        {"rate", "factor", "floor", "points"}; rate and factor are NaN when fewer than 3 points
+        qualify.
     """
     t = np.asarray(iterations, dtype=np.float64)
     g = np.asarray(gap, dtype=np.float64)
@@ -140,7 +230,27 @@ def slope_difference(x, a, b, *, level: float = 0.95, n_boot: int = 4000, seed: 
     """slope(b) − slope(a) of two (len(x), s) value arrays run on the same seeds, with a paired bootstrap CI.
 
     The same resampled seed indices are used for both (common random numbers: run i of seed s sees the
-    same problem instance and noise in both methods). Returns (difference, (lo, hi)).
+    same problem instance and noise in both methods).
+
+    Parameters
+    ----------
+    x : array_like, shape (m,)
+        Positive horizons.
+    a, b : array_like, shape (m, s)
+        Positive values of the two methods, seed for seed.
+    level : float, optional
+        Confidence level (default 0.95).
+    n_boot : int, optional
+        Bootstrap resamples (default 4000).
+    seed : int, optional
+        The bootstrap generator's seed (default 0).
+
+    Returns
+    -------
+    difference : float
+        slope(b) − slope(a).
+    ci : tuple of float
+        Its widened bootstrap CI (lo, hi).
     """
     lx = np.log(np.asarray(x, dtype=np.float64))
     A, B = np.log(np.asarray(a, dtype=np.float64)), np.log(np.asarray(b, dtype=np.float64))
@@ -155,7 +265,26 @@ def slope_difference(x, a, b, *, level: float = 0.95, n_boot: int = 4000, seed: 
 
 
 def log_ratio(a, b, *, level: float = 0.95, n_boot: int = 4000, seed: int = 0):
-    """mean_s log(b_s / a_s) of paired samples with a bootstrap CI: (estimate, (lo, hi))."""
+    """mean_s log(b_s / a_s) of paired samples with a bootstrap CI: (estimate, (lo, hi)).
+
+    Parameters
+    ----------
+    a, b : array_like, shape (s,)
+        Positive paired values (same seeds).
+    level : float, optional
+        Confidence level (default 0.95).
+    n_boot : int, optional
+        Bootstrap resamples (default 4000).
+    seed : int, optional
+        The bootstrap generator's seed (default 0).
+
+    Returns
+    -------
+    estimate : float
+        mean_s log(b_s / a_s).
+    ci : tuple of float
+        Its widened bootstrap CI (lo, hi).
+    """
     D = np.log(np.asarray(b, dtype=np.float64)) - np.log(np.asarray(a, dtype=np.float64))
     est = float(D.mean())
     idx = np.random.default_rng(seed).integers(0, D.shape[0], size=(n_boot, D.shape[0]))

@@ -13,7 +13,7 @@ cells with ``@summary_of(kind)`` (:data:`SUMMARIES`) and, optionally, extra repo
 
 NOT OBSERVED (an ordering of upper bounds that the measurements do not show) is as required: the
 overall line of report.md and the table's last line name every such claim, and the exit status of
-``byzref verify`` stays 0 for it.
+``byzref verify`` stays 0 for it. See :ref:`guide-own-claim` for registering a new kind's cells.
 """
 
 from __future__ import annotations
@@ -121,7 +121,21 @@ _MINUS = "\u2212"
 
 def num(v: Any, sig: int = 3, zeros: bool = True) -> str:
     """A number for reading: ``sig`` significant digits (trailing zeros kept unless ``zeros`` is False),
-    U+2212 minus, ×10^n for very small or very large values; integers as they are."""
+    U+2212 minus, ×10^n for very small or very large values; integers as they are.
+
+    Parameters
+    ----------
+    v : object
+        A number, a numeric string, a bool or None ("–").
+    sig : int, optional
+        Significant digits (default 3).
+    zeros : bool, optional
+        Keep trailing zeros (default True).
+
+    Returns
+    -------
+    str
+    """
     if v is None:
         return "–"
     if isinstance(v, bool):
@@ -188,7 +202,17 @@ def _display(text: str) -> str:
 
 def pretty(v: Any) -> str:
     """A description value for reading: tables as ``name (k = v, ...)``, numbers rounded, method ids as
-    the paper's names."""
+    the paper's names.
+
+    Parameters
+    ----------
+    v : object
+        A dict (a config table), a list, a number or a text.
+
+    Returns
+    -------
+    str
+    """
     if isinstance(v, dict):
         items = [f"{_KEYS.get(k, k)} = {pretty(x)}" for k, x in v.items() if k not in ("name", "record")]
         if "name" in v:
@@ -227,7 +251,18 @@ SECTIONS: dict[str, Callable[[ClaimResult], list[str]]] = {}
 
 
 def summary_of(kind: str):
-    """Register the summary-cell function of a claim kind (see :data:`SUMMARIES`)."""
+    """Register the summary-cell function of a claim kind (see :data:`SUMMARIES`).
+
+    Parameters
+    ----------
+    kind : str
+        The claim kind.
+
+    Returns
+    -------
+    callable
+        A decorator for ``fn(result) -> (measured items, predicted text) or None``.
+    """
     def deco(fn):
         SUMMARIES[kind] = fn
         return fn
@@ -235,7 +270,18 @@ def summary_of(kind: str):
 
 
 def section_of(kind: str):
-    """Register the extra report.md lines of a claim kind (see :data:`SECTIONS`)."""
+    """Register the extra report.md lines of a claim kind (see :data:`SECTIONS`).
+
+    Parameters
+    ----------
+    kind : str
+        The claim kind.
+
+    Returns
+    -------
+    callable
+        A decorator for ``fn(result) -> list of lines``.
+    """
     def deco(fn):
         SECTIONS[kind] = fn
         return fn
@@ -481,7 +527,17 @@ def _pct_ci(ci) -> str:
 
 
 def summary_line(r: ClaimResult) -> tuple[str, str]:
-    """(measured, predicted) short strings for the summary table (numbers rounded for reading)."""
+    """(measured, predicted) short strings for the summary table (numbers rounded for reading).
+
+    Parameters
+    ----------
+    r : theory.claims.base.ClaimResult
+        A decided claim.
+
+    Returns
+    -------
+    tuple of str
+    """
     items, pred = _items(r)
     return "; ".join(items), pred
 
@@ -611,7 +667,28 @@ def _section(r: ClaimResult, figure: str | None) -> list[str]:
 
 @dataclass
 class Report:
-    """All decided claims of one verification run, as plain data."""
+    """All decided claims of one verification run, as plain data.
+
+    Returned by :func:`theory.verify.verify`; ``report[claim_id]`` gives one
+    :class:`~theory.claims.base.ClaimResult`.
+
+    Parameters
+    ----------
+    scale : theory.claims.base.Scale
+        The scale of the runs.
+    results : list of theory.claims.base.ClaimResult
+        One per claim, in report order.
+    wall_time : float
+        Seconds the verification took.
+    n_runs : int
+        Distinct engine runs.
+    versions : dict, optional
+        Versions of byzref and its dependencies.
+    figures : list of str, optional
+        Paths of the written figures (set by :meth:`write`).
+    figure_note : str, optional
+        Why figures were skipped, if they were.
+    """
 
     scale: Scale
     results: list[ClaimResult]
@@ -642,10 +719,21 @@ class Report:
         raise KeyError(claim_id)
 
     def rows(self) -> list[tuple[str, str, str, str, str]]:
-        """(claim id, shown verdict, measured, predicted, note) per claim."""
+        """(claim id, shown verdict, measured, predicted, note) per claim.
+
+        Returns
+        -------
+        list of tuple of str
+        """
         return [(r.id, r.display, *summary_line(r), _note(r)) for r in self.results]
 
     def table(self) -> str:
+        """The summary table as plain text (one row per claim, then the overall status).
+
+        Returns
+        -------
+        str
+        """
         rows = [("claim", "verdict", "measured", "predicted", "note"), *self.rows()]
         w = [max(len(r[i]) for r in rows) for i in range(5)]
         lines = ["  ".join(c.ljust(w[i]) for i, c in enumerate(r)).rstrip() for r in rows]
@@ -660,7 +748,13 @@ class Report:
         return "\n".join(lines)
 
     def as_dict(self) -> dict:
-        """Plain JSON-ready data (non-finite floats as strings, like byzref's run records)."""
+        """Plain JSON-ready data (non-finite floats as strings, like byzref's run records).
+
+        Returns
+        -------
+        dict
+            What report.json holds.
+        """
         sc = self.scale
         return _clean({"scale": {"name": sc.name, "Ts": list(sc.Ts), "seeds": list(sc.seeds),
                                  "T_plateau": sc.T_plateau},
@@ -675,6 +769,12 @@ class Report:
         return name if any(Path(p).name == name for p in self.figures) else None
 
     def markdown(self) -> str:
+        """report.md: overall status, glossary, summary table and one section per claim.
+
+        Returns
+        -------
+        str
+        """
         sc = self.scale
         counts: dict[str, int] = {}
         for r in self.results:
@@ -704,7 +804,20 @@ class Report:
         return "\n".join(md) + "\n"
 
     def write(self, out: str | Path, figures: bool = True) -> Path:
-        """Write report.json, report.md and (``figures``) one PNG per claim into ``out``; returns ``out``."""
+        """Write report.json, report.md and (``figures``) one PNG per claim into ``out``.
+
+        Parameters
+        ----------
+        out : str or pathlib.Path
+            The directory (created if needed).
+        figures : bool, optional
+            Also write the figures (default True; needs matplotlib).
+
+        Returns
+        -------
+        pathlib.Path
+            ``out``.
+        """
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         if figures:

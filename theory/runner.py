@@ -18,7 +18,17 @@ _CURVES = ("iteration", "grad_sq", "grad_sq_avg", "f_gap")
 
 
 def key(cfg: dict) -> str:
-    """The engine's run id of a config (hash of its normalized form)."""
+    """The engine's run id of a config (hash of its normalized form).
+
+    Parameters
+    ----------
+    cfg : dict
+        A run config.
+
+    Returns
+    -------
+    str
+    """
     from byzref.config import normalize, run_id
 
     return run_id(normalize(cfg))
@@ -41,6 +51,23 @@ def run_all(configs: Iterable[dict], workers: int = 2, progress: Callable[[int, 
     The runs go through :func:`byzref.sweep.run_sweep` (process pool of ``workers``; ≤ 1: serial) into a
     results store: ``store_dir`` when given — runs already stored there are reused, so an interrupted
     ``byzref verify --full`` resumes — else a temporary one. A run that raises makes this raise.
+
+    Parameters
+    ----------
+    configs : iterable of dict
+        Run configs (duplicates run once).
+    workers : int, optional
+        Worker processes (default 2; ≤ 1: serial).
+    progress : callable or None, optional
+        Called as ``progress(done, total)``.
+    store_dir : str or os.PathLike or None, optional
+        The results store to use and reuse; None: a temporary one.
+
+    Returns
+    -------
+    dict
+        {run id: record}, a record holding "status", "diverged_at", "summary", "curves"
+        (iteration, grad_sq, grad_sq_avg, f_gap as lists) and "wall_time".
     """
     from byzref.store import ResultStore
     from byzref.sweep import run_sweep

@@ -3,6 +3,7 @@ verification scales.
 
 Schedules are inferred (the paper's constants are unknown); prefactors η₀ = η₂₀ = 2, γ₀ = 1,
 γ_max = 0.2/L were chosen once on the default problem and are the same for every claim.
+Each claim's statement and rule are on :ref:`math-claims` (one entry per claim id).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from theory.claims.neighborhood import NEIGHBORHOOD_RUN, MapPlan, NeighborhoodMa
 __all__ = ["DM21_SCHEDULE", "MAP_METHODS", "MAP_PLANS", "SCALES", "SINGLE_ETA_SCHEDULE", "VR_SCHEDULE",
            "builtin_claims", "negative_controls"]
 
+#: the verification scales: horizons 2⁹ … 2¹⁴ / 2¹⁷ / 2¹⁹, 4 / 8 / 16 seeds, plateau runs of
+#: 2000 / 8000 / 32000 iterations (quick / default / full)
 SCALES = {
     "quick": Scale("quick", tuple(2**k for k in range(9, 15)), (0, 1, 2, 3), 2000),
     "default": Scale("default", tuple(2**k for k in range(9, 18)), tuple(range(8)), 8000),
@@ -87,7 +90,12 @@ CONSTANT_SCHEDULE = Schedule(eta=(0.5, 0.0), gamma=(0.2, "one"))
 
 
 def builtin_claims() -> list:
-    """The paper's claims and the component-constant claims, in report order."""
+    """The paper's claims and the component-constant claims, in report order.
+
+    Returns
+    -------
+    list of theory.claims.base.Claim
+    """
     dm = RateClaim("byz_dm21.rate", "Byz-DM21 reaches O(ε⁻⁴): avg_grad_sq ∝ T^(−1/2)", {"name": "byz_dm21"},
                    DM21_SCHEDULE, -0.5, source=PAPER, label="byz_dm21",
                    statement="homogeneous (ζ = 0), σ² = 1, δ = 0.2 under ALIE, CWTM, Top-k")
@@ -135,7 +143,13 @@ def builtin_claims() -> list:
 
 
 def negative_controls() -> list:
-    """Deliberately broken variants that the verifier must FAIL."""
+    """Deliberately broken variants that the verifier must FAIL.
+
+    Returns
+    -------
+    list of theory.claims.base.Claim
+        Each with ``negative_control`` set.
+    """
     no_storm = RateClaim("neg.vr_without_storm",
                          "Byz-VR-DM21 with the STORM correction removed, claimed O(ε⁻³)",
                          {"name": "byz_dm21"}, VR_SCHEDULE, -2.0 / 3.0, negative_control=True,

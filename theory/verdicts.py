@@ -24,6 +24,8 @@ Every rule decides from a confidence interval, never from a point estimate alone
   seen when it lies above 0, inconclusive when it contains 0. PASS iff seen in every cell; FAIL iff an
   explicit-constant bound "reference ≤ ρ·other" is stated and some CI lies entirely above log ρ;
   otherwise NOT OBSERVED when some cell is not seen, else INCONCLUSIVE.
+
+See :ref:`math-claims` for the rules in mathematical form.
 """
 
 from __future__ import annotations
@@ -55,13 +57,33 @@ PASS, FAIL, INCONCLUSIVE = "PASS", "FAIL", "INCONCLUSIVE"
 #: a comparison of proven upper bounds whose ordering the measurements do not show; never a FAIL (no bound is
 #: violated) and never a PASS
 NOT_OBSERVED = "NOT OBSERVED"
+#: slower-side tolerance of a rate claim: half the gap between the exponents −1/2 and −2/3
 TOL = 1.0 / 12.0
+#: faster-side tolerance of a rate claim (finite-T curvature of the curves)
 TOL_FAST = 0.25
 
 
 @dataclass
 class Verdict:
-    """The decision on one claim (or one part of a claim), as plain data."""
+    """The decision on one claim (or one part of a claim), as plain data.
+
+    Parameters
+    ----------
+    verdict : str
+        PASS, FAIL, INCONCLUSIVE or NOT OBSERVED.
+    criterion : str
+        The rule that decided, in words.
+    measured : dict, optional
+        The measured numbers (default empty).
+    predicted : object, optional
+        What the claim predicts (a number, a dict or a text; default None).
+    ci : tuple of float or None, optional
+        The confidence interval the rule decided from (default None).
+    reason : str, optional
+        Why the rule gave this verdict (default empty).
+    parts : list of Verdict, optional
+        The verdicts of the parts of a combined verdict (default empty).
+    """
 
     verdict: str
     criterion: str
@@ -72,6 +94,12 @@ class Verdict:
     parts: list[Verdict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
+        """Plain JSON-ready data (the parts included, recursively).
+
+        Returns
+        -------
+        dict
+        """
         d = asdict(self)
         d["ci"] = None if self.ci is None else [float(v) for v in self.ci]
         d["parts"] = [p.as_dict() for p in self.parts]
@@ -84,7 +112,25 @@ def _fmt(v: float) -> str:
 
 def range_verdict(ci, lo: float, hi: float, what: str, measured: dict | None = None,
                   predicted: Any = None) -> Verdict:
-    """PASS if ci ⊂ [lo, hi]; FAIL if ci ∩ [lo, hi] = ∅; else INCONCLUSIVE."""
+    """PASS if ci ⊂ [lo, hi]; FAIL if ci ∩ [lo, hi] = ∅; else INCONCLUSIVE.
+
+    Parameters
+    ----------
+    ci : tuple of float
+        The confidence interval (lo, hi) of the measured quantity.
+    lo, hi : float
+        The accepted range (either may be infinite).
+    what : str
+        What is measured, for the criterion text.
+    measured : dict or None, optional
+        Numbers to keep in the verdict.
+    predicted : object, optional
+        What the claim predicts, kept in the verdict.
+
+    Returns
+    -------
+    Verdict
+    """
     a, b = float(ci[0]), float(ci[1])
     crit = f"{what}: PASS if its CI ⊂ [{_fmt(lo)}, {_fmt(hi)}], FAIL if the CI misses that range"
     if a >= lo and b <= hi:
@@ -97,7 +143,26 @@ def range_verdict(ci, lo: float, hi: float, what: str, measured: dict | None = N
 
 
 def rate_verdict(fit, predicted: float, tol: float = TOL, tol_fast: float = TOL_FAST) -> Verdict:
-    """Decide a rate claim from a :class:`~theory.fitting.SlopeFit` (see the module docstring)."""
+    """Decide a rate claim from a :class:`~theory.fitting.SlopeFit` (see the module docstring).
+
+    With the slope's CI [a, b] and the predicted slope p: PASS when p − tol_fast ≤ a and b ≤ p + tol;
+    FAIL when a > p + tol; otherwise INCONCLUSIVE.
+
+    Parameters
+    ----------
+    fit : theory.fitting.SlopeFit
+        The fitted slope of log avg_grad_sq against log T with its CI.
+    predicted : float
+        The predicted slope p (−1/2 for O(ε⁻⁴), −2/3 for O(ε⁻³)).
+    tol : float, optional
+        Slower-side tolerance (default ``TOL`` = 1/12).
+    tol_fast : float, optional
+        Faster-side tolerance (default ``TOL_FAST`` = 1/4).
+
+    Returns
+    -------
+    Verdict
+    """
     a, b = fit.ci
     crit = (f"slope CI ⊂ [{_fmt(predicted - tol_fast)}, {_fmt(predicted + tol)}] → PASS; "
             f"CI entirely above {_fmt(predicted + tol)} → FAIL; else INCONCLUSIVE")
@@ -115,7 +180,23 @@ def rate_verdict(fit, predicted: float, tol: float = TOL, tol_fast: float = TOL_
 
 
 def bound_verdict(empirical: float, bound: float, rtol: float = 0.0, what: str = "value") -> Verdict:
-    """PASS when empirical ≤ bound·(1 + rtol), else FAIL (an upper-bound theorem with explicit constants)."""
+    """PASS when empirical ≤ bound·(1 + rtol), else FAIL (an upper-bound theorem with explicit constants).
+
+    Parameters
+    ----------
+    empirical : float
+        The measured value (a non-finite value FAILs).
+    bound : float
+        The bound with explicit constants.
+    rtol : float, optional
+        Relative slack (default 0).
+    what : str, optional
+        The measured quantity's name (default "value").
+
+    Returns
+    -------
+    Verdict
+    """
     crit = f"{what} ≤ bound·(1 + {rtol:g})"
     ok = math.isfinite(empirical) and empirical <= bound * (1.0 + rtol)
     return Verdict(PASS if ok else FAIL, crit, {what: empirical}, {"bound": bound, "rtol": rtol},
@@ -124,7 +205,19 @@ def bound_verdict(empirical: float, bound: float, rtol: float = 0.0, what: str =
 
 def combine(parts: list[Verdict], criterion: str = "all parts PASS → PASS; any part FAIL → FAIL") -> Verdict:
     """One verdict from several parts: FAIL if any fails, PASS if all pass, NOT OBSERVED if any part is
-    NOT OBSERVED (and none fails), else INCONCLUSIVE."""
+    NOT OBSERVED (and none fails), else INCONCLUSIVE.
+
+    Parameters
+    ----------
+    parts : list of Verdict
+        The parts' verdicts (kept as ``parts`` of the result).
+    criterion : str, optional
+        The combined criterion's text.
+
+    Returns
+    -------
+    Verdict
+    """
     vs = [p.verdict for p in parts]
     v = FAIL if FAIL in vs else (PASS if vs and all(x == PASS for x in vs) else
                                  NOT_OBSERVED if NOT_OBSERVED in vs else INCONCLUSIVE)
@@ -136,9 +229,20 @@ SEEN, NOT_SEEN, UNDECIDED = "seen", "not seen", "inconclusive"
 
 
 def ordering_state(ci) -> str:
-    """The ordering "reference < other" in one cell, from the CI of mean_s log(reference/other):
-    SEEN when the CI lies entirely below 0, NOT_SEEN when it lies entirely above 0, UNDECIDED when it
-    contains 0 (or is not finite: a run diverged at the tuned parameters)."""
+    """The ordering "reference < other" in one cell, from the CI of mean_s log(reference/other).
+
+    Parameters
+    ----------
+    ci : tuple of float or None
+        The CI of the paired log-ratio; None when there is none.
+
+    Returns
+    -------
+    str
+        ``SEEN`` when the CI lies entirely below 0, ``NOT_SEEN`` when it lies entirely above 0,
+        ``UNDECIDED`` when it contains 0, is None or is not finite (a run diverged at the tuned
+        parameters).
+    """
     if ci is None:
         return UNDECIDED
     a, b = float(ci[0]), float(ci[1])
@@ -157,11 +261,21 @@ def ordering_verdict(cells: list[dict], *, max_ratio: float | None = None,
 
     Parameters
     ----------
-    cells : one dict per cell with "name" (which regime and which other method) and "ci" (the CI of
+    cells : list of dict
+        One dict per cell with "name" (which regime and which other method) and "ci" (the CI of
         mean_s log(reference/other), paired over seeds); optional "log_ratio" (the estimate).
-    max_ratio : an explicit constant ρ > 0 when the claim also states the bound reference ≤ ρ·other;
-        None for a pure comparison of upper bounds (it can then never FAIL).
+    max_ratio : float or None, optional
+        An explicit constant ρ > 0 when the claim also states the bound reference ≤ ρ·other;
+        None (default) for a pure comparison of upper bounds (it can then never FAIL).
+    what : str, optional
+        The compared quantity, for the criterion text.
 
+    Returns
+    -------
+    Verdict
+
+    Notes
+    -----
     Rule: FAIL iff ``max_ratio`` is given and some cell's CI lies entirely above log ρ (the stated bound
     is exceeded); else PASS iff the ordering is seen in every cell; else NOT OBSERVED iff some cell
     shows the ordering not seen; else INCONCLUSIVE (no cell contradicts it, some cells are

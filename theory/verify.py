@@ -3,6 +3,8 @@
     from theory import verify
     report = verify(scale="quick")            # built-in claims
     print(report.table()); report.write("out")
+
+See :ref:`math-claims` for the built-in claims and :ref:`guide-own-claim` for adding one.
 """
 
 from __future__ import annotations
@@ -24,12 +26,27 @@ def verify(claims: list[Claim] | None = None, *, scale: str | Scale = "default",
 
     Parameters
     ----------
-    claims : claims to decide; None means :func:`theory.suite.builtin_claims`.
-    scale : "quick", "default", "full" or a :class:`~theory.claims.base.Scale`.
-    workers : processes for the runs (≤ 1: serial; results are identical either way).
-    negative_controls : also decide :func:`theory.suite.negative_controls`.
-    progress : called as progress(done, total) after each run.
-    store_dir : results store for the runs (reused on a rerun: resume); None: a temporary one.
+    claims : list of theory.claims.base.Claim or None, optional
+        Claims to decide; None (default) means :func:`theory.suite.builtin_claims`.
+    scale : str or theory.claims.base.Scale, optional
+        "quick", "default" (the default), "full" or a :class:`~theory.claims.base.Scale`.
+    workers : int, optional
+        Processes for the runs (default 2; ≤ 1: serial; results are identical either way).
+    negative_controls : bool, optional
+        Also decide :func:`theory.suite.negative_controls` (default False).
+    progress : callable or None, optional
+        Called as progress(done, total) after each run.
+    store_dir : str or os.PathLike or None, optional
+        Results store for the runs (reused on a rerun: resume); None: a temporary one.
+
+    Returns
+    -------
+    theory.report.Report
+
+    Raises
+    ------
+    byzref.errors.ConfigError
+        For an unknown scale name.
     """
     from byzref.results import versions
     from theory.suite import SCALES, builtin_claims
