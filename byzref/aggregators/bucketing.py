@@ -66,16 +66,34 @@ class Bucketing(PreAggregator):
     Definition (Karimireddy et al.): draw a uniform permutation π (``rng.permutation(n)``, from the passed
     generator only); bucket b = 0, …, ⌈n/s⌉ − 1 holds rows π[bs], …, π[min(n, (b+1)s) − 1] and is
     replaced by the mean over its ACTUAL size (the last bucket has n − s(⌈n/s⌉ − 1) rows when s ∤ n,
-    as in Karimireddy et al.; byzfl does the same). Output (⌈n/s⌉, d).
-    Parameters: ``s`` (bucket size ≥ 1, default 2; s ≥ n makes one bucket); ``f`` (not rescaled:
-    the aggregator that
-    follows keeps the same f, since at most f buckets contain a Byzantine row, and must satisfy its
-    own condition on ⌈n/s⌉ rows). Non-finite input: a bucket holding a non-finite row is
-    non-finite, so at most f output rows are non-finite and the next rule's handling applies.
-    Huge finite rows: a bucket mean whose sum would overflow is computed as Σ x/size instead,
-    so finite rows give finite means (the same value in exact arithmetic).
-    ``apply_permutation(X, perm)`` computes the same map for a given permutation.
-    Reference: Karimireddy, He, Jaggi, ICLR 2022.
+    as in Karimireddy et al.; byzfl does the same):
+
+    .. math:: y_b = \frac{1}{|B_b|} \sum_{i \in B_b} x_{\pi(i)}, \qquad
+              B_b = \{bs, \dots, \min(n, (b+1)s) - 1\}, \quad b = 0, \dots, \lceil n/s \rceil - 1.
+
+    Output (⌈n/s⌉, d). See :ref:`pre-aggregator-bucketing`.
+
+    Parameters
+    ----------
+    s : int, default 2
+        Bucket size, s ≥ 1; s ≥ n makes one bucket.
+    f : int, default 0
+        Declared Byzantine count, 0 ≤ f < n. Not rescaled: the aggregator that follows keeps the
+        same f, since at most f buckets contain a Byzantine row, and must satisfy its own condition
+        on ⌈n/s⌉ rows.
+
+    Notes
+    -----
+    Non-finite input: a bucket holding a non-finite row is non-finite, so at most f output rows
+    are non-finite and the next rule's handling applies. Huge finite rows: a bucket mean whose
+    sum would overflow is computed as Σ x/size instead, so finite rows give finite means (the
+    same value in exact arithmetic). ``apply_permutation(X, perm)`` computes the same map for a
+    given permutation.
+
+    References
+    ----------
+    Karimireddy, He, Jaggi, "Byzantine-robust learning on heterogeneous datasets via bucketing",
+    ICLR 2022, arXiv:2006.09365.
     """
 
     random = True
@@ -87,10 +105,42 @@ class Bucketing(PreAggregator):
         self.s = check_int("s", s, 1)
 
     def out_rows(self, n: int) -> int:
+        """Number of buckets ⌈n/s⌉ formed from n input rows.
+
+        Parameters
+        ----------
+        n : int
+            Number of input rows.
+
+        Returns
+        -------
+        int
+            ⌈n/s⌉.
+        """
         return -(-n // self.s)  # ⌈n/s⌉ in exact integer arithmetic
 
     def apply_permutation(self, X, perm) -> np.ndarray:
-        """Bucket means of the rows X[perm] (perm a permutation of range(n))."""
+        """Bucket means of the rows X[perm] (perm a permutation of range(n)).
+
+        The same map as a call with a generator whose ``permutation(n)`` returns ``perm``.
+
+        Parameters
+        ----------
+        X : array_like
+            The (n, d) input rows.
+        perm : array_like of int
+            A permutation of 0, …, n − 1; bucket b holds the rows ``X[perm[b*s : (b+1)*s]]``.
+
+        Returns
+        -------
+        numpy.ndarray
+            The (⌈n/s⌉, d) bucket means.
+
+        Raises
+        ------
+        byzref.errors.ConfigError
+            When ``perm`` is not a permutation of range(n).
+        """
         X = np.ascontiguousarray(X, dtype=np.float64)
         n = X.shape[0]
         perm = np.asarray(perm)
@@ -107,5 +157,20 @@ class Bucketing(PreAggregator):
         return self._buckets(X, rng.permutation(X.shape[0]).astype(np.int64, copy=False))
 
     def kernel(self, n: int, d: int) -> Kernel:
+        """The compiled bucketing for n rows of length d; params ``(min(s, n), perm buffer)``.
+
+        Parameters
+        ----------
+        n : int
+            Number of input rows.
+        d : int
+            Row length.
+
+        Returns
+        -------
+        byzref.kernels.Kernel
+            As :meth:`byzref.aggregators.base.PreAggregator.kernel`; π is drawn as
+            ``rng.permutation(n)`` draws it.
+        """
         self.check(n)
         return Kernel(_bucketing_fn, (min(self.s, n), np.empty(n, dtype=np.int64)))

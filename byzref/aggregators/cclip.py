@@ -15,7 +15,8 @@ from byzref.kernels import Kernel
 
 __all__ = ["MAX_STEPS", "CClip"]
 
-MAX_STEPS = 10**6  # clipping steps L per call
+#: Largest number of clipping steps L per call (a guard against a typo that would hang every round).
+MAX_STEPS = 10**6
 
 
 def _center_vector(center) -> np.ndarray:
@@ -94,19 +95,40 @@ class CClip(Aggregator):
     r"""Centered clipping: L clipped-mean steps around a centre that starts at the previous output.
 
     Definition (Karimireddy, He, Jaggi, ICML 2021): from v⁰, repeat L times
-        v ← v + (1/n) Σ_i (x_i − v) · min(1, τ/‖x_i − v‖),
+
+    .. math:: v \leftarrow v + \frac{1}{n} \sum_{i=1}^{n} (x_i - v)
+              \min\Big(1, \frac{\tau}{\|x_i - v\|}\Big),
+
     and return v. v⁰ = ``center`` when given (then the rule is stateless), otherwise the output of
     the previous server call (``agg(X, rng)``; ``evaluate`` does not update it), and 0 at the
-    first call or after ``reset()``.
-    Parameters: ``tau`` (τ > 0, default 10), ``L`` (1 ≤ L ≤ 10⁶, default 3; the cap guards
-    against a typo that would hang every round), ``center`` (None or a 1-D vector of d finite
-    reals, checked against d by ``check_dim(d)``), ``f`` (not used by the rule; any 0 ≤ f < n).
-    Properties: translation equivariant only together with its centre, cclip(X + u; v⁰ + u) =
-    cclip(X; v⁰) + u; identical rows x are returned exactly when ‖x − v⁰‖ ≤ L·τ (each step moves
-    at most τ towards them). Non-finite input: rows with any ±inf/NaN entry get weight 0 (their
-    clipped difference would have norm τ in an undefined direction), still counted in the 1/n;
-    norms of finite rows are computed without overflow. No κ constant is declared (Karimireddy
-    et al. 2021 give a (δ, c)-robustness bound that depends on τ and on the start).
+    first call or after ``reset()``. See :ref:`aggregator-cclip`.
+
+    Parameters
+    ----------
+    tau : float, default 10.0
+        Clipping radius τ > 0.
+    L : int, default 3
+        Clipping steps per call, 1 ≤ L ≤ 10⁶ (``MAX_STEPS``; the cap guards against a typo that
+        would hang every round).
+    center : array_like or None, default None
+        Fixed start v⁰: a 1-D vector of d finite reals (checked against d by ``check_dim(d)``).
+        None starts from the previous output (the rule is then stateful).
+    f : int, default 0
+        Declared Byzantine count; not used by the rule (any 0 ≤ f < n).
+
+    Notes
+    -----
+    Translation equivariant only together with its centre, cclip(X + u; v⁰ + u) = cclip(X; v⁰) + u;
+    identical rows x are returned exactly when ‖x − v⁰‖ ≤ L·τ (each step moves at most τ towards
+    them). Non-finite input: rows with any ±inf/NaN entry get weight 0 (their clipped difference
+    would have norm τ in an undefined direction), still counted in the 1/n; norms of finite rows
+    are computed without overflow. No κ constant is declared (Karimireddy et al. 2021 give a
+    (δ, c)-robustness bound that depends on τ and on the start).
+
+    References
+    ----------
+    Karimireddy, He, Jaggi, "Learning from history for Byzantine robust optimization", ICML 2021,
+    arXiv:2012.10333.
     """
 
     stateful = True
@@ -121,7 +143,18 @@ class CClip(Aggregator):
         self._v: np.ndarray | None = None
 
     def check_dim(self, d: int) -> None:
-        """Refuse a ``center`` whose length is not the row length d."""
+        """Refuse a ``center`` whose length is not the row length d.
+
+        Parameters
+        ----------
+        d : int
+            Row length (the problem dimension), d ≥ 1.
+
+        Raises
+        ------
+        byzref.errors.ConfigError
+            When d < 1 or ``center`` has another length.
+        """
         super().check_dim(d)
         if self.center is not None and self.center.shape != (d,):
             raise ConfigError(
@@ -130,7 +163,23 @@ class CClip(Aggregator):
                 "from the previous output)", field="aggregator.center")
 
     def start(self, d: int) -> np.ndarray:
-        """A fresh copy of v⁰ for d coordinates."""
+        """A fresh copy of v⁰ for d coordinates.
+
+        Parameters
+        ----------
+        d : int
+            Row length.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``center``, else the last committed output, else zeros; shape (d,).
+
+        Raises
+        ------
+        byzref.errors.ConfigError
+            When that vector does not have d entries.
+        """
         v = self.center if self.center is not None else self._v
         if v is None:
             return np.zeros(d)
@@ -147,8 +196,22 @@ class CClip(Aggregator):
         return v
 
     def kernel(self, n: int, d: int) -> Kernel:
-        """As :meth:`Aggregator.kernel`; the state (v⁰ for the next server call) starts at 0, as after
-        ``reset()``, or is the fixed ``center`` (never updated)."""
+        """The compiled rule; the state (v⁰ for the next server call) starts at 0 as after ``reset()``.
+
+        With a fixed ``center`` the start is that centre and is never updated.
+
+        Parameters
+        ----------
+        n : int
+            Number of input rows.
+        d : int
+            Row length.
+
+        Returns
+        -------
+        byzref.kernels.Kernel
+            As :meth:`byzref.aggregators.base.Aggregator.kernel`.
+        """
         self.check(n)
         self.check_dim(d)
         v0 = np.zeros(d) if self.center is None else self.center.copy()
@@ -160,4 +223,5 @@ class CClip(Aggregator):
             self._v = out.copy()
 
     def reset(self) -> None:
+        """Forget the previous output: the next call starts from ``center`` or 0."""
         self._v = None

@@ -16,7 +16,8 @@ from byzref.kernels import Kernel
 
 __all__ = ["GM", "MAX_ITER"]
 
-MAX_ITER = 10**6  # Weiszfeld updates per call (a guard against a typo that would hang every round)
+#: Largest ``max_iter``: Weiszfeld updates per call (a guard against a typo that would hang every round).
+MAX_ITER = 10**6
 
 
 @njit(cache=True)
@@ -296,22 +297,41 @@ _STARTS = ("mean", "zero", "median")
 class GM(Aggregator):
     r"""Geometric median, approximated by smoothed Weiszfeld iterations.
 
-    Target: argmin_z Σ_i ‖x_i − z‖ over the finite rows. Iteration (RFA, Pillutla et al. 2022):
-        w_i = 1 / max(ν, ‖x_i − z‖),   z ← T(z) = Σ_i w_i x_i / Σ_i w_i,
-    from z⁰ = ``start``: "mean" of the finite rows (default), "zero" (byzfl) or "median"
-    (coordinate-wise median; an addition: robust, so far-away Byzantine rows cost no iterations).
-    Stopping: at most ``max_iter`` updates (default 100, at most 10⁶); before each update, if
-    ‖T(z) − z‖ ≤ tol·(1 + ‖z‖) the current z is returned. Because T(z) − z = g(z)/Σ_i w_i with
+    Definition. Target: argmin_z Σ_i ‖x_i − z‖ over the finite rows. Iteration (RFA, Pillutla
+    et al. 2022), from z⁰ = ``start``:
+
+    .. math:: w_i = \frac{1}{\max(\nu, \|x_i - z\|)}, \qquad
+              z \leftarrow T(z) = \frac{\sum_i w_i x_i}{\sum_i w_i}.
+
+    Stopping: at most ``max_iter`` updates; before each update, if ‖T(z) − z‖ ≤ tol·(1 + ‖z‖)
+    the current z is returned. Because T(z) − z = g(z)/Σ_i w_i with
     g(z) = Σ_i (x_i − z)/max(ν, ‖x_i − z‖), a returned point satisfies the first-order condition
-    ‖g(z)‖ ≤ tol·(1 + ‖z‖)·Σ_i w_i(z). ``tol = 0`` runs exactly ``max_iter`` updates (byzfl:
-    start zero, ν = 0.1, max_iter = 3). Default tol = 1e-10.
-    Smoothing ``nu``: default ``None`` = 1e-8·scale (at least 1e-290), scale = the ⌈n/2⌉-th
-    smallest distance of a row to the coordinate-wise median m (non-finite rows count as +inf).
-    This scale is set by the good rows when f < n/2: a scale that Byzantine rows could inflate
-    (e.g. the largest distance) would inflate ν, and rows within ν of z get equal weight, which
-    biases z by up to about ν·f/(n − f). If the scale is 0, at least half the rows equal m, which
-    is then a geometric median and is returned without iterating. The rule is translation equivariant with
-    start "mean" or "median". Parameters: ``f`` (needs f < n/2: breakdown point 1/2).
+    ‖g(z)‖ ≤ tol·(1 + ‖z‖)·Σ_i w_i(z). See :ref:`aggregator-gm`.
+
+    Parameters
+    ----------
+    start : {"mean", "zero", "median"}, default "mean"
+        z⁰: the mean of the finite rows, 0 (byzfl), or the coordinate-wise median (an addition:
+        robust, so far-away Byzantine rows cost no iterations).
+    nu : float or None, default None
+        Smoothing ν > 0. None: 1e-8·scale (at least 1e-290), scale = the ⌈n/2⌉-th smallest
+        distance of a row to the coordinate-wise median m (non-finite rows count as +inf).
+    max_iter : int, default 100
+        Most Weiszfeld updates per call, 0 ≤ max_iter ≤ 10⁶ (``MAX_ITER``).
+    tol : float, default 1e-10
+        Stopping tolerance ≥ 0; ``tol = 0`` runs exactly ``max_iter`` updates (byzfl: start
+        "zero", ν = 0.1, max_iter = 3).
+    f : int, default 0
+        Declared Byzantine count; needs f < n/2 (breakdown point 1/2). Only validates.
+
+    Notes
+    -----
+    The automatic scale of ν is set by the good rows when f < n/2: a scale that Byzantine rows
+    could inflate (e.g. the largest distance) would inflate ν, and rows within ν of z get equal
+    weight, which biases z by up to about ν·f/(n − f). If the scale is 0, at least half the rows
+    equal m, which is then a geometric median and is returned without iterating. The rule is
+    translation equivariant with start "mean" or "median".
+
     Restart (start "mean" with tol > 0): from the mean, Byzantine rows at distance R cost about
     log(R/spread)/log((n − f)/f) updates before z is back near the good rows (measured), so a
     huge attack can exhaust max_iter far away. When the mean-started run stops at max_iter
@@ -328,7 +348,13 @@ class GM(Aggregator):
     overflows, each ‖x_i − z‖ is held as mantissa·2^exponent and the weights are normalised by
     the largest, so even rows beyond the float range keep their unit pull), so the output is
     finite; on ordinary data these paths never run and the numbers are the plain ones.
-    No κ constant is declared. Reference: Weiszfeld 1937; Pillutla, Kakade, Harchaoui, "RFA", 2022.
+    No κ constant is declared.
+
+    References
+    ----------
+    Weiszfeld, "Sur le point pour lequel la somme des distances de n points donnés est minimum",
+    Tôhoku Mathematical Journal, 1937. Pillutla, Kakade, Harchaoui, "Robust aggregation for
+    federated learning", IEEE Transactions on Signal Processing, 2022, arXiv:1912.13445.
     """
 
     needs_f_lt_half = True
@@ -344,7 +370,23 @@ class GM(Aggregator):
         self.tol = check_real("tol", tol, 0.0)
 
     def solve(self, X: np.ndarray) -> tuple[np.ndarray, int, bool]:
-        """(z, updates, converged) for a validated (n, d) float64 array X (see the restart rule)."""
+        """(z, updates, converged) for a validated (n, d) float64 array X (see the restart rule).
+
+        Parameters
+        ----------
+        X : numpy.ndarray
+            C-contiguous float64 (n, d) rows, already validated (see
+            :func:`byzref.aggregators.base.as_matrix` and ``check(n)``).
+
+        Returns
+        -------
+        z : numpy.ndarray
+            The (d,) approximate geometric median (the output of the rule).
+        updates : int
+            Weiszfeld updates made (of both runs when the restart ran).
+        converged : bool
+            Whether the last run met the stopping test.
+        """
         n, d = X.shape
         p = self._scratch(n, d)
         z = np.empty(d)
@@ -359,10 +401,38 @@ class GM(Aggregator):
                 np.zeros(n, dtype=np.int64), np.empty(d))
 
     def kernel(self, n: int, d: int) -> Kernel:
+        """The compiled rule, the same solver as :meth:`solve` with preallocated scratch.
+
+        Parameters
+        ----------
+        n : int
+            Number of input rows.
+        d : int
+            Row length.
+
+        Returns
+        -------
+        byzref.kernels.Kernel
+            As :meth:`byzref.aggregators.base.Aggregator.kernel`.
+        """
         self.check(n)
         return Kernel(_gm_fn, self._scratch(n, d))
 
     def memory(self, n: int, d: int) -> float:
+        """Peak bytes: the column sort of the median plus the weights, iterates and column sums.
+
+        Parameters
+        ----------
+        n : int
+            Number of input rows.
+        d : int
+            Row length.
+
+        Returns
+        -------
+        float
+            Estimated peak bytes beyond the input.
+        """
         return network_bytes(n, d) + 8.0 * (3 * n + 5 * d)  # the median, weights, iterates, column sums
 
     def _aggregate(self, X, rng):

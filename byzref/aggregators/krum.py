@@ -20,8 +20,19 @@ def krum_scores_into(D, m_nb, buf, scores):  # pragma: no cover - compiled
     """scores[i] ← Σ of the m_nb smallest D[i, j], j ≠ i, added in ascending order from 0.0.
 
     A fixed order of summation (NumPy's partition leaves the selected values in an order that
-    depends on the CPU's sort kernel) makes the scores reproducible. ``buf`` is an (n,) scratch
-    array. Mutates ``buf`` and ``scores``.
+    depends on the CPU's sort kernel) makes the scores reproducible. Mutates ``buf`` and
+    ``scores`` (compiled; shared by krum and multikrum).
+
+    Parameters
+    ----------
+    D : numpy.ndarray
+        The (n, n) float64 squared distances.
+    m_nb : int
+        Neighbour count, 1 ≤ m_nb ≤ n − 1.
+    buf : numpy.ndarray
+        Float64 scratch of shape (n,).
+    scores : numpy.ndarray
+        The (n,) float64 output.
     """
     n = D.shape[0]
     for i in range(n):
@@ -39,7 +50,18 @@ def krum_scores_into(D, m_nb, buf, scores):  # pragma: no cover - compiled
 
 @njit(cache=True)
 def argmin_first(a):  # pragma: no cover - compiled
-    """``np.argmin(a)`` of a 1-D float array: the first NaN if any, else the first minimum."""
+    """``np.argmin(a)`` of a 1-D float array: the first NaN if any, else the first minimum.
+
+    Parameters
+    ----------
+    a : numpy.ndarray
+        A non-empty 1-D float64 array.
+
+    Returns
+    -------
+    int
+        The index NumPy's ``argmin`` returns.
+    """
     best = 0
     for i in range(a.shape[0]):
         if a[i] != a[i]:
@@ -52,9 +74,21 @@ def argmin_first(a):  # pragma: no cover - compiled
 def krum_scores(D: np.ndarray, m_nb: int) -> np.ndarray:
     """Krum scores from squared distances: s_i = Σ of the m_nb smallest D[i, j], j ≠ i.
 
-    ``D`` is the (n, n) output of :func:`pairwise_sq_dists` (a non-finite row has an all-inf
-    row of D and so an infinite score when m_nb ≥ 1). The m_nb values are added in ascending
-    order (:func:`krum_scores_into`).
+    The m_nb values are added in ascending order (:func:`krum_scores_into`).
+
+    Parameters
+    ----------
+    D : array_like
+        The (n, n) squared distances ‖x_i − x_j‖² (as computed by the private helper
+        ``byzref.aggregators._pairwise.pairwise_sq_dists``; a non-finite row has an all-inf row of
+        D and so an infinite score when m_nb ≥ 1).
+    m_nb : int
+        Neighbour count, 1 ≤ m_nb ≤ n − 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        The (n,) scores.
     """
     n = D.shape[0]
     scores = np.empty(n)
@@ -125,16 +159,36 @@ class Krum(_KrumFamily):
     r"""Krum: the input row with the smallest sum of squared distances to its m_nb nearest other rows.
 
     Definition (Blanchard et al.): Agg(X) = x_{i*}, i* = argmin_i Σ_{j ∈ N_i} ‖x_i − x_j‖², N_i = the m_nb
-    rows j ≠ i nearest to x_i; ties (in scores) → lowest index.
-    Parameters: ``f`` (needs n ≥ 2f + 3, Blanchard et al.'s n > 2f + 2); ``m_nb`` (default
-    n − f − 2 as in Blanchard et al. 2017; byzfl's convention is m_nb = n − f − 1; allowed
-    1 ≤ m_nb ≤ n − f − 1).
+    rows j ≠ i nearest to x_i; ties (in scores) → lowest index:
+
+    .. math:: \mathrm{Agg}(X) = x_{i^*}, \qquad
+              i^* = \arg\min_i \sum_{j \in N_i} \|x_i - x_j\|^2.
+
+    See :ref:`aggregator-krum`.
+
+    Parameters
+    ----------
+    m_nb : int or None, default None
+        Neighbour count, 1 ≤ m_nb ≤ n − f − 1; None means n − f − 2 as in Blanchard et al. 2017
+        (byzfl's convention is m_nb = n − f − 1).
+    f : int, default 0
+        Declared Byzantine count; needs n ≥ 2f + 3 (Blanchard et al.'s n > 2f + 2).
+
+    Notes
+    -----
+    Methods shared with multikrum: ``neighbours(n)`` is the m_nb used with n rows, ``scores(X)``
+    the Krum score of every row, ``check(n)`` refuses f > (n − 3)/2 and an m_nb outside its range.
     Always returns one of the input rows. Non-finite input: a row with a ±inf/NaN entry is
     infinitely far from every row, so its score is +inf, while a finite row has at least
     n − f − 1 ≥ m_nb finite neighbours and a finite score; the returned row is finite.
     Note: score ties are not only a measure-zero event: with m_nb = 1 the two mutually nearest
     rows always tie, and duplicate rows (e.g. after nnm) tie, so the lowest-index rule makes the
     output depend on the row order there. No κ constant is declared.
+
+    References
+    ----------
+    Blanchard, El Mhamdi, Guerraoui, Stainer, "Machine learning with adversaries: Byzantine
+    tolerant gradient descent", NeurIPS 2017.
     """
 
     test_config: ClassVar[dict[str, Any]] = {}
@@ -143,5 +197,19 @@ class Krum(_KrumFamily):
         return X[int(np.argmin(self.scores(X)))].copy()
 
     def kernel(self, n: int, d: int) -> Kernel:
+        """The compiled rule: distances, scores, and the row of the first smallest score.
+
+        Parameters
+        ----------
+        n : int
+            Number of input rows.
+        d : int
+            Row length.
+
+        Returns
+        -------
+        byzref.kernels.Kernel
+            As :meth:`byzref.aggregators.base.Aggregator.kernel`.
+        """
         self.check(n)
         return Kernel(_krum_fn, self._scratch(n))

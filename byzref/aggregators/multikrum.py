@@ -56,11 +56,29 @@ class MultiKrum(_KrumFamily):
 
     Definition (Blanchard et al.): with s_i the Krum score of row i (sum of squared distances to its m_nb
     nearest other rows), Agg(X) = (1/m) Σ_{i ∈ M} x_i where M holds the m lowest scores, ties →
-    lowest index. Parameters: ``f`` (needs n ≥ 2f + 3, as krum); ``m`` (default n − f; 1 ≤ m ≤ n − f);
-    ``m_nb`` as for krum (default n − f − 2; byzfl: n − f − 1). m = 1 is Krum.
+    lowest index; the rows of M are averaged in increasing index order. m = 1 is Krum.
+    See :ref:`aggregator-multikrum`.
+
+    Parameters
+    ----------
+    m : int or None, default None
+        Number of averaged rows, 1 ≤ m ≤ n − f; None means n − f.
+    m_nb : int or None, default None
+        Neighbour count as for krum: 1 ≤ m_nb ≤ n − f − 1, None means n − f − 2 (byzfl: n − f − 1).
+    f : int, default 0
+        Declared Byzantine count; needs n ≥ 2f + 3, as krum.
+
+    Notes
+    -----
     Non-finite input: non-finite rows have infinite scores and at least n − f ≥ m rows have finite
-    ones, so only finite rows are averaged. No κ constant is declared. References: Blanchard et al.,
-    NeurIPS 2017; El Mhamdi, Guerraoui, Rouault, ICML 2018.
+    ones, so only finite rows are averaged. No κ constant is declared. ``neighbours(n)`` and
+    ``scores(X)`` are as for :class:`byzref.aggregators.krum.Krum`.
+
+    References
+    ----------
+    Blanchard, El Mhamdi, Guerraoui, Stainer, "Machine learning with adversaries: Byzantine
+    tolerant gradient descent", NeurIPS 2017. El Mhamdi, Guerraoui, Rouault, "The hidden
+    vulnerability of distributed learning in Byzantium", ICML 2018.
     """
 
     test_config: ClassVar[dict[str, Any]] = {}
@@ -70,13 +88,48 @@ class MultiKrum(_KrumFamily):
         self.m = None if m is None else check_int("m", m, 1, hi_name="n − f")
 
     def number_params(self, n: int) -> dict[str, Any]:
+        """The parameters that fix the output: m_nb and m with defaults resolved.
+
+        Parameters
+        ----------
+        n : int
+            Number of input rows.
+
+        Returns
+        -------
+        dict
+            Parameter name → value; equal dicts mean equal outputs on n rows.
+        """
         return {"m_nb": self.neighbours(n), "m": self.selected(n)}
 
     def selected(self, n: int) -> int:
-        """The number m of averaged rows with n inputs (n − f when not given)."""
+        """The number m of averaged rows with n inputs (n − f when not given).
+
+        Parameters
+        ----------
+        n : int
+            Number of input rows.
+
+        Returns
+        -------
+        int
+            m.
+        """
         return n - self.f if self.m is None else self.m
 
     def check(self, n: int) -> None:
+        """Validate n ≥ 2f + 3, m_nb and 1 ≤ m ≤ n − f for n input rows.
+
+        Parameters
+        ----------
+        n : int
+            Number of input rows.
+
+        Raises
+        ------
+        byzref.errors.ConfigError
+            When a parameter does not fit n (the message gives the allowed range).
+        """
         super().check(n)
         m = self.selected(n)
         if not 1 <= m <= n - self.f:
@@ -88,5 +141,19 @@ class MultiKrum(_KrumFamily):
         return X[np.sort(order)].mean(axis=0)
 
     def kernel(self, n: int, d: int) -> Kernel:
+        """The compiled rule: distances, scores, the m lowest, their mean.
+
+        Parameters
+        ----------
+        n : int
+            Number of input rows.
+        d : int
+            Row length.
+
+        Returns
+        -------
+        byzref.kernels.Kernel
+            As :meth:`byzref.aggregators.base.Aggregator.kernel`.
+        """
         self.check(n)
         return Kernel(_multikrum_fn, (*self._scratch(n), self.selected(n), np.empty(n, dtype=np.int64)))

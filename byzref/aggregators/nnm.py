@@ -95,23 +95,54 @@ class NNM(PreAggregator):
     r"""Nearest-neighbour mixing: row i ← mean of the n − f rows nearest to x_i, x_i included.
 
     Definition (Allouah et al.): y_i = (1/(n − f)) Σ_{j ∈ N_i} x_j, N_i = the n − f indices j with the
-    smallest ‖x_i − x_j‖² (i itself is at distance 0); ties → lowest index. Output (n, d).
-    Parameters: ``f`` (0 ≤ f < n; the aggregator that follows checks its own range).
+    smallest ‖x_i − x_j‖² (i itself is at distance 0); ties → lowest index. Output (n, d):
+
+    .. math:: y_i = \frac{1}{n - f} \sum_{j \in N_i} x_j, \qquad i = 1, \dots, n.
+
+    See :ref:`pre-aggregator-nnm`.
+
+    Parameters
+    ----------
+    f : int, default 0
+        Declared Byzantine count, 0 ≤ f < n; each row is mixed with its n − f nearest rows. The
+        aggregator that follows checks its own range.
+
+    Notes
+    -----
     Non-finite input (at most f rows with ±inf/NaN): a non-finite row is infinitely far from every
     row, so no finite row picks it while n − f finite rows exist. A non-finite row i is replaced by
     the output row of the finite row j* whose n − f nearest rows are most concentrated (smallest
     Σ_{j ∈ N_{j*}} ‖x_{j*} − x_j‖², ties → lowest index), i.e. by the mean of n − f finite rows
     around the most central finite row. All output rows are then finite.
     Numbers: the sum over N_i is taken in increasing index order and divided by n − f, and the
-    radii add their distances in ascending order (:func:`_nnm_into`, shared by ``_apply`` and the
-    kernel; no BLAS product, whose rounding depends on the library build and the CPU).
+    radii add their distances in ascending order (one compiled routine shared by ``_apply`` and
+    the kernel; no BLAS product, whose rounding depends on the library build and the CPU).
     Theory: Allouah et al. (2023) show NNM∘F is (f, O(κ f/n))-robust for an (f, κ)-robust F;
     no constant is declared here.
+
+    References
+    ----------
+    Allouah, Farhadkhani, Guerraoui, Gupta, Pinot, Stephan, "Fixing by mixing: a recipe for
+    optimal Byzantine ML under heterogeneity", AISTATS 2023, arXiv:2302.01772.
     """
 
     test_config: ClassVar[dict[str, Any]] = {}
 
     def memory(self, n: int, d: int) -> float:
+        """Peak bytes: the (n, n) distance matrix, a second (n, n) array and the (n, d) output.
+
+        Parameters
+        ----------
+        n : int
+            Number of input rows.
+        d : int
+            Row length.
+
+        Returns
+        -------
+        float
+            Estimated peak bytes beyond the input.
+        """
         return pairwise_bytes(n, d)
 
     def _apply(self, X, rng):
@@ -121,5 +152,19 @@ class NNM(PreAggregator):
         return out
 
     def kernel(self, n: int, d: int) -> Kernel:
+        """The compiled rule; params ``(n − f, scratch)``.
+
+        Parameters
+        ----------
+        n : int
+            Number of input rows.
+        d : int
+            Row length.
+
+        Returns
+        -------
+        byzref.kernels.Kernel
+            As :meth:`byzref.aggregators.base.PreAggregator.kernel`.
+        """
         self.check(n)
         return Kernel(_nnm_fn, _nnm_scratch(n, n - self.f))

@@ -10,7 +10,8 @@ Grammar of a spec string (no ``eval``)::
     VALUE    := int | float | true | false | none | 'text' | "text" | bare text (e.g. start=zero)
 
 A dict ``{"name": <spec>, **params}`` passes ``params`` to the final aggregator. Every stage gets
-``f`` unless its own arguments set it.
+``f`` unless its own arguments set it. See :ref:`math-aggregators` for the stages and
+:ref:`guide-own-components` for using your own class as a stage.
 """
 
 from __future__ import annotations
@@ -76,7 +77,27 @@ def _value(text: str, spec: str) -> Any:
 
 
 def parse_spec(spec: str) -> list[tuple[str, list[Any], dict[str, Any]]]:
-    """Parse a pipeline string into ``[(name, positional_args, keyword_args), ...]``."""
+    """Parse a pipeline string into ``[(name, positional_args, keyword_args), ...]``.
+
+    Follows the grammar in the module docstring; names are not looked up here.
+
+    Parameters
+    ----------
+    spec : str
+        A non-empty pipeline string, e.g. ``"bucketing(2)+cwtm(b=1)"``.
+
+    Returns
+    -------
+    list of tuple
+        One ``(name, args, kwargs)`` per stage, in order: the stage name, the positional values
+        and the keyword values (ints, floats, booleans, None or strings).
+
+    Raises
+    ------
+    byzref.errors.ConfigError
+        On an empty spec, unbalanced parentheses or quotes, an unparsable stage, a parameter given
+        twice or a positional value after a keyword.
+    """
     if not isinstance(spec, str) or not spec.strip():
         raise ConfigError(f"aggregator spec must be a non-empty string, got {show(spec)}; {_FORM}")
     stages = []
@@ -131,7 +152,19 @@ class Pipeline(Aggregator):
     ``evaluate``/``__call__`` apply the pre-aggregators in order (each gets the rng) and then the
     final rule; ``check(n)`` validates every stage with the number of rows it will see (after
     bucketing(s) the next stage sees ⌈n/s⌉ rows, with the same f) and says so in its message;
-    ``check_dim(d)`` asks every stage. State (cclip) lives in the final stage.
+    ``check_dim(d)`` asks every stage. State (cclip) lives in the final stage. Usually built by
+    :func:`build_aggregator` from a spec such as ``"nnm+cwtm"``. A pipeline has no compiled
+    kernel of its own.
+
+    Parameters
+    ----------
+    pre : list of byzref.aggregators.base.PreAggregator
+        The pre-aggregators, applied in order (may be empty).
+    final : byzref.aggregators.base.Aggregator
+        The aggregator applied last.
+    f : int, default 0
+        Declared Byzantine count (each stage was built with its own f; this one is the
+        pipeline's).
     """
 
     def __init__(self, pre: list[PreAggregator], final: Aggregator, f: int = 0):
@@ -144,13 +177,45 @@ class Pipeline(Aggregator):
         self.needs_f_lt_half = final.needs_f_lt_half
 
     def params(self) -> dict[str, Any]:
+        """The stages' names and parameters.
+
+        Returns
+        -------
+        dict
+            ``{"stages": [{"name": ..., **params}, ...]}``, pre-aggregators first.
+        """
         return {"stages": [{"name": s.name, **s.params()} for s in (*self.pre, self.final)]}
 
     def kappa(self, n: int) -> float | None:
+        """No κ is declared for a pipeline.
+
+        Parameters
+        ----------
+        n : int
+            Number of input rows.
+
+        Returns
+        -------
+        None
+            Always.
+        """
         return None
 
     def memory(self, n: int, d: int) -> float:
-        """The stages' estimates added up, each at the number of rows it sees (a bound on the peak)."""
+        """The stages' estimates added up, each at the number of rows it sees (a bound on the peak).
+
+        Parameters
+        ----------
+        n : int
+            Number of input rows.
+        d : int
+            Row length.
+
+        Returns
+        -------
+        float
+            Estimated peak bytes beyond the input.
+        """
         total = 0.0
         for stage in (*self.pre, self.final):
             total += stage.memory(n, d)
@@ -158,6 +223,18 @@ class Pipeline(Aggregator):
         return total
 
     def check(self, n: int) -> None:
+        """Validate every stage with the number of rows it sees; the message says how they arose.
+
+        Parameters
+        ----------
+        n : int
+            Number of input rows.
+
+        Raises
+        ------
+        byzref.errors.ConfigError
+            When a parameter does not fit n (the message gives the allowed range).
+        """
         n_in, made_by = n, []
         for stage in (*self.pre, self.final):
             try:
@@ -173,6 +250,18 @@ class Pipeline(Aggregator):
             n = stage.out_rows(n) if stage is not self.final else n
 
     def check_dim(self, d: int) -> None:
+        """Validate every stage against the row length d.
+
+        Parameters
+        ----------
+        d : int
+            Row length (the problem dimension).
+
+        Raises
+        ------
+        byzref.errors.ConfigError
+            When a stage does not accept d.
+        """
         for stage in (*self.pre, self.final):
             stage.check_dim(d)
 
@@ -185,6 +274,7 @@ class Pipeline(Aggregator):
         self.final._commit(out)
 
     def reset(self) -> None:
+        """Reset the final stage (the only one that can hold state)."""
         self.final.reset()
 
 
@@ -199,6 +289,31 @@ def build_aggregator(spec: str | Mapping[str, Any], f: int = 0) -> Aggregator:
 
     A single stage returns the plain registered aggregator; pre-aggregator stages give a Pipeline.
     Unknown stage names raise the registry's error, which lists the valid names.
+
+    Parameters
+    ----------
+    spec : str or Mapping
+        A pipeline string (grammar in the module docstring), or a mapping with a ``"name"`` key
+        holding one; the mapping's other keys are parameters of the final aggregator.
+    f : int, default 0
+        Declared Byzantine count, passed to every stage unless its own arguments set it.
+
+    Returns
+    -------
+    byzref.aggregators.base.Aggregator
+        The aggregator, or a :class:`Pipeline` when there are pre-aggregator stages.
+
+    Raises
+    ------
+    byzref.errors.ConfigError
+        On a malformed spec, an unknown name, a stage in the wrong role, a parameter set twice or
+        a value out of range.
+
+    Examples
+    --------
+    >>> from byzref.aggregators import build_aggregator
+    >>> build_aggregator("bucketing(2)+cwtm", f=1).name
+    'bucketing(s=2)+cwtm'
     """
     if isinstance(spec, Mapping):
         if "name" not in spec:
