@@ -32,6 +32,8 @@ class Identity(Compressor):
 
     .. math:: C(x) = x
 
+    See :ref:`compressor-identity`.
+
     Parameters
     ----------
     float_bits : int, default 32
@@ -54,18 +56,67 @@ class Identity(Compressor):
     test_config = {}
 
     def alpha(self, d: int) -> float:
+        """α = 1: C(x) − x = 0.
+
+        Parameters
+        ----------
+        d : int
+            Dimension.
+
+        Returns
+        -------
+        float
+            1.0
+        """
         return 1.0
 
     def omega(self, d: int) -> float:
+        """ω = 0: C(x) = x exactly.
+
+        Parameters
+        ----------
+        d : int
+            Dimension.
+
+        Returns
+        -------
+        float
+            0.0
+        """
         return 0.0
 
     def bits(self, d: int) -> float:
+        """d·b_f bits: every entry as a float.
+
+        Parameters
+        ----------
+        d : int
+            Dimension.
+
+        Returns
+        -------
+        float
+            Bits per message.
+        """
         return float(d * self.float_bits)
 
     def _compress(self, X: np.ndarray, rng) -> np.ndarray:
         return X.copy()
 
     def kernel(self, n: int, d: int) -> Kernel:
-        """The compiled map for up to n rows of length d: :func:`_identity_kernel`, params ``(d,)``."""
+        """The compiled map for up to n rows of length d: a row-by-row copy, params ``(d,)``.
+
+        Parameters
+        ----------
+        n : int
+            Largest number of rows per call.
+        d : int
+            Row length (the dimension).
+
+        Returns
+        -------
+        byzref.kernels.Kernel
+            As :meth:`byzref.compressors.base.Compressor.kernel`.
+        """
         self.check(d)
         return Kernel(_identity_kernel, (d,))

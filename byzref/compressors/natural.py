@@ -67,6 +67,7 @@ class Natural(Compressor):
                             2^{e}   & \text{w.p. } 1 - p_j, \end{cases}
 
     so :math:`\mathbb{E}\, C(x)_j = x_j`; zeros (and exact powers of two) stay as they are.
+    See :ref:`compressor-natural`.
 
     Parameters
     ----------
@@ -80,7 +81,7 @@ class Natural(Compressor):
     One message costs 9d bits (sign and 8-bit exponent). Randomness: one uniform per entry,
     ``rng.random((m, d))``, entry rounded up iff u < p. Choices byzref makes where the paper is silent: the
     exponent is not clipped to the 8-bit range (entries are rounded in float64); entries with
-    |x_j| > 2^1023, whose upper power would overflow, and non-finite entries are returned
+    :math:`|x_j| > 2^{1023}`, whose upper power would overflow, and non-finite entries are returned
     unchanged.
 
     References
@@ -101,16 +102,49 @@ class Natural(Compressor):
     test_config = {}
 
     def omega(self, d: int) -> float:
+        """ω = 1/8, for every d.
+
+        Parameters
+        ----------
+        d : int
+            Dimension.
+
+        Returns
+        -------
+        float
+            0.125
+        """
         return 1.0 / 8.0
 
     def bits(self, d: int) -> float:
+        """9d bits: a sign bit and an 8-bit exponent per entry.
+
+        Parameters
+        ----------
+        d : int
+            Dimension.
+
+        Returns
+        -------
+        float
+            Bits per message.
+        """
         return float(9 * d)
 
     def outcomes(self, X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The two possible values of each entry and the probability of the second one.
 
-        Returns ``(low, high, p_high)`` arrays shaped like X: C(x)_j = high_j with probability
-        p_high_j, else low_j. Exposed for exact-expectation tests.
+        Exposed for exact-expectation tests: E C(x) = low + p_high·(high − low) entrywise.
+
+        Parameters
+        ----------
+        X : array_like
+            A d-vector or an (m, d) array.
+
+        Returns
+        -------
+        low, high, p_high : numpy.ndarray
+            Arrays shaped like X: C(x)_j = high_j with probability p_high_j, else low_j.
         """
         if np.ndim(X) == 1:
             return tuple(a[0] for a in self.outcomes(as_rows(X)))
@@ -129,9 +163,21 @@ class Natural(Compressor):
         return _natural_rows(X, U, np.empty_like(X))
 
     def kernel(self, n: int, d: int) -> Kernel:
-        """The compiled map for up to n rows of length d: :func:`_natural_kernel`, params ``(U,)``.
+        """The compiled map for up to n rows of length d; params ``(U,)``.
 
         U is a (1, d) buffer for one row's uniforms, so a call allocates nothing.
+
+        Parameters
+        ----------
+        n : int
+            Largest number of rows per call.
+        d : int
+            Row length (the dimension).
+
+        Returns
+        -------
+        byzref.kernels.Kernel
+            As :meth:`byzref.compressors.base.Compressor.kernel`.
         """
         self.check(d)
         return Kernel(_natural_kernel, (np.empty((1, d)),))

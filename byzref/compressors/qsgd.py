@@ -75,6 +75,7 @@ class QSGD(Compressor):
 
     with :math:`r_j = s|x_j|/\|x\|_2` and :math:`\ell_j = \lfloor r_j \rfloor`, so
     :math:`\mathbb{E}\,\xi_j = r_j` and :math:`\mathbb{E}\, C(x) = x`. C(0) = 0.
+    See :ref:`compressor-qsgd`.
 
     Parameters
     ----------
@@ -117,16 +118,49 @@ class QSGD(Compressor):
         self.s = check_int("s", s, 1, S_MAX)
 
     def omega(self, d: int) -> float:
+        """ω = min(d/s², √d/s).
+
+        Parameters
+        ----------
+        d : int
+            Dimension.
+
+        Returns
+        -------
+        float
+            The declared variance constant.
+        """
         return min(d / self.s**2, math.sqrt(d) / self.s)
 
     def bits(self, d: int) -> float:
+        """b_f + d(1 + ⌈log₂(s + 1)⌉) bits: the norm, and a sign and a level per entry.
+
+        Parameters
+        ----------
+        d : int
+            Dimension.
+
+        Returns
+        -------
+        float
+            Bits per message.
+        """
         return float(self.float_bits + d * (1 + math.ceil(math.log2(self.s + 1))))
 
     def outcomes(self, X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The two possible values of each entry and the probability of the second one.
 
-        Returns ``(low, high, p_high)`` arrays shaped like X: C(x)_j = high_j with probability
-        p_high_j, else low_j. Exposed for exact-expectation tests.
+        Exposed for exact-expectation tests: E C(x) = low + p_high·(high − low) entrywise.
+
+        Parameters
+        ----------
+        X : array_like
+            A d-vector or an (m, d) array.
+
+        Returns
+        -------
+        low, high, p_high : numpy.ndarray
+            Arrays shaped like X: C(x)_j = high_j with probability p_high_j, else low_j.
         """
         if np.ndim(X) == 1:
             return tuple(a[0] for a in self.outcomes(as_rows(X)))
@@ -148,9 +182,21 @@ class QSGD(Compressor):
         return _qsgd_rows(X, U, float(self.s), np.empty_like(X))
 
     def kernel(self, n: int, d: int) -> Kernel:
-        """The compiled map for up to n rows of length d: :func:`_qsgd_kernel`, params ``(s, U)``.
+        """The compiled map for up to n rows of length d; params ``(s, U)``.
 
         s = float(self.s); U is a (1, d) buffer for one row's uniforms, so a call allocates nothing.
+
+        Parameters
+        ----------
+        n : int
+            Largest number of rows per call.
+        d : int
+            Row length (the dimension).
+
+        Returns
+        -------
+        byzref.kernels.Kernel
+            As :meth:`byzref.compressors.base.Compressor.kernel`.
         """
         self.check(d)
         return Kernel(_qsgd_kernel, (float(self.s), np.empty((1, d))))

@@ -73,7 +73,21 @@ def _rand_k_kernel(params, X, rng, out):
 def rand_k_subsets(U: np.ndarray, d: int) -> np.ndarray:
     """The (m, d) boolean masks of the k-subsets that the kernel draws from uniforms U (m, k).
 
-    Exposed so tests can check the sampler itself (each k-subset equally likely).
+    Exposed so tests can check the sampler itself (each k-subset equally likely). Row r's subset
+    comes from Floyd's sampling: step i = 0, …, k − 1 takes j = d − k + i and t = ⌊U[r, i]·(j + 1)⌋
+    and adds t, or j when t is already in the subset.
+
+    Parameters
+    ----------
+    U : array_like
+        An (m, k) array of uniforms in [0, 1), k ≤ d (what ``rng.random((m, k))`` gives).
+    d : int
+        Dimension.
+
+    Returns
+    -------
+    numpy.ndarray
+        (m, d) boolean array, exactly k True entries per row.
     """
     U = np.ascontiguousarray(U, dtype=np.float64)
     ones = np.ones((U.shape[0], d))
@@ -86,6 +100,8 @@ class RandK(KSparsifier):
 
     .. math:: C(x) = \frac{d}{k} \sum_{j \in S} x_j e_j,
               \quad S \text{ uniform among the k-subsets of } \{0, \dots, d-1\}.
+
+    See :ref:`compressor-rand_k`.
 
     Parameters
     ----------
@@ -121,10 +137,33 @@ class RandK(KSparsifier):
     test_config = {"k": 2}
 
     def scale(self, d: int) -> float:
-        """The factor applied to the kept coordinates (d/k)."""
+        """The factor applied to the kept coordinates (d/k).
+
+        Parameters
+        ----------
+        d : int
+            Dimension.
+
+        Returns
+        -------
+        float
+            d/k.
+        """
         return d / self.k
 
     def omega(self, d: int) -> float:
+        """ω = d/k − 1 (exact: E‖C(x) − x‖² = (d/k − 1)‖x‖²).
+
+        Parameters
+        ----------
+        d : int
+            Dimension.
+
+        Returns
+        -------
+        float
+            The declared variance constant.
+        """
         return d / self.k - 1.0
 
     def _compress(self, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -133,11 +172,23 @@ class RandK(KSparsifier):
         return _rand_k_rows(X, U, self.scale(d), np.zeros_like(X))
 
     def kernel(self, n: int, d: int) -> Kernel:
-        """The compiled map for up to n rows of length d: :func:`_rand_k_kernel` and its parameters.
+        """The compiled map for up to n rows of length d.
 
-        Parameters: ``(scale(d), U (n, k), mark (d,) bool, chosen (k,) int64)``: the factor on the kept
-        entries and the sampler's scratch, so a call allocates nothing. rand_k_biased inherits it
-        with its own scale (1).
+        Kernel parameters: ``(scale(d), U (n, k), mark (d,) bool, chosen (k,) int64)``: the factor on
+        the kept entries and the sampler's scratch, so a call allocates nothing. rand_k_biased
+        inherits it with its own scale (1).
+
+        Parameters
+        ----------
+        n : int
+            Largest number of rows per call.
+        d : int
+            Row length (the dimension).
+
+        Returns
+        -------
+        byzref.kernels.Kernel
+            As :meth:`byzref.compressors.base.Compressor.kernel`.
         """
         self.check(d)
         return Kernel(_rand_k_kernel, (float(self.scale(d)), np.empty((max(n, 1), self.k)),

@@ -15,6 +15,8 @@ class RandKBiased(RandK):
     .. math:: C(x) = \sum_{j \in S} x_j e_j,
               \quad S \text{ uniform among the k-subsets of } \{0, \dots, d-1\}.
 
+    See :ref:`compressor-rand_k_biased`.
+
     Parameters
     ----------
     k : int
@@ -27,8 +29,12 @@ class RandKBiased(RandK):
     Contractive, :math:`C \in \mathbb{B}(k/d)`: :math:`\mathbb{E}\|C(x) - x\|^2 = (1 - k/d)\|x\|^2`
     exactly (each coordinate is dropped with probability 1 − k/d). Equals (k/d)·rand_k, i.e.
     Q/(ω+1) with Q = rand_k, ω = d/k − 1. Same sampler (shared kernel) and bits as rand_k:
-    :math:`k(b_f + \lceil \log_2 d \rceil)`. Reference: the random
-    sparsifier of Stich, Cordonnier, Jaggi, "Sparsified SGD with memory", NeurIPS 2018.
+    :math:`k(b_f + \lceil \log_2 d \rceil)`.
+
+    References
+    ----------
+    The random sparsifier of Stich, Cordonnier, Jaggi, "Sparsified SGD with memory", NeurIPS
+    2018, arXiv:1809.07599.
 
     Examples
     --------
@@ -41,11 +47,46 @@ class RandKBiased(RandK):
     classes = (CONTRACTIVE,)
 
     def scale(self, d: int) -> float:
-        """Kept coordinates are not rescaled."""
+        """Kept coordinates are not rescaled.
+
+        Parameters
+        ----------
+        d : int
+            Dimension.
+
+        Returns
+        -------
+        float
+            1.0.
+        """
         return 1.0
 
     def alpha(self, d: int) -> float:
+        """α = k/d (exact: E‖C(x) − x‖² = (1 − k/d)‖x‖²).
+
+        Parameters
+        ----------
+        d : int
+            Dimension.
+
+        Returns
+        -------
+        float
+            The declared contraction constant.
+        """
         return self.k / d
 
     def omega(self, d: int) -> None:
+        """None: biased, so not in 𝕌(ω).
+
+        Parameters
+        ----------
+        d : int
+            Dimension.
+
+        Returns
+        -------
+        None
+            Always.
+        """
         return None

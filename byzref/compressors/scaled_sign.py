@@ -47,6 +47,8 @@ class ScaledSign(Compressor):
 
     .. math:: C(x) = \frac{\|x\|_1}{d} \operatorname{sign}(x), \qquad \operatorname{sign}(0) = 0.
 
+    See :ref:`compressor-scaled_sign`.
+
     Parameters
     ----------
     float_bits : int, default 32
@@ -82,12 +84,34 @@ class ScaledSign(Compressor):
     test_config = {}
 
     def alpha(self, d: int) -> float:
+        """The worst-case α = 1/d, the smallest α(x) over x ≠ 0 (see ``alpha_of``).
+
+        Parameters
+        ----------
+        d : int
+            Dimension.
+
+        Returns
+        -------
+        float
+            1/d.
+        """
         return 1.0 / d
 
     def alpha_of(self, x) -> float | np.ndarray:
         """α(x) = ‖x‖₁² / (d‖x‖²) for a vector (a float) or for each row of an (m, d) array.
 
         For x = 0 it returns 1.0 (C(0) = 0, so every α ≤ 1 holds).
+
+        Parameters
+        ----------
+        x : array_like
+            A d-vector or an (m, d) array.
+
+        Returns
+        -------
+        float or numpy.ndarray
+            α(x) for a vector, or the (m,) values for the rows of an array.
         """
         rows = as_rows(x)
         d = rows.shape[1]
@@ -97,6 +121,18 @@ class ScaledSign(Compressor):
         return float(out[0]) if np.ndim(x) == 1 else out
 
     def bits(self, d: int) -> float:
+        """b_f + d bits: one float and d sign bits.
+
+        Parameters
+        ----------
+        d : int
+            Dimension.
+
+        Returns
+        -------
+        float
+            Bits per message.
+        """
         return float(self.float_bits + d)
 
     def _compress(self, X: np.ndarray, rng) -> np.ndarray:
@@ -105,10 +141,23 @@ class ScaledSign(Compressor):
         return np.where(finite, np.where(finite, scale, 0.0) * np.sign(X), X)
 
     def kernel(self, n: int, d: int) -> Kernel:
-        """The compiled map for up to n rows of length d: :func:`_scaled_sign_kernel` and its parameters.
+        """The compiled map for up to n rows of length d.
 
-        Parameters: a (d,) buffer for the magnitudes |x_j| of one row, and the stack of the pairwise
-        summation (:func:`byzref._pairwise_sum.pairwise_stack`).
+        Kernel parameters: a (d,) buffer for the magnitudes of one row's entries, and the stack of
+        the pairwise summation (``byzref._pairwise_sum.pairwise_stack``), which sums ‖x‖₁ in
+        NumPy's order.
+
+        Parameters
+        ----------
+        n : int
+            Largest number of rows per call.
+        d : int
+            Row length (the dimension).
+
+        Returns
+        -------
+        byzref.kernels.Kernel
+            As :meth:`byzref.compressors.base.Compressor.kernel`.
         """
         self.check(d)
         return Kernel(_scaled_sign_kernel, (np.zeros(d), *pairwise_stack()))

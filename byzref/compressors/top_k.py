@@ -316,6 +316,7 @@ class TopK(KSparsifier):
 
     where :math:`S_k(x)` holds the k indices of largest :math:`|x_j|`, ties broken by the
     LOWEST index (the first k of a stable sort of :math:`-|x|`). NaN ranks below every number.
+    See :ref:`compressor-top_k`.
 
     Parameters
     ----------
@@ -348,16 +349,41 @@ class TopK(KSparsifier):
     test_config = {"k": 2}
 
     def alpha(self, d: int) -> float:
+        """α = k/d.
+
+        Parameters
+        ----------
+        d : int
+            Dimension.
+
+        Returns
+        -------
+        float
+            The declared contraction constant.
+        """
         return self.k / d
 
     def _compress(self, X: np.ndarray, rng) -> np.ndarray:
         return _top_k_rows(X, self.k, np.zeros_like(X))
 
     def kernel(self, n: int, d: int) -> Kernel:
-        """The compiled map for up to n rows of length d: :func:`_top_k_kernel` and its parameters.
+        """The compiled map for up to n rows of length d.
 
-        Parameters: k, the per-row screening thresholds tau (n,) (start at 0) and the selection's
-        scratch (heap (k,) ×2, candidates (d + 1,) ×3), so a call allocates nothing.
+        Kernel parameters: k, the per-row screening thresholds tau (n,) (start at 0) and the
+        selection's scratch (heap (k,) ×2, candidates (d + 1,) ×3), so a call allocates nothing.
+        The thresholds only decide how much work a row takes, never the kept set.
+
+        Parameters
+        ----------
+        n : int
+            Largest number of rows per call.
+        d : int
+            Row length (the dimension).
+
+        Returns
+        -------
+        byzref.kernels.Kernel
+            As :meth:`byzref.compressors.base.Compressor.kernel`.
         """
         self.check(d)
         k = self.k
