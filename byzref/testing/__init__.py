@@ -15,7 +15,24 @@ Compressor checks (classes 𝔹(α) and 𝕌(ω)): :func:`check_contract`, :func
 Aggregator checks (properties every robust rule has): :func:`check_permutation_invariance`,
 :func:`check_translation_equivariance`, :func:`check_identical_rows`, :func:`check_coordinate_range`,
 :func:`check_returns_input_row`, :func:`check_finite_output`, :func:`empirical_kappa`.
-Hypothesis strategies: :func:`vectors`, :func:`arrays`, :func:`dims`, :func:`worker_matrices`.
+
+Hypothesis strategies (loaded on first use, so that importing ``byzref.testing`` does not need
+hypothesis; they are not listed below):
+
+* ``vectors(d=None, *, min_d=1, max_d=16, min_abs=1e-3, max_abs=1e3, zeros=True, ties="allow")``:
+  float64 vectors whose entries are 0 or ±v with min_abs ≤ v ≤ max_abs; ``ties`` is ``"allow"``,
+  ``"none"`` (all magnitudes distinct) or ``"force"`` (magnitudes from three values);
+* ``arrays(m=None, d=None, *, min_m=1, max_m=5, ...)``: C-contiguous (m, d) arrays whose rows
+  are drawn as by ``vectors``;
+* ``dims(min_d=1, max_d=16)``: dimensions in [min_d, max_d];
+* ``worker_matrices(*, min_n=1, max_n=10, min_d=1, max_d=5, margin=1, max_f=None,
+  kinds=BYZANTINE_KINDS, shuffle=True, max_center=1e3)``: ``Workers`` records (the (n, d)
+  matrix ``X``, the declared ``f`` and the mask ``good``) with n ≥ 2f + margin, n − f good rows
+  in a cluster and f Byzantine rows at random positions, each of one of the kinds in
+  ``BYZANTINE_KINDS`` (``FINITE_KINDS`` leaves out the non-finite one).
+
+The properties these checks test are stated on the pages :ref:`math-compressors` and
+:ref:`math-aggregators`; :ref:`guide-own-components` uses them on a component of your own.
 """
 
 import importlib

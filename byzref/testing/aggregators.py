@@ -2,10 +2,11 @@
 
 Each ``check_*`` evaluates the aggregator with ``agg.evaluate`` (no state change) and raises
 AssertionError with a message naming the rule, the property and the largest violation.
-Equality checks use the tolerance atol + rtol·scale, by default scale = ``data_scale(X)`` + max |Agg(X)|:
+Equality checks use the tolerance atol + rtol·scale, by default scale = ``data_scale(X)`` + ‖Agg(X)‖_∞:
 the ⌈n/2⌉-th smallest row max-norm (non-finite rows count as +inf) is at most the largest good
 row's max-norm when f < n/2, so huge Byzantine rows do not make a check vacuous, and the output
 term covers rounding in rules whose iterates are large. ``empirical_kappa`` estimates (f, κ)-robustness.
+The properties are stated on the page :ref:`math-aggregators`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,20 @@ __all__ = [
 
 
 def data_scale(X) -> float:
-    """Robust scale of X: the ⌈n/2⌉-th smallest of the rows' max |x_ik| (non-finite rows: +inf)."""
+    """Robust scale of X: the ⌈n/2⌉-th smallest of the rows' max-norms ‖x_i‖_∞ (non-finite rows: +inf).
+
+    With f < n/2 it is at most the largest max-norm of a good row, whatever the Byzantine rows.
+
+    Parameters
+    ----------
+    X : array_like
+        The (n, d) rows.
+
+    Returns
+    -------
+    float
+        The scale.
+    """
     X = np.asarray(X, dtype=np.float64)
     with np.errstate(invalid="ignore"):
         norms = np.where(np.isfinite(X).all(axis=1), np.abs(X).max(axis=1), np.inf)
@@ -85,6 +99,28 @@ def check_permutation_invariance(agg, X, *, n_perms: int = 3, seed: int = 0, rto
     Random rules (bucketing) are compared given their permutation: both calls get generators
     with the same seed, and the one for X[σ] answers ``permutation(n)`` with σ⁻¹∘π, so both
     form the same buckets.
+
+    Parameters
+    ----------
+    agg : byzref.aggregators.base.Aggregator
+        The rule under test (built with its f); it is called with ``agg.evaluate``.
+    X : array_like
+        The (n, d) rows.
+    n_perms : int, default 3
+        Number of random permutations tried.
+    seed : int, default 0
+        Seed of the generator given to random rules. The permutations come from seed + 1.
+    rtol : float, default 1e-10
+        Relative tolerance, times ``scale``.
+    atol : float, default 0.0
+        Absolute tolerance.
+    scale : float or None, default None
+        Scale of the tolerance; None: ``data_scale(X)`` + ‖Agg(X)‖_∞.
+
+    Raises
+    ------
+    AssertionError
+        When the property fails; the message names the rule and the largest violation.
     """
     X = np.ascontiguousarray(X, dtype=np.float64)
     n = X.shape[0]
@@ -102,10 +138,32 @@ def check_permutation_invariance(agg, X, *, n_perms: int = 3, seed: int = 0, rto
 
 def check_translation_equivariance(agg, X, v, *, shifted=None, seed: int = 0, rtol: float = 1e-9,
                                    atol: float = 0.0, scale: float | None = None) -> None:
-    """Agg(X + v) = Agg(X) + v (to rtol·(scale + max|v|) + atol).
+    """Agg(X + v) = Agg(X) + v (to rtol·(scale + ‖v‖_∞) + atol).
 
-    ``shifted`` is the aggregator to apply to X + v (default ``agg``); pass e.g. a cclip whose
-    centre is moved by v, since such rules are only equivariant together with their centre.
+    Parameters
+    ----------
+    agg : byzref.aggregators.base.Aggregator
+        The rule under test (built with its f); it is called with ``agg.evaluate``.
+    X : array_like
+        The (n, d) rows.
+    v : array_like
+        The shift, a d-vector.
+    shifted : byzref.aggregators.base.Aggregator or None, default None
+        The aggregator applied to X + v (None: ``agg``); pass e.g. a cclip whose centre is moved
+        by v, since such rules are only equivariant together with their centre.
+    seed : int, default 0
+        Seed of the generator given to random rules.
+    rtol : float, default 1e-9
+        Relative tolerance, times scale + ‖v‖_∞.
+    atol : float, default 0.0
+        Absolute tolerance.
+    scale : float or None, default None
+        Scale of the tolerance; None: ``data_scale(X)`` + ‖Agg(X)‖_∞.
+
+    Raises
+    ------
+    AssertionError
+        When the property fails; the message names the rule and the largest violation.
     """
     X = np.ascontiguousarray(X, dtype=np.float64)
     v = np.asarray(v, dtype=np.float64)
@@ -116,7 +174,28 @@ def check_translation_equivariance(agg, X, v, *, shifted=None, seed: int = 0, rt
 
 
 def check_identical_rows(agg, x, n: int, *, seed: int = 0, rtol: float = 1e-12, atol: float = 0.0) -> None:
-    """n copies of the row x aggregate to x (to rtol·max|x| + atol)."""
+    """n copies of the row x aggregate to x (to rtol·‖x‖_∞ + atol).
+
+    Parameters
+    ----------
+    agg : byzref.aggregators.base.Aggregator
+        The rule under test (built with its f); it is called with ``agg.evaluate``.
+    x : array_like
+        The row, a d-vector.
+    n : int
+        Number of copies (must fit the rule's condition on n and f).
+    seed : int, default 0
+        Seed of the generator given to random rules.
+    rtol : float, default 1e-12
+        Relative tolerance, times ‖x‖_∞.
+    atol : float, default 0.0
+        Absolute tolerance.
+
+    Raises
+    ------
+    AssertionError
+        When the property fails; the message names the rule and the largest violation.
+    """
     x = np.asarray(x, dtype=np.float64).ravel()
     got = _eval(agg, np.tile(x, (n, 1)), seed)
     _assert_close(_label(agg), f"identical rows (n = {n}) → that row", got, x,
@@ -124,7 +203,28 @@ def check_identical_rows(agg, x, n: int, *, seed: int = 0, rtol: float = 1e-12, 
 
 
 def check_coordinate_range(agg, X, good, *, seed: int = 0, rtol: float = 1e-12) -> None:
-    """Every output coordinate lies within [min, max] of the good rows' values in that coordinate."""
+    """Every output coordinate lies within [min, max] of the good rows' values in that coordinate.
+
+    Coordinate-wise rules (cwtm with b ≥ f, cwmed, meamed) have this property.
+
+    Parameters
+    ----------
+    agg : byzref.aggregators.base.Aggregator
+        The rule under test (built with its f); it is called with ``agg.evaluate``.
+    X : array_like
+        The (n, d) rows.
+    good : array_like of bool
+        Mask of the good rows, length n.
+    seed : int, default 0
+        Seed of the generator given to random rules.
+    rtol : float, default 1e-12
+        Slack relative to the larger magnitude of the range's ends.
+
+    Raises
+    ------
+    AssertionError
+        When the property fails; the message names the rule and the largest violation.
+    """
     X = np.ascontiguousarray(X, dtype=np.float64)
     good = np.asarray(good, dtype=bool)
     out = _eval(agg, X, seed)
@@ -139,7 +239,22 @@ def check_coordinate_range(agg, X, good, *, seed: int = 0, rtol: float = 1e-12) 
 
 
 def check_returns_input_row(agg, X, *, seed: int = 0) -> None:
-    """The output equals (bit for bit) one of the rows of X."""
+    """The output equals (bit for bit) one of the rows of X (krum has this property).
+
+    Parameters
+    ----------
+    agg : byzref.aggregators.base.Aggregator
+        The rule under test (built with its f); it is called with ``agg.evaluate``.
+    X : array_like
+        The (n, d) rows.
+    seed : int, default 0
+        Seed of the generator given to random rules.
+
+    Raises
+    ------
+    AssertionError
+        When the property fails; the message names the rule and the largest violation.
+    """
     X = np.ascontiguousarray(X, dtype=np.float64)
     out = _eval(agg, X, seed)
     if not (X == out).all(axis=1).any():
@@ -148,7 +263,22 @@ def check_returns_input_row(agg, X, *, seed: int = 0) -> None:
 
 
 def check_finite_output(agg, X, *, seed: int = 0) -> None:
-    """The output is finite (byzref requires it of every rule but mean when at most f rows are non-finite)."""
+    """The output is finite (byzref requires it of every rule but mean when at most f rows are non-finite).
+
+    Parameters
+    ----------
+    agg : byzref.aggregators.base.Aggregator
+        The rule under test (built with its f); it is called with ``agg.evaluate``.
+    X : array_like
+        The (n, d) rows, at most f of them with ±inf/NaN entries.
+    seed : int, default 0
+        Seed of the generator given to random rules.
+
+    Raises
+    ------
+    AssertionError
+        When the property fails; the message names the rule and the largest violation.
+    """
     out = _eval(agg, X, seed)
     if not np.isfinite(out).all():
         nonfinite_rows = int((~np.isfinite(np.asarray(X, dtype=np.float64)).all(axis=1)).sum())
@@ -157,11 +287,37 @@ def check_finite_output(agg, X, *, seed: int = 0) -> None:
 
 
 def empirical_kappa(agg, X, f: int, *, seed: int = 0, max_subsets: int = 100_000) -> float:
-    """max over S ⊆ [n], |S| = n − f, of ‖Agg(X) − x̄_S‖² / ((1/|S|) Σ_{i∈S} ‖x_i − x̄_S‖²).
+    r"""The (f, κ)-robustness constant that X witnesses: the worst ratio over every set of n − f rows.
 
-    The (f, κ)-robustness constant that X witnesses (Allouah et al. 2023): a lower bound on the true κ of the
-    rule. Subsets containing a non-finite row have infinite right-hand side and are skipped; a
-    zero spread with a nonzero error (beyond rounding) gives +inf. Enumerates C(n, f) subsets.
+    .. math:: \hat\kappa = \max_{S \subseteq [n],\, |S| = n - f}
+              \frac{\|\mathrm{Agg}(X) - \bar x_S\|^2}{\frac{1}{|S|} \sum_{i \in S} \|x_i - \bar x_S\|^2}
+
+    (Allouah et al., AISTATS 2023): a lower bound on the true κ of the rule. Subsets containing a
+    non-finite row have infinite right-hand side and are skipped; a zero spread with a nonzero
+    error (beyond rounding) gives +inf. Enumerates C(n, f) subsets.
+
+    Parameters
+    ----------
+    agg : byzref.aggregators.base.Aggregator
+        The rule under test (built with its f); it is called with ``agg.evaluate``.
+    X : array_like
+        The (n, d) rows.
+    f : int
+        Number of rows left out of each S, 0 ≤ f < n.
+    seed : int, default 0
+        Seed of the generator given to random rules.
+    max_subsets : int, default 100000
+        Refuse when C(n, f) exceeds this.
+
+    Returns
+    -------
+    float
+        The largest ratio (+inf when the output is non-finite).
+
+    Raises
+    ------
+    ValueError
+        When f is out of range or there are too many subsets.
     """
     X = np.ascontiguousarray(X, dtype=np.float64)
     n = X.shape[0]

@@ -10,7 +10,8 @@
 Deterministic compressors are checked exactly (up to a rounding allowance ``rtol``·‖x‖²).
 Random ones are checked by Monte Carlo on ``n_samples`` independent compressions per row, with
 tolerances derived from the sample (see each function). A failed check raises AssertionError
-with the numbers; a passed one returns a :class:`CheckResult`.
+with the numbers; a passed one returns a :class:`CheckResult`. The classes are defined on the
+page :ref:`math-compressors`.
 """
 
 from __future__ import annotations
@@ -35,7 +36,29 @@ __all__ = [
 
 @dataclass(frozen=True)
 class CheckResult:
-    """Outcome of one check, for the row with the smallest margin (bound + tolerance − observed)."""
+    """Outcome of one check, for the row with the smallest margin (bound + tolerance − observed).
+
+    ``str(result)`` gives a one-line summary.
+
+    Parameters
+    ----------
+    check : str
+        Name of the check (``"contractive"`` or ``"unbiased"``).
+    compressor : str
+        Name of the compressor checked.
+    exact : bool
+        True when no Monte Carlo was involved (deterministic compressors).
+    observed : float
+        The observed E‖C(x) − x‖² (a sample mean for random compressors).
+    bound : float
+        The bound it is compared with, (1 − α)‖x‖² or ω‖x‖².
+    tolerance : float
+        The allowance added to the bound (sampling error and rounding).
+    n_samples : int
+        Compressions per row (1 for deterministic compressors).
+    details : str, default ""
+        The constant, the row and ‖x‖², as text.
+    """
 
     check: str
     compressor: str
@@ -74,6 +97,35 @@ def check_contractive(comp: Compressor, x, alpha: float | None = None, *, rng=No
 
     Random compressors: the sample mean of e = ‖C(x) − x‖² over ``n_samples`` draws may exceed
     the bound by z standard errors (sample standard deviation / √n), plus ``rtol``·‖x‖².
+
+    Parameters
+    ----------
+    comp : byzref.compressors.base.Compressor
+        The compressor under test.
+    x : array_like
+        A d-vector or an (m, d) array; every row is checked.
+    alpha : float or None, default None
+        The constant to check; None: ``comp.alpha(d)``.
+    rng : numpy.random.Generator or None, default None
+        Source of the compressions; None: a generator seeded with 12345.
+    n_samples : int, default 2000
+        Compressions per row (1 for deterministic compressors).
+    z : float, default 6.0
+        Allowed standard errors.
+    rtol : float, default 1e-9
+        Rounding allowance, times ‖x‖².
+
+    Returns
+    -------
+    CheckResult
+        The result for the row with the smallest margin.
+
+    Raises
+    ------
+    AssertionError
+        When the bound fails.
+    ValueError
+        When no α is given and the compressor declares none.
     """
     rows = as_rows(x)
     d = rows.shape[1]
@@ -107,6 +159,37 @@ def check_unbiased(comp: Compressor, x, omega: float | None = None, *, rng=None,
     finite sample misses (V̂ = 0). This is the Laurent–Massart χ² tail bound for the Gaussian
     limit of x̄ − x, so it needs no per-coordinate correction for d. Variance: as in
     :func:`check_contractive` with ω‖x‖². Deterministic compressors must return x (up to rtol‖x‖).
+
+    Parameters
+    ----------
+    comp : byzref.compressors.base.Compressor
+        The compressor under test.
+    x : array_like
+        A d-vector or an (m, d) array; every row is checked.
+    omega : float or None, default None
+        The constant to check; None: ``comp.omega(d)``.
+    rng : numpy.random.Generator or None, default None
+        Source of the compressions; None: a generator seeded with 12345.
+    n_samples : int, default 2000
+        Compressions per row (1 for deterministic compressors).
+    z : float, default 6.0
+        Allowed standard errors for the variance bound.
+    false_alarm : float, default 1e-6
+        Probability that the bias test fails for an unbiased compressor (sets t).
+    rtol : float, default 1e-9
+        Rounding allowance, relative to ‖x‖ (bias) and ‖x‖² (variance).
+
+    Returns
+    -------
+    CheckResult
+        The variance result for the row with the smallest margin.
+
+    Raises
+    ------
+    AssertionError
+        When the bias test or the variance bound fails.
+    ValueError
+        When no ω is given and the compressor declares none.
     """
     rows = as_rows(x)
     d = rows.shape[1]
@@ -141,7 +224,29 @@ def check_unbiased(comp: Compressor, x, omega: float | None = None, *, rng=None,
 
 
 def exact_moments(outcomes, probs, x) -> tuple[np.ndarray, float]:
-    """(E C(x), E‖C(x) − x‖²) for a finite distribution: C(x) = outcomes[i] w.p. probs[i]."""
+    """(E C(x), E‖C(x) − x‖²) for a finite distribution: C(x) = outcomes[i] w.p. probs[i].
+
+    Parameters
+    ----------
+    outcomes : array_like
+        The (K, d) possible values of C(x).
+    probs : array_like
+        Their K probabilities: non-negative, summing to 1 (to 1e-12).
+    x : array_like
+        The input d-vector.
+
+    Returns
+    -------
+    mean : numpy.ndarray
+        E C(x), a d-vector.
+    mse : float
+        E‖C(x) − x‖².
+
+    Raises
+    ------
+    ValueError
+        When the probabilities are negative or do not sum to 1.
+    """
     outcomes = np.asarray(outcomes, dtype=np.float64)
     probs = np.asarray(probs, dtype=np.float64)
     if not np.isclose(probs.sum(), 1.0, rtol=0, atol=1e-12) or (probs < 0).any():
@@ -156,6 +261,22 @@ def exact_moments_over_subsets(x, k: int, scale: float = 1.0) -> tuple[np.ndarra
     """Exact moments of C(x) = scale·x on a uniformly random k-subset (all C(d, k) enumerated).
 
     scale = d/k is unbiased rand-k, scale = 1 the biased one. Meant for small d.
+
+    Parameters
+    ----------
+    x : array_like
+        The input d-vector.
+    k : int
+        Subset size, 1 ≤ k ≤ d.
+    scale : float, default 1.0
+        Factor on the kept entries.
+
+    Returns
+    -------
+    mean : numpy.ndarray
+        E C(x), a d-vector.
+    mse : float
+        E‖C(x) − x‖².
     """
     x = np.asarray(x, dtype=np.float64)
     d = x.shape[0]
@@ -177,7 +298,36 @@ class ContractResult:
 
 
 def check_contract(comp: Compressor, d: int, *, m: int = 3, seed: int = 0) -> ContractResult:
-    """Check the interface contract of a compressor on random (m, d) input; raise AssertionError."""
+    """Check the interface contract of a compressor on random (m, d) input; raise AssertionError.
+
+    The facts: declared classes and constants consistent (α ∈ (0, 1] when contractive, ω ∈ [0, ∞)
+    when unbiased, None otherwise), bits > 0, input not mutated, float64 output of the input's
+    shape that does not alias it, finite output, the same output for the same seed and for a
+    Fortran-ordered copy, 1-D input gives 1-D output, C(0) = 0, and (deterministic compressors)
+    rows compressed independently.
+
+    Parameters
+    ----------
+    comp : byzref.compressors.base.Compressor
+        The compressor under test.
+    d : int
+        Dimension of the test input.
+    m : int, default 3
+        Number of rows of the test input.
+    seed : int, default 0
+        Seed of the input and of the compressions.
+
+    Returns
+    -------
+    ContractResult
+        The compressor's name, d, and the names of the facts verified (a small record of this
+        module, not exported).
+
+    Raises
+    ------
+    AssertionError
+        At the first fact that fails.
+    """
     name, done = comp.name, []
     rng = np.random.default_rng(seed)
 
