@@ -2,7 +2,18 @@
 
 Li, Liu, Yi, "Accelerating Byzantine-Robust Distributed Learning with Compressed Communication via
 Double Momentum and Variance Reduction", arXiv:2603.15144 (AISTATS 2026); with Agg = mean and
-f = 0 Byz-DM21 is EF21-SGD2M (Fatkhullin, Tyurin, Richtárik, NeurIPS 2023), available as ``dm21``.
+f = 0 Byz-DM21 is EF21-SGD2M (Fatkhullin, Tyurin, Richtárik, NeurIPS 2023), available as ``dm21``
+(:class:`byzref.algorithms.presets.DM21`). See :ref:`algorithm-byz_dm21` and
+:ref:`algorithm-byz_vr_dm21`; the paper's text was not available to byzref, so the update rules
+follow the method names, the EF21-SGD2M paper and the authors' released code.
+
+.. py:class:: _DoubleMomentum(gamma, eta, eta2, batch, init_batch=1)
+   :module: byzref.algorithms.byz_dm21
+
+   Private base of :class:`ByzDM21` and :class:`ByzVRDM21`: the second momentum
+   u ← (1 − η₂) u + η₂ v and the EF21 step g ← g + C(u − g) on every iteration, with the first
+   momentum v supplied by the subclass; the round-0 initialisation v⁰ = u⁰ = g⁰ = s_i (sent once
+   uncompressed) and the shared compiled kernel. Its parameters are those of :class:`ByzDM21`.
 """
 
 from __future__ import annotations
@@ -11,6 +22,8 @@ from byzref.algorithms._ef21 import copy_rows, ef21_step, ef21_step_kernel
 from byzref.algorithms.base import ALGORITHMS, Algorithm, float_bits, increment_message, no_setup
 from byzref.errors import check_choice, check_real
 from byzref.kernels import AlgorithmKernel, template
+
+__all__ = ["ByzDM21", "ByzVRDM21"]
 
 # kernel parameters: (η, η₂, first momentum: 0 = EMA, 1 = STORM, init: 0 = paper, 1 = released,
 #                     bits of an uncompressed vector, bits of a message); state S = (v, u)
@@ -136,23 +149,26 @@ class ByzDM21(_DoubleMomentum):
 
     Init: v⁰ = u⁰ = g⁰ = s_i = (1/(b·b₀)) Σ_{j<b·b₀} ∇f_i(x⁰; ξ_ij⁰) (sent once uncompressed, d·b_f
     bits): one draw of b·b₀ samples per worker, noise variance σ²/(b·b₀); b₀ = ``init_batch``.
+    See :ref:`algorithm-byz_dm21`.
 
     Parameters
     ----------
-    gamma : float > 0
-        Server step size γ.
-    eta : float in (0, 1]
-        First momentum η.
-    eta2 : float in (0, 1] or None
-        Second momentum η₂ (default η, as in the authors' code; byzref's rate claims decouple them).
-    batch : int ≥ 1
-    variant : "paper" or "released"
+    gamma : float
+        Server step size γ > 0.
+    eta : float
+        First momentum η ∈ (0, 1].
+    eta2 : float or None, default None
+        Second momentum η₂ ∈ (0, 1]; None: η₂ = η, as in the authors' code (byzref's rate claims
+        decouple them).
+    batch : int, default 1
+        Samples per worker and iteration, b ≥ 1.
+    variant : {"paper", "released"}, default "paper"
         "released" uses the first-momentum line of the authors' released ``DoubleMomentumWorker``,
         which carries the STORM term v ← (1−η)v + η s_new + (1−η)(s_new − s_old). Under the run-level
         protocol "released" (needs this variant) round 0 is dead: the workers set v = u = g = s on a
         first batch and send zeros (x¹ = x⁰); a STORM step at x⁰ on a new batch gives the first rows.
-    init_batch : int ≥ 1
-        b₀: round 0 averages b₀·b samples per worker (default 1: one batch, as every later iteration;
+    init_batch : int, default 1
+        b₀ ≥ 1: round 0 averages b₀·b samples per worker (1: one batch, as every later iteration;
         left out of the canonical config and run id). Byz-VR-DM21 reaches avg ‖∇f‖² ∝ T^{−2/3} under
         its decoupled schedule only with b₀ ∝ T^{1/3} (exact moments, ``theory.exact``). Under protocol
         "released" it applies to the first batch (the dead round), not to the step that follows.
@@ -161,6 +177,9 @@ class ByzDM21(_DoubleMomentum):
     Notes
     -----
     Needs C ∈ 𝔹(α). Claimed rate O(ε⁻⁴) (avg ‖∇f‖² ∝ T^{−1/2}) with η = η₂ ∝ T^{−1/2}, γ ∝ η.
+    Source: Li, Liu, Yi, "Accelerating Byzantine-robust distributed learning with compressed
+    communication via double momentum and variance reduction", AISTATS 2026 (arXiv:2603.15144); the
+    rate is the one the method's name and abstract claim, not checked against the paper's text.
     """
 
     released_round0 = "dead"
@@ -187,22 +206,32 @@ class ByzVRDM21(_DoubleMomentum):
         v_i^{t+1} &= \nabla f_i(x^{t+1}; \xi_i^{t+1}) + (1-\eta)\,(v_i^t - \nabla f_i(x^t; \xi_i^{t+1})) \\
         u_i^{t+1} &= (1-\eta_2) u_i^t + \eta_2 v_i^{t+1}, \qquad g_i^{t+1} = g_i^t + C(u_i^{t+1} - g_i^t)
 
-    Two stochastic gradients per worker per iteration (same sample at x^{t+1} and x^t).
+    Two stochastic gradients per worker per iteration (same sample at x^{t+1} and x^t); the first
+    momentum is the STORM estimator (Cutkosky, Orabona, NeurIPS 2019). See :ref:`algorithm-byz_vr_dm21`.
 
     Parameters
     ----------
-    gamma, eta, eta2, batch, init_batch : as :class:`ByzDM21` (round 0's s averages init_batch × batch
-        samples per worker, in either init).
-    init : "paper" or "released"
+    gamma : float
+        Server step size γ > 0.
+    eta : float
+        First (STORM) momentum η ∈ (0, 1].
+    eta2 : float or None, default None
+        Second momentum η₂ ∈ (0, 1]; None: η₂ = η.
+    batch : int, default 1
+        Samples per worker and iteration, b ≥ 1.
+    init : {"paper", "released"}, default "paper"
         "paper": v⁰ = u⁰ = g⁰ = s = ∇f_i(x⁰; ξ⁰). "released" (authors' code): v⁰ = η s, u⁰ = η v⁰,
         g⁰ = C(u⁰) (compressed first message). The run-level protocol "released" needs this init; its
         round 0 is live (the message C(u⁰) is the first row), so byzref's iterates are the authors'.
+    init_batch : int, default 1
+        b₀ ≥ 1: round 0's s averages b₀·b samples per worker, in either init. Python loop only for
+        b₀ > 1.
 
     Notes
     -----
     Claimed rate O(ε⁻³) (avg ‖∇f‖² ∝ T^{−2/3}) with the decoupled schedule byzref infers (the paper's
-    constants are unknown):
-    η ∝ T^{−2/3}, η₂ ∝ T^{−1/3}, γ ∝ η₂.
+    constants are unknown): η ∝ T^{−2/3}, η₂ ∝ T^{−1/3}, γ ∝ η₂. Source: Li, Liu, Yi, AISTATS 2026
+    (arXiv:2603.15144).
     """
 
     released_round0 = "live"
@@ -213,11 +242,34 @@ class ByzVRDM21(_DoubleMomentum):
         self.init_mode = check_choice("init", init, ("paper", "released"))
 
     def params(self):
+        """Hyper-parameters as a plain dict, with ``init`` under its constructor name.
+
+        Returns
+        -------
+        dict
+            Parameter name to value (``init_batch`` = 1 left out).
+        """
         out = super().params()
         out["init"] = out.pop("init_mode")
         return out
 
     def init(self, blk, x0, comp):
+        """Paper init v⁰ = u⁰ = g⁰ = s (uncompressed), or released init v⁰ = ηs, u⁰ = ηv⁰, g⁰ = C(u⁰).
+
+        Parameters
+        ----------
+        blk : byzref.algorithms.base.Block
+            The block of workers.
+        x0 : numpy.ndarray
+            The (d,) starting point x⁰.
+        comp : byzref.compressors.base.Compressor
+            The run's compressor.
+
+        Returns
+        -------
+        float
+            Uplink bits per worker.
+        """
         if self.init_mode == "paper":
             return super().init(blk, x0, comp)
         s = self.round0_stoch(blk, x0)
@@ -233,7 +285,20 @@ class ByzVRDM21(_DoubleMomentum):
         return self.init_mode == "released"
 
     def kernel(self, comp, n, d):
-        """The shared double-momentum kernel; its init covers both of this method's initialisations."""
+        """The shared double-momentum kernel; its init covers both of this method's initialisations.
+
+        Parameters
+        ----------
+        comp : byzref.compressors.base.Compressor
+            The run's compressor (its message size enters the bit counts).
+        n, d : int
+            Number of workers and dimension.
+
+        Returns
+        -------
+        byzref.kernels.AlgorithmKernel
+            See :meth:`byzref.algorithms.base.Algorithm.kernel`.
+        """
         return super().kernel(comp, n, d)
 
     def _first_momentum(self, blk, x_new, x_old):

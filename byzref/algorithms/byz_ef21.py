@@ -2,7 +2,9 @@
 
 Rammal, Gruntkowska, Fedin, Gorbunov, Richtárik, AISTATS 2024 (arXiv:2310.09804) for Byz-EF21;
 Liu, Li, Yi, Johansson, IEEE TNNLS 2026 for Byz-EF21-SGDM. With Agg = mean and f = 0 they are
-EF21 (Richtárik, Sokolov, Fatkhullin 2021) and EF21-SGDM (Fatkhullin et al. 2023).
+EF21 (Richtárik, Sokolov, Fatkhullin, NeurIPS 2021) and EF21-SGDM (Fatkhullin, Tyurin, Richtárik,
+NeurIPS 2023), available as the presets ``ef21`` and ``ef21_sgdm`` (:mod:`byzref.algorithms.presets`).
+See :ref:`algorithm-byz_ef21`, :ref:`algorithm-byz_ef21_sgd` and :ref:`algorithm-byz_ef21_sgdm`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from byzref.algorithms.base import (
 )
 from byzref.errors import check_real
 from byzref.kernels import AlgorithmKernel, template
+
+__all__ = ["ByzEF21", "ByzEF21SGD", "ByzEF21SGDM"]
 
 # kernel parameters: (stochastic, η (EF21-SGDM; 0 otherwise), bits uncompressed, bits of a message)
 
@@ -78,13 +82,19 @@ class ByzEF21(Algorithm):
 
     .. math:: g_i^{t+1} = g_i^t + C(\nabla f_i(x^{t+1}) - g_i^t), \qquad g_i^0 = \nabla f_i(x^0)
 
+    Only the compressed difference is sent; g⁰ is sent once uncompressed. See
+    :ref:`algorithm-byz_ef21`.
+
     Parameters
     ----------
-    gamma : float > 0
+    gamma : float
+        Server step size γ > 0.
 
     Notes
     -----
     Needs C ∈ 𝔹(α). Deterministic O(1/T) rate for avg ‖∇f‖² up to the Byzantine neighborhood.
+    Source: Rammal, Gruntkowska, Fedin, Gorbunov, Richtárik, "Communication compression for Byzantine
+    robust learning: new efficient algorithms and improved rates", AISTATS 2024 (arXiv:2310.09804).
     """
 
     stochastic = False
@@ -98,15 +108,63 @@ class ByzEF21(Algorithm):
         return blk.oracle.full(x, blk.workers)
 
     def kernel(self, comp, n, d):
+        """The EF21 kernel on full (or, for Byz-EF21-SGD, stochastic) gradients.
+
+        Parameters
+        ----------
+        comp : byzref.compressors.base.Compressor
+            The run's compressor (its message size enters the bit counts).
+        n, d : int
+            Number of workers and dimension.
+
+        Returns
+        -------
+        byzref.kernels.AlgorithmKernel
+            See :meth:`byzref.algorithms.base.Algorithm.kernel`.
+        """
         ap = (bool(self.stochastic), 0.0, *self._bits(comp, d))
         return AlgorithmKernel(ap, 0, no_setup, _ef21_init, _ef21_step, increment_message)
 
     def init(self, blk, x0, comp):
+        """g⁰ = ∇f_i(x⁰) (Byz-EF21-SGD: ∇f_i(x⁰; ξ⁰)), sent uncompressed.
+
+        Parameters
+        ----------
+        blk : byzref.algorithms.base.Block
+            The block of workers.
+        x0 : numpy.ndarray
+            The (d,) starting point x⁰.
+        comp : byzref.compressors.base.Compressor
+            The run's compressor.
+
+        Returns
+        -------
+        float
+            Uplink bits per worker.
+        """
         blk.rows[...] = self._grad(blk, x0)
         blk.msg = blk.rows
         return float_bits(comp, x0.shape[0])
 
     def step(self, blk, x_new, x_old, g_hat, comp):
+        """The EF21 step g ← g + C(∇f_i(x^{t+1}) − g) (stochastic gradient for Byz-EF21-SGD).
+
+        Parameters
+        ----------
+        blk : byzref.algorithms.base.Block
+            The block of workers.
+        x_new, x_old : numpy.ndarray
+            The (d,) points x^{t+1} and x^t.
+        g_hat : numpy.ndarray or None
+            The (d,) aggregate ĝ^t (unused by this method).
+        comp : byzref.compressors.base.Compressor
+            The run's compressor.
+
+        Returns
+        -------
+        float
+            Uplink bits per worker.
+        """
         return ef21_step(blk, self._grad(blk, x_new), comp)
 
 
@@ -116,14 +174,18 @@ class ByzEF21SGD(ByzEF21):
 
     .. math:: g_i^{t+1} = g_i^t + C(\nabla f_i(x^{t+1}; \xi_i^{t+1}) - g_i^t)
 
+    Init g⁰ = ∇f_i(x⁰; ξ⁰), sent uncompressed. See :ref:`algorithm-byz_ef21_sgd`.
+
     Parameters
     ----------
-    gamma : float > 0
-    batch : int ≥ 1
+    gamma : float
+        Server step size γ > 0.
+    batch : int, default 1
+        Samples per worker and iteration, b ≥ 1.
 
     Notes
     -----
-    With batch 1 it stalls at a σ²-dependent floor (byzref's batch claim, ``theory.claims.batch``).
+    With batch 1 it stalls at a σ²-dependent floor (byzref's batch claim, :mod:`theory.claims.batch`).
     """
 
     stochastic = True
@@ -152,18 +214,24 @@ class ByzEF21SGDM(Algorithm):
     g⁻¹ = C(v⁻¹) and send zeros; one momentum + EF21 step at x⁰ on a new batch gives the first rows
     (:meth:`released_init`).
 
+    See :ref:`algorithm-byz_ef21_sgdm`.
+
     Parameters
     ----------
-    gamma : float > 0
-    eta : float in (0, 1]
-    batch : int ≥ 1
-    init_batch : int ≥ 1
-        b₀: round 0 averages b₀·b samples per worker (default 1, left out of the canonical config and
-        run id; under protocol "released" the dead round's batch). Python loop only.
+    gamma : float
+        Server step size γ > 0.
+    eta : float
+        Momentum η ∈ (0, 1] (η = 1: Byz-EF21-SGD).
+    batch : int, default 1
+        Samples per worker and iteration, b ≥ 1.
+    init_batch : int, default 1
+        b₀ ≥ 1: round 0 averages b₀·b samples per worker (1 is left out of the canonical config and
+        run id; under protocol "released" the dead round's batch). Python loop only for b₀ > 1.
 
     Notes
     -----
-    Needs C ∈ 𝔹(α); O(ε⁻⁴) with η ∝ T^{−1/2}.
+    Needs C ∈ 𝔹(α); O(ε⁻⁴) with η ∝ T^{−1/2}. Source: Liu, Li, Yi, Johansson, IEEE TNNLS 2026 (the
+    Byzantine-robust form of EF21-SGDM, Fatkhullin, Tyurin, Richtárik, NeurIPS 2023).
     """
 
     test_config = {"gamma": 0.05, "eta": 0.5}
@@ -176,6 +244,22 @@ class ByzEF21SGDM(Algorithm):
         self._check_init_batch(init_batch)
 
     def init(self, blk, x0, comp):
+        """v⁰ = g⁰ = s_i, the round-0 stochastic gradient (b₀·b samples), sent uncompressed.
+
+        Parameters
+        ----------
+        blk : byzref.algorithms.base.Block
+            The block of workers.
+        x0 : numpy.ndarray
+            The (d,) starting point x⁰.
+        comp : byzref.compressors.base.Compressor
+            The run's compressor.
+
+        Returns
+        -------
+        float
+            Uplink bits per worker.
+        """
         s = self.round0_stoch(blk, x0)
         blk.state["v"] = s.copy()
         blk.rows[...] = s
@@ -183,7 +267,22 @@ class ByzEF21SGDM(Algorithm):
         return float_bits(comp, x0.shape[0])
 
     def released_init(self, blk, x0, comp):
-        """Round 0 of ``worker_lr.py``: v⁻¹ = η ∇f_i(x⁰; ξ⁻¹), g⁻¹ = C(v⁻¹), kept by the worker (not sent)."""
+        """Round 0 of ``worker_lr.py``: v⁻¹ = η ∇f_i(x⁰; ξ⁻¹), g⁻¹ = C(v⁻¹), kept by the worker.
+
+        Parameters
+        ----------
+        blk : byzref.algorithms.base.Block
+            The block of workers.
+        x0 : numpy.ndarray
+            The (d,) starting point x⁰.
+        comp : byzref.compressors.base.Compressor
+            The run's compressor.
+
+        Returns
+        -------
+        float
+            0.0: nothing is sent (the message is zeros).
+        """
         s = self.round0_stoch(blk, x0)
         v = blk.state["v"] = self.eta * s
         blk.rows[...] = compress_into(comp, v, blk.rng)
@@ -191,11 +290,43 @@ class ByzEF21SGDM(Algorithm):
         return 0.0
 
     def kernel(self, comp, n, d):
+        """The momentum + EF21 kernel; refused (NotImplementedError) when ``init_batch`` > 1.
+
+        Parameters
+        ----------
+        comp : byzref.compressors.base.Compressor
+            The run's compressor (its message size enters the bit counts).
+        n, d : int
+            Number of workers and dimension.
+
+        Returns
+        -------
+        byzref.kernels.AlgorithmKernel
+            See :meth:`byzref.algorithms.base.Algorithm.kernel`.
+        """
         self._check_kernel()  # init_batch > 1: the Python loop only
         ap = (True, float(self.eta), *self._bits(comp, d))
         return AlgorithmKernel(ap, 1, no_setup, _sgdm_init, _sgdm_step, increment_message)
 
     def step(self, blk, x_new, x_old, g_hat, comp):
+        """v ← (1 − η) v + η ∇f_i(x^{t+1}; ξ), then the EF21 step g ← g + C(v − g).
+
+        Parameters
+        ----------
+        blk : byzref.algorithms.base.Block
+            The block of workers.
+        x_new, x_old : numpy.ndarray
+            The (d,) points x^{t+1} and x^t.
+        g_hat : numpy.ndarray or None
+            The (d,) aggregate ĝ^t (unused by this method).
+        comp : byzref.compressors.base.Compressor
+            The run's compressor.
+
+        Returns
+        -------
+        float
+            Uplink bits per worker.
+        """
         v = blk.state["v"]
         v *= 1.0 - self.eta
         v += self.eta * blk.oracle.stoch(x_new, blk.workers)

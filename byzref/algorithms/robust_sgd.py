@@ -1,4 +1,7 @@
-"""Robust baselines without error feedback: worker-momentum SGD, BR-CSGD, BR-DIANA."""
+"""Robust baselines without error feedback: worker-momentum SGD, BR-CSGD, BR-DIANA.
+
+See :ref:`algorithm-robust_momentum_sgd`, :ref:`algorithm-br_csgd` and :ref:`algorithm-br_diana`.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,8 @@ from byzref.algorithms.base import ALGORITHMS, Algorithm, float_bits, no_setup, 
 from byzref.compressors.base import UNBIASED
 from byzref.errors import check_real
 from byzref.kernels import AlgorithmKernel, template
+
+__all__ = ["BRCSGD", "BRDIANA", "RobustMomentumSGD"]
 
 
 @template
@@ -79,14 +84,22 @@ class RobustMomentumSGD(Algorithm):
 
     .. math:: m_i^{t+1} = (1-\beta) \nabla f_i(x^{t+1}; \xi_i^{t+1}) + \beta m_i^t
 
-    No compression (compressor must be identity); the server aggregates the m_i.
-    Init m⁰ = ∇f_i(x⁰; ξ⁰).
+    No compression (the compressor must be ``identity``); the server aggregates the m_i.
+    Init m⁰ = ∇f_i(x⁰; ξ⁰). See :ref:`algorithm-robust_momentum_sgd`.
 
     Parameters
     ----------
-    gamma : float > 0
-    beta : float in [0, 1)
-    batch : int ≥ 1
+    gamma : float
+        Server step size γ > 0.
+    beta : float, default 0.9
+        Momentum β ∈ [0, 1) (β = 0: robust SGD without momentum).
+    batch : int, default 1
+        Samples per worker and iteration, b ≥ 1.
+
+    Notes
+    -----
+    Source: Karimireddy, He, Jaggi, "Learning from history for Byzantine robust optimization",
+    ICML 2021.
     """
 
     compressor_class = None
@@ -98,15 +111,63 @@ class RobustMomentumSGD(Algorithm):
         self.beta = check_real("beta", beta, 0.0, 1.0, hi_open=True)
 
     def kernel(self, comp, n, d):
+        """The worker-momentum kernel (the momentum is the row itself).
+
+        Parameters
+        ----------
+        comp : byzref.compressors.base.Compressor
+            The run's compressor (its message size enters the bit counts).
+        n, d : int
+            Number of workers and dimension.
+
+        Returns
+        -------
+        byzref.kernels.AlgorithmKernel
+            See :meth:`byzref.algorithms.base.Algorithm.kernel`.
+        """
         ap = (float(self.beta), float_bits(comp, d))
         return AlgorithmKernel(ap, 1, no_setup, _momentum_init, _momentum_step, replace_message)
 
     def init(self, blk, x0, comp):
+        """m⁰ = ∇f_i(x⁰; ξ⁰), sent uncompressed.
+
+        Parameters
+        ----------
+        blk : byzref.algorithms.base.Block
+            The block of workers.
+        x0 : numpy.ndarray
+            The (d,) starting point x⁰.
+        comp : byzref.compressors.base.Compressor
+            The run's compressor.
+
+        Returns
+        -------
+        float
+            Uplink bits per worker.
+        """
         blk.rows[...] = blk.oracle.stoch(x0, blk.workers)
         blk.msg = blk.rows
         return float_bits(comp, x0.shape[0])
 
     def step(self, blk, x_new, x_old, g_hat, comp):
+        """m ← β m + (1 − β) ∇f_i(x^{t+1}; ξ), sent uncompressed.
+
+        Parameters
+        ----------
+        blk : byzref.algorithms.base.Block
+            The block of workers.
+        x_new, x_old : numpy.ndarray
+            The (d,) points x^{t+1} and x^t.
+        g_hat : numpy.ndarray or None
+            The (d,) aggregate ĝ^t (unused by this method).
+        comp : byzref.compressors.base.Compressor
+            The run's compressor.
+
+        Returns
+        -------
+        float
+            Uplink bits per worker.
+        """
         blk.rows *= self.beta
         blk.rows += (1.0 - self.beta) * blk.oracle.stoch(x_new, blk.workers)
         blk.msg = blk.rows
@@ -122,10 +183,14 @@ class BRCSGD(Algorithm):
 
     .. math:: \text{row}_i^{t+1} = Q(\nabla f_i(x^{t+1}; \xi_i^{t+1}))
 
+    Round 0 is the same rule at x⁰. See :ref:`algorithm-br_csgd`.
+
     Parameters
     ----------
-    gamma : float > 0
-    batch : int ≥ 1
+    gamma : float
+        Server step size γ > 0.
+    batch : int, default 1
+        Samples per worker and iteration, b ≥ 1.
 
     Notes
     -----
@@ -137,12 +202,60 @@ class BRCSGD(Algorithm):
     test_config = {"gamma": 0.05}
 
     def kernel(self, comp, n, d):
+        """The compressed-SGD kernel.
+
+        Parameters
+        ----------
+        comp : byzref.compressors.base.Compressor
+            The run's compressor (its message size enters the bit counts).
+        n, d : int
+            Number of workers and dimension.
+
+        Returns
+        -------
+        byzref.kernels.AlgorithmKernel
+            See :meth:`byzref.algorithms.base.Algorithm.kernel`.
+        """
         return AlgorithmKernel((float(comp.bits(d)),), 1, no_setup, _csgd_init, _csgd_step, replace_message)
 
     def init(self, blk, x0, comp):
+        """The first row Q(∇f_i(x⁰; ξ⁰)): the step at x⁰.
+
+        Parameters
+        ----------
+        blk : byzref.algorithms.base.Block
+            The block of workers.
+        x0 : numpy.ndarray
+            The (d,) starting point x⁰.
+        comp : byzref.compressors.base.Compressor
+            The run's compressor.
+
+        Returns
+        -------
+        float
+            Uplink bits per worker.
+        """
         return self.step(blk, x0, x0, None, comp)
 
     def step(self, blk, x_new, x_old, g_hat, comp):
+        """row = Q(∇f_i(x^{t+1}; ξ)), the message itself.
+
+        Parameters
+        ----------
+        blk : byzref.algorithms.base.Block
+            The block of workers.
+        x_new, x_old : numpy.ndarray
+            The (d,) points x^{t+1} and x^t.
+        g_hat : numpy.ndarray or None
+            The (d,) aggregate ĝ^t (unused by this method).
+        comp : byzref.compressors.base.Compressor
+            The run's compressor.
+
+        Returns
+        -------
+        float
+            Uplink bits per worker.
+        """
         blk.rows[...] = comp._compress(np.ascontiguousarray(blk.oracle.stoch(x_new, blk.workers)), blk.rng)
         blk.msg = blk.rows
         return comp.bits(x_new.shape[0])
@@ -159,14 +272,22 @@ class BRDIANA(Algorithm):
         q_i = Q(\nabla f_i(x; \xi) - h_i), \quad \text{row}_i = q_i + h_i, \quad
         h_i \leftarrow h_i + \alpha_h q_i, \quad \alpha_h = 1/(\omega+1)
 
-    Init h⁰ = 0 and the first row is computed the same way at x⁰.
+    Init h⁰ = 0 and the first row is computed the same way at x⁰. See :ref:`algorithm-br_diana`.
 
     Parameters
     ----------
-    gamma : float > 0
-    batch : int ≥ 1
-    alpha : float in (0, 1] or None
-        Shift step α_h (default 1/(ω+1) from the compressor's declared ω).
+    gamma : float
+        Server step size γ > 0.
+    batch : int, default 1
+        Samples per worker and iteration, b ≥ 1.
+    alpha : float or None, default None
+        Shift step α_h ∈ (0, 1]; None: α_h = 1/(ω + 1) from the compressor's declared ω.
+
+    Notes
+    -----
+    Needs Q ∈ 𝕌(ω). A worker's uplink cost is one compressed message q_i (the server can rebuild
+    q_i + h_i from its own copy of h_i); under the "message" attack target the Byzantine workers
+    write the whole row q_i + h_i.
     """
 
     compressor_class = UNBIASED
@@ -181,14 +302,62 @@ class BRDIANA(Algorithm):
         return self.alpha if self.alpha is not None else 1.0 / (comp.omega(d) + 1.0)
 
     def kernel(self, comp, n, d):
+        """The DIANA kernel (state h).
+
+        Parameters
+        ----------
+        comp : byzref.compressors.base.Compressor
+            The run's compressor (its message size enters the bit counts).
+        n, d : int
+            Number of workers and dimension.
+
+        Returns
+        -------
+        byzref.kernels.AlgorithmKernel
+            See :meth:`byzref.algorithms.base.Algorithm.kernel`.
+        """
         ap = (float(self._alpha(comp, d)), float(comp.bits(d)))
         return AlgorithmKernel(ap, 1, no_setup, _diana_init, _diana_step, replace_message)
 
     def init(self, blk, x0, comp):
+        """h⁰ = 0, then the step at x⁰.
+
+        Parameters
+        ----------
+        blk : byzref.algorithms.base.Block
+            The block of workers.
+        x0 : numpy.ndarray
+            The (d,) starting point x⁰.
+        comp : byzref.compressors.base.Compressor
+            The run's compressor.
+
+        Returns
+        -------
+        float
+            Uplink bits per worker.
+        """
         blk.state["h"] = np.zeros_like(blk.rows)
         return self.step(blk, x0, x0, None, comp)
 
     def step(self, blk, x_new, x_old, g_hat, comp):
+        """q = Q(∇f_i(x^{t+1}; ξ) − h), row = q + h, h ← h + α_h q.
+
+        Parameters
+        ----------
+        blk : byzref.algorithms.base.Block
+            The block of workers.
+        x_new, x_old : numpy.ndarray
+            The (d,) points x^{t+1} and x^t.
+        g_hat : numpy.ndarray or None
+            The (d,) aggregate ĝ^t (unused by this method).
+        comp : byzref.compressors.base.Compressor
+            The run's compressor.
+
+        Returns
+        -------
+        float
+            Uplink bits per worker.
+        """
         d = x_new.shape[0]
         alpha = self._alpha(comp, d)
         h = blk.state["h"]
