@@ -14,7 +14,7 @@ import byzref  # noqa: E402
 
 project = "byzref"
 author = "the byzref authors"
-copyright = "2026, the byzref authors"  # noqa: A001
+copyright = "2026, the byzref authors"
 release = byzref.__version__
 version = ".".join(release.split(".")[:2])
 
@@ -87,3 +87,20 @@ html_theme_options = {
 }
 html_sidebars = {"**": ["about.html", "navigation.html", "relations.html", "searchbox.html"]}
 html_show_sourcelink = False
+
+
+def _public_bases(app, name, obj, options, bases):
+    """Show a class's first public ancestors in "Bases:" instead of private helper bases."""
+    for i, base in enumerate(list(bases)):
+        if base.__name__.startswith("_"):
+            public = next((b for b in base.__mro__[1:] if not b.__name__.startswith("_")), object)
+            bases[i] = public
+    seen = []
+    for b in bases:
+        if b not in seen:
+            seen.append(b)
+    bases[:] = seen
+
+
+def setup(app):
+    app.connect("autodoc-process-bases", _public_bases)

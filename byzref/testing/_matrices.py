@@ -23,7 +23,17 @@ FINITE_KINDS = ("far", "huge", "near", "zero", "flip")
 
 @dataclass(frozen=True)
 class Workers:
-    """An (n, d) worker matrix with its declared f and the (hidden from aggregators) good-row mask."""
+    """An (n, d) worker matrix with its declared f and the (hidden from aggregators) good-row mask.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        The (n, d) rows, one per worker.
+    f : int
+        The number of Byzantine rows an aggregator is told to tolerate.
+    good : numpy.ndarray
+        Boolean (n,) mask of the good rows; aggregators never see it, property checks do.
+    """
 
     X: np.ndarray
     f: int
@@ -63,13 +73,38 @@ def _byzantine_row(kind: str, G: np.ndarray, spread: float, rng: np.random.Gener
 def worker_matrices(draw, *, min_n: int = 1, max_n: int = 10, min_d: int = 1, max_d: int = 5,
                     margin: int = 1, max_f: int | None = None, kinds=BYZANTINE_KINDS,
                     shuffle: bool = True, max_center: float = 1e3) -> Workers:
-    """Strategy for :class:`Workers`: ``n`` in [min_n, max_n], ``f`` with n ≥ 2f + margin.
+    """Strategy for :class:`byzref.testing.Workers`: ``n`` in [min_n, max_n], ``f`` with n ≥ 2f + margin.
 
     ``margin = 1`` gives f < n/2; ``margin = 3`` gives Blanchard et al.'s n ≥ 2f + 3 for Krum.
-    Good rows: centre c with |c_k| ≤ max_center plus spread·N(0, I), spread in [1e-3, 1e3].
+    Good rows: centre c with ``|c_k| ≤ max_center`` plus spread·N(0, I), spread in [1e-3, 1e3].
     Each of the f Byzantine rows has a kind drawn from ``kinds`` (see ``BYZANTINE_KINDS``). With
     ``shuffle`` the Byzantine rows sit at random positions (the aggregators must not depend on
     byzref's "last f rows are Byzantine" convention); ``good`` marks the good rows.
+
+    Parameters
+    ----------
+    draw
+        Supplied by hypothesis (``worker_matrices`` is a composite strategy; call it without it).
+    min_n, max_n : int
+        Range of the number of workers n.
+    min_d, max_d : int
+        Range of the dimension d.
+    margin : int
+        f is drawn with n ≥ 2f + margin (1: a strict minority; 3: Krum's condition).
+    max_f : int, optional
+        Upper bound on f.
+    kinds : tuple of str
+        Byzantine row kinds to draw from, a subset of ``BYZANTINE_KINDS`` ("far", "huge",
+        "nonfinite", "near", "zero", "flip"); ``FINITE_KINDS`` leaves out the non-finite rows.
+    shuffle : bool
+        Put the Byzantine rows at random positions (else last).
+    max_center : float
+        Bound on the coordinates of the good rows' centre.
+
+    Returns
+    -------
+    Workers
+        The matrix, f and the good-row mask.
     """
     n = draw(st.integers(max(min_n, margin), max_n))
     f_hi = (n - margin) // 2 if max_f is None else min(max_f, (n - margin) // 2)

@@ -19,7 +19,18 @@ _TIES = ("allow", "none", "force")
 
 
 def dims(min_d: int = 1, max_d: int = 16) -> st.SearchStrategy[int]:
-    """Dimensions d in [min_d, max_d]."""
+    """Strategy for a dimension d, an integer in [min_d, max_d].
+
+    Parameters
+    ----------
+    min_d, max_d : int
+        Smallest and largest dimension (inclusive), 1 ≤ min_d ≤ max_d.
+
+    Returns
+    -------
+    hypothesis.strategies.SearchStrategy
+        Draws an ``int``.
+    """
     return st.integers(min_d, max_d)
 
 
@@ -64,7 +75,34 @@ def vectors(
     zeros: bool = True,
     ties: str = "allow",
 ) -> st.SearchStrategy[np.ndarray]:
-    """Float64 vectors of length d (or of a drawn length in [min_d, max_d]).
+    """Strategy for float64 vectors of length d (or of a drawn length in [min_d, max_d]).
+
+    Each entry is ±m with a random sign and a magnitude m in [min_abs, max_abs] (or exactly 0), so
+    the vectors stay finite and their squared norms do not overflow.
+
+    Parameters
+    ----------
+    d : int, optional
+        Fixed length; None draws one from [min_d, max_d].
+    min_d, max_d : int
+        Range of the drawn length when ``d`` is None.
+    min_abs, max_abs : float
+        Range of the nonzero magnitudes, 0 < min_abs ≤ max_abs < 1e100.
+    zeros : bool
+        Whether entries may be exactly zero.
+    ties : {"allow", "none", "force"}
+        "none": all magnitudes distinct (e.g. for Top-k, whose output is then unique); "force":
+        magnitudes drawn from a pool of at most four values, so ties are frequent; "allow": neither.
+
+    Returns
+    -------
+    hypothesis.strategies.SearchStrategy
+        Draws a 1-d ``numpy.ndarray`` of float64.
+
+    Raises
+    ------
+    ValueError
+        For magnitudes outside the allowed range or an unknown ``ties``.
 
     Examples
     --------
@@ -92,7 +130,23 @@ def arrays(
     zeros: bool = True,
     ties: str = "allow",
 ) -> st.SearchStrategy[np.ndarray]:
-    """C-contiguous float64 (m, d) arrays whose rows follow :func:`vectors` (``ties`` per row)."""
+    """Strategy for C-contiguous float64 (m, d) arrays whose rows follow :func:`byzref.testing.vectors`.
+
+    Parameters
+    ----------
+    m, d : int, optional
+        Fixed shape; None draws the number of rows from [min_m, max_m] and the length from
+        [min_d, max_d].
+    min_m, max_m, min_d, max_d : int
+        Ranges of the drawn shape.
+    min_abs, max_abs, zeros, ties
+        As in :func:`byzref.testing.vectors`, applied to every row (``ties`` within a row).
+
+    Returns
+    -------
+    hypothesis.strategies.SearchStrategy
+        Draws a 2-d ``numpy.ndarray`` of float64.
+    """
     _check(min_abs, max_abs, ties)
     rows_n = st.just(m) if m is not None else st.integers(min_m, max_m)
     dim = st.just(d) if d is not None else dims(min_d, max_d)
