@@ -7,13 +7,9 @@ f = 0 Byz-DM21 is EF21-SGD2M (Fatkhullin, Tyurin, Richtárik, NeurIPS 2023), ava
 :ref:`algorithm-byz_vr_dm21`; the paper's text was not available to byzref, so the update rules
 follow the method names, the EF21-SGD2M paper and the authors' released code.
 
-.. py:class:: _DoubleMomentum(gamma, eta, eta2, batch, init_batch=1)
-   :module: byzref.algorithms.byz_dm21
-
-   Private base of :class:`ByzDM21` and :class:`ByzVRDM21`: the second momentum
-   u ← (1 − η₂) u + η₂ v and the EF21 step g ← g + C(u − g) on every iteration, with the first
-   momentum v supplied by the subclass; the round-0 initialisation v⁰ = u⁰ = g⁰ = s_i (sent once
-   uncompressed) and the shared compiled kernel. Its parameters are those of :class:`ByzDM21`.
+Both methods share a private base: the second momentum u ← (1 − η₂) u + η₂ v and the EF21 step
+g ← g + C(u − g) every iteration, the first momentum v being the method's own; the same round-0
+initialisation v⁰ = u⁰ = g⁰ = s_i (sent once uncompressed) and one compiled kernel.
 """
 
 from __future__ import annotations

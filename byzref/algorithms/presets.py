@@ -20,7 +20,7 @@ class DM21(ByzDM21):
     """EF21-SGD2M: Byz-DM21 with mean aggregation and f = 0 (Fatkhullin et al., NeurIPS 2023).
 
     Source: Fatkhullin, Tyurin, Richtárik, "Momentum provably improves error feedback!", NeurIPS 2023.
-    See :ref:`algorithm-byz_dm21`.
+    See :ref:`algorithm-dm21`.
 
     Parameters
     ----------
@@ -36,7 +36,7 @@ class EF21SGDM(ByzEF21SGDM):
     """EF21-SGDM: Byz-EF21-SGDM with mean aggregation and f = 0 (Fatkhullin et al., NeurIPS 2023).
 
     Source: Fatkhullin, Tyurin, Richtárik, "Momentum provably improves error feedback!", NeurIPS 2023.
-    See :ref:`algorithm-byz_ef21_sgdm`.
+    See :ref:`algorithm-ef21_sgdm`.
 
     Parameters
     ----------
@@ -52,7 +52,7 @@ class EF21(ByzEF21):
     """EF21: Byz-EF21 with mean aggregation and f = 0 (Richtárik et al., NeurIPS 2021).
 
     Source: Richtárik, Sokolov, Fatkhullin, "EF21: a new, simpler, theoretically better, and
-    practically faster error feedback", NeurIPS 2021. See :ref:`algorithm-byz_ef21`.
+    practically faster error feedback", NeurIPS 2021. See :ref:`algorithm-ef21`.
 
     Parameters
     ----------

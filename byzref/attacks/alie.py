@@ -1,4 +1,7 @@
-"""Attack ``alie``: "a little is enough" (Baruch, Baruch, Goldberg, NeurIPS 2019)."""
+"""Attack ``alie``: "a little is enough" (Baruch, Baruch, Goldberg, NeurIPS 2019).
+
+See :ref:`attack-alie`.
+"""
 
 from __future__ import annotations
 
@@ -33,8 +36,28 @@ def baruch_z(n: int, f: int, rule: str = "baruch") -> float:
     Examples: (n, f) = (20, 8) → Φ⁻¹(0.75) = 0.6745; (20, 5) → 0.2533; (10, 3) → 0.1800; (11, 1) → 0.
     The probability must lie in (0, 1), otherwise z = ±∞. For "baruch" this holds iff n ≥ 3 and
     f ≤ ⌊n/2⌋ (s ≥ 1 and s < n − f); for "baruch_original" iff 1 ≤ s < n, i.e. f ≤ ⌊n/2⌋ and n ≥ 2.
-    Outside that range a :class:`ConfigError` names n, f, s and the probability. Small f gives a
-    probability below 1/2 and a NEGATIVE z (e.g. (20, 1): z = Φ⁻¹(9/19) < 0); that is the formula.
+    Outside that range a :class:`~byzref.errors.ConfigError` names n, f, s and the probability. Small f
+    gives a probability below 1/2 and a NEGATIVE z (e.g. (20, 1): z = Φ⁻¹(9/19) < 0); that is the
+    formula.
+
+    Parameters
+    ----------
+    n : int
+        Number of workers.
+    f : int
+        Number of Byzantine workers.
+    rule : {"baruch", "baruch_original"}, default "baruch"
+        Which probability the normal quantile is taken of (above).
+
+    Returns
+    -------
+    float
+        z = Φ⁻¹(probability), Φ the standard normal CDF.
+
+    Raises
+    ------
+    byzref.errors.ConfigError
+        When the probability is not in (0, 1).
     """
     s = n // 2 + 1 - f
     if rule == "baruch":
@@ -57,8 +80,25 @@ def baruch_z(n: int, f: int, rule: str = "baruch") -> float:
 def alie_kernel(params, H, own, t, rng, pk, out):  # pragma: no cover - compiled
     """Every row of out ← σ·c + μ with μ, σ NumPy's column mean and sample std (ddof = 1) of H.
 
-    params = (c, mu, sd): c = sign·z and two (d,) scratch vectors. ``own``, ``t``, ``rng``, ``pk``
-    are unused.
+    ``own``, ``t``, ``rng`` and ``pk`` are unused.
+
+    Parameters
+    ----------
+    params : tuple
+        (c, mu, sd): c = sign·z and two (d,) scratch vectors.
+    H : numpy.ndarray
+        The (n − f, d) good rows, read only.
+    own : numpy.ndarray
+        The (f, d) Byzantine workers' own protocol rows (``ctx.own_rows()``; the flipped rows under
+        ``label_flip``).
+    t : int
+        Iteration index.
+    rng : numpy.random.Generator
+        The run's "attack" stream.
+    pk : tuple
+        Parameters of the aggregator probe (the compiled ``ctx.aggregate``).
+    out : numpy.ndarray
+        The (f, d) Byzantine rows, written in full.
     """
     if out.shape[0] == 0:
         return
@@ -79,15 +119,19 @@ class ALIE(Attack):
     standard deviation (ddof = 1) per coordinate k. With the default sign = −1 this is the
     "μ − z·σ" form of Baruch, Baruch, Goldberg (NeurIPS 2019) as used by Karimireddy et al. and the
     Byz-DM21 authors' code; sign = +1 with z = 1.5 is byzfl's ``ALittleIsEnough`` (μ + τ·σ).
+    See :ref:`attack-alie`.
 
     Parameters
     ----------
     z : "baruch" (default), "baruch_original" or a finite real
-        The scale; the named rules are computed from (n, f) at call time by :func:`baruch_z`
-        (cached), which documents when they are undefined (a ConfigError naming n and f).
-    sign : −1 (default) or +1
+        The scale; the named rules are computed from (n, f) at call time by
+        :func:`byzref.attacks.alie.baruch_z` (cached), which documents when they are undefined (a
+        ConfigError naming n and f).
+    sign : {-1, 1}, default -1
         Direction of the shift relative to the mean.
 
+    Notes
+    -----
     Needs n − f ≥ 2 good rows (the sample std).
     """
 
@@ -104,7 +148,20 @@ class ALIE(Attack):
         self.sign = int(check_choice("sign", sign, (-1, 1)))
 
     def scale(self, n: int, f: int) -> float:
-        """The z used for (n, f)."""
+        """The z used for (n, f): :func:`byzref.attacks.alie.baruch_z` for a named rule, else the number.
+
+        Parameters
+        ----------
+        n : int
+            Number of workers.
+        f : int
+            Number of Byzantine workers.
+
+        Returns
+        -------
+        float
+            The scale z (before the sign).
+        """
         return baruch_z(n, f, self.z) if isinstance(self.z, str) else self.z
 
     def _vector(self, H, ctx, rng):
@@ -116,7 +173,27 @@ class ALIE(Attack):
         return sd
 
     def kernel(self, n: int, f: int, d: int) -> Kernel:
-        """:func:`alie_kernel` with c = sign·z for (n, f); needs n − f ≥ 2 and a defined z when f > 0."""
+        """:func:`byzref.attacks.alie.alie_kernel` with c = sign·z for (n, f).
+
+        Parameters
+        ----------
+        n : int
+            Number of workers.
+        f : int
+            Number of Byzantine workers.
+        d : int
+            Dimension.
+
+        Returns
+        -------
+        byzref.kernels.Kernel
+            The kernel function and its parameters.
+
+        Raises
+        ------
+        byzref.errors.ConfigError
+            When f > 0 and z is undefined for (n, f) or n − f < 2.
+        """
         if f == 0:
             return Kernel(alie_kernel, (0.0, np.empty(d), np.empty(d)))
         c = float(self.sign * self.scale(n, f))  # the checks in the order of _vector

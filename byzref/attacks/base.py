@@ -5,6 +5,8 @@ about to aggregate, or the good messages, depending on the engine's attack targe
 :class:`AttackContext` that exposes what an omniscient adversary may use. Attacks that need the
 algorithm or the problem (``none``, ``bit_flip``, ``label_flip``) read it through the context's
 callables, which the engine fills in; the interface does not change for them.
+
+The Byzantine rows of every attack, with their sources, are on :ref:`math-attacks`.
 """
 
 from __future__ import annotations
@@ -27,19 +29,21 @@ ATTACKS = Registry("attack")
 class AttackContext:
     """What the adversary sees besides the good rows.
 
-    Attributes
+    Parameters
     ----------
-    n, f : int
-        Number of workers and of Byzantine workers (the last f rows, see :mod:`byzref.roles`).
-    t : int
+    n : int
+        Number of workers.
+    f : int
+        Number of Byzantine workers, the last f rows (see :mod:`byzref.roles`).
+    t : int, default 0
         Iteration index.
-    aggregate : callable or None
+    aggregate : callable or None, default None
         ``aggregate(X) -> (d,)``: the server's aggregator (pre-aggregators included) evaluated on a
         full (n, d) array without side effects. Needed by adaptive attacks.
-    own_rows : callable or None
+    own_rows : callable or None, default None
         ``own_rows() -> (f, d)``: the rows the Byzantine workers would send if they followed the
         protocol on their own data. Needed by ``none`` and ``bit_flip``.
-    flipped_rows : callable or None
+    flipped_rows : callable or None, default None
         ``flipped_rows() -> (f, d)``: the same, computed on label-flipped data (``label_flip``).
     """
 
@@ -53,6 +57,10 @@ class AttackContext:
 
 class Attack:
     """Base class; subclasses implement ``_rows(H, ctx, rng) -> (f, d)`` or ``_vector(...) -> (d,)``.
+
+    Calling an attack, ``attack(H, ctx, rng)``, checks the shapes and the context, returns an empty
+    (0, d) array when f = 0, and otherwise the (f, d) Byzantine rows (``_vector`` repeated f times
+    by default); the good rows H are passed read only. See :ref:`math-attacks`.
 
     Attributes
     ----------
@@ -68,11 +76,23 @@ class Attack:
     test_config: ClassVar[dict[str, Any]] = {}
 
     def params(self) -> dict[str, Any]:
-        """Hyper-parameters as a plain dict (for records and ``byzref info``)."""
+        """Hyper-parameters as a plain dict (for records and ``byzref info``).
+
+        Returns
+        -------
+        dict
+            Parameter name to value, the keyword arguments that rebuild the attack.
+        """
         return {k: v for k, v in vars(self).items() if not k.startswith("_")}
 
     def describe(self) -> dict[str, Any]:
-        """Name, parameters and requirements as plain data."""
+        """Name, parameters and requirements as plain data.
+
+        Returns
+        -------
+        dict
+            ``{"name": ..., "params": ..., "requires": [...]}``.
+        """
         return {"name": self.name, "params": self.params(), "requires": sorted(self.requires)}
 
     def __call__(self, H, ctx: AttackContext, rng: np.random.Generator | None = None) -> np.ndarray:
@@ -107,7 +127,26 @@ class Attack:
         bit, consuming ``rng`` identically; ``own`` (f, d) holds ``ctx.own_rows()`` (the flipped rows
         under ``label_flip``). Templates may call ``probe(pk, X, out)`` (``ctx.aggregate``). A setting
         the Python attack would refuse at call time (too few good rows, an undefined scale) raises the
-        same :class:`ConfigError` here, unless f = 0 (no rows to write).
+        same :class:`~byzref.errors.ConfigError` here, unless f = 0 (no rows to write).
+
+        Parameters
+        ----------
+        n : int
+            Number of workers.
+        f : int
+            Number of Byzantine workers.
+        d : int
+            Dimension.
+
+        Returns
+        -------
+        byzref.kernels.Kernel
+            The kernel function and its parameters (scratch arrays included).
+
+        Raises
+        ------
+        NotImplementedError
+            When the attack has no kernel (the Python loop runs it).
         """
         raise NotImplementedError(f"attack {self.name!r} has no kernel")
 

@@ -1,4 +1,7 @@
-"""Attack ``gaussian``: independent Gaussian noise rows (Blanchard et al., NeurIPS 2017)."""
+"""Attack ``gaussian``: independent Gaussian noise rows (Blanchard et al., NeurIPS 2017).
+
+See :ref:`attack-gaussian`.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +13,32 @@ from byzref.attacks.base import ATTACKS, Attack
 from byzref.errors import check_real
 from byzref.kernels import Kernel
 
+__all__ = ["Gaussian", "gaussian_kernel"]
+
 
 @njit(cache=True)
 def gaussian_kernel(params, H, own, t, rng, pk, out):  # pragma: no cover - compiled
     """out[i, j] ← rng.normal(μ, σ_a) in C order: the draws of ``rng.normal(μ, σ_a, size=(f, d))``.
 
-    params = (μ, σ_a). ``H``, ``own``, ``t`` and ``pk`` are unused.
+    ``H``, ``own``, ``t`` and ``pk`` are unused.
+
+    Parameters
+    ----------
+    params : tuple
+        (μ, σ_a).
+    H : numpy.ndarray
+        The (n − f, d) good rows, read only.
+    own : numpy.ndarray
+        The (f, d) Byzantine workers' own protocol rows (``ctx.own_rows()``; the flipped rows under
+        ``label_flip``).
+    t : int
+        Iteration index.
+    rng : numpy.random.Generator
+        The run's "attack" stream.
+    pk : tuple
+        Parameters of the aggregator probe (the compiled ``ctx.aggregate``).
+    out : numpy.ndarray
+        The (f, d) Byzantine rows, written in full.
     """
     mu, sigma = params
     for i in range(out.shape[0]):
@@ -29,7 +52,8 @@ class Gaussian(Attack):
 
     Definition (the Gaussian Byzantine workers of Blanchard et al., NeurIPS 2017): b_j ~ N(μ 1_d, σ_a² I_d)
     for j = 1..f, independent across rows and rounds,
-    drawn from the attack's generator (``rng`` is required). Unlike the other attacks the rows differ.
+    drawn from the attack's generator (``rng`` is required). Unlike most other attacks the rows differ.
+    See :ref:`attack-gaussian`.
 
     Parameters
     ----------
@@ -50,5 +74,20 @@ class Gaussian(Attack):
         return rng.normal(self.mu, self.sigma, size=(ctx.f, H.shape[1]))
 
     def kernel(self, n: int, f: int, d: int) -> Kernel:
-        """:func:`gaussian_kernel` with (μ, σ_a)."""
+        """:func:`byzref.attacks.gaussian.gaussian_kernel` with (μ, σ_a).
+
+        Parameters
+        ----------
+        n : int
+            Number of workers.
+        f : int
+            Number of Byzantine workers.
+        d : int
+            Dimension.
+
+        Returns
+        -------
+        byzref.kernels.Kernel
+            The kernel function and its parameters.
+        """
         return Kernel(gaussian_kernel, (float(self.mu), float(self.sigma)))

@@ -1,4 +1,7 @@
-"""Attack ``ipm``: inner product manipulation (Xie, Koyejo, Gupta, UAI 2020)."""
+"""Attack ``ipm``: inner product manipulation (Xie, Koyejo, Gupta, UAI 2019).
+
+See :ref:`attack-ipm`.
+"""
 
 from __future__ import annotations
 
@@ -13,12 +16,32 @@ from byzref.attacks.base import ATTACKS, Attack
 from byzref.errors import check_real
 from byzref.kernels import Kernel
 
+__all__ = ["IPM", "ipm_kernel"]
+
 
 @njit(cache=True)
 def ipm_kernel(params, H, own, t, rng, pk, out):  # pragma: no cover - compiled
     """Every row of out ← mean(H)·(−ε), μ as NumPy's ``H.mean(axis=0)``.
 
-    params = (−ε, mu): the factor and a (d,) scratch vector. ``own``, ``t``, ``rng``, ``pk`` unused.
+    ``own``, ``t``, ``rng`` and ``pk`` are unused.
+
+    Parameters
+    ----------
+    params : tuple
+        (−ε, mu): the factor and a (d,) scratch vector.
+    H : numpy.ndarray
+        The (n − f, d) good rows, read only.
+    own : numpy.ndarray
+        The (f, d) Byzantine workers' own protocol rows (``ctx.own_rows()``; the flipped rows under
+        ``label_flip``).
+    t : int
+        Iteration index.
+    rng : numpy.random.Generator
+        The run's "attack" stream.
+    pk : tuple
+        Parameters of the aggregator probe (the compiled ``ctx.aggregate``).
+    out : numpy.ndarray
+        The (f, d) Byzantine rows, written in full.
     """
     if out.shape[0] == 0:
         return
@@ -35,7 +58,8 @@ class IPM(Attack):
 
     Definition: b = −ε (1/(n − f)) Σ_{i∈G} h_i. With a small ε the aggregate keeps a reduced but
     positive inner product with the true mean against averaging; against robust aggregators a large ε
-    flips it (Xie, Koyejo, Gupta, "Fall of empires", UAI 2020).
+    flips it (Xie, Koyejo, Gupta, "Fall of empires: breaking Byzantine-tolerant SGD by inner product
+    manipulation", UAI 2019, PMLR 115, 2020). See :ref:`attack-ipm`.
 
     Parameters
     ----------
@@ -56,7 +80,27 @@ class IPM(Attack):
         return b
 
     def kernel(self, n: int, f: int, d: int) -> Kernel:
-        """:func:`ipm_kernel` with −ε and a (d,) scratch vector; needs n − f ≥ 1 when f > 0."""
+        """:func:`byzref.attacks.ipm.ipm_kernel` with −ε and a (d,) scratch vector.
+
+        Parameters
+        ----------
+        n : int
+            Number of workers.
+        f : int
+            Number of Byzantine workers.
+        d : int
+            Dimension.
+
+        Returns
+        -------
+        byzref.kernels.Kernel
+            The kernel function and its parameters.
+
+        Raises
+        ------
+        byzref.errors.ConfigError
+            When f > 0 and n − f < 1.
+        """
         if f > 0:
             check_good_rows(n - f, self.name)
         return Kernel(ipm_kernel, (-float(self.eps), np.empty(d)))

@@ -1,4 +1,7 @@
-"""Attack ``label_flip``: honest rows computed on label-flipped data (as in Karimireddy et al. 2022)."""
+"""Attack ``label_flip``: honest rows computed on label-flipped data (as in Karimireddy et al. 2022).
+
+See :ref:`attack-label_flip`.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,8 @@ from byzref.attacks.base import ATTACKS, Attack
 from byzref.attacks.none import copy_own_kernel
 from byzref.kernels import Kernel
 
+__all__ = ["LabelFlip"]
+
 
 @ATTACKS.register("label_flip")
 class LabelFlip(Attack):
@@ -19,8 +24,8 @@ class LabelFlip(Attack):
     following the protocol on its own data with flipped labels (the problem must support label
     flipping; the engine provides the callable). The returned array is a copy.
 
-    Parameters: none. Requires ``AttackContext.flipped_rows``. Used by Karimireddy et al. 2022 and the
-    Byz-DM21 paper (Li, Liu, Yi 2026).
+    No parameters. Requires ``AttackContext.flipped_rows``. Used by Karimireddy, He, Jaggi (ICLR 2022)
+    and the Byz-DM21 paper (Li, Liu, Yi, arXiv:2603.15144, 2026). See :ref:`attack-label_flip`.
     """
 
     requires = frozenset({"flipped_rows"})
@@ -30,5 +35,20 @@ class LabelFlip(Attack):
         return np.array(ctx.flipped_rows(), dtype=np.float64, copy=True)
 
     def kernel(self, n: int, f: int, d: int) -> Kernel:
-        """:func:`~byzref.attacks.none.copy_own_kernel`: the engine passes the flipped rows as ``own``."""
+        """:func:`~byzref.attacks.none.copy_own_kernel`; the engine passes the flipped rows as ``own``.
+
+        Parameters
+        ----------
+        n : int
+            Number of workers.
+        f : int
+            Number of Byzantine workers.
+        d : int
+            Dimension.
+
+        Returns
+        -------
+        byzref.kernels.Kernel
+            The kernel function and its parameters.
+        """
         return Kernel(copy_own_kernel, (0,))

@@ -1,4 +1,7 @@
-"""Attack ``mimic``: copy one good worker's row (Karimireddy, He, Jaggi, ICLR 2022)."""
+"""Attack ``mimic``: copy one good worker's row (Karimireddy, He, Jaggi, ICLR 2022).
+
+See :ref:`attack-mimic`.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +13,33 @@ from byzref.attacks.base import ATTACKS, Attack
 from byzref.errors import ConfigError, check_int
 from byzref.kernels import Kernel
 
+__all__ = ["Mimic", "mimic_kernel"]
+
 
 @njit(cache=True)
 def mimic_kernel(params, H, own, t, rng, pk, out):  # pragma: no cover - compiled
     """Every row of out ← H[i].
 
-    params = (i,), checked against n − f when the kernel is built. ``own``, ``t``, ``rng`` and
-    ``pk`` are unused. Stateless: the index is fixed, as in the Python attack.
+    ``own``, ``t``, ``rng`` and ``pk`` are unused. Stateless: the index is fixed, as in the Python
+    attack.
+
+    Parameters
+    ----------
+    params : tuple
+        (i,), checked against n − f when the kernel is built.
+    H : numpy.ndarray
+        The (n − f, d) good rows, read only.
+    own : numpy.ndarray
+        The (f, d) Byzantine workers' own protocol rows (``ctx.own_rows()``; the flipped rows under
+        ``label_flip``).
+    t : int
+        Iteration index.
+    rng : numpy.random.Generator
+        The run's "attack" stream.
+    pk : tuple
+        Parameters of the aggregator probe (the compiled ``ctx.aggregate``).
+    out : numpy.ndarray
+        The (f, d) Byzantine rows, written in full.
     """
     i = params[0]
     for k in range(out.shape[0]):
@@ -29,8 +52,8 @@ class Mimic(Attack):
     """Mimic: every Byzantine row is a copy of good row i.
 
     Definition: b = h_i, i ∈ {0, …, n − f − 1}. Over-weights one good worker's data, which hurts
-    under heterogeneity (Karimireddy, He, Jaggi 2022). Like byzfl's ``Mimic(epsilon=i)``: a fixed
-    index, no warm-up direction search.
+    under heterogeneity (Karimireddy, He, Jaggi, ICLR 2022). Like byzfl's ``Mimic(epsilon=i)``: a
+    fixed index, no warm-up direction search. See :ref:`attack-mimic`.
 
     Parameters
     ----------
@@ -57,7 +80,27 @@ class Mimic(Attack):
         return H[self.i]
 
     def kernel(self, n: int, f: int, d: int) -> Kernel:
-        """:func:`mimic_kernel` with the index i; needs i < n − f when f > 0."""
+        """:func:`byzref.attacks.mimic.mimic_kernel` with the index i.
+
+        Parameters
+        ----------
+        n : int
+            Number of workers.
+        f : int
+            Number of Byzantine workers.
+        d : int
+            Dimension.
+
+        Returns
+        -------
+        byzref.kernels.Kernel
+            The kernel function and its parameters.
+
+        Raises
+        ------
+        byzref.errors.ConfigError
+            When f > 0 and i ≥ n − f.
+        """
         if f > 0:
             self._check(n, f)
         return Kernel(mimic_kernel, (int(self.i),))

@@ -1,4 +1,7 @@
-"""Attack ``sign_flip``: the negated mean of the good rows, or one negated random good row (released form)."""
+"""Attack ``sign_flip``: the negated mean of the good rows, or one negated random good row (released form).
+
+See :ref:`attack-sign_flip`.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +16,8 @@ from byzref.attacks.base import ATTACKS, Attack
 from byzref.errors import check_choice
 from byzref.kernels import Kernel
 
+__all__ = ["FORMS", "SignFlip", "sign_flip_kernel"]
+
 FORMS = ("mean", "released")
 
 
@@ -20,7 +25,25 @@ FORMS = ("mean", "released")
 def sign_flip_kernel(params, H, own, t, rng, pk, out):  # pragma: no cover - compiled
     """Every row of out ← −mean(H), μ as NumPy's ``H.mean(axis=0)``.
 
-    params = (mu,): a (d,) scratch vector. ``own``, ``t``, ``rng`` and ``pk`` are unused.
+    ``own``, ``t``, ``rng`` and ``pk`` are unused.
+
+    Parameters
+    ----------
+    params : tuple
+        (mu,): a (d,) scratch vector.
+    H : numpy.ndarray
+        The (n − f, d) good rows, read only.
+    own : numpy.ndarray
+        The (f, d) Byzantine workers' own protocol rows (``ctx.own_rows()``; the flipped rows under
+        ``label_flip``).
+    t : int
+        Iteration index.
+    rng : numpy.random.Generator
+        The run's "attack" stream.
+    pk : tuple
+        Parameters of the aggregator probe (the compiled ``ctx.aggregate``).
+    out : numpy.ndarray
+        The (f, d) Byzantine rows, written in full.
     """
     if out.shape[0] == 0:
         return
@@ -41,10 +64,11 @@ class SignFlip(Attack):
     (``rng.integers(0, n − f, f)`` from the "attack" stream): the ``SignFlippingWorker`` of the
     Byz-DM21 authors' code (arXiv:2603.15144; ``-random.choice(good messages)``, each Byzantine worker
     on its own). Under protocol "released" the negated message is sent as is (not compressed again).
+    See :ref:`attack-sign_flip`.
 
     Parameters
     ----------
-    form : "mean" (default) or "released"
+    form : {"mean", "released"}, default "mean"
         The default is left out of the canonical config (run ids of the mean form are unchanged).
         Only the mean form has a compiled kernel.
     """
@@ -56,10 +80,23 @@ class SignFlip(Attack):
         self.random = self.form == "released"  # the released form draws its rows' indices
 
     def params(self) -> dict[str, Any]:
+        """Hyper-parameters as a plain dict; the default form is left out.
+
+        Returns
+        -------
+        dict
+            ``{}`` for the mean form, ``{"form": "released"}`` otherwise.
+        """
         return {} if self.form == "mean" else {"form": self.form}
 
     def describe(self) -> dict[str, Any]:
-        """As :meth:`Attack.describe`, with the form always listed (``byzref info``)."""
+        """As :meth:`byzref.attacks.base.Attack.describe`, with the form always listed (``byzref info``).
+
+        Returns
+        -------
+        dict
+            ``{"name": ..., "params": {"form": ...}, "requires": [...]}``.
+        """
         return {**super().describe(), "params": {"form": self.form}}
 
     def _rows(self, H, ctx, rng):
@@ -72,7 +109,29 @@ class SignFlip(Attack):
         return np.negative(good_mean(H, self.name))
 
     def kernel(self, n: int, f: int, d: int) -> Kernel:
-        """:func:`sign_flip_kernel` with a (d,) scratch vector; needs n − f ≥ 1 when f > 0."""
+        """:func:`byzref.attacks.sign_flip.sign_flip_kernel` with a (d,) scratch vector (mean form only).
+
+        Parameters
+        ----------
+        n : int
+            Number of workers.
+        f : int
+            Number of Byzantine workers.
+        d : int
+            Dimension.
+
+        Returns
+        -------
+        byzref.kernels.Kernel
+            The kernel function and its parameters.
+
+        Raises
+        ------
+        byzref.errors.ConfigError
+            When f > 0 and n − f < 1.
+        NotImplementedError
+            For the released form (the Python loop runs it).
+        """
         if self.form != "mean":
             raise NotImplementedError("attack sign_flip with form = 'released' has no kernel (the "
                                       "Python loop runs it)")
