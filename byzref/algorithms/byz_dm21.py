@@ -4,7 +4,7 @@ Li, Liu, Yi, "Accelerating Byzantine-Robust Distributed Learning with Compressed
 Double Momentum and Variance Reduction", arXiv:2603.15144 (AISTATS 2026); with Agg = mean and
 f = 0 Byz-DM21 is EF21-SGD2M (Fatkhullin, Tyurin, Richtárik, NeurIPS 2023), available as ``dm21``
 (:class:`byzref.algorithms.presets.DM21`). See :ref:`algorithm-byz_dm21` and
-:ref:`algorithm-byz_vr_dm21`; the paper's text was not available to byzref, so the update rules
+:ref:`algorithm-byz_vr_dm21`. The paper's full text was not available to byzref: the update rules
 follow the method names, the EF21-SGD2M paper and the authors' released code.
 
 Both methods share a private base: the second momentum u ← (1 − η₂) u + η₂ v and the EF21 step
@@ -174,8 +174,9 @@ class ByzDM21(_DoubleMomentum):
     -----
     Needs C ∈ 𝔹(α). Claimed rate O(ε⁻⁴) (avg ‖∇f‖² ∝ T^{−1/2}) with η = η₂ ∝ T^{−1/2}, γ ∝ η.
     Source: Li, Liu, Yi, "Accelerating Byzantine-robust distributed learning with compressed
-    communication via double momentum and variance reduction", AISTATS 2026 (arXiv:2603.15144); the
-    rate is the one the method's name and abstract claim, not checked against the paper's text.
+    communication via double momentum and variance reduction", AISTATS 2026 (arXiv:2603.15144). The
+    paper's full text was not available to byzref: the rate and schedule are byzref's reading of the
+    method, not checked against the paper's theorems.
     """
 
     released_round0 = "dead"
