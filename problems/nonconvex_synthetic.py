@@ -167,6 +167,8 @@ class NonconvexSynthetic(Problem):
     n, f, rng
         Workers, Byzantine workers (the last f), instance randomness (draws s_i and x⁰; a is fixed).
 
+    Notes
+    -----
     Samples: noise planes from :meth:`draw`, shape (n, d) without and (n, 2, d) with curvature noise.
     The default problem of the rate claims (:ref:`math-claims`); see :ref:`problem-nonconvex_synthetic`.
     """

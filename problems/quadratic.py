@@ -119,6 +119,8 @@ class Quadratic(Problem):
     rng : numpy Generator
         Instance randomness: the eigenbasis Q, the shifts b_i (b̄ = 0) and x⁰ ~ N(0, I).
 
+    Notes
+    -----
     Samples: the Gaussian noise ξ itself, shape (n, d), from :meth:`draw` (batch b divides σ² by b).
     :meth:`from_arrays` builds an instance from given A, b_i and x⁰. See :ref:`problem-quadratic`;
     this is the problem the exact moments (:mod:`theory.exact`) are computed for.
