@@ -2,12 +2,14 @@ r"""
 The Byzantine neighborhood: plateau against heterogeneity
 =========================================================
 
-With heterogeneous workers no robust method converges to a stationary point: the aggregator cannot
-tell a Byzantine vector from an honest one that is merely different, and the iterates settle in a
-neighborhood. The paper's bound for Byz-DM21 (Li, Liu, Yi, arXiv:2603.15144, AISTATS 2026; see
-:ref:`algorithm-byz_dm21` and the claim :ref:`claim-byz_dm21.neighborhood`) leaves, besides the terms
-that vanish with the horizon, a term of order :math:`c\,\delta\zeta^2`, where :math:`\delta = f/n` is
-the Byzantine fraction, :math:`\zeta^2` the heterogeneity
+With heterogeneous workers no robust method converges to a stationary point: the aggregator cannot tell
+a Byzantine vector from an honest one that is merely different, and the iterates settle in a
+neighborhood. For Byz-DM21 (Li, Liu, Yi, arXiv:2603.15144, AISTATS 2026; see :ref:`algorithm-byz_dm21`
+and the claim :ref:`claim-byz_dm21.neighborhood`) byzref's claim is that the bound leaves, besides the
+terms that vanish with the horizon, a term of order :math:`c\,\delta\zeta^2`, the usual form of such
+neighborhoods under robust aggregation (the paper's full text was not available to byzref, so its exact
+term could not be checked), where :math:`\delta = f/n` is the Byzantine fraction, :math:`\zeta^2` the
+heterogeneity
 
 .. math::
 
@@ -21,9 +23,9 @@ Byzantine rows are, when the honest rows spread by at most :math:`\rho^2`. So th
 plateau that grows at most linearly in :math:`\zeta^2` and :math:`\delta`, with one constant
 :math:`c` for every attack.
 
-This page measures the plateau (the mean of :math:`\lVert\nabla f(x^t)\rVert^2` over the second half
-of a run with constant :math:`\gamma, \eta`, :func:`theory.fitting.plateau`) on ``nonconvex_synthetic``
-(:ref:`problem-nonconvex_synthetic`), whose :math:`\zeta^2` is exact, with small gradient noise
+This page measures the plateau (the mean of :math:`\lVert\nabla f(x^t)\rVert^2` over the second half of
+a run with constant :math:`\gamma, \eta`, :func:`theory.fitting.plateau`) on :ref:`nonconvex_synthetic
+<problem-nonconvex_synthetic>`, whose :math:`\zeta^2` is exact, with small gradient noise
 (:math:`\sigma^2 = 0.01`) so that the plateau is the heterogeneity term. It is a reduced version of the
 runs behind :ref:`claim-byz_dm21.neighborhood`; :ref:`guide-figures` describes the plotting functions.
 """

@@ -2,11 +2,12 @@ r"""
 Rates across horizons: Byz-DM21 and Byz-VR-DM21
 ===============================================
 
-The paper (Li, Liu, Yi, arXiv:2603.15144, AISTATS 2026) states that Byz-DM21 finds an
-ε-stationary point in :math:`O(\varepsilon^{-4})` iterations and Byz-VR-DM21 in
-:math:`O(\varepsilon^{-3})` (see :ref:`algorithm-byz_dm21`, :ref:`algorithm-byz_vr_dm21`, and the
-claims :ref:`claim-byz_dm21.rate` and :ref:`claim-byz_vr_dm21.rate`). The quantity the theorems bound
-is the average squared gradient norm over a run of horizon :math:`T`,
+Byz-DM21 finds an ε-stationary point in :math:`O(\varepsilon^{-4})` iterations and Byz-VR-DM21 in
+:math:`O(\varepsilon^{-3})` (Li, Liu, Yi, arXiv:2603.15144, AISTATS 2026; see :ref:`algorithm-byz_dm21`,
+:ref:`algorithm-byz_vr_dm21`, and the claims :ref:`claim-byz_dm21.rate` and
+:ref:`claim-byz_vr_dm21.rate`). These are the complexities as byzref's claims state them: the paper's
+full text was not available to byzref, so its constants and exact assumptions could not be checked. The
+quantity the theorems bound is the average squared gradient norm over a run of horizon :math:`T`,
 
 .. math::
 
@@ -41,7 +42,7 @@ functions used at the end.
 # The regime and the schedules
 # ----------------------------
 # Both claims run in byzref's default rate regime (:data:`theory.claims.base.BASE_RUN`): the
-# ``nonconvex_synthetic`` problem (:ref:`problem-nonconvex_synthetic`) in dimension 20 with
+# :ref:`nonconvex_synthetic <problem-nonconvex_synthetic>` problem in dimension 20 with
 # homogeneous workers (ζ² = 0) and gradient noise σ² = 1, 20 workers of which the last 4 are
 # Byzantine (δ = 0.2) and run ALIE on their state, CWTM aggregation and Top-k with k = 4.
 # A :class:`~theory.claims.rate.RateClaim` turns a horizon and a seed into a complete run config.
