@@ -99,3 +99,14 @@ def test_worker_matrices_respect_their_contract(w):
 def test_nonfinite_kind_puts_a_nonfinite_entry_in_each_byzantine_row(w):
     assert (~np.isfinite(w.X[~w.good]).all(axis=1)).all()
     assert not w.good[w.n - w.f:].any()  # unshuffled: the last f rows are Byzantine (byzref.roles)
+
+
+def test_meamed_is_not_range_preserving_as_its_docs_say():
+    """The documented counterexample: the n − f values nearest the median may all lie below the good range."""
+    from byzref.aggregators.meamed import MeaMed
+
+    X = np.array([[0.0], [10.0], [20.0], [-0.5], [-0.4]])
+    good = np.array([True, True, True, False, False])
+    assert MeaMed(f=2).evaluate(X)[0] == pytest.approx(-0.3)
+    with pytest.raises(AssertionError, match="outside the good rows' range"):
+        check_coordinate_range(MeaMed(f=2), X, good)
