@@ -2,11 +2,12 @@
 distributed learning with compressed communication (Byz-DM21, Byz-VR-DM21 and baselines;
 Li, Liu, Yi, arXiv:2603.15144, AISTATS 2026).
 
-``byzref.run(config) -> Result`` runs one simulation (:mod:`byzref.engine`); component families live
-in ``byzref.compressors``, ``byzref.aggregators``, ``byzref.attacks`` and ``byzref.algorithms``; the
-user-facing property checks in ``byzref.testing``. ``byzref.load(path, summary=False, where=None)``
-reads finished runs as a pandas DataFrame (:mod:`byzref.table`, the ``table`` extra). The package is
-light to import: the engine (and numba) load on first use of ``run``, pandas on first use of ``load``.
+``byzref.run(config) -> Result`` runs one simulation (:func:`byzref.engine.run`); component families
+live in :mod:`byzref.compressors`, :mod:`byzref.aggregators`, :mod:`byzref.attacks` and
+:mod:`byzref.algorithms`; the user-facing property checks in :mod:`byzref.testing`.
+``byzref.load(path, summary=False, where=None)`` reads finished runs as a pandas DataFrame
+(:func:`byzref.table.load`, the ``table`` extra). The package is light to import: the engine (and
+numba) load on first use of ``run``, pandas on first use of ``load``. See :ref:`guide-engine`.
 """
 
 from byzref.errors import ConfigError

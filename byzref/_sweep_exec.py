@@ -79,11 +79,32 @@ def _init_worker() -> None:
 
 
 class SerialExecutor(Executor):
-    """Runs each task in this process when it is submitted (``--workers 1``, tests)."""
+    """Runs each task in this process when it is submitted (``--workers 1``, tests).
+
+    A ``concurrent.futures.Executor`` whose futures are already done when :meth:`submit` returns.
+    It takes no parameters.
+    """
 
     _max_workers = 1
 
     def submit(self, fn, /, *args, **kwargs) -> Future:
+        """Call ``fn(*args, **kwargs)`` now and return a finished future of its outcome.
+
+        Parameters
+        ----------
+        fn : callable
+            The task.
+        *args
+            Its positional arguments.
+        **kwargs
+            Its keyword arguments.
+
+        Returns
+        -------
+        concurrent.futures.Future
+            Holding the return value, or the exception ``fn`` raised (an ``Exception``; anything
+            else, such as KeyboardInterrupt, propagates).
+        """
         fut: Future = Future()
         try:
             fut.set_result(fn(*args, **kwargs))
@@ -93,7 +114,18 @@ class SerialExecutor(Executor):
 
 
 def process_pool(workers: int) -> Executor:
-    """A spawn-context process pool (no fork of a threaded parent) with single-threaded workers."""
+    """A spawn-context process pool (no fork of a threaded parent) with single-threaded workers.
+
+    Parameters
+    ----------
+    workers : int
+        Number of worker processes, ≥ 1.
+
+    Returns
+    -------
+    concurrent.futures.ProcessPoolExecutor
+        Its workers set the thread counts of Numba and the BLAS libraries to 1.
+    """
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
@@ -131,12 +163,16 @@ def run_sweep(configs: Iterable[dict], store_dir: str | os.PathLike, executor: E
 
     Returns
     -------
-    dict with ``total`` (distinct runs), ``skipped`` (already stored), ``ran``, one count per run
-    status (``ok``, ``stalled``, ``diverged``; another status a run reports gets its own key),
-    ``failed`` (raised), ``wall_time`` (s) and ``store``.
+    dict
+        ``total`` (distinct runs), ``skipped`` (already stored), ``ran``, one count per run status
+        (``ok``, ``stalled``, ``diverged``; another status a run reports gets its own key),
+        ``failed`` (raised), ``wall_time`` (s) and ``store`` (the store's path).
 
-    Raises ConfigError (before any run) when ``store_dir`` cannot be a store or holds runs of another
-    numerics version.
+    Raises
+    ------
+    ConfigError
+        Before any run, when ``store_dir`` cannot be a store or holds runs of another numerics
+        version.
     """
     store = ResultStore(store_dir)
     todo: dict[str, dict] = {}

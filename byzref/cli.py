@@ -1,11 +1,23 @@
 """The single front door: ``byzref <command>`` and ``python -m byzref <command>``.
 
-Commands
---------
-info    list every registered component with its theory constants (``--json`` for JSON)
-run     run one config: ``byzref run CONFIG.toml --out DIR [--set key=value ...]``
-verify  decide the paper's claims empirically: ``byzref verify --out DIR [--quick | --full]
-        [--negative-controls] [--no-fail-exit]`` (theory/)
+The commands (``byzref <command> --help`` lists each one's options):
+
+``info``
+    List every registered component with its theory constants (``--json`` for JSON).
+``run``
+    Run one config: ``byzref run CONFIG.toml --out DIR [--set key=value ...]``.
+``verify``
+    Decide the paper's claims empirically:
+    ``byzref verify --out DIR [--quick | --full] [--negative-controls] [--no-fail-exit]``
+    (the ``theory`` package).
+``sweep``
+    Run a grid of configs into a resumable results store (:mod:`byzref.sweep`; :ref:`guide-sweeps`).
+``plot``
+    Draw figures from a results store (:mod:`plots.cli`; :ref:`guide-figures`).
+``table``
+    Write finished runs as CSV or Parquet (:mod:`byzref.table`).
+``store check``
+    Verify every run's curves in a results store (:mod:`byzref.store_cli`).
 """
 
 from __future__ import annotations
@@ -402,11 +414,19 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the process exit status.
 
-    0: done (for verify: no claim FAILs and every negative control FAILs; NOT OBSERVED claims, orderings
-    of upper bounds that the measurements do not show, are named but exit 0); 1: verify found a claim
-    not as required, or some sweep runs raised; 2: bad input (one
-    line on stderr naming the field, the value and the allowed range, before any work); 3: the run
-    diverged or stalled; 130: interrupted; 141: the output pipe was closed (``| head``).
+    Parameters
+    ----------
+    argv : list of str or None, optional
+        The arguments after the program name; None (default) reads ``sys.argv``.
+
+    Returns
+    -------
+    int
+        0: done (for verify: no claim FAILs and every negative control FAILs; NOT OBSERVED claims,
+        orderings of upper bounds that the measurements do not show, are named but exit 0); 1: verify
+        found a claim not as required, or some sweep runs raised; 2: bad input (one line on stderr
+        naming the field, the value and the allowed range, before any work); 3: the run diverged or
+        stalled; 130: interrupted; 141: the output pipe was closed (``| head``).
     """
     args = _parser().parse_args(argv)
     try:

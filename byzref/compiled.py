@@ -2,7 +2,7 @@
 
 For a run, :func:`loop_module` writes (once) a small module that imports the kernels of the run's
 problem, compressor, aggregator pipeline, algorithm and attack (see :mod:`byzref.kernels`), binds
-the templates among them, and appends the loop of :mod:`byzref._driver`. Numba compiles that
+the templates among them, and appends the loop of the private module ``byzref._driver``. Numba compiles that
 module's functions on first use and caches them on disk, keyed by the module's file, so a
 combination compiles once per machine; a fresh process (a sweep worker) loads it from the cache.
 
@@ -60,7 +60,27 @@ def python_seconds(T: int, n: int, d: int, stages: int, probes: int = 0) -> floa
 
     About 100 µs of interpreter work per iteration plus about 5 ns per worker coordinate and
     aggregator stage, times 1 + the aggregations an adaptive attack probes per iteration (measured
-    on a 2-core machine; only used to decide whether to compile).
+    on a 2-core machine; only used to decide whether to compile):
+
+        T · (10⁻⁴ + 5·10⁻⁹ · n · d · (2 + stages)) · (1 + probes)  seconds.
+
+    Parameters
+    ----------
+    T : int
+        Number of iterations.
+    n : int
+        Number of workers.
+    d : int
+        Dimension.
+    stages : int
+        Stages of the aggregator pipeline (pre-aggregators plus the final rule).
+    probes : int, optional
+        Aggregations an adaptive attack evaluates per iteration (default 0).
+
+    Returns
+    -------
+    float
+        Estimated seconds.
     """
     return T * (1e-4 + 5e-9 * n * d * (2 + stages)) * (1 + probes)
 
@@ -163,7 +183,22 @@ _NAMES: dict[tuple, tuple[str, str]] = {}
 
 
 def loop_name(kernels: dict[str, object], n_pre: int) -> tuple[str, str]:
-    """(module name, module text) of the loop of this combination of kernel functions."""
+    """(module name, module text) of the loop of this combination of kernel functions.
+
+    Parameters
+    ----------
+    kernels : dict
+        Kernel functions by their slot in the loop (``"prob_draw"``, ``"comp_fn"``, ``"agg_final"``,
+        ``"pre_0"``, …), each a module-level function of an importable module.
+    n_pre : int
+        Number of pre-aggregators in the pipeline.
+
+    Returns
+    -------
+    tuple of str
+        ``("byzref_loop_<24 hex digits>", source text)``; the hash covers the text and the sources
+        of the packages that define the kernels.
+    """
     key = (tuple(kernels.items()), n_pre)
     if key not in _NAMES:
         text = _module_text(kernels, n_pre)
@@ -175,7 +210,18 @@ def loop_name(kernels: dict[str, object], n_pre: int) -> tuple[str, str]:
 
 
 def is_compiled(name: str) -> bool:
-    """Whether the loop ``name`` is compiled in this process or was compiled before on this machine."""
+    """Whether the loop ``name`` is compiled in this process or was compiled before on this machine.
+
+    Parameters
+    ----------
+    name : str
+        A loop module's name, as :func:`loop_name` gives it.
+
+    Returns
+    -------
+    bool
+        True when the module is loaded here or its ``.ready`` marker is in :func:`cache_root`.
+    """
     return name in _MODULES or (cache_root() / f"{name}.ready").exists()
 
 
@@ -217,7 +263,23 @@ def _write_module(root: Path, name: str, text: str) -> Path:
 
 
 def loop_module(kernels: dict[str, object], n_pre: int):
-    """Import (writing it first if needed) the loop module of this combination of kernel functions."""
+    """Import (writing it first if needed) the loop module of this combination of kernel functions.
+
+    The module is written to :func:`cache_root` (or, when that folder cannot be written, to a
+    per-user folder in the temporary directory, with a warning).
+
+    Parameters
+    ----------
+    kernels : dict
+        Kernel functions by slot, as for :func:`loop_name`.
+    n_pre : int
+        Number of pre-aggregators in the pipeline.
+
+    Returns
+    -------
+    module
+        The imported loop module (its ``advance`` is the jitted loop).
+    """
     name, text = loop_name(kernels, n_pre)
     with _LOCK:
         if name in _MODULES:
@@ -257,6 +319,22 @@ class CompiledRun:
 
     Built from the engine's simulation object (streams, server rows G, blocks), so both loops read
     the same streams in the same order.
+
+    Parameters
+    ----------
+    sim : object
+        The engine's private simulation state of the run (its components, streams, rows and
+        config); only :func:`byzref.engine.run` builds one.
+    compile_new : bool, optional
+        Compile the loop if this combination was never compiled on this machine (default True);
+        False raises :class:`NotCompiled` instead.
+
+    Raises
+    ------
+    NotCompiled
+        With ``compile_new=False`` for a combination that is not compiled yet.
+    NotImplementedError
+        When a kernel is not an importable module-level function.
     """
 
     def __init__(self, sim, compile_new: bool = True):
@@ -333,12 +411,42 @@ class CompiledRun:
     _entry = None
 
     def start(self, down_bits: float) -> None:
-        """Set the downlink bits per round (round 0 itself runs in the first :meth:`advance`)."""
+        """Set the downlink bits per round (round 0 itself runs in the first :meth:`advance`).
+
+        Parameters
+        ----------
+        down_bits : float
+            Bits the server sends to each worker per round (d · the compressor's float bits).
+        """
         self.acc[4] = down_bits
         self.down_bits = down_bits
 
     def advance(self, x: np.ndarray, t_from: int, t_to: int, T: int) -> tuple[int, bool]:
-        """Iterations t_from..t_to (see byzref._driver.advance); x is updated in place."""
+        """Run iterations t_from..t_to of the loop; ``x`` is updated in place.
+
+        Iteration 0 is round 0 (every worker's init at x⁰); iteration t ≥ 1 steps into xᵗ. The loop
+        stops at ``t_to`` (a checkpoint) with ĝ^{t_to} computed, or earlier at the first iterate that
+        diverges (non-finite, or ‖∇f‖² above ``record.diverge_at``). The running sums of ‖∇f‖² and
+        the bit counts are kept in ``self.acc``.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            The iterate (d,), the engine's own array; on return it holds x^t.
+        t_from : int
+            First iteration to run (0 for round 0).
+        t_to : int
+            Last iteration to run, ≤ T.
+        T : int
+            The run's horizon.
+
+        Returns
+        -------
+        t : int
+            The last iteration reached.
+        diverged : bool
+            Whether the run diverged at ``t``.
+        """
         args = (t_from, t_to, T, self.grad_every, self.diverge_at, self.gamma, self.down_bits, x,
                 self.x_new, self.gx, self.sim.G, self.m, self.g_hat, self.pp, self.ak, self.good, self.shadow,
                 self.attack, self.alg, self.has_shadow, self.message, self.acc)

@@ -14,7 +14,8 @@ A run config is a plain dict (usually from TOML)::
     [record]      log = 200 | every = 10, grad_every = 1, diverge_at = 1e30
     protocol = "byzref"                             (or "released": the authors' simulator)
 
-:func:`build` validates everything and builds every component before any work starts.
+:func:`build` validates everything and builds every component before any work starts. See
+:ref:`guide-engine` for what a run does and :ref:`guide-reproducibility` for run ids.
 """
 
 from __future__ import annotations
@@ -32,15 +33,15 @@ from byzref.errors import ConfigError, check_choice, check_int, check_real, show
 
 __all__ = ["NUMERICS", "PROTOCOLS", "RunSpec", "build", "normalize", "run_id"]
 
-# The numerics version: bumped whenever a change alters the numbers that a config and seed produce,
-# or the run id a config gets (2: byzref 0.2.0 draws the synthetic problems' Gaussian noise with
-# byzref.gaussian; 3: byzref 0.2.1 hashes the fully normalized config, so one run has one id; the
-# numbers are those of 2, except that gm now finishes, from a restart at the coordinate-wise median,
-# where rows beyond the float range used to crash it; 4: byzref 0.3.0 sums krum's scores, nnm's
-# neighbour means and gm's range test in a fixed order shared with the compiled engine instead of
-# NumPy's partition/BLAS/einsum order, so these rules' outputs change in the last bits). It is part of
-# every run id, so results stores and output folders never mix runs of two definitions, and a store of
-# an older version is never resumed into.
+#: The numerics version: bumped whenever a change alters the numbers that a config and seed produce,
+#: or the run id a config gets (2: byzref 0.2.0 draws the synthetic problems' Gaussian noise with
+#: byzref.gaussian; 3: byzref 0.2.1 hashes the fully normalized config, so one run has one id; the
+#: numbers are those of 2, except that gm now finishes, from a restart at the coordinate-wise median,
+#: where rows beyond the float range used to crash it; 4: byzref 0.3.0 sums krum's scores, nnm's
+#: neighbour means and gm's range test in a fixed order shared with the compiled engine instead of
+#: NumPy's partition/BLAS/einsum order, so these rules' outputs change in the last bits). It is part of
+#: every run id, so results stores and output folders never mix runs of two definitions, and a store of
+#: an older version is never resumed into.
 NUMERICS = 4
 
 _TOP_KEYS = {"seed", "n", "f", "T", "problem", "algorithm", "compressor", "aggregator", "attack", "record",
@@ -188,6 +189,26 @@ def normalize(config: dict) -> dict:
     constructor default written out, and an aggregator pipeline becomes one spec string that lists
     only the non-default parameters of each stage (``"cwtm()"`` is ``"cwtm"``). The problem
     instance itself is not built here.
+
+    Parameters
+    ----------
+    config : dict
+        A run config (top-level keys ``seed``, ``n``, ``f``, ``T``, ``problem``, ``algorithm``,
+        ``compressor``, ``aggregator``, ``attack``, ``record``, ``protocol``, ``name``, ``notes``);
+        ``problem``, ``algorithm`` and ``T`` are required. It is not modified.
+
+    Returns
+    -------
+    dict
+        The canonical config: ``seed`` (default 0), ``n`` (default 1), ``f`` (default 0), ``T``,
+        the component tables with every parameter, ``attack.target`` (default ``"state"``),
+        ``record`` with ``log`` (default 200) or ``every``, ``grad_every`` (default 1) and
+        ``diverge_at`` (default 1e30); ``protocol`` only when it is ``"released"``.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown key, a missing table or an invalid value.
     """
     if not isinstance(config, dict):
         raise ConfigError(f"a run config must be a dict/table, got {type(config).__name__}")
@@ -340,7 +361,18 @@ def run_id(cfg: dict) -> str:
 
     The JSON holds the config (without its free-text "name" and "notes") and :data:`NUMERICS`; a
     data file (``problem.path``, LIBSVM) enters by the sha256 of its bytes, so the same file under two
-    spellings is one run and an edited file is another.
+    spellings is one run and an edited file is another. See :ref:`guide-reproducibility`.
+
+    Parameters
+    ----------
+    cfg : dict
+        A config as :func:`normalize` returns it (an unnormalized one gets an id too, but two
+        spellings of one run then get two ids).
+
+    Returns
+    -------
+    str
+        16 lowercase hex digits.
     """
     body = {k: v for k, v in cfg.items() if k not in ("name", "notes")}
     path = body.get("problem", {}).get("path")
@@ -355,7 +387,27 @@ def run_id(cfg: dict) -> str:
 
 @dataclass
 class RunSpec:
-    """A validated config with every component built (fresh, stateless instances)."""
+    """A validated config with every component built (fresh, stateless instances).
+
+    Made by :func:`build`; :func:`byzref.engine.run` accepts one in place of a config dict.
+
+    Parameters
+    ----------
+    cfg : dict
+        The normalized config (:func:`normalize`).
+    problem : Problem
+        The problem instance, built on the "problem" stream of the run's seed.
+    algorithm : Algorithm
+        The algorithm.
+    compressor : Compressor
+        The compressor.
+    aggregator : Aggregator or Pipeline
+        The aggregation rule, with its pre-aggregators when there are any.
+    attack : Attack
+        The attack (``none`` when f = 0 and no attack is named).
+    target : str
+        The attack target: ``"state"``, ``"message"`` or (protocol "released") ``"released"``.
+    """
 
     cfg: dict
     problem: Any
@@ -411,7 +463,31 @@ def _check_memory(cfg: dict, d: int, aggregator) -> None:
 
 
 def build(config: dict, problem_rng=None) -> RunSpec:
-    """Normalize, validate and build every component; raises ConfigError before any work starts."""
+    """Normalize, validate and build every component; raises ConfigError before any work starts.
+
+    Besides each component's own checks it refuses a preset (a non-Byzantine method) with f > 0,
+    a compressor the algorithm cannot use, a run whose arrays cannot fit in the available memory,
+    and ``label_flip`` on a problem without labels; with f > 0 it calls the attack once on
+    stand-in rows so that checks that depend on (n, f) fail here.
+
+    Parameters
+    ----------
+    config : dict
+        A run config (see :func:`normalize`).
+    problem_rng : numpy.random.Generator, optional
+        The stream the problem instance is drawn from; default None uses
+        ``byzref.rng.stream(seed, "problem")``.
+
+    Returns
+    -------
+    RunSpec
+        The normalized config and the built components.
+
+    Raises
+    ------
+    ConfigError
+        For any invalid value or combination, in one line.
+    """
     from byzref import rng as rngmod
     from byzref.aggregators.pipeline import build_aggregator
     from byzref.algorithms import ALGORITHMS

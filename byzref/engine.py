@@ -63,7 +63,23 @@ def sq_norm(g):  # pragma: no cover - compiled
 
 
 def checkpoints(T: int, record: dict) -> np.ndarray:
-    """Iterations (0..T, both ends included) at which the curves are recorded."""
+    """Iterations (0..T, both ends included) at which the curves are recorded.
+
+    With ``every = k``: 0, k, 2k, … and T. With ``log = p``: the distinct values of
+    round(geomspace(1, T + 1, p)) − 1, plus 0 and T (so at most p + 2 points, fewer at small T).
+
+    Parameters
+    ----------
+    T : int
+        The horizon.
+    record : dict
+        The run's ``record`` table; ``"every"`` or ``"log"`` (one of them) decides.
+
+    Returns
+    -------
+    numpy.ndarray
+        Sorted distinct int64 iterations, starting at 0 and ending at T.
+    """
     if "every" in record:
         pts = np.arange(0, T + 1, record["every"])
     else:
@@ -81,6 +97,18 @@ def progress_ratio(curves: dict[str, np.ndarray], T: int) -> float:
     ρ ≥ :data:`STALL_RATIO` is reported "stalled": over its whole second half the squared gradient norm
     stayed within a factor 10 of where it started, including a run that ends above its start. NaN when
     ‖∇f(x⁰)‖² = 0 (x⁰ is already stationary: nothing to decrease).
+
+    Parameters
+    ----------
+    curves : dict
+        A run's curves; ``"iteration"`` and ``"grad_sq"`` are read.
+    T : int
+        The run's horizon.
+
+    Returns
+    -------
+    float
+        ρ, or NaN (also when no checkpoint has t ≥ T/2).
     """
     it, g = np.asarray(curves["iteration"]), np.asarray(curves["grad_sq"], dtype=np.float64)
     if len(g) == 0 or not g[0] > 0:
@@ -122,18 +150,43 @@ class _Recorder:
 
 
 def run(config: dict | RunSpec, fast: bool | None = None, *, workload: float | None = None) -> Result:
-    """Run one simulation and return its :class:`~byzref.results.Result`.
+    """Run one simulation and return its :class:`~byzref.results.Result` (also ``byzref.run``).
 
-    ``fast`` selects the loop; both give the same curves bit for bit. True: the compiled loop of
-    :mod:`byzref.compiled`, built from the components' kernels (compiled on first use, then cached
-    on disk). False: the readable Python reference loop. None (default): ``$BYZREF_ENGINE``
-    decides — "compiled", "python", or "auto" (the default): the compiled loop when every component
-    has a kernel (all built-in ones do) and this combination is already compiled on this machine or
-    the run is long enough to repay compiling it (:func:`byzref.compiled.python_seconds` ≥
-    :data:`byzref.compiled.COMPILE_SECONDS`), else the Python loop. ``workload`` (optional) is the
-    estimated Python-loop seconds of all the runs of this combination the caller is about to make
-    (sweeps pass it), used instead of this run's own estimate when larger.
+    Each iteration records ‖∇f(xᵗ)‖², aggregates ĝᵗ = Agg(Gᵗ), steps xᵗ⁺¹ = xᵗ − γ ĝᵗ, lets the
+    good workers update their rows of G at xᵗ⁺¹ and the attack write the Byzantine rows; see
+    :ref:`guide-engine` and :ref:`math-algorithms`.
 
+    Parameters
+    ----------
+    config : dict or RunSpec
+        A run config (see :mod:`byzref.config`), or a :class:`~byzref.config.RunSpec` already
+        built from one. A dict is validated in full before any work starts.
+    fast : bool or None, optional
+        Selects the loop; both give the same curves bit for bit. True: the compiled loop of
+        :mod:`byzref.compiled`, built from the components' kernels (compiled on first use, then
+        cached on disk); a configuration it cannot run is refused with a ConfigError. False: the
+        readable Python reference loop. None (default): ``$BYZREF_ENGINE`` decides — "compiled",
+        "python", or "auto" (the default): the compiled loop when every component has a kernel (all
+        built-in ones do) and this combination is already compiled on this machine or the run is
+        long enough to repay compiling it (:func:`byzref.compiled.python_seconds` ≥
+        :data:`byzref.compiled.COMPILE_SECONDS`), else the Python loop.
+    workload : float or None, optional
+        The estimated Python-loop seconds of all the runs of this combination the caller is about
+        to make (sweeps pass it), used instead of this run's own estimate when larger. Default None.
+
+    Returns
+    -------
+    Result
+        Config, run id, status, curves, summary, problem constants, versions and wall time.
+
+    Raises
+    ------
+    ConfigError
+        For an invalid configuration (before any work), or ``fast=True`` on a configuration the
+        compiled loop cannot run.
+
+    Notes
+    -----
     A run whose iterate or gradient becomes non-finite, or whose ‖∇f‖² exceeds
     ``record.diverge_at``, stops with status "diverged" at that iteration and keeps its curves
     up to there. A run that finishes gets status "ok", or "stalled" when its :func:`progress_ratio`

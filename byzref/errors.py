@@ -26,7 +26,13 @@ _SHOW_MAX = 80
 class ConfigError(ValueError):
     """A configuration value is invalid; the message names the field and the allowed range.
 
-    ``field`` (optional) is the name of the offending parameter as the validator saw it.
+    Parameters
+    ----------
+    message : str
+        The one-line message: the field, the offending value and the allowed range or choices.
+    field : str or None, optional
+        The name of the offending parameter as the validator saw it (default None), kept as
+        ``exc.field``; the registry uses it to qualify the name (``algorithm.gamma``).
     """
 
     def __init__(self, message: str, *, field: str | None = None):
@@ -35,7 +41,18 @@ class ConfigError(ValueError):
 
 
 def show(value) -> str:
-    """``repr(value)`` on one line (whitespace runs collapsed), cut to about 80 characters."""
+    """``repr(value)`` on one line (whitespace runs collapsed), cut to about 80 characters.
+
+    Parameters
+    ----------
+    value : object
+        Anything; an object whose ``repr`` raises is shown as ``<TypeName>``.
+
+    Returns
+    -------
+    str
+        At most 80 characters; a longer text ends in ``...``.
+    """
     try:
         text = repr(value)
     except Exception:
@@ -63,8 +80,29 @@ def check_real(
 ) -> float:
     """Return ``value`` as a float after checking it is a finite real number in the interval.
 
-    ``lo``/``hi`` of ``None`` mean unbounded; ``lo_open``/``hi_open`` make the ends open.
-    Booleans, strings and containers are refused (a bool is not a number here).
+    Booleans, strings and containers are refused (a bool is not a number here); so are NaN and
+    ±inf.
+
+    Parameters
+    ----------
+    field : str
+        Name of the parameter, used in the message (``"gamma"``).
+    value : object
+        The value to check.
+    lo, hi : float or None, optional
+        Lower and upper bound of the allowed interval; None (default) means unbounded.
+    lo_open, hi_open : bool, optional
+        Make the lower / upper end open (default False: closed).
+
+    Returns
+    -------
+    float
+        ``float(value)``.
+
+    Raises
+    ------
+    ConfigError
+        When ``value`` is not a finite real number in the interval.
     """
     interval = _fmt_interval(lo, hi, lo_open, hi_open)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -89,9 +127,29 @@ def check_int(field: str, value, lo: int | None = None, hi: int | None = None, *
               hi_name: str | None = None) -> int:
     """Return ``value`` as an int after checking it is an integer in ``[lo, hi]``.
 
-    A float with an integral value (``3.0``) is accepted; booleans are refused. ``hi_name``
-    describes an upper bound that is only known later (e.g. ``"d"``): it is shown in the message
-    in place of ``inf`` while ``hi`` stays unchecked here.
+    A float with an integral value (``3.0``) is accepted; booleans are refused.
+
+    Parameters
+    ----------
+    field : str
+        Name of the parameter, used in the message.
+    value : object
+        The value to check.
+    lo, hi : int or None, optional
+        Inclusive bounds; None (default) means unbounded.
+    hi_name : str or None, optional
+        Describes an upper bound that is only known later (e.g. ``"d"``): it is shown in the
+        message in place of ``hi`` (pass ``hi=None`` so that nothing is checked here).
+
+    Returns
+    -------
+    int
+        ``int(value)``.
+
+    Raises
+    ------
+    ConfigError
+        When ``value`` is not an integer in ``[lo, hi]``.
     """
     lo_s = "-inf" if lo is None else str(lo)
     hi_s = hi_name if hi_name is not None else ("inf" if hi is None else str(hi))
@@ -126,6 +184,25 @@ def check_choice(field: str, value, choices) -> object:
 
     Matching is by equality of the same kind of value: strings match strings, numbers match
     numbers (``1.0`` matches ``1``), and a bool matches only a bool.
+
+    Parameters
+    ----------
+    field : str
+        Name of the parameter, used in the message.
+    value : object
+        The value to check.
+    choices : iterable
+        The allowed values (strings, numbers or bools), listed in the message on failure.
+
+    Returns
+    -------
+    object
+        The element of ``choices`` that ``value`` equals.
+
+    Raises
+    ------
+    ConfigError
+        When ``value`` matches none of ``choices``.
     """
     for c in choices:
         if _same_choice(value, c):

@@ -54,6 +54,22 @@ def ziggurat_tables(r: float = ZIGGURAT_R, v: float = ZIGGURAT_V):
     X[i+1] = f⁻¹(v / X[i] + f(X[i])) so that every layer has area v, and X[256] = 0.
     Layer i ≥ 1 is the rectangle [0, X[i]] × [F[i], F[i+1]], F = f(X). K[i] = ⌊2⁵³ X[i+1]/X[i]⌋
     (a 53-bit abscissa j is inside the part under the curve when j < K[i]); W[i] = 2⁻⁵³ X[i].
+
+    Parameters
+    ----------
+    r : float, optional
+        Right edge of the base layer (default ``ZIGGURAT_R`` = 3.6541528853610088).
+    v : float, optional
+        Common area of the layers (default ``ZIGGURAT_V``, which belongs to that r).
+
+    Returns
+    -------
+    X, F : numpy.ndarray
+        float64 arrays of 257 values.
+    K : numpy.ndarray
+        uint64 array of 256 values.
+    W : numpy.ndarray
+        float64 array of 256 values.
     """
     X = np.empty(257)
     X[0], X[1], X[256] = v / math.exp(-0.5 * r * r), r, 0.0
@@ -135,6 +151,15 @@ def normal_row(seed, row, out):  # pragma: no cover - compiled
 
     The state of row r is the SplitMix64 outputs 4r+1..4r+4 of the sequence seeded with ``seed``
     (a uint64); the values are xoshiro256++ words turned into normals by the ziggurat.
+
+    Parameters
+    ----------
+    seed : numpy.uint64
+        The draw's seed (from :func:`byzref.gaussian.draw_seeds`).
+    row : int
+        Row index r ≥ 0 (a worker's row).
+    out : numpy.ndarray
+        1-d float64 array, overwritten; its length is the number of values drawn.
     """
     X, F, K, W = _X, _F, _K, _W
     z = np.uint64(seed) + np.uint64(row) * _U4 * _GAMMA
@@ -155,7 +180,15 @@ def normal_row(seed, row, out):  # pragma: no cover - compiled
 
 @njit(cache=True)
 def fill_normal_rows(seeds, out):  # pragma: no cover - compiled
-    """out[c, r, :] ← row r of the draw seeded seeds[c], for an (count, rows, L) float64 array."""
+    """out[c, r, :] ← row r of the draw seeded seeds[c], for an (count, rows, L) float64 array.
+
+    Parameters
+    ----------
+    seeds : numpy.ndarray
+        1-d uint64 array of at least ``count`` seeds.
+    out : numpy.ndarray
+        float64 array of shape (count, rows, L), overwritten.
+    """
     for c in range(out.shape[0]):
         for r in range(out.shape[1]):
             normal_row(seeds[c], r, out[c, r])
@@ -165,6 +198,18 @@ def draw_seeds(rng: np.random.Generator, count: int = 1) -> np.ndarray:
     """``count`` seeds (uint64) from ``rng``: one full-range integer, i.e. one raw 64-bit output, each.
 
     Drawing c seeds at once consumes the stream exactly as c single draws do.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The stream to draw from (a problem's "samples" stream).
+    count : int, optional
+        Number of seeds, ≥ 1 (default 1).
+
+    Returns
+    -------
+    numpy.ndarray
+        uint64 array of ``count`` seeds.
     """
     if not isinstance(rng, np.random.Generator):
         raise ConfigError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
@@ -174,7 +219,22 @@ def draw_seeds(rng: np.random.Generator, count: int = 1) -> np.ndarray:
 def normal_rows(seeds, rows: int, length: int, out=None) -> np.ndarray:
     """Standard normals (len(seeds), rows, length): block c, row r is row r of the draw seeded seeds[c].
 
-    ``out`` (optional) is a float64 C-contiguous buffer of that many values, filled in place.
+    Parameters
+    ----------
+    seeds : array_like
+        uint64 seeds, one per block (flattened).
+    rows : int
+        Rows per block, ≥ 0.
+    length : int
+        Values per row, ≥ 0.
+    out : numpy.ndarray, optional
+        A float64 C-contiguous buffer of ``len(seeds) · rows · length`` values, filled in place;
+        default None allocates a new array.
+
+    Returns
+    -------
+    numpy.ndarray
+        The normals, shape (len(seeds), rows, length) (a view of ``out`` when given).
     """
     seeds = np.ascontiguousarray(seeds, dtype=np.uint64).reshape(-1)
     rows, length = check_int("rows", rows, 0), check_int("length", length, 0)

@@ -15,7 +15,7 @@ state included) that is passed back to ``fn`` on every call. ``fn`` is either
   per run by :func:`bind` (``probe`` for attacks; ``stoch``, ``pair``, ``full``, ``scratch`` and
   ``compress`` for algorithms). Templates that call other templates of their module are bound recursively.
 
-Random numbers come from the same :class:`numpy.random.Generator` objects (the named streams of
+Random numbers come from the same ``numpy.random.Generator`` objects (the named streams of
 :mod:`byzref.rng`) that the Python loop uses: Numba draws from a Generator in place, with NumPy's
 algorithms, so a kernel that makes the same calls (``rng.random(k)``, ``rng.integers``,
 ``rng.permutation``, ``rng.normal`` …) in the same order as the Python method consumes the stream
@@ -47,7 +47,9 @@ problem ``kernel(batch)`` returns a :class:`ProblemKernel`
     ``pair(pp, x_new, x_old, smp, lo, hi, flip, out_new, out_old)`` as ``stoch_grads_pair`` (two
     flipped evaluations when ``flip``); ``full(pp, x, lo, hi, flip, out)`` as ``worker_grads``
     (``flipped_worker_grads``); ``grad(pp, x, out)`` as ``grad(x)``.
-algorithm ``kernel(comp, n, d)`` returns an :class:`AlgorithmKernel`; see :mod:`byzref.algorithms.base`.
+algorithm ``kernel(comp, n, d)`` returns an :class:`AlgorithmKernel`
+    Its functions and their arguments are listed there; the algorithms' side is in
+    :mod:`byzref.algorithms.base`.
 
 A kernel that cannot reproduce its Python method bit for bit (an order of summation that must
 differ) says why next to its code; the conformance tests then compare within 1e-12 relative.
@@ -86,6 +88,16 @@ def kernel_covers(obj) -> bool:
     True when the class that defines ``kernel`` is at least as derived as every class that defines
     one of the family's numeric methods (:data:`NUMERIC_METHODS`): a subclass that changes the maths
     (say ``_compress``) without its own ``kernel`` would otherwise run its parent's kernel.
+
+    Parameters
+    ----------
+    obj : object
+        A component instance (compressor, aggregator, pre-aggregator, attack, algorithm or problem).
+
+    Returns
+    -------
+    bool
+        False also when the class has no ``kernel`` method at all.
     """
     cls = type(obj)
     owner = _definer(cls, "kernel")
@@ -100,14 +112,46 @@ def kernel_covers(obj) -> bool:
 
 
 class Kernel(NamedTuple):
-    """A component's kernel: the function and the parameters passed back to it on every call."""
+    """A component's kernel: the function and the parameters passed back to it on every call.
+
+    Parameters
+    ----------
+    fn : function
+        A module-level ``@njit(cache=True)`` function or a :func:`template`; its signature per
+        family is listed in the module docstring.
+    params : tuple
+        Non-empty tuple of scalars and arrays (scratch arrays and state included), passed as the
+        first argument of every call of ``fn``.
+    """
 
     fn: Any
     params: tuple
 
 
 class ProblemKernel(NamedTuple):
-    """A problem's kernels (see the module docstring): parameters, sample buffer and five functions."""
+    """A problem's kernels (see the module docstring): parameters, sample buffer and five functions.
+
+    Parameters
+    ----------
+    params : tuple
+        The problem's data (``pp``), passed first to every function.
+    samples : object
+        The sample buffer ``smp`` that ``draw`` fills and ``stoch``/``pair`` read (arrays, or a
+        tuple of them).
+    draw : function
+        ``draw(pp, rng, smp)``: one iteration's samples, as ``Problem.draw(rng, batch)``.
+    stoch : function
+        ``stoch(pp, x, smp, lo, hi, flip, out)``: stochastic gradients of workers lo..hi−1, as
+        ``stoch_grads`` (``flipped_stoch_grads`` when ``flip``).
+    pair : function
+        ``pair(pp, x_new, x_old, smp, lo, hi, flip, out_new, out_old)``: the same samples at two
+        points, as ``stoch_grads_pair``.
+    full : function
+        ``full(pp, x, lo, hi, flip, out)``: full local gradients, as ``worker_grads``
+        (``flipped_worker_grads``).
+    grad : function
+        ``grad(pp, x, out)``: the global gradient ∇f(x), as ``grad``.
+    """
 
     params: tuple
     samples: Any
@@ -126,6 +170,21 @@ class AlgorithmKernel(NamedTuple):
     update one block of workers (``rows`` (m, d), state ``S`` (n_state, m, d), the message buffer
     ``msg`` (m, d), which holds the block's message afterwards) and return the uplink bits per worker;
     ``apply_message(ap, rows, B, g_hat)`` is the server side of the "message" attack target.
+
+    Parameters
+    ----------
+    params : tuple
+        The algorithm's parameters and scratch (``ap``), passed first to every function.
+    n_state : int
+        Number of (m, d) per-worker state arrays a block holds (momenta, previous messages, …).
+    setup : function
+        ``setup(ap, rng)``, as ``iteration_setup``.
+    init : function
+        Round 0 of one block, as ``init``; returns the uplink bits per worker.
+    step : function
+        One iteration t ≥ 1 of one block, as ``step``; returns the uplink bits per worker.
+    apply_message : function
+        ``apply_message(ap, rows, B, g_hat)``, as ``apply_message``.
     """
 
     params: tuple
@@ -137,13 +196,36 @@ class AlgorithmKernel(NamedTuple):
 
 
 def template(fn):
-    """Mark ``fn`` as a kernel template: compiled only through :func:`bind`, with its free names bound."""
+    """Mark ``fn`` as a kernel template: compiled only through :func:`bind`, with its free names bound.
+
+    Use as a decorator on a plain (not jitted) module-level function.
+
+    Parameters
+    ----------
+    fn : function
+        The template.
+
+    Returns
+    -------
+    function
+        ``fn`` itself, marked.
+    """
     fn.__byzref_template__ = True
     return fn
 
 
 def is_template(fn) -> bool:
-    """Whether ``fn`` is a template (a plain function marked by :func:`template`)."""
+    """Whether ``fn`` is a template (a plain function marked by :func:`template`).
+
+    Parameters
+    ----------
+    fn : object
+        Any object; only functions marked by :func:`template` give True.
+
+    Returns
+    -------
+    bool
+    """
     return bool(getattr(fn, "__byzref_template__", False))
 
 
@@ -152,6 +234,18 @@ def bind(fn, **names):
 
     Templates that ``fn`` calls from its own module are bound the same way first. A function that is
     already jitted (not a template) is returned unchanged.
+
+    Parameters
+    ----------
+    fn : function
+        A template, or an already jitted function.
+    **names : function
+        The jitted functions the template's free names stand for (``probe=...``, ``stoch=...``).
+
+    Returns
+    -------
+    function
+        A ``numba.njit(inline="always")`` dispatcher of a copy of ``fn`` with its globals replaced.
     """
     if isinstance(fn, CPUDispatcher) or not is_template(fn):
         return fn

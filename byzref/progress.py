@@ -18,7 +18,18 @@ __all__ = ["Progress", "fmt_seconds"]
 
 
 def fmt_seconds(s: float) -> str:
-    """``H:MM:SS`` for a non-negative duration in seconds ("?" when unknown)."""
+    """``H:MM:SS`` for a non-negative duration in seconds ("?" when unknown).
+
+    Parameters
+    ----------
+    s : float
+        Seconds; NaN, negative or infinite values give ``"?"``.
+
+    Returns
+    -------
+    str
+        The duration rounded to whole seconds, e.g. ``"1:02:03"``.
+    """
     if s != s or s < 0 or s == float("inf"):
         return "?"
     s = round(s)
@@ -31,15 +42,17 @@ class Progress:
     Parameters
     ----------
     label : str
-        Word in front of the counts ("runs").
+        Word in front of the counts (default ``"runs"``).
     stream : text stream
         Where to write (default ``sys.stderr``).
     tty : bool or None
-        Force bar (True) or log lines (False); None: ``stream.isatty()``.
+        Force bar (True) or log lines (False); None (default): ``stream.isatty()``.
     width : int
-        Characters of the bar.
+        Characters of the bar (default 20).
     min_interval : float
         Seconds between redraws of the bar (the final state is always drawn).
+    clock : callable
+        Returns the current time in seconds (default ``time.monotonic``; tests pass a fake one).
     """
 
     def __init__(self, label: str = "runs", stream: TextIO | None = None, tty: bool | None = None,
@@ -57,7 +70,22 @@ class Progress:
         self._open_line = False
 
     def line(self, done: int, total: int, failed: int) -> str:
-        """The text of one progress report (without bar when not on a TTY)."""
+        """The text of one progress report (without bar when not on a TTY).
+
+        Parameters
+        ----------
+        done : int
+            Units of work finished.
+        total : int
+            Units of work in all.
+        failed : int
+            Units of work that failed (counted in ``done``).
+
+        Returns
+        -------
+        str
+            Counts, failures, elapsed time and an ETA extrapolated from the mean time per unit.
+        """
         elapsed = self.clock() - self.t0
         eta = elapsed / done * (total - done) if done else float("nan")
         times = f"elapsed {fmt_seconds(elapsed)}  ETA {fmt_seconds(eta) if done < total else '0:00:00'}"

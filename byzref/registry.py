@@ -60,7 +60,18 @@ _RESOLVED: dict[tuple[str, str], type] = {}
 
 
 class UnknownNameError(ConfigError, KeyError):
-    """A component name is not registered; the message lists the valid names."""
+    """A component name is not registered; the message lists the valid names.
+
+    Both a :class:`~byzref.errors.ConfigError` and a ``KeyError`` (so ``except KeyError`` around a
+    registry lookup keeps working); ``str(exc)`` is the message without the quotes a KeyError adds.
+
+    Parameters
+    ----------
+    message : str
+        The one-line message: the unknown name, the closest valid one and all valid names.
+    field : str or None, optional
+        The offending parameter's name (default None).
+    """
 
     def __str__(self) -> str:  # KeyError would otherwise quote the message
         return str(self.args[0])
@@ -85,7 +96,18 @@ class Registry:
         self._entries: dict[str, Any] = {}
 
     def register(self, name: str) -> Callable[[Any], Any]:
-        """Class decorator registering ``cls`` under ``name`` (and setting ``cls.name``)."""
+        """Class decorator registering ``cls`` under ``name`` (and setting ``cls.name``).
+
+        Parameters
+        ----------
+        name : str
+            The name configs use; registering one name twice raises ValueError.
+
+        Returns
+        -------
+        callable
+            The decorator; it returns the class unchanged apart from ``cls.name``.
+        """
 
         def deco(cls):
             if name in self._entries:
@@ -146,8 +168,24 @@ class Registry:
         ) from None
 
     def canonical(self, name: str) -> str:
-        """The name a canonical config holds for ``name``: itself for a built-in, else the user
-        class's import path ``"module:Qualname"`` (an entry-point name becomes its class's path)."""
+        """The name a canonical config holds for ``name``.
+
+        Parameters
+        ----------
+        name : str
+            A registered name, an import path or an entry-point name (as for :meth:`get`).
+
+        Returns
+        -------
+        str
+            ``name`` itself for a built-in, else the user class's import path
+            ``"module:Qualname"`` (an entry-point name becomes its class's path).
+
+        Raises
+        ------
+        ConfigError
+            When ``name`` names no component of this family.
+        """
         try:
             if name in self._entries:
                 return name
@@ -215,9 +253,25 @@ class Registry:
     def build(self, config: str | Mapping[str, Any], **context: Any):
         """Instantiate a component from ``"name"`` or ``{"name": ..., **params}``; raise ConfigError.
 
-        ``context`` holds keyword arguments supplied by the caller rather than the user (for
-        instance ``f`` for an aggregator); they are passed only if the constructor accepts them
-        and the config does not set them itself.
+        Parameters
+        ----------
+        config : str or Mapping
+            A component name, or a table with a ``"name"`` field and the constructor's parameters.
+        **context
+            Keyword arguments supplied by the caller rather than the user (for instance ``f`` for
+            an aggregator, ``rng`` for a problem); each is passed only if the constructor accepts
+            it and the config does not set it itself.
+
+        Returns
+        -------
+        object
+            The component instance.
+
+        Raises
+        ------
+        ConfigError
+            For an unknown name or parameter, a missing required parameter, or a value the
+            constructor refuses (one line naming the field and the component).
         """
         if isinstance(config, str):
             name, params = config, {}

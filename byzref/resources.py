@@ -38,7 +38,18 @@ def available_memory() -> int | None:
 
 
 def format_bytes(nbytes: float) -> str:
-    """``nbytes`` in GB with one decimal (``"8.0 GB"``); below 0.1 GB in MB, beyond 10⁵ GB as 1.2e+07 GB."""
+    """``nbytes`` in GB with one decimal (``"8.0 GB"``); below 0.1 GB in MB, beyond 10⁵ GB as 1.2e+07 GB.
+
+    Parameters
+    ----------
+    nbytes : float
+        A number of bytes (1 GB = 10⁹ bytes).
+
+    Returns
+    -------
+    str
+        The size with its unit.
+    """
     gb = nbytes / 1e9
     if gb >= 1e5:
         return f"{gb:.2g} GB"
@@ -57,6 +68,13 @@ def check_memory(what: str, nbytes: float, *, allowed: str | None = None) -> Non
     allowed : str, optional
         The allowed range on this machine, appended as "; allowed: <allowed>".
 
+    Raises
+    ------
+    ConfigError
+        When ``nbytes`` exceeds the available memory.
+
+    Notes
+    -----
     The check is skipped when the platform reports no available memory.
     """
     avail = available_memory()
@@ -68,7 +86,24 @@ def check_memory(what: str, nbytes: float, *, allowed: str | None = None) -> Non
 
 
 def largest_fitting(nbytes_of, lo: int, hi: int, budget: float) -> int | None:
-    """The largest integer v in [lo, hi] with ``nbytes_of(v) ≤ budget`` (nondecreasing), or None."""
+    """The largest integer v in [lo, hi] with ``nbytes_of(v) ≤ budget``, or None.
+
+    A bisection, so ``nbytes_of`` must be nondecreasing in v.
+
+    Parameters
+    ----------
+    nbytes_of : callable
+        ``nbytes_of(v) -> float``, the bytes a configuration with value v needs.
+    lo, hi : int
+        The range searched, ``lo ≤ hi``.
+    budget : float
+        Bytes available.
+
+    Returns
+    -------
+    int or None
+        The largest fitting v, or None when even ``lo`` does not fit.
+    """
     if nbytes_of(lo) > budget:
         return None
     while lo < hi:

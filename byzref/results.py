@@ -57,11 +57,28 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 class DamagedCurves(ConfigError):
-    """A run's curve file is missing, a symlink, or differs from what its record says."""
+    """A run's curve file is missing, a symlink, or differs from what its record says.
+
+    A :class:`~byzref.errors.ConfigError`, raised by :func:`byzref.results.load_result`.
+
+    Parameters
+    ----------
+    message : str
+        One line naming the .npz path and what is wrong with it.
+    field : str or None, optional
+        Unused here (default None); inherited from ConfigError.
+    """
 
 
 def versions() -> dict[str, str]:
-    """Versions of the software a result was produced with."""
+    """Versions of the software a result was produced with.
+
+    Returns
+    -------
+    dict of str
+        ``byzref``, ``numerics`` (:data:`byzref.config.NUMERICS`), ``python``, ``numpy``, ``numba``
+        and ``platform``.
+    """
     import numba
 
     import byzref
@@ -334,24 +351,39 @@ def _probe_writable(directory: Path, what: str) -> None:
 
 @dataclass
 class Result:
-    """The outcome of one run.
+    """The outcome of one run, as :func:`byzref.engine.run` returns it and :func:`load_result` reads it.
 
-    Attributes
+    The constructor's parameters are kept as attributes of the same names.
+
+    Parameters
     ----------
     config : dict
-        The normalized config (defaults filled in).
+        The normalized config (defaults filled in; :func:`byzref.config.normalize`).
     run_id : str
-        Hash of the canonical config (byzref.config.run_id).
-    status : "ok", "stalled" or "diverged"
+        Hash of the canonical config (:func:`byzref.config.run_id`).
+    status : str
+        ``"ok"``, ``"stalled"`` (finished, but its progress ratio is at least
+        :data:`byzref.engine.STALL_RATIO`) or ``"diverged"``.
     diverged_at : int or None
-        Iteration at which the run diverged.
-    curves : dict of ndarray
-        Per checkpoint: iteration, bits_up / bits_down (cumulative per worker), grad_sq = ‖∇f(x^t)‖²,
-        grad_sq_avg (running average over x⁰..x^t, the ε-stationarity metric
-        E‖∇f(x̂)‖² with x̂ uniform over the iterates),
-        f_gap = f(x^t) − f*, dist = ‖x^t − x*‖ (NaN when x* is unknown), agg_err = ‖ĝ^t − mean_G‖².
+        Iteration at which the run diverged; None otherwise.
+    curves : dict of numpy.ndarray
+        Per checkpoint: ``iteration``, ``bits_up`` / ``bits_down`` (cumulative per worker),
+        ``grad_sq`` = ‖∇f(xᵗ)‖², ``grad_sq_avg`` (running average over the iterates whose gradient
+        was evaluated, every ``record.grad_every``-th: the ε-stationarity metric E‖∇f(x̂)‖² with x̂
+        uniform over the iterates), ``f_gap`` = f(xᵗ) − f*, ``dist`` = ‖xᵗ − x*‖ (NaN when x* is
+        unknown), ``agg_err`` = ‖ĝᵗ − mean of the good rows‖² (NaN at the last checkpoint).
     summary : dict
-        avg_grad_sq = (1/T) Σ_{t<T} ‖∇f(x^t)‖², final values, total bits.
+        ``avg_grad_sq`` = (1/T) Σ_{t<T} ‖∇f(xᵗ)‖² (over the iterates before divergence for a diverged
+        run), ``final_grad_sq``, ``final_f_gap``, ``bits_up_per_worker``, ``bits_down_per_worker``,
+        ``iterations`` (T, or the divergence iteration) and ``progress_ratio``
+        (:func:`byzref.engine.progress_ratio`, NaN unless the run finished).
+    constants : dict, optional
+        The problem's theory constants (L, Lᵢ, L̃, μ, f*, σ², B, ζ² where it has them;
+        :class:`problems.base.Constants`); default empty.
+    versions : dict, optional
+        :func:`versions` of the producing software; default empty.
+    wall_time : float, optional
+        Seconds the run took (default 0.0).
     """
 
     config: dict
@@ -365,7 +397,14 @@ class Result:
     wall_time: float = 0.0
 
     def record(self) -> dict[str, Any]:
-        """The JSON record (everything but the curves)."""
+        """The JSON record (everything but the curves).
+
+        Returns
+        -------
+        dict
+            JSON-ready values (non-finite floats as the strings ``"inf"``, ``"nan"``), with a
+            top-level ``seed``.
+        """
         return _jsonable({"run_id": self.run_id, "status": self.status, "diverged_at": self.diverged_at,
                           "config": self.config, "seed": self.config.get("seed"),
                           "summary": self.summary, "constants": self.constants,
@@ -379,8 +418,17 @@ class Result:
         out_dir : path
             Output folder (created if missing; see :func:`prepare_run_dir` for what is refused).
 
-        Raises FileExistsError when ``RID.json`` exists (finished results are never overwritten) and
-        ConfigError when the folder cannot hold the result.
+        Returns
+        -------
+        pathlib.Path
+            The path of ``RID.json``.
+
+        Raises
+        ------
+        FileExistsError
+            When ``RID.json`` exists (finished results are never overwritten).
+        ConfigError
+            When the folder cannot hold the result.
         """
         _check_id(self.run_id)
         out = ensure_dir(out_dir)
@@ -426,7 +474,14 @@ def load_result(path: str | os.PathLike) -> Result:
     path : path
         The ``RID.json`` file written by :meth:`Result.save`.
 
-    Raises :class:`DamagedCurves` when the .npz is missing, a symlink, or does not match the record.
+    Returns
+    -------
+    Result
+
+    Raises
+    ------
+    DamagedCurves
+        When the .npz is missing, a symlink, or does not match the record.
     """
     js = Path(path)
     rec = json.loads(js.read_text())

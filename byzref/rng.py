@@ -27,7 +27,16 @@ __all__ = ["seed_sequence", "stable_hash", "stream"]
 def stable_hash(name: str | int) -> int:
     """A platform- and run-independent 32-bit hash of a name (CRC-32 of its UTF-8 bytes).
 
-    Integers hash to themselves (masked to 32 bits) so that indices such as worker ids are cheap.
+    Parameters
+    ----------
+    name : str or int
+        A stream name. Integers (not bools) hash to themselves masked to 32 bits, so that indices
+        such as worker ids are cheap; anything else hashes as ``str(name)``.
+
+    Returns
+    -------
+    int
+        A value in ``[0, 2³²)``.
     """
     if isinstance(name, (int, np.integer)) and not isinstance(name, bool):
         return int(name) & 0xFFFFFFFF
@@ -35,12 +44,43 @@ def stable_hash(name: str | int) -> int:
 
 
 def seed_sequence(root: int, *names: str | int) -> np.random.SeedSequence:
-    """The :class:`numpy.random.SeedSequence` of the stream named ``names`` under seed ``root``."""
+    """The ``numpy.random.SeedSequence`` of the stream named ``names`` under seed ``root``.
+
+    See :ref:`math-streams`.
+
+    Parameters
+    ----------
+    root : int
+        The run's root seed.
+    *names : str or int
+        The stream's name, one or more parts (``"compressor", "good"``); each part is hashed
+        with :func:`byzref.rng.stable_hash` into the spawn key.
+
+    Returns
+    -------
+    numpy.random.SeedSequence
+        ``SeedSequence(root, spawn_key=(stable_hash(name_1), ..., stable_hash(name_k)))``.
+    """
     return np.random.SeedSequence(int(root), spawn_key=tuple(stable_hash(n) for n in names))
 
 
 def stream(root: int, *names: str | int) -> np.random.Generator:
     """A fresh SFC64 generator for the stream named ``names`` under seed ``root``.
+
+    Two calls with the same arguments give generators in the same state; different names give
+    independent streams. See :ref:`math-streams`.
+
+    Parameters
+    ----------
+    root : int
+        The run's root seed.
+    *names : str or int
+        The stream's name, as for :func:`byzref.rng.seed_sequence`.
+
+    Returns
+    -------
+    numpy.random.Generator
+        ``Generator(SFC64(seed_sequence(root, *names)))``.
 
     Examples
     --------

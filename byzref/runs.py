@@ -33,17 +33,23 @@ __all__ = ["RunSource", "open_runs"]
 
 @dataclass
 class RunSource:
-    """Finished runs read from one place.
+    """Finished runs read from one place; made by :func:`open_runs`.
 
-    Attributes
+    The constructor's parameters are kept as attributes of the same names.
+
+    Parameters
     ----------
-    path : Path
+    path : pathlib.Path
         The folder that was read (a verify folder resolves to its ``runs`` store).
-    kind : "store" or "run folder"
+    kind : str
+        ``"store"`` or ``"run folder"``.
     records : list of dict
         The run records to use (``run_id``, ``status``, ``config``, ``summary``, ``versions``, ...).
-    lines : list of str
-        What was read and what was skipped, and why (for printing).
+    lines : list of str, optional
+        What was read and what was skipped, and why (for printing); default empty.
+    _load : callable
+        ``_load(record) -> Result``, the loader behind :meth:`load` (internal; set by
+        :func:`open_runs`).
     """
 
     path: Path
@@ -53,11 +59,33 @@ class RunSource:
     _load: Callable = field(default=None, repr=False)
 
     def load(self, record: dict):
-        """The full :class:`~byzref.results.Result` (with curves) of one of :attr:`records`."""
+        """The full :class:`~byzref.results.Result` (with curves) of one of the source's records.
+
+        Parameters
+        ----------
+        record : dict
+            An element of ``records``.
+
+        Returns
+        -------
+        Result
+            The run, with its verified curves.
+        """
         return self._load(record)
 
     def curves(self, record: dict) -> dict:
-        """The curves of one of :attr:`records` (``iteration``, ``grad_sq``, ...)."""
+        """The curves of one of the source's records (``iteration``, ``grad_sq``, ...).
+
+        Parameters
+        ----------
+        record : dict
+            An element of ``records``.
+
+        Returns
+        -------
+        dict of numpy.ndarray
+            ``Result.curves`` of that run.
+        """
         return self._load(record).curves
 
 
@@ -143,8 +171,23 @@ def _from_run_folder(p: Path, jsons: list[Path]) -> RunSource:
 def open_runs(path: str | os.PathLike) -> RunSource:
     """The runs at ``path``: a results store, a ``byzref verify --out`` folder or a ``byzref run`` folder.
 
-    A ConfigError (one line, naming the path and what is expected) when ``path`` is none of these or
-    holds no run that can be used.
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A store (``runs.jsonl`` inside), a verify folder (``runs/runs.jsonl`` inside) or a folder of
+        ``<run_id>.json`` / ``<run_id>.npz`` pairs.
+
+    Returns
+    -------
+    RunSource
+        The usable records of this byzref's numerics version, a loader and the lines that say what
+        was read and skipped.
+
+    Raises
+    ------
+    ConfigError
+        One line, naming the path and what is expected, when ``path`` is none of these or holds no
+        run that can be used.
     """
     p = Path(path)
     expected = ("expected a results store (byzref sweep --out), a byzref verify --out folder or a "

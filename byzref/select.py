@@ -13,7 +13,7 @@ outputs keep the caller's objects. A *key* names a field of a run:
 Ranking: the metric is a summary value, ``"avg_grad_sq"`` = (1/T) Σ_{t<T} ‖∇f(xᵗ)‖²
 or ``"final_grad_sq"``; a diverged run, or a non-finite value, counts as +inf (worst). A setting's score
 for one hyper-parameter value is the median over seeds; ties go to fewer diverged runs, then to the
-smaller value (deterministic).
+smaller value (deterministic). See :ref:`guide-sweeps`.
 """
 
 from __future__ import annotations
@@ -48,7 +48,20 @@ def _hashable(v):
 
 
 def flatten(config: dict, prefix: str = "") -> dict[str, Any]:
-    """The config as ``{"dotted.path": value}`` (tables flattened, lists and scalars kept as leaves)."""
+    """The config as ``{"dotted.path": value}`` (tables flattened, lists and scalars kept as leaves).
+
+    Parameters
+    ----------
+    config : dict
+        A (nested) config.
+    prefix : str, optional
+        Prepended to every path (default ``""``; the recursion passes ``"table."``).
+
+    Returns
+    -------
+    dict
+        Dotted path → value; list and dict leaves are JSON text (so that they are hashable).
+    """
     out: dict[str, Any] = {}
     for k, v in config.items():
         if isinstance(v, dict):
@@ -61,7 +74,17 @@ def flatten(config: dict, prefix: str = "") -> dict[str, Any]:
 def method_label(run) -> str:
     """``"<paper name>, <compressor>"`` (compressor left out when identity), e.g. ``"Byz-DM21, top_k"``.
 
-    A config ``name`` is not used: a sweep copies its title into every run (byzref.sweep).
+    A config ``name`` is not used: a sweep copies its title into every run (:mod:`byzref.sweep`).
+
+    Parameters
+    ----------
+    run : dict or Result
+        A run record or result.
+
+    Returns
+    -------
+    str
+        The algorithm's name in :data:`DISPLAY_NAMES` (else its registered name), then the compressor.
     """
     cfg = _record(run)["config"]
     alg = cfg["algorithm"]["name"]
@@ -84,8 +107,27 @@ def _lookup(run, key: str):
 
 
 def key_value(run, key: str, default: Any = _MISSING):
-    """The value of ``key`` (see the module docstring) for one run; a missing key gives ``default``
-    when one is given, else a ConfigError naming it."""
+    """The value of ``key`` (see the module docstring) for one run.
+
+    Parameters
+    ----------
+    run : dict or Result
+        A run record or result.
+    key : str
+        ``"method"``, ``"status"``, a component family (its name) or a dotted config path.
+    default : object, optional
+        Returned when the run has no such field; without it a missing field is an error.
+
+    Returns
+    -------
+    object
+        The value (list and dict values as JSON text).
+
+    Raises
+    ------
+    ConfigError
+        When the field is missing and no ``default`` is given; the message lists the fields.
+    """
     v = _lookup(run, key)
     if v is _MISSING and default is not _MISSING:
         return default
@@ -96,7 +138,20 @@ def key_value(run, key: str, default: Any = _MISSING):
 
 
 def metric_value(run, metric: str) -> float:
-    """The summary ``metric`` of a run; +inf when the run diverged or the value is not finite."""
+    """The summary ``metric`` of a run; +inf when the run diverged or the value is not finite.
+
+    Parameters
+    ----------
+    run : dict or Result
+        A run record or result.
+    metric : str
+        ``"avg_grad_sq"``, ``"final_grad_sq"`` or ``"final_f_gap"``.
+
+    Returns
+    -------
+    float
+        The value; a stalled run keeps its finite value.
+    """
     if metric not in METRICS:
         raise ConfigError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}")
     rec = _record(run)
@@ -111,6 +166,18 @@ def group(runs, keys) -> dict[tuple, list]:
 
     A run without some key's field gets None there (e.g. ``algorithm.eta`` of a method without η); a key
     that no run has raises a ConfigError naming it.
+
+    Parameters
+    ----------
+    runs : iterable
+        Run records or results.
+    keys : sequence of str
+        Keys as for :func:`key_value`.
+
+    Returns
+    -------
+    dict
+        Tuple of key values → list of runs.
     """
     runs = list(runs)
     vals = [tuple(_lookup(r, k) for k in keys) for r in runs]
@@ -124,7 +191,21 @@ def group(runs, keys) -> dict[tuple, list]:
 
 
 def varying_keys(runs, exclude=()) -> tuple[str, ...]:
-    """Dotted config paths whose value differs between runs (sorted), except those in ``exclude``."""
+    """Dotted config paths whose value differs between runs (sorted), except those in ``exclude``.
+
+    A path set in some runs and absent in others counts as varying.
+
+    Parameters
+    ----------
+    runs : iterable
+        Run records or results.
+    exclude : collection of str, optional
+        Paths to leave out (default none).
+
+    Returns
+    -------
+    tuple of str
+    """
     flats = [flatten(_record(r)["config"]) for r in runs]
     paths = sorted(set().union(*flats)) if flats else []
     return tuple(p for p in paths if p not in exclude and len({f.get(p, "<unset>") for f in flats}) > 1)
@@ -135,6 +216,21 @@ def undetermined(runs, keys, exclude=()) -> tuple[str, ...]:
 
     E.g. with keys ("method",) a method's own parameters (its compressor, η, p) are determined and left
     out, while a step-size grid or several aggregators remain: the fields still needed to tell runs apart.
+    A component's parameter that its name already tells apart is left out too.
+
+    Parameters
+    ----------
+    runs : iterable
+        Run records or results.
+    keys : sequence of str
+        Keys (as for :func:`key_value`) that define the groups.
+    exclude : collection of str, optional
+        Paths to leave out (default none).
+
+    Returns
+    -------
+    tuple of str
+        Sorted dotted paths.
     """
     runs = list(runs)
 
@@ -162,9 +258,24 @@ def _order(v):
 class Selection:
     """The outcome of a selection: chosen value and score per group, and the runs of the chosen values.
 
-    ``group_by``: the key names of a group; ``chosen[g]``: the selected parameter value of group ``g``;
-    ``scores[g][value]``: the score that was minimised (median over seeds, or worst median over attacks);
-    ``runs``: the input runs that have the chosen value of their group, in input order.
+    Made by :func:`best_step` and :func:`max_min_over_attacks`; the parameters are kept as
+    attributes of the same names.
+
+    Parameters
+    ----------
+    param : str
+        The key that was selected (``"algorithm.gamma"``).
+    metric : str
+        The summary metric that was minimised.
+    group_by : tuple of str
+        The key names of a group.
+    chosen : dict, optional
+        ``chosen[g]``: the selected ``param`` value of group ``g`` (a tuple of key values).
+    scores : dict, optional
+        ``scores[g][value]``: the score that was minimised (median over seeds, or worst median over
+        attacks).
+    runs : list, optional
+        The input runs that have the chosen value of their group, in input order.
     """
 
     param: str
@@ -183,9 +294,23 @@ def best_step(runs, param: str = "algorithm.gamma", metric: str = "final_grad_sq
               group_by=None) -> Selection:
     """For each setting, the ``param`` value with the best (smallest) median-over-seeds ``metric``.
 
-    ``group_by``: key names defining a setting, e.g. ``("method", "aggregator", "attack")``; None means
-    every config field that varies between the runs except ``param`` and ``seed``. Diverged runs count
-    as +inf; ties: fewer diverged runs, then the smaller value.
+    Diverged runs count as +inf; ties: fewer diverged runs, then the smaller value.
+
+    Parameters
+    ----------
+    runs : iterable
+        Run records or results.
+    param : str, optional
+        The key to select (default ``"algorithm.gamma"``).
+    metric : str, optional
+        Summary metric to minimise (default ``"final_grad_sq"``; see :func:`metric_value`).
+    group_by : sequence of str or None, optional
+        Key names defining a setting, e.g. ``("method", "aggregator", "attack")``; None (default)
+        means every config field that varies between the runs except ``param`` and ``seed``.
+
+    Returns
+    -------
+    Selection
     """
     runs = list(runs)
     keys = tuple(group_by) if group_by is not None else _default_keys(runs, param, ())
@@ -207,9 +332,28 @@ def max_min_over_attacks(runs, param: str = "algorithm.gamma", metric: str = "fi
 
     byzfl-style max–min tuning: for each group and value, the score is the maximum over
     the values of ``over`` (the attacks) of the median-over-seeds metric; a value missing some attack
-    that the group has scores +inf. The chosen value minimises the score (ties: smaller value).
-    ``group_by`` None: every varying config field except ``param``, ``seed`` and ``over``'s field.
-    ``runs`` of the result: every run (all attacks) with its group's chosen value.
+    that the group has scores +inf. The chosen value minimises the score (ties: smaller value):
+
+        v* = argmin_v max_a median_seeds metric(runs with value v, attack a).
+
+    Parameters
+    ----------
+    runs : iterable
+        Run records or results.
+    param : str, optional
+        The key to select (default ``"algorithm.gamma"``).
+    metric : str, optional
+        Summary metric (default ``"final_grad_sq"``; see :func:`metric_value`).
+    over : str, optional
+        The key maximised over (default ``"attack"``); it must not be in ``group_by``.
+    group_by : sequence of str or None, optional
+        Key names defining a setting; None (default): every varying config field except ``param``,
+        ``seed`` and ``over``'s field.
+
+    Returns
+    -------
+    Selection
+        Its ``runs``: every run (all attacks) with its group's chosen value.
     """
     runs = list(runs)
     over_path = f"{over}.name" if over in _COMPONENTS else over
@@ -235,8 +379,22 @@ def max_min_over_attacks(runs, param: str = "algorithm.gamma", metric: str = "fi
 def parse_where(items) -> list[tuple[str, Any]]:
     """``["key=value", ...]`` (``--where``) as ``[(key, value), ...]``; values: TOML literals or bare text.
 
-    ``attack=alie``, ``algorithm.gamma=0.05``, ``f=4``, ``aggregator="nnm+cwtm"``. A ConfigError for an
-    item without ``=`` or with an empty key.
+    ``attack=alie``, ``algorithm.gamma=0.05``, ``f=4``, ``aggregator="nnm+cwtm"``.
+
+    Parameters
+    ----------
+    items : iterable of str or None
+        The ``key=value`` texts; None gives an empty list.
+
+    Returns
+    -------
+    list of tuple
+        ``(key, value)`` pairs, the value parsed as a TOML literal when it is one, else the text.
+
+    Raises
+    ------
+    ConfigError
+        For an item without ``=`` or with an empty key.
     """
     import tomllib
 
@@ -267,10 +425,27 @@ def _matches(v, want) -> bool:
 def filter_runs(runs, conditions) -> list:
     """The runs that satisfy every condition: conditions on one key are OR-ed, different keys AND-ed.
 
-    ``conditions``: ``[(key, value), ...]`` (:func:`parse_where`), keys as in :func:`key_value`
-    (``"attack"`` is the attack's name, ``"algorithm.gamma"`` a dotted config path, ``"method"``,
-    ``"status"``). A key that no run has is a ConfigError listing the available keys; so is a selection
-    that leaves no run (the message lists the values the key takes).
+    Numbers match numerically (``1`` matches ``1.0``), booleans also match ``"true"``/``"false"``,
+    anything else by its text.
+
+    Parameters
+    ----------
+    runs : iterable
+        Run records or results.
+    conditions : iterable of tuple
+        ``[(key, value), ...]`` (:func:`parse_where`), keys as in :func:`key_value` (``"attack"`` is
+        the attack's name, ``"algorithm.gamma"`` a dotted config path, ``"method"``, ``"status"``).
+
+    Returns
+    -------
+    list
+        The kept runs, in input order.
+
+    Raises
+    ------
+    ConfigError
+        For a key that no run has (listing the available keys), or a selection that leaves no run
+        (listing the values the key takes).
     """
     runs = list(runs)
     by_key: dict[str, list] = {}

@@ -29,9 +29,10 @@ older than :data:`~byzref.results.STALE_AFTER` seconds).
 
 *Nothing damaged is used.* Every read verifies each record's curve file: its size and sha256 (a
 record written before byzref 0.2.1 has neither: its .npz is read in full instead). A record whose
-curve file is missing, truncated, altered or a symlink is never yielded: :meth:`records` gives, per
-run id, the LAST record that verifies. :meth:`finished_ids` (what a sweep skips on resume) uses the
-same check, so such a run is recomputed and its new record appended. :meth:`check` reports all of it.
+curve file is missing, truncated, altered or a symlink is never yielded: :meth:`ResultStore.records`
+gives, per run id, the LAST record that verifies. :meth:`ResultStore.finished_ids` (what a sweep skips
+on resume) uses the same check, so such a run is recomputed and its new record appended.
+:meth:`ResultStore.check` reports all of it.
 
 *No duplicates.* An append writes only when no verifying record of its id exists, and readers
 yield one record per run id.
@@ -46,7 +47,8 @@ computing anything). Readers that pool runs (``byzref plot``) use :func:`same_nu
 ``O_NOFOLLOW``: a symlink in their place is refused with a ConfigError naming it (a symlinked curve
 file makes its record damaged). The store directory itself may be a symlink.
 
-Files are created with mode ``0o666 & ~umask``.
+Files are created with mode ``0o666 & ~umask``. See :ref:`guide-sweeps` and
+:ref:`guide-reproducibility`.
 """
 
 from __future__ import annotations
@@ -105,7 +107,18 @@ def _current_numerics() -> str:
 
 
 def record_numerics(rec: dict) -> str:
-    """The numerics version of a run record (``versions["numerics"]``; "1" when absent, byzref < 0.2.0)."""
+    """The numerics version of a run record (``versions["numerics"]``; "1" when absent, byzref < 0.2.0).
+
+    Parameters
+    ----------
+    rec : dict
+        A run record (:meth:`byzref.results.Result.record`, or a line of runs.jsonl).
+
+    Returns
+    -------
+    str
+        The version, as text.
+    """
     v = rec.get("versions")
     return str(v.get("numerics", "1")) if isinstance(v, dict) else "1"
 
@@ -122,6 +135,18 @@ def same_numerics(records: list[dict], current: str | None = None) -> tuple[list
         Run records (e.g. :meth:`ResultStore.records`).
     current : str, optional
         The version to prefer (default :data:`byzref.config.NUMERICS`).
+
+    Returns
+    -------
+    records : list of dict
+        The kept records, in input order.
+    left_out : dict
+        Version → number of records of that version left out (empty when there was one version).
+
+    Raises
+    ------
+    ConfigError
+        When the records hold several versions and none of ``current``.
     """
     current = _current_numerics() if current is None else str(current)
     held = Counter(record_numerics(r) for r in records)
@@ -143,13 +168,16 @@ def _foreign(path, held, version: str) -> ConfigError:
 
 @dataclass
 class Damaged:
-    """A record whose curve file fails verification.
+    """A record whose curve file fails verification (an entry of a :class:`StoreReport`).
 
-    Attributes
+    The parameters are kept as attributes of the same names.
+
+    Parameters
     ----------
     line : int
         Line number in runs.jsonl (from 1).
     run_id : str
+        The record's run id.
     path : str
         The recorded curve path.
     reason : str
@@ -175,9 +203,13 @@ class Damaged:
 class StoreReport:
     """What a look at a store found (:meth:`ResultStore.scan`, :meth:`ResultStore.check`).
 
-    Attributes
+    The parameters are kept as attributes of the same names; every one but ``directory`` defaults
+    to empty (``current`` to ``""``).
+
+    Parameters
     ----------
-    directory : Path
+    directory : pathlib.Path
+        The store.
     records : list of dict
         Per run id, the last record whose curves verify, in the order of their lines.
     damaged : list of Damaged
@@ -467,14 +499,24 @@ class ResultStore:
         return len(self.records())
 
     def load(self, record: dict | str) -> Result:
-        """The full :class:`Result` of a stored run (by record or run id), its curves verified.
+        """The full :class:`~byzref.results.Result` of a stored run (by record or run id), curves verified.
 
         Parameters
         ----------
         record : dict or str
-            A record from :meth:`records`, or a run id (KeyError when no verified record has it).
+            A record from :meth:`records`, or a run id.
 
-        Raises :class:`DamagedCurves` (a ConfigError naming the file) when the curves fail verification.
+        Returns
+        -------
+        Result
+            The run with its curves.
+
+        Raises
+        ------
+        KeyError
+            When ``record`` is a run id that no verified record has.
+        DamagedCurves
+            A ConfigError naming the file, when the curves fail verification.
         """
         if isinstance(record, str):
             matches = [r for r in self.records() if r["run_id"] == record]
@@ -492,7 +534,13 @@ class ResultStore:
         return _from_record(record, _load_npz(data))
 
     def results(self) -> Iterator[Result]:
-        """Every stored run as a :class:`Result`."""
+        """Every stored run as a :class:`~byzref.results.Result`.
+
+        Yields
+        ------
+        Result
+            One per run id, in line order, curves verified.
+        """
         for rec in self.records():
             yield self.load(rec)
 
@@ -539,13 +587,23 @@ class ResultStore:
     def append(self, result: Result) -> bool:
         """Store a finished run (module docstring, steps 1–4); False when it is already stored.
 
+        Under the lock only the lines added since this instance's last append are parsed, and only the
+        records of this run id are verified, so the cost of an append does not grow with the store.
+
         Parameters
         ----------
         result : Result
             The run; stored again only when every earlier record of its id fails verification.
 
-        Under the lock only the lines added since this instance's last append are parsed, and only the
-        records of this run id are verified, so the cost of an append does not grow with the store.
+        Returns
+        -------
+        bool
+            True when the run was written, False when a verified record of it was already there.
+
+        Raises
+        ------
+        ConfigError
+            When the store was opened read-only, or holds runs of another numerics version.
         """
         self._writable()
         rid = result.run_id
@@ -607,6 +665,7 @@ class ResultStore:
         Parameters
         ----------
         run_id : str
+            The failed run's id.
         entry : dict
             What to keep (config, error, traceback, time); values JSON-encoded with ``str`` as fallback.
         """

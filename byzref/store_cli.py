@@ -23,6 +23,16 @@ def main_store_check(args: argparse.Namespace) -> int:
     ----------
     args : argparse.Namespace
         With ``dir``, the store directory.
+
+    Returns
+    -------
+    int
+        0 when the store is clean, 1 when damage was found.
+
+    Raises
+    ------
+    ConfigError
+        When ``dir`` is not a results store (exit status 2 on the command line).
     """
     from byzref.errors import ConfigError
     from byzref.store import ResultStore

@@ -23,7 +23,8 @@ A sweep file is a run config in which every list-valued field is a grid axis, pl
 
 Grid = cases × product(axes); order: cases in file order, then axes in file order with the last axis
 fastest (``itertools.product`` order); configs with equal run ids collapse to the first.
-``expand`` validates every config with :func:`byzref.config.build` before anything runs.
+:func:`expand` validates every config with :func:`byzref.config.build` before anything runs. See
+:ref:`guide-sweeps`.
 """
 
 from __future__ import annotations
@@ -102,8 +103,25 @@ def _points(sweep: dict) -> list[tuple[dict, str]]:
 def expand(sweep: dict, validate: bool = True) -> list[dict]:
     """Normalized run configs of a sweep, in grid order, duplicates (equal run ids) collapsed.
 
-    With ``validate`` every config is built (byzref.config.build) first, so a bad sweep fails up front
-    with a ConfigError naming the grid point and the field.
+    Parameters
+    ----------
+    sweep : dict
+        A sweep table (a run config whose list-valued fields are axes, plus an optional ``case``
+        array of partial configs).
+    validate : bool, optional
+        Build every config (:func:`byzref.config.build`) first (default True), so a bad sweep
+        fails up front; one problem instance per problem table, n and f is built for the check.
+
+    Returns
+    -------
+    list of dict
+        Normalized run configs, cases × product(axes), configs with equal run ids collapsed to the
+        first.
+
+    Raises
+    ------
+    ConfigError
+        Naming the grid point and the field, for an empty axis or an invalid config.
     """
     seen: dict[str, tuple[dict, str]] = {}
     for cfg, where in _points(sweep):
@@ -150,7 +168,20 @@ def _validate(points: Iterable[tuple[dict, str]]) -> None:
 
 
 def load_sweep(path: str | os.PathLike, overrides: Iterable[str] = ()) -> dict:
-    """Read a sweep file (TOML) and apply ``key.sub=value`` overrides (a list value makes an axis)."""
+    """Read a sweep file (TOML) and apply ``key.sub=value`` overrides (a list value makes an axis).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The TOML file.
+    overrides : iterable of str, optional
+        ``--set`` texts such as ``"algorithm.gamma=[0.1, 0.01]"`` (default none).
+
+    Returns
+    -------
+    dict
+        The sweep table, for :func:`expand`.
+    """
     from byzref.cli import apply_overrides, read_toml
 
     return apply_overrides(read_toml(str(path), "sweep"), list(overrides))
@@ -172,8 +203,18 @@ def _dask_executor(address: str):
 def main_sweep(args) -> int:
     """``byzref sweep FILE --out DIR [--workers N] [--scheduler ADDRESS] [--set k=v ...]``.
 
-    Exit status 0 when every run finished (ok, stalled or diverged), 1 when some raised (see
-    DIR/failures.jsonl), 2 for bad input (before any run starts).
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line: ``sweep`` (the file), ``out``, ``workers``, ``scheduler`` and
+        ``set``.
+
+    Returns
+    -------
+    int
+        Exit status 0 when every run finished (ok, stalled or diverged), 1 when some raised (see
+        DIR/failures.jsonl), 130 when interrupted. Bad input raises a ConfigError before any run
+        starts (the command line turns it into exit status 2).
     """
     from byzref.cli import check_out, check_workers
     from byzref.progress import Progress, fmt_seconds

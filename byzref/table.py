@@ -67,9 +67,11 @@ EXTRA_HINT = "pip install 'byzref[table]'"
 
 @dataclass
 class Table:
-    """A results table and where it came from.
+    """A results table and where it came from; made by :func:`build`.
 
-    Attributes
+    The parameters are kept as attributes of the same names.
+
+    Parameters
     ----------
     columns : list of str
         Column names (module docstring for the order).
@@ -77,10 +79,11 @@ class Table:
         One list of values per row (None where a run lacks the field).
     runs : int
         Runs in the table (after ``where``).
-    lines : list of str
-        What was read and skipped (:attr:`byzref.runs.RunSource.lines`), plus the ``where`` selection.
-    summary : bool
-        One row per run (True) or per checkpoint (False).
+    lines : list of str, optional
+        What was read and skipped (the ``lines`` of :class:`byzref.runs.RunSource`), plus the
+        ``where`` selection; default empty.
+    summary : bool, optional
+        One row per run (True) or per checkpoint (False, the default).
     """
 
     columns: list[str]
@@ -146,16 +149,23 @@ def build(path: str | os.PathLike, summary: bool = False, where=None) -> Table:
     ----------
     path : path
         What :func:`byzref.runs.open_runs` reads.
-    summary : bool
+    summary : bool, optional
         One row per run with its ``summary.*`` and ``constants.*`` values, instead of one row per
-        checkpoint with every curve.
-    where : optional
+        checkpoint with every curve (default False).
+    where : str, list, dict or None, optional
         Runs to keep (:func:`byzref.select.filter_runs`: OR within a key, AND across keys), applied to
         the records before any curve is read: ``"key=value"``, a list of such strings (``--where``)
-        or of ``(key, value)`` pairs, or ``{key: value or [values]}``.
+        or of ``(key, value)`` pairs, or ``{key: value or [values]}``. Default None keeps all.
 
-    A ConfigError (one line) for a path without usable runs, an unknown ``where`` key or a selection
-    that keeps no run.
+    Returns
+    -------
+    Table
+
+    Raises
+    ------
+    ConfigError
+        One line, for a path without usable runs, an unknown ``where`` key or a selection that keeps
+        no run.
     """
     from byzref.runs import open_runs
     from byzref.select import filter_runs, flatten, method_label
@@ -234,12 +244,18 @@ def rows(path: str | os.PathLike, summary: bool = False, where=None) -> tuple[li
     ----------
     path : path
         A results store, a ``byzref verify --out`` folder or a ``byzref run --out`` folder.
-    summary : bool
-        One row per run (``summary.*``, ``constants.*``) instead of one per checkpoint (the curves).
-    where : optional
+    summary : bool, optional
+        One row per run (``summary.*``, ``constants.*``) instead of one per checkpoint (the curves);
+        default False.
+    where : str, list, dict or None, optional
         Runs to keep, e.g. ``["attack=alie", "algorithm.gamma=0.1"]`` (see :func:`build`).
 
-    Values are plain Python ``int``/``float``/``str``/``bool``, or None where a run lacks a field.
+    Returns
+    -------
+    columns : list of str
+        The column names.
+    rows : list of list
+        Values are plain Python ``int``/``float``/``str``/``bool``, or None where a run lacks a field.
     """
     t = build(path, summary=summary, where=where)
     return t.columns, t.rows
@@ -280,12 +296,22 @@ def load(path: str | os.PathLike, summary: bool = False, where=None):
     ----------
     path : path
         A results store, a ``byzref verify --out`` folder or a ``byzref run --out`` folder.
-    summary : bool
-        One row per run (``summary.*``, ``constants.*``) instead of one per checkpoint (the curves).
-    where : optional
+    summary : bool, optional
+        One row per run (``summary.*``, ``constants.*``) instead of one per checkpoint (the curves);
+        default False.
+    where : str, list, dict or None, optional
         Runs to keep, e.g. ``["attack=alie"]`` or ``{"algorithm.gamma": [0.1, 0.5]}`` (see :func:`build`).
 
-    Columns as in the module docstring. An ImportError naming the extra when pandas is missing.
+    Returns
+    -------
+    pandas.DataFrame
+        Columns as in the module docstring; integer columns with gaps as ``Int64``, booleans with
+        gaps as ``boolean``, numbers with gaps as float64 (NaN).
+
+    Raises
+    ------
+    ImportError
+        Naming the extra, when pandas is missing.
     """
     _pandas()  # before any reading
     return _frame(build(path, summary=summary, where=where))
@@ -383,6 +409,24 @@ def write(t: Table, out: str | os.PathLike) -> Path:
     CSV: a header line, then one line per row; floats by repr (they parse back to the same bits),
     ``inf``/``-inf``/``nan`` as such, missing values empty, lines ending in ``\\n``. Parquet: through
     pandas + pyarrow (the ``table`` extra).
+
+    Parameters
+    ----------
+    t : Table
+        The table (:func:`build`).
+    out : str or os.PathLike
+        A path ending in ``.csv`` or ``.parquet``, in an existing folder that is not a results store
+        (a symlink is written through to its target).
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    ConfigError
+        For a bad suffix, a missing folder, a directory, or a path inside a results store.
     """
     target, fmt = _target(str(out))
     if fmt == "parquet":
@@ -404,6 +448,17 @@ def main_table(args) -> int:
 
     Bad input (a source without runs, an unknown ``--where`` key, a bad ``-o``, Parquet without the
     ``table`` extra) is a ConfigError, raised before anything is written.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line: ``source``, ``summary``, ``where`` and ``output`` (``-`` for CSV on
+        stdout).
+
+    Returns
+    -------
+    int
+        0 (the table is written and a one-line report printed).
     """
     out = args.output
     if out != "-":
