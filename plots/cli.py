@@ -3,7 +3,7 @@
 :func:`build` draws a figure and returns a :class:`Plot` (figure, printed lines, sidecar dict; tests
 inspect all three); :func:`build_figure` is ``(figure, lines)`` of it; :func:`main_plot` saves the
 figure (PDF, PNG, SVG, PGF or EPS by suffix, TrueType fonts) with ``FIG.pdf.json`` beside it and prints
-what was drawn.
+what was drawn. See :ref:`guide-figures`.
 
 Selection and faceting, for every kind: ``--where key=value`` (repeatable; OR within a key, AND across
 keys, :func:`byzref.select.filter_runs`); ``--hue``/``--style``/``--col``/``--row KEY[,KEY]`` (``none``
@@ -64,7 +64,19 @@ SHAREY = {"none": False, "row": "row", "col": "col", "all": True}
 
 @dataclass
 class Plot:
-    """A drawn figure: the matplotlib Figure, the lines to print and the sidecar (what was plotted)."""
+    """A drawn figure: the matplotlib Figure, the lines to print and the sidecar (what was plotted).
+
+    Made by :func:`build`; the parameters are kept as attributes of the same names.
+
+    Parameters
+    ----------
+    figure : matplotlib.figure.Figure
+        The figure (not saved yet).
+    lines : list of str
+        What was drawn, chosen, read and skipped (printed by ``byzref plot``).
+    sidecar : dict, optional
+        JSON-able description of the figure, written beside it as ``FIG.json`` (default empty).
+    """
 
     figure: Figure
     lines: list[str]
@@ -72,8 +84,22 @@ class Plot:
 
 
 def open_store(directory) -> tuple:
-    """``(source, records, lines)`` of the runs at ``directory`` (:func:`byzref.runs.open_runs`): a
-    results store, a ``byzref verify --out`` folder or a ``byzref run --out`` folder."""
+    """``(source, records, lines)`` of the runs at ``directory`` (:func:`byzref.runs.open_runs`).
+
+    Parameters
+    ----------
+    directory : str or os.PathLike
+        A results store, a ``byzref verify --out`` folder or a ``byzref run --out`` folder.
+
+    Returns
+    -------
+    source : byzref.runs.RunSource
+        The source.
+    records : list of dict
+        Its records.
+    lines : list of str
+        What was read and skipped.
+    """
     from byzref.runs import open_runs
 
     src = open_runs(directory)
@@ -81,7 +107,22 @@ def open_store(directory) -> tuple:
 
 
 def parse_size(text) -> tuple[float, float] | None:
-    """``"W,H"`` (inches) as ``(W, H)``; None for None; a ConfigError when it is not two sizes in (0, 100]."""
+    """``"W,H"`` (inches) as ``(W, H)``; None for None.
+
+    Parameters
+    ----------
+    text : str or None
+        ``"W,H"`` or ``"WxH"``.
+
+    Returns
+    -------
+    tuple of float or None
+
+    Raises
+    ------
+    ConfigError
+        When it is not two sizes in (0, 100].
+    """
     if text is None:
         return None
     parts = str(text).replace("x", ",").split(",")
@@ -208,9 +249,9 @@ def build(store_dir, kind: str, x: str | None = None, y: str | None = None, wher
     hue, style, col, row : str, optional
         Comma-separated keys, "none", or None for the default.
     sharey : "row", "col", "all", "none" or None
-        None: "col" for ``grid`` (its columns are the attacks, whose scales differ most: label flip
-        reaches 1e-32 where the others plateau) and "row" for the other kinds.
-        y-axis sharing between panels.
+        y-axis sharing between panels. None: "col" for ``grid`` (its columns are the attacks, whose
+        scales differ most: label flip reaches 1e-32 where the others plateau) and "row" for the
+        other kinds.
     size : (float, float), optional
         Figure width and height in inches.
     title : str, optional
@@ -218,7 +259,16 @@ def build(store_dir, kind: str, x: str | None = None, y: str | None = None, wher
     labels : plots.labels.Labels, optional
         Display names (default: the built-in table).
     band : "minmax", "iqr" or "none"
-        Band over seeds around each median line.
+        Band over seeds around each median line (default "minmax").
+
+    Returns
+    -------
+    Plot
+
+    Raises
+    ------
+    ConfigError
+        For an unknown kind, option value or key, or runs that cannot make the figure.
     """
     if kind not in ("curves", "rates", "grid"):
         raise ConfigError(f"kind must be one of curves, rates, grid, got {kind!r}")
@@ -247,7 +297,24 @@ def build(store_dir, kind: str, x: str | None = None, y: str | None = None, wher
 
 
 def build_figure(store_dir, kind: str, x: str | None = None, y: str | None = None, **kwargs):
-    """``(figure, printed lines)`` of :func:`build` (same parameters)."""
+    """``(figure, printed lines)`` of :func:`build` (same parameters).
+
+    Parameters
+    ----------
+    store_dir : str or os.PathLike
+        As for :func:`build`.
+    kind : str
+        "curves", "grid" or "rates".
+    x, y : str, optional
+        As for :func:`build`.
+    **kwargs
+        The other keyword arguments of :func:`build`.
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+    lines : list of str
+    """
     p = build(store_dir, kind, x=x, y=y, **kwargs)
     return p.figure, p.lines
 
@@ -520,9 +587,20 @@ def _mark_stalled(ax, line, statuses: dict, n_runs: int, color) -> None:
 def main_plot(args) -> int:
     """Entry point of ``byzref plot``: draw, save the figure and its sidecar, print what was drawn; return 0.
 
-    ``args``: store, kind, out, and optionally x, y, where, hue, style, col, row, sharey, size,
-    font_size, usetex, title, labels, label, band. ``--out`` (and ``--size``, ``--usetex``) are
-    checked before anything is read; nothing is written when drawing fails.
+    ``--out`` (and ``--size``, ``--usetex``) are checked before anything is read; nothing is written
+    when drawing fails.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``store``, ``kind``, ``out``, and optionally ``x``, ``y``, ``where``, ``hue``, ``style``,
+        ``col``, ``row``, ``sharey``, ``size``, ``font_size``, ``usetex``, ``title``, ``labels``,
+        ``label``, ``band``.
+
+    Returns
+    -------
+    int
+        0.
     """
     import matplotlib
 

@@ -19,12 +19,38 @@ BANDS = {"minmax": (0.0, 1.0, "min–max over seeds"), "iqr": (0.25, 0.75, "25�
 
 
 def seeds_text(n: int) -> str:
-    """``"1 seed"`` / ``"3 seeds"``."""
+    """``"1 seed"`` / ``"3 seeds"``.
+
+    Parameters
+    ----------
+    n : int
+        Number of seeds.
+
+    Returns
+    -------
+    str
+    """
     return f"{n} seed" if n == 1 else f"{n} seeds"
 
 
 def band_quantiles(band) -> tuple[float, float] | None:
-    """``(lo, hi)`` of a band given as "minmax", "iqr", a pair of quantiles or None."""
+    """``(lo, hi)`` of a band given as "minmax", "iqr", a pair of quantiles or None.
+
+    Parameters
+    ----------
+    band : str, tuple of float or None
+        ``"minmax"`` (0, 1), ``"iqr"`` (0.25, 0.75), ``(lo, hi)`` with 0 ≤ lo < hi ≤ 1, or None /
+        ``"none"`` (no band).
+
+    Returns
+    -------
+    tuple of float or None
+
+    Raises
+    ------
+    ValueError
+        For any other value.
+    """
     if band is None or band == "none":
         return None
     if isinstance(band, str):
@@ -38,7 +64,17 @@ def band_quantiles(band) -> tuple[float, float] | None:
 
 
 def run_label(run) -> str:
-    """A run's label: ``run["label"]`` for a dict, else ``config["name"]``, else the algorithm name."""
+    """A run's label: ``run["label"]`` for a dict, else ``config["name"]``, else the algorithm name.
+
+    Parameters
+    ----------
+    run : Result or dict
+        A result, or a dict with ``"label"`` and ``"curves"`` (a ValueError otherwise).
+
+    Returns
+    -------
+    str
+    """
     if isinstance(run, dict):
         if "label" not in run or "curves" not in run:
             raise ValueError(f"a run given as a dict needs keys 'label' and 'curves', got {sorted(run)}")
@@ -60,6 +96,20 @@ def seed_matrix(runs, x: str, y: str) -> tuple[np.ndarray, np.ndarray]:
     inside its recorded x range (exact at its own checkpoints), NaN outside it; a run with status
     "diverged" reads +inf from its first non-finite value on, and after its last recorded point
     (a diverged run counts as worse than any finite value, so medians stay robust to it).
+
+    Parameters
+    ----------
+    runs : sequence
+        Result objects or dicts with ``"curves"`` (optional ``"status"``).
+    x, y : str
+        Curve names (a ValueError when a run lacks one).
+
+    Returns
+    -------
+    grid : numpy.ndarray
+        The sorted finite x values of all runs.
+    Y : numpy.ndarray
+        Shape (len(runs), len(grid)).
     """
     cols = []
     for run in runs:
@@ -107,18 +157,25 @@ def draw_median(ax, runs, x, y, color, linestyle="-", marker="o", band="minmax",
 
     Parameters
     ----------
-    ax : matplotlib Axes
+    ax : matplotlib.axes.Axes
+        Where to draw.
     runs : list
         Result objects or dicts with ``"curves"`` (optional ``"status"``); aligned by :func:`seed_matrix`.
     x, y : str
         Curve names.
-    color, linestyle, marker : matplotlib styles of the median line (markers every 1/8 of the grid).
+    color, linestyle, marker : str
+        Matplotlib styles of the median line (markers every 1/8 of the grid); defaults ``"-"``, ``"o"``.
     band : "minmax", "iqr", (lo, hi) or None
         Shaded quantile band over the runs (drawn with ≥ 2 runs; one collection, no legend entry).
     label : str
         Legend label of the median line.
     seed_lines : bool
         Also draw each run as a thin faint line (no legend entries).
+
+    Returns
+    -------
+    matplotlib.lines.Line2D
+        The median line.
     """
     grid, Y = seed_matrix(runs, x, y)
     if np.all(np.isnan(Y)):
@@ -143,13 +200,33 @@ def draw_median(ax, runs, x, y, color, linestyle="-", marker="o", band="minmax",
 def plot_curves(ax, results, x="iteration", y="grad_sq", band=(0.25, 0.75)):
     """Draw one median curve per label over seeds, with a quantile band or per-seed lines; return ``ax``.
 
-    ``results``: byzref.results.Result objects, or dicts ``{"label", "curves": {name: array}}``
-    (optional ``"status"``). Runs are grouped by label (:func:`run_label`), in order of first
-    appearance; the runs of a label are its seeds. ``x``: "iteration", "bits_up" or "bits_down"
-    (cumulative bits per worker) or any curve the runs have; ``y``: "grad_sq" (‖∇f(xᵗ)‖²),
-    "grad_sq_avg" (its running average, the ε-stationarity metric), "f_gap" (f(xᵗ) − f*),
-    "dist", "agg_err" or any curve. Seeds are aligned by :func:`seed_matrix` (diverged runs count as +inf).
+    Runs are grouped by label (:func:`plots.curves.run_label`), in order of first appearance; the
+    runs of a label are its seeds, aligned by :func:`plots.curves.seed_matrix` (diverged runs count
+    as +inf). See :ref:`guide-figures`.
 
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    results : iterable
+        :class:`byzref.results.Result` objects, or dicts ``{"label", "curves": {name: array}}``
+        (optional ``"status"``).
+    x : str, optional
+        "iteration" (default), "bits_up" or "bits_down" (cumulative bits per worker) or any curve the
+        runs have.
+    y : str, optional
+        "grad_sq" (default, ‖∇f(xᵗ)‖²), "grad_sq_avg" (its running average, the ε-stationarity
+        metric), "f_gap" (f(xᵗ) − f*), "dist", "agg_err" or any curve.
+    band : str, tuple of float or None, optional
+        Quantile band over seeds: ``(lo, hi)`` (default (0.25, 0.75)), "minmax", "iqr" or None.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax``.
+
+    Notes
+    -----
     Drawn per label in the method's colour and compressor linestyle (:mod:`plots.style`): the median
     over seeds (legend ``"label (3 seeds)"``); with ≥ 5 runs and ``band = (lo, hi)`` (or "minmax",
     "iqr") a shaded band between those quantiles (one collection, no legend entry); with < 5 runs thin

@@ -5,8 +5,9 @@ a component name key such as ``"attack"``, or a dotted config path such as ``"al
 :func:`resolve_roles` fills the roles the user left open so that every field that varies between the
 runs, except the seed (and what the figure kind selects or plots against), is separated: the runs of
 one line then differ in their seed only. :func:`layout` groups the runs into panels and lines;
-:func:`draw_panels` draws them (median over seeds, a band, colours by hue, linestyles by style) with
-one figure legend in sections (hue, then style) instead of the cross product.
+``byzref plot`` (:mod:`plots.cli`) draws them (median over seeds, a band, colours by hue, linestyles
+by style) with one figure legend in sections (hue, then style, :func:`section_legend`) instead of the
+cross product. See :ref:`guide-figures`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from byzref.select import _COMPONENTS, flatten, group, key_value, undetermined
 __all__ = ["ROLES", "Line", "Panel", "available_keys", "check_keys", "layout", "parse_role",
            "resolve_roles", "section_legend"]
 
+#: the four roles, in the order :func:`layout` reads them
 ROLES = ("hue", "style", "col", "row")
 #: the paper's orders (§4.2) for aggregator rows and attack columns; other values follow, sorted.
 ORDERS = {"aggregator": ("nnm+gm", "nnm+cwmed", "nnm+cwtm", "gm", "cwmed", "cwtm"),
@@ -34,14 +36,41 @@ def _record(run) -> dict:
 
 
 def available_keys(records) -> list[str]:
-    """Every key a run can be grouped or filtered by: method, status, component names, dotted paths."""
+    """Every key a run can be grouped or filtered by: method, status, component names, dotted paths.
+
+    Parameters
+    ----------
+    records : list of dict
+        Run records.
+
+    Returns
+    -------
+    list of str
+        ``"method"``, ``"status"``, the component families present, then every dotted config path
+        (sorted).
+    """
     paths = sorted(set().union(*(flatten(_record(r)["config"]) for r in records))) if records else []
     comps = [c for c in _COMPONENTS if f"{c}.name" in paths]
     return ["method", "status", *comps, *paths]
 
 
 def check_keys(records, keys, what: str) -> None:
-    """A ConfigError naming ``what`` (e.g. ``--hue``) and listing the available keys when a key is unknown."""
+    """A ConfigError naming ``what`` (e.g. ``--hue``) and listing the available keys when a key is unknown.
+
+    Parameters
+    ----------
+    records : list of dict
+        Run records.
+    keys : iterable of str
+        The keys to check.
+    what : str
+        The option the keys came from, for the message.
+
+    Raises
+    ------
+    ConfigError
+        For the first key that is not in :func:`available_keys`.
+    """
     have = available_keys(records)
     for k in keys:
         if k not in have:
@@ -49,7 +78,17 @@ def check_keys(records, keys, what: str) -> None:
 
 
 def parse_role(text: str | None) -> tuple[str, ...] | None:
-    """``--hue`` text as keys: None (not given: default), ``()`` for "none", else comma-separated keys."""
+    """``--hue`` text as keys: None (not given: default), ``()`` for "none", else comma-separated keys.
+
+    Parameters
+    ----------
+    text : str or None
+        The option's text.
+
+    Returns
+    -------
+    tuple of str or None
+    """
     if text is None:
         return None
     text = str(text).strip()
@@ -135,7 +174,25 @@ def ordered(values, keys) -> list[tuple]:
 
 @dataclass
 class Line:
-    """One drawn line: its hue and style values, their display texts and the runs (its seeds)."""
+    """One drawn line: its hue and style values, their display texts and the runs (its seeds).
+
+    The parameters are kept as attributes of the same names.
+
+    Parameters
+    ----------
+    hue : tuple
+        Values of the hue keys.
+    style : tuple
+        Values of the style keys.
+    hue_text : str
+        Display text of the hue values.
+    style_text : str
+        Display text of the style values.
+    runs : list
+        The line's runs (records differing in their seed only).
+    extra : dict, optional
+        Anything a figure kind attaches to the line (default empty).
+    """
 
     hue: tuple
     style: tuple
@@ -152,7 +209,21 @@ class Line:
 
 @dataclass
 class Panel:
-    """One axes: its row and column values, title and lines."""
+    """One axes: its row and column values, title and lines.
+
+    The parameters are kept as attributes of the same names.
+
+    Parameters
+    ----------
+    row : tuple
+        Values of the row keys.
+    col : tuple
+        Values of the column keys.
+    title : str
+        The panel title (``"<row> · <col>"`` when both are set).
+    lines : list of Line, optional
+        The panel's lines (default empty).
+    """
 
     row: tuple
     col: tuple
@@ -231,8 +302,29 @@ def seeds_range(lines) -> str:
 def section_legend(fig, sections, title: str | None, n_cols: int, n_rows: int = 1, fontsize=None):
     """One figure legend in sections: ``sections`` = [(heading, [(handle, text), ...]), ...].
 
-    Below the panels, each section a row headed by its bold heading, wrapped after ``2·n_cols + 1``
-    entries. Hue and style are separate sections, so the legend never lists their cross product.
+    Below the panels, each section a row headed by its bold heading, wrapped after
+    max(3, 2·n_cols + 1) entries. Hue and style are separate sections, so the legend never lists
+    their cross product.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    sections : list of tuple
+        ``(heading, [(handle, text), ...])`` per section; empty sections are left out.
+    title : str or None
+        Legend title.
+    n_cols : int
+        Panel columns of the figure (sets the wrap width).
+    n_rows : int, optional
+        Panel rows (default 1; not used by the current layout).
+    fontsize : str or float, optional
+        Legend font size (default ``"small"``).
+
+    Returns
+    -------
+    matplotlib.legend.Legend or None
+        None when every section is empty.
     """
     from matplotlib.lines import Line2D
 

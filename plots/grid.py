@@ -12,7 +12,19 @@ _COUNT = re.compile(r" \(n = \d+\)$")
 
 
 def as_labelled(run, label: str) -> dict:
-    """A Result (or a dict with curves) as the ``{"label", "curves", "status"}`` dict of plot_curves."""
+    """A Result (or a dict with curves) as the ``{"label", "curves", "status"}`` dict of plot_curves.
+
+    Parameters
+    ----------
+    run : Result or dict
+        A result, or a dict with ``"curves"`` (optional ``"status"``, default ``"ok"``).
+    label : str
+        The label to give it.
+
+    Returns
+    -------
+    dict
+    """
     if isinstance(run, dict):
         return {"label": label, "curves": run["curves"], "status": run.get("status", "ok")}
     return {"label": label, "curves": run.curves, "status": run.status}
@@ -32,16 +44,42 @@ def plot_grid(fig, results, rows="aggregator", cols="attack", x="iteration", y="
     Paper layout (the authors' plot scripts: rows of aggregators, columns of attacks): each panel holds the
     convergence curves of every method on the runs of its cell, drawn by :func:`plots.curves.plot_curves`
     (median over seeds, a quantile band with ≥ 5 seeds, faint per-seed lines otherwise; diverged runs
-    count as +inf). ``rows``/``cols``/``label``: keys of :func:`byzref.select.key_value` (``"method"``,
-    ``"aggregator"``, ``"attack"``, or a dotted config path; ``label`` may also be a function of a run);
-    ``results``: Result objects or dicts with ``"config"``, ``"curves"``, ``"status"``; values are
-    ordered by ``row_order`` / ``col_order`` (values not listed follow, sorted), default sorted.
+    count as +inf). See :ref:`guide-figures`.
 
     Drawn: ``fig.subplots(len(rows), len(cols), sharex=True, sharey=sharey)``; log y shared by all panels
     (``sharey="row"`` or False when one column's range would flatten the others);
     panel titles ``"<row value> · <col value>"``; y labels on the first column, x labels on the last
-    row; no per-panel legend, ONE figure legend (bottom) with one entry per method (the method's first
-    line; the ``(n = k)`` run count of plot_curves left out). An empty cell shows "no runs".
+    row; no per-panel legend, ONE figure legend (bottom) with one entry per distinct legend text of the
+    panels (its first line). That text is plot_curves' ``"label (k seeds)"``, so a method whose cells
+    have different numbers of seeds gets one entry per seed count. An empty cell shows "no runs".
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        An empty figure (constrained layout recommended: the legend is placed outside the panels).
+    results : iterable
+        Result objects or dicts with ``"config"``, ``"curves"``, ``"status"`` (at least one).
+    rows, cols : str, optional
+        Keys of :func:`byzref.select.key_value` (``"method"``, ``"aggregator"``, ``"attack"``, or a
+        dotted config path) for the panel rows (default ``"aggregator"``) and columns (default
+        ``"attack"``).
+    x : str, optional
+        A key of ``plots.curves.X_LABELS`` (default ``"iteration"``).
+    y : str, optional
+        A key of ``plots.curves.Y_LABELS`` (default ``"grad_sq"``).
+    label : str or callable, optional
+        The curve label: a key as above (default ``"method"``) or a function of a run.
+    row_order, col_order : sequence or None, optional
+        Order of the row / column values; values not listed follow, sorted (default: all sorted).
+    band : str, tuple of float or None, optional
+        Quantile band over seeds, as for :func:`plots.curves.plot_curves` (default (0.25, 0.75)).
+    sharey : bool or str, optional
+        Passed to ``fig.subplots`` (default True).
+
+    Returns
+    -------
+    numpy.ndarray
+        The 2-D array of axes, rows × columns.
     """
     from byzref.select import key_value
 

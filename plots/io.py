@@ -19,11 +19,23 @@ from byzref.results import _jsonable, _tmp_name
 
 __all__ = ["FORMATS", "check_output", "latex_missing", "save", "sidecar_path", "write_sidecar"]
 
+#: figure file suffix → matplotlib format
 FORMATS = {".pdf": "pdf", ".png": "png", ".svg": "svg", ".pgf": "pgf", ".eps": "eps"}
 
 
 def latex_missing(program: str = "latex") -> str | None:
-    """None when ``program`` (and dvipng/dvips for ``latex``) is on the PATH, else what is missing."""
+    """None when ``program`` (and dvipng for ``latex``) is on the PATH, else what is missing.
+
+    Parameters
+    ----------
+    program : str, optional
+        The TeX program (default ``"latex"``; ``matplotlib.rcParams["pgf.texsystem"]`` for PGF).
+
+    Returns
+    -------
+    str or None
+        The missing programs, comma-separated.
+    """
     need = [program] + (["dvipng"] if program == "latex" else [])
     missing = [p for p in need if shutil.which(p) is None]
     return ", ".join(missing) if missing else None
@@ -38,6 +50,16 @@ def check_output(path: str | os.PathLike, usetex: bool = False) -> Path:
         Figure file: a known suffix (:data:`FORMATS`), in an existing folder, not a folder itself.
     usetex : bool
         Text is typeset with LaTeX (then ``latex`` and ``dvipng`` must be installed).
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    ConfigError
+        For an unknown suffix, a directory, a missing folder, a folder that is a results store or
+        run folder, or missing LaTeX programs.
     """
     out = Path(path)
     allowed = " ".join(FORMATS)
@@ -76,10 +98,16 @@ def save(fig, path: str | os.PathLike, dpi: int = 150) -> Path:
     Parameters
     ----------
     fig : matplotlib.figure.Figure
+        The figure.
     path : path
         Target file, ending in .pdf, .png, .svg, .pgf or .eps (any case).
     dpi : int
-        Resolution of a PNG.
+        Resolution of a PNG (default 150).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
     """
     import matplotlib
 
@@ -104,8 +132,20 @@ def save(fig, path: str | os.PathLike, dpi: int = 150) -> Path:
 
 
 def sidecar_path(path: str | os.PathLike) -> Path:
-    """``FIG.pdf.json`` for the figure ``FIG.pdf`` (same folder; one sidecar per figure file, so
-    ``FIG.png`` and ``FIG.pdf`` drawn with different options keep their own descriptions)."""
+    """``FIG.pdf.json`` for the figure ``FIG.pdf``.
+
+    Same folder; one sidecar per figure file, so ``FIG.png`` and ``FIG.pdf`` drawn with different
+    options keep their own descriptions.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The figure file.
+
+    Returns
+    -------
+    pathlib.Path
+    """
     p = Path(path)
     return p.with_name(p.name + ".json")
 
@@ -119,6 +159,11 @@ def write_sidecar(path: str | os.PathLike, data: dict) -> Path:
         The figure file (the sidecar is :func:`sidecar_path` of it).
     data : dict
         JSON-serialisable description of the figure (non-finite floats are written as strings).
+
+    Returns
+    -------
+    pathlib.Path
+        The sidecar's path.
     """
     side = sidecar_path(path)
     tmp = side.with_name(_tmp_name(side.name))

@@ -81,7 +81,18 @@ _TEX = {"\\": r"\textbackslash{}", "_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#
 
 
 def tex_escape(text: str) -> str:
-    """``text`` with LaTeX's special characters escaped (for labels drawn with ``--usetex``)."""
+    """``text`` with LaTeX's special characters escaped (for labels drawn with ``--usetex``).
+
+    Parameters
+    ----------
+    text : str
+        Any text (converted with ``str``).
+
+    Returns
+    -------
+    str
+        With the backslash and ``_ % & # $ { } ^ ~`` escaped.
+    """
     return "".join(_TEX.get(ch, ch) for ch in str(text))
 
 
@@ -125,7 +136,18 @@ class Labels:
         return self.anywhere.get(name)
 
     def key(self, key: str) -> str:
-        """Display name of a key (``"algorithm.gamma"`` → ``"γ"``; unknown: its last dotted part)."""
+        """Display name of a key (``"algorithm.gamma"`` → ``"γ"``; unknown: its last dotted part).
+
+        Parameters
+        ----------
+        key : str
+            A key (:func:`byzref.select.key_value`) or a curve or metric name.
+
+        Returns
+        -------
+        str
+            An override of category ``key`` first, then :data:`KEY_NAMES`.
+        """
         found = self._lookup("key", key)
         if found is not None:
             return self._text(found)
@@ -134,7 +156,20 @@ class Labels:
         return self._text(key[: -len(".name")] if key.endswith(".name") else key.rsplit(".", 1)[-1])
 
     def component(self, category: str, name: str) -> str:
-        """Display name of a component (an aggregator pipeline stage by stage: ``"NNM + CWTM"``)."""
+        """Display name of a component (an aggregator pipeline stage by stage: ``"NNM + CWTM"``).
+
+        Parameters
+        ----------
+        category : str
+            One of :data:`CATEGORIES`.
+        name : str
+            The component's registered name.
+
+        Returns
+        -------
+        str
+            The override or default display name; an unknown name as it is.
+        """
         name = str(name)
         found = self._lookup(category, name)
         if found is not None:
@@ -144,7 +179,21 @@ class Labels:
         return self._text(name)
 
     def compressor(self, record: dict | None, name: str) -> str:
-        """``"Top-k (k=10)"``: the compressor's display name and its size parameter (when known)."""
+        """``"Top-k (k=10)"``: the compressor's display name and its size parameter (when known).
+
+        Parameters
+        ----------
+        record : dict or None
+            The run record whose ``config.compressor`` gives the parameter (k, or s for QSGD);
+            None: no parameter.
+        name : str
+            The compressor's registered name.
+
+        Returns
+        -------
+        str
+            The parameter is left out when the name was overridden.
+        """
         base = self.component("compressor", name)
         param = _COMPRESSOR_PARAMS.get(str(name))
         comp = (record or {}).get("config", {}).get("compressor", {}) if isinstance(record, dict) else {}
@@ -155,7 +204,18 @@ class Labels:
         return base
 
     def method(self, record: dict) -> str:
-        """The method label of a run record: ``"Byz-DM21, Top-k (k=10)"`` (identity compressor left out)."""
+        """The method label of a run record: ``"Byz-DM21, Top-k (k=10)"`` (identity compressor left out).
+
+        Parameters
+        ----------
+        record : dict
+            A run record (``config`` is read).
+
+        Returns
+        -------
+        str
+            A ``[method]`` override (by this label or by the algorithm's name) replaces it whole.
+        """
         cfg = record["config"]
         alg = cfg["algorithm"]["name"]
         comp = cfg.get("compressor", {}).get("name", "identity")
@@ -168,7 +228,21 @@ class Labels:
         return label
 
     def value(self, key: str, value: Any, record: dict | None = None) -> str:
-        """Display form of ``value`` of ``key`` alone (``"ALIE"``, ``"NNM + CWTM"``, ``"0.05"``)."""
+        """Display form of ``value`` of ``key`` alone (``"ALIE"``, ``"NNM + CWTM"``, ``"0.05"``).
+
+        Parameters
+        ----------
+        key : str
+            The key the value belongs to.
+        value : object
+            The value.
+        record : dict or None, optional
+            The run record, needed for ``"method"`` and a compressor's parameter (default None).
+
+        Returns
+        -------
+        str
+        """
         if key == "method" and record is not None:
             return self.method(record)
         cat = key[: -len(".name")] if key.endswith(".name") else key
@@ -179,7 +253,21 @@ class Labels:
         return self._text(_num(value))
 
     def setting(self, key: str, value: Any, record: dict | None = None) -> str:
-        """``value`` with its key unless the value says what it is: ``"γ = 0.05"``, ``"ALIE"``."""
+        """``value`` with its key unless the value says what it is: ``"γ = 0.05"``, ``"ALIE"``.
+
+        Parameters
+        ----------
+        key : str
+            The key the value belongs to.
+        value : object
+            The value.
+        record : dict or None, optional
+            The run record (as for :meth:`value`).
+
+        Returns
+        -------
+        str
+        """
         cat = key[: -len(".name")] if key.endswith(".name") else key
         if key == "method" or cat in CATEGORIES:
             return self.value(key, value, record)

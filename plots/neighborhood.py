@@ -21,9 +21,21 @@ def plot_neighborhood(ax, series):
     of ‖∇f‖² scales like c·δζ²; methods are compared by their fitted c under the same attack and
     aggregator.
 
-    ``series`` is a list of dicts with keys ``"label"``, ``"x"`` (the δζ² values), ``"plateau"`` (the
-    measured plateau at each x) and ``"c"`` (the fitted constant, or None; NaN counts as None).
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    series : list of dict
+        Keys ``"label"``, ``"x"`` (the δζ² values), ``"plateau"`` (the measured plateau at each x,
+        same length) and optionally ``"c"`` (the fitted constant, or None; NaN counts as None).
 
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax``.
+
+    Notes
+    -----
     Drawn per series in the method's colour: the points (markers only, legend ``"label"`` or
     ``"label: c = 1.23"`` with 3 significant digits) and, when c is given, the line c·x from the
     smallest to the largest x (solid, no legend entry). Axes are log-log when every x and every plateau
@@ -68,16 +80,38 @@ def _pct(lr: float) -> str:
 def plot_neighborhood_map(ax, rows, cols, log_ratio, ci, states, *, notes=None, vmax=None, colorbar=True):
     """Heat map of log(q_ref / q_other) per cell (rows: regimes, columns: other methods); return ``ax``.
 
-    ``log_ratio`` is an (R, C) array (NaN: no measurement, drawn grey), ``ci`` an (R, C, 2) array of its
-    confidence interval, ``states`` an (R, C) nested list of "seen" / "not seen" / "inconclusive"
-    (:data:`STATE_MARK`), ``notes`` an optional (R, C) nested list of short notes (e.g. "identical on
-    every seed"), written below the CI (a CI of zero width is not written). The colour is the
-    log-ratio on a diverging scale centred at 0 (blue: the reference is smaller, red: larger) clipped at
-    ±``vmax`` (default: the largest |log-ratio| within [log 1.1, log 4], so one extreme cell does not
-    wash the others out; a clipped cell shows the saturated colour and its true number); the colour bar
-    is labelled in percent (exp(v) − 1). Each cell is annotated with the ratio − 1 in percent, its CI,
-    its note and its state;
-    a seen cell gets a thick black frame with gid "seen:<row>:<col>".
+    The colour is the log-ratio on a diverging scale centred at 0 (blue: the reference is smaller,
+    red: larger) clipped at ±``vmax``; the colour bar is labelled in percent (exp(v) − 1). Each cell
+    is annotated with the ratio − 1 in percent, its CI, its note and its state; a seen cell gets a
+    thick black frame with gid "seen:<row>:<col>".
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw (its figure receives the colour bar).
+    rows : sequence
+        R row labels (regimes).
+    cols : sequence
+        C column labels (the other methods).
+    log_ratio : array_like
+        (R, C) log-ratios; NaN: no measurement, drawn grey.
+    ci : array_like
+        (R, C, 2) confidence intervals of the log-ratios (one of zero width is not written).
+    states : list of list of str
+        (R, C) nested list of "seen" / "not seen" / "inconclusive" (:data:`STATE_MARK`).
+    notes : list of list of str, optional
+        (R, C) short notes (e.g. "identical on every seed"), written below the CI; default None.
+    vmax : float, optional
+        Colour clip; default None: the largest finite magnitude of the log-ratios, clipped to
+        [log 1.1, log 4], so one extreme cell does not wash the others out (a clipped cell shows the
+        saturated colour and its true number).
+    colorbar : bool, optional
+        Draw the colour bar (default True).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax``.
     """
     from matplotlib.colors import Normalize
     from matplotlib.patches import Rectangle

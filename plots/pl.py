@@ -13,10 +13,22 @@ def plot_pl(ax, curves):
     PL claims (arXiv:2603.15144): with constant γ, η the gap contracts linearly, by a factor ρ = 1 − Θ(γμ) per
     iteration, down to a floor set by σ² and c·δζ²/μ.
 
-    ``curves`` is a list of dicts with keys ``"label"``, ``"t"`` (iterations), ``"gap"`` (f(xᵗ) − f* at
-    those iterations) and ``"rate"`` (the fitted contraction factor ρ, or None; NaN, as from a failed
-    fit, counts as None).
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    curves : list of dict
+        Keys ``"label"``, ``"t"`` (iterations), ``"gap"`` (f(xᵗ) − f* at those iterations) and
+        optionally ``"rate"`` (the fitted contraction factor ρ, or None; NaN, as from a failed fit,
+        counts as None).
 
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax``.
+
+    Notes
+    -----
     Drawn per curve in the method's colour: one line (markers every ~10th point), legend ``"label"`` or
     ``"label (ρ = 0.987)"`` (3 decimals). Non-positive or non-finite gaps are left out (a gap at
     rounding level can be ≤ 0). y axis log, x axis linear; x label "iteration t", y label "f(xᵗ) − f*".

@@ -16,7 +16,18 @@ REFERENCE_SLOPES = ((-0.5, "T^-1/2 reference", "0.2"), (-2.0 / 3.0, "T^-2/3 refe
 def fit_label(label: str, slope: float | None, ci=None) -> str:
     """Legend text ``"label: fit −0.49 [−0.52, −0.46]"`` (2 decimals, U+2212 minus).
 
-    Just ``"label"`` when the slope is None or not finite; no CI part when ``ci`` is None or not finite.
+    Parameters
+    ----------
+    label : str
+        The series label.
+    slope : float or None
+        Fitted exponent; None or non-finite gives just ``"label"``.
+    ci : tuple of float or None, optional
+        ``(lo, hi)`` of the slope; left out when None or not finite.
+
+    Returns
+    -------
+    str
     """
     slope = finite_or_none(slope)
     if slope is None:
@@ -46,19 +57,35 @@ def plot_rates(ax, fits):
 
     Rates are measured across horizons, each T run with the claim's T-dependent schedule.
 
-    ``fits`` is a list of dicts with keys ``"label"``, ``"T"`` (horizons), ``"values"`` (per T, the
-    per-seed values), ``"slope"`` and ``"ci"`` (fitted exponent and its confidence interval
-    ``(lo, hi)``; either may be None; a non-finite value counts as None) and ``"predicted"`` (−1/2,
-    −2/3 or None). Optional ``"intercept"``: the fit's natural-log intercept b of
-    ``log value ≈ b + slope·log T`` (as theory.fitting.SlopeFit gives it); without it the fitted line
-    goes through the medians in the least-squares sense (b = mean of log median − slope·log T).
-    Optional ``"color"``, ``"marker"``, ``"linestyle"``: the fit's style (default: the method's, from
-    :func:`plots.style.styles_for` of the label).
+    See :ref:`guide-figures`.
 
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    fits : list of dict
+        Keys ``"label"``, ``"T"`` (horizons), ``"values"`` (per T, the per-seed values), and
+        optionally ``"slope"`` and ``"ci"`` (fitted exponent and its confidence interval
+        ``(lo, hi)``; either may be None; a non-finite value counts as None), ``"predicted"`` (−1/2,
+        −2/3 or None), ``"intercept"`` (the fit's natural-log intercept b of
+        ``log value ≈ b + slope·log T``, as ``theory.fitting.SlopeFit`` gives it; without it the
+        fitted line goes through the medians in the least-squares sense, b = mean of
+        log median − slope·log T) and ``"color"``, ``"marker"``, ``"linestyle"`` (the fit's style;
+        default: the method's, from :func:`plots.style.styles_for` of the label).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax``.
+
+    Notes
+    -----
     Drawn, per fit, in the method's colour (:func:`plots.style.styles_for`):
-      * the per-seed values as small faint points (one scatter collection, no legend entry),
-      * the median over seeds as a line with markers, legend ``"label: fit −0.49 [−0.52, −0.46]"``,
-      * the fitted line ``exp(b)·T^slope`` over the fit's T range (dash-dot, no legend entry).
+
+    * the per-seed values as small faint points (one scatter collection, no legend entry),
+    * the median over seeds as a line with markers, legend ``"label: fit −0.49 [−0.52, −0.46]"``,
+    * the fitted line ``exp(b)·T^slope`` over the fit's T range (dash-dot, no legend entry).
+
     Once per axes: dashed reference slopes T^{−1/2} and T^{−2/3} ("T^-1/2 reference",
     "T^-2/3 reference"), anchored at the first median point of the first fit that has one and spanning
     the T range of all fits; the one equal to some fit's ``predicted`` exponent is drawn thicker.

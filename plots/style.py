@@ -64,12 +64,24 @@ _TOKEN = re.compile(r"[A-Za-z0-9_]+")
 def style_for(label: str, index: int | None = None) -> dict[str, object]:
     """Matplotlib keyword arguments ``{"color", "marker", "linestyle"}`` for a curve labelled ``label``.
 
-    The first token of ``label`` that is a method name of :data:`METHOD_STYLES` fixes colour and
-    marker (tokens: hyphens read as ``_``, so "Byz-VR-DM21" is ``byz_vr_dm21``; split at anything
-    but letters, digits and ``_``; compared in lower case). The first compressor name of
-    :data:`COMPRESSOR_LINESTYLES` among the tokens fixes the linestyle (default solid). Without a
-    method name, :data:`FALLBACK` ``[index % 8]`` is used, or the entry chosen by a CRC-32 of the
-    label when ``index`` is None (stable across runs and machines).
+    The first token of ``label`` that is a method name of :data:`plots.style.METHOD_STYLES` fixes
+    colour and marker (tokens: hyphens read as ``_``, so "Byz-VR-DM21" is ``byz_vr_dm21``; split at
+    anything but letters, digits and ``_``; compared in lower case). The first compressor name of
+    :data:`plots.style.COMPRESSOR_LINESTYLES` among the tokens fixes the linestyle (default solid).
+    Without a method name, :data:`plots.style.FALLBACK` ``[index % 8]`` is used, or the entry chosen
+    by a CRC-32 of the label when ``index`` is None (stable across runs and machines).
+
+    Parameters
+    ----------
+    label : str
+        The curve's label (a method label, a run label, anything).
+    index : int or None, optional
+        Position of the curve, used only when the label names no method (default None: hash).
+
+    Returns
+    -------
+    dict
+        ``{"color": hex str, "marker": str, "linestyle": str or dash tuple}``.
     """
     tokens = [t.lower() for t in _TOKEN.findall(str(label).replace("-", "_"))]
     method = next((METHOD_STYLES[t] for t in tokens if t in METHOD_STYLES), None)
@@ -86,6 +98,16 @@ def styles_for(labels) -> list[dict[str, object]]:
     Known methods keep their fixed style. A label naming no method starts from its hashed fallback
     entry and moves to the next entry not yet used in this list (while any is left), so up to
     ``len(FALLBACK)`` unknown labels on one axes never share a colour. Equal labels share a style.
+
+    Parameters
+    ----------
+    labels : iterable of str
+        The labels of one axes, in drawing order.
+
+    Returns
+    -------
+    list of dict
+        One :func:`style_for` dict per label.
     """
     out, used, seen = [], set(), {}
     for lab in labels:
@@ -129,6 +151,11 @@ def hue_styles(values, algorithms=None) -> list[dict[str, str]]:
         The hue values, in legend order.
     algorithms : sequence of str, optional
         Algorithm name per value (None entries: not a method).
+
+    Returns
+    -------
+    list of dict
+        ``{"color", "marker"}`` per value.
     """
     values = list(values)
     algorithms = list(algorithms) if algorithms is not None else [None] * len(values)
@@ -162,7 +189,12 @@ def paper_rc(font_size: float | None = None, usetex: bool = False) -> dict:
     font_size : float, optional
         Base font size in points (legend, tick and title sizes follow it).
     usetex : bool
-        Typeset text with LaTeX (``text.usetex``).
+        Typeset text with LaTeX (``text.usetex``); default False.
+
+    Returns
+    -------
+    dict
+        rcParams for ``matplotlib.rc_context``.
     """
     rc = {"pdf.fonttype": 42, "ps.fonttype": 42, "svg.fonttype": "path", "pgf.rcfonts": False}
     if font_size is not None:

@@ -58,8 +58,20 @@ _NAME_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _NAMES), key=len, 
 
 
 def display_label(label: str, algorithm: str | None = None) -> str:
-    """``label`` with algorithm ids replaced by the paper's names (byz_vr_dm21 → Byz-VR-DM21); when the
-    label names no method and ``algorithm`` is given, the method's name is put in front."""
+    """``label`` with algorithm ids replaced by the paper's names (byz_vr_dm21 → Byz-VR-DM21).
+
+    Parameters
+    ----------
+    label : str
+        A curve or run label.
+    algorithm : str or None, optional
+        The method's registered name; when given and the label names no method, the method's
+        display name is put in front (``"Byz-DM21: label"``).
+
+    Returns
+    -------
+    str
+    """
     text = str(label)
     if _NAME_RE is not None:
         text = _NAME_RE.sub(lambda m: _NAMES[m.group(1)], text)
@@ -71,13 +83,38 @@ def display_label(label: str, algorithm: str | None = None) -> str:
 
 
 def par(v) -> str:
-    """A set parameter or threshold (0.75, 0.2, 0): shortest form (up to 4 significant digits)."""
+    """A set parameter or threshold (0.75, 0.2, 0): shortest form (up to 4 significant digits).
+
+    Parameters
+    ----------
+    v : float or None
+        The value (None gives ``"–"``).
+
+    Returns
+    -------
+    str
+        ``num(v, 4, zeros=False)``.
+    """
     return num(v, 4, zeros=False)
 
 
 def num(v, sig: int = 3, zeros: bool = True) -> str:
-    """A measured number for reading: ``sig`` significant digits (trailing zeros kept unless ``zeros``
-    is False: 1.00), U+2212 minus, ×10ⁿ for very small or large ones."""
+    """A measured number for reading, with U+2212 minus and ×10ⁿ for very small or large ones.
+
+    Parameters
+    ----------
+    v : float or None
+        The value; None gives ``"–"``, ±inf ``"∞"``/``"−∞"``.
+    sig : int, optional
+        Significant digits (default 3); a nonzero value of magnitude below 10⁻³ or from 10⁵ on is
+        written as m×10^e.
+    zeros : bool, optional
+        Keep trailing zeros (default True: ``1.00``; False: ``1``).
+
+    Returns
+    -------
+    str
+    """
     if v is None:
         return "–"
     v = float(v)
@@ -110,7 +147,18 @@ def _mnum(v, sig: int = 3) -> str:
 
 
 def exponent_text(p: float) -> str:
-    """−0.5 → "−1/2", −2/3 → "−2/3" (a fraction with denominator ≤ 12, else 3 decimals)."""
+    """−0.5 → "−1/2", −2/3 → "−2/3" (a fraction with denominator ≤ 12, else 3 decimals).
+
+    Parameters
+    ----------
+    p : float
+        An exponent.
+
+    Returns
+    -------
+    str
+        With U+2212 minus.
+    """
     f = Fraction(float(p)).limit_denominator(12)
     if abs(float(f) - float(p)) > 1e-9:
         return fmt(p, ".3f")
@@ -125,13 +173,35 @@ def _ci_text(ci) -> str:
 
 
 def title_figure(fig, heading: str, title: str = "") -> None:
-    """The figure's heading (claim id — verdict) and, wrapped below it, the claim's title."""
+    """The figure's heading (claim id — verdict) and, wrapped below it, the claim's title.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    heading : str
+        First line of the title.
+    title : str, optional
+        Wrapped at 95 characters below the heading (default ``""``).
+    """
     text = heading + ("\n" + "\n".join(textwrap.wrap(title, 95)) if title else "")
     fig.suptitle(text, fontsize=10)
 
 
 def text_figure(fig, lines: list[str]):
-    """A figure holding only text (nothing measurable to draw); returns the axes."""
+    """A figure holding only text (nothing measurable to draw); returns the axes.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        An empty figure to draw on.
+    lines : list of str
+        The lines of text.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
     ax = fig.add_subplot()
     ax.axis("off")
     ax.text(0.02, 0.95, "\n".join(textwrap.fill(s, 90) for s in lines), va="top", ha="left", fontsize=9,
@@ -202,6 +272,26 @@ def rate_figure(fig, curves: list[dict], *, heading: str = "", title: str = "", 
     the curve. ``bracket`` = (i, j, text): a vertical arrow at the largest T between the geometric means
     of curves i and j, labelled ``text`` (e.g. a floor ratio). A curve whose method already appeared is
     drawn with hollow markers and a dashed line.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        An empty figure to draw on.
+    curves : list of dict
+        The curves, as above.
+    heading : str, optional
+        The claim id and verdict; with it the figure gets a title (:func:`title_figure`). Default
+        ``""``: no title.
+    title : str, optional
+        The claim's title, wrapped below the heading (default ``""``).
+    note : str, optional
+        A text box in the upper right corner (default ``""``: none).
+    bracket : tuple or None, optional
+        ``(i, j, text)`` as above (default None).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
     """
     ax = fig.add_subplot()
     names = [display_label(c["label"], c.get("algorithm")) for c in curves]
@@ -312,6 +402,37 @@ def neighborhood_figure(fig, scans: list[dict], *, c=None, c_sup=None, delta=Non
     ([lo, hi] of the slope), ``fixed`` (what is held fixed), optional ``part`` ("a", "b", ...).
     ``parts``: the verdict of each scan's part, in order. ``c`` (with ``delta``): the line c·δζ² on the
     ζ² panel; ``c_sup`` (with ``delta``, ``zeta2``): the level c_sup·δζ² on the attack panel.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        An empty figure to draw on.
+    scans : list of dict
+        The scans, as above.
+    c : float or None, optional
+        The fitted neighborhood constant (line c·δζ² on the ζ² panel, with ``delta``).
+    c_sup : float or None, optional
+        The constant of the attack scan (level c_sup·δζ², with ``delta`` and ``zeta2``).
+    delta : float or None, optional
+        The Byzantine fraction δ = f/n held fixed.
+    zeta2 : float or None, optional
+        The heterogeneity ζ² held fixed in the attack scan.
+    label : str, optional
+        The aggregation rule's name (legend ``"<label> aggregation"``).
+    algorithm : str or None, optional
+        The method's registered name (:func:`display_label`).
+    parts : list of str or None, optional
+        The verdict of each scan's part, in order.
+    heading : str, optional
+        The claim id and verdict; with it the figure gets a title (:func:`title_figure`). Default
+        ``""``: no title.
+    title : str, optional
+        The claim's title, wrapped below the heading (default ``""``).
+
+    Returns
+    -------
+    numpy.ndarray
+        The axes, one per scan.
     """
     axes = fig.subplots(1, max(1, len(scans)), squeeze=False)[0]
     name = display_label(f"{label} aggregation" if label else "", algorithm)
@@ -376,7 +497,32 @@ def _same_decades(ax, x) -> None:
 def comparison_figure(fig, per_seed: dict[str, list], log_ratios: list[dict], *, reference: str,
                       parts: list[str] | None = None, heading: str = "", title: str = ""):
     """Left: plateau per method (per seed and median). Right: the relative difference
-    exp(mean log(plateau_ref / plateau_other)) − 1 in percent with its CI, against 0."""
+    exp(mean log(plateau_ref / plateau_other)) − 1 in percent with its CI, against 0.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        An empty figure to draw on.
+    per_seed : dict
+        Method label → its per-seed plateaus.
+    log_ratios : list of dict
+        Per other method: ``label``, ``log_ratio`` (mean over seeds of log(plateau_ref /
+        plateau_other)) and ``ci`` (its 95% CI).
+    reference : str
+        The reference method's label.
+    parts : list of str or None, optional
+        The verdict ("PASS"/"FAIL"/…) of each comparison, colouring its point.
+    heading : str, optional
+        The claim id and verdict; with it the figure gets a title (:func:`title_figure`). Default
+        ``""``: no title.
+    title : str, optional
+        The claim's title, wrapped below the heading (default ``""``).
+
+    Returns
+    -------
+    tuple of matplotlib.axes.Axes
+        The left and right axes.
+    """
     ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.1, 1.0]})
     labels = list(per_seed)
     styles = styles_for(labels)
@@ -424,7 +570,25 @@ _PROTOCOL = {"plateau": "(i) each method tuned for its smallest plateau",
 def neighborhood_map_figure(fig, data: dict, *, heading: str = "", title: str = ""):
     """One heat map per tuning protocol (:func:`plots.neighborhood.plot_neighborhood_map`); returns the
     axes. ``data`` is a neighborhood_map claim's data: "cells" (each with "name" and "comparisons":
-    {"vs", "criterion", "log_ratio", "ci", "state"}), "others", "criteria", "decide_on", "reference", "T"."""
+    {"vs", "criterion", "log_ratio", "ci", "state"}), "others", "criteria", "decide_on", "reference", "T".
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        An empty figure to draw on.
+    data : dict
+        The claim's data, as above.
+    heading : str, optional
+        The claim id and verdict; with it the figure gets a title (:func:`title_figure`). Default
+        ``""``: no title.
+    title : str, optional
+        The claim's title, wrapped below the heading (default ``""``).
+
+    Returns
+    -------
+    numpy.ndarray
+        The axes, one per criterion (tuning protocol).
+    """
     from plots.neighborhood import plot_neighborhood_map
 
     cells, others = data.get("cells", []), list(data.get("others", []))
@@ -471,7 +635,42 @@ def pl_figure(fig, gamma_curves: list[dict], sigma2_curves: list[dict], *, label
               slope_band=(0.75, 1.25),
               parts: list[str] | None = None, heading: str = "", title: str = ""):
     """Left: f − f* for every γ (σ² fixed), legend ρ and rate/(γμ). Right: f − f* for every σ² (γ fixed)
-    with each run's floor as a dashed line. Semilog-y."""
+    with each run's floor as a dashed line. Semilog-y.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        An empty figure to draw on.
+    gamma_curves : list of dict
+        Per γ: ``t``, ``gap``, ``gamma``, ``sigma2``, ``factor`` (fitted ρ), ``rate_over_gamma_mu``
+        and its ``rate_over_gamma_mu_ci``.
+    sigma2_curves : list of dict
+        Per σ²: ``t``, ``gap``, ``sigma2``, ``gamma`` and ``floor`` (or None).
+    label : str, optional
+        The run's label (:func:`display_label`).
+    algorithm : str or None, optional
+        The method's registered name.
+    mu : float or None, optional
+        The PL constant μ (shown in the heading).
+    rate_slope, rate_slope_ci : float, tuple or None, optional
+        The fitted slope of the rate against γ and its CI.
+    floor_slope, floor_slope_ci : float, tuple or None, optional
+        The fitted slope of the floor against σ² and its CI.
+    slope_band : tuple of float, optional
+        The accepted range of both slopes (default (0.75, 1.25)).
+    parts : list of str or None, optional
+        The verdicts of parts (a), (b), (c).
+    heading : str, optional
+        The claim id and verdict; with it the figure gets a title (:func:`title_figure`). Default
+        ``""``: no title.
+    title : str, optional
+        The claim's title, wrapped below the heading (default ``""``).
+
+    Returns
+    -------
+    tuple of matplotlib.axes.Axes
+        The left and right axes.
+    """
     ax1, ax2 = fig.subplots(1, 2, sharey=True)
     name = display_label(label, algorithm)
     pv = (parts or []) + ["", "", ""]
@@ -514,7 +713,26 @@ def pl_figure(fig, gamma_curves: list[dict], sigma2_curves: list[dict], *, label
 
 
 def constants_figure(fig, rows: list[dict], *, heading: str = "", title: str = ""):
-    """Declared vs empirical compressor constants: α (needs empirical ≥ declared) and ω (≤ declared)."""
+    """Declared vs empirical compressor constants: α (needs empirical ≥ declared) and ω (≤ declared).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        An empty figure to draw on.
+    rows : list of dict
+        Per compressor and constant: ``compressor``, ``constant`` ("alpha" or "omega"),
+        ``declared``, ``empirical`` and ``holds``.
+    heading : str, optional
+        The claim id and verdict; with it the figure gets a title (:func:`title_figure`). Default
+        ``""``: no title.
+    title : str, optional
+        The claim's title, wrapped below the heading (default ``""``).
+
+    Returns
+    -------
+    numpy.ndarray
+        The axes, one per constant present.
+    """
     panels = [(k, [r for r in rows if r.get("constant") == k]) for k in ("alpha", "omega")]
     panels = [p for p in panels if p[1]] or [("alpha", [])]
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
@@ -554,7 +772,25 @@ def constants_figure(fig, rows: list[dict], *, heading: str = "", title: str = "
 
 
 def kappa_figure(fig, rows: list[dict], *, heading: str = "", title: str = ""):
-    """κ_emp and c_emp per aggregator (log x), with the lower bound f/(n − 2f) and declared κ."""
+    """κ_emp and c_emp per aggregator (log x), with the lower bound f/(n − 2f) and declared κ.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        An empty figure to draw on.
+    rows : list of dict
+        Per aggregator: ``aggregator``, ``kappa_empirical``, optional ``c_empirical``,
+        ``kappa_declared`` and ``lower_bound`` (read from the first row).
+    heading : str, optional
+        The claim id and verdict; with it the figure gets a title (:func:`title_figure`). Default
+        ``""``: no title.
+    title : str, optional
+        The claim's title, wrapped below the heading (default ``""``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
     ax = fig.add_subplot()
     y = np.arange(len(rows))
     lb = _f(rows[0].get("lower_bound")) if rows else None
@@ -599,7 +835,28 @@ def kappa_figure(fig, rows: list[dict], *, heading: str = "", title: str = ""):
 
 
 def bound_figure(fig, empirical, bound, *, metric: str = "value", heading: str = "", title: str = ""):
-    """Two bars: the measured value and its explicit bound (log y)."""
+    """Two bars: the measured value and its explicit bound (log y).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        An empty figure to draw on.
+    empirical : float or None
+        The measured value.
+    bound : float or None
+        Its explicit bound.
+    metric : str, optional
+        What is measured (bar and axis label; default ``"value"``).
+    heading : str, optional
+        The claim id and verdict; with it the figure gets a title (:func:`title_figure`). Default
+        ``""``: no title.
+    title : str, optional
+        The claim's title, wrapped below the heading (default ``""``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
     ax = fig.add_subplot()
     vals = [_f(empirical), _f(bound)]
     ax.bar([0, 1], [v if v is not None else np.nan for v in vals], color=["#1f77b4", "0.6"], gid="bars")
@@ -622,6 +879,25 @@ def exact_rate_figure(fig, data: dict, *, heading: str = "", title: str = "", to
 
     ``data``: ``T``, ``predicted``, ``regimes`` [{"regime", "values", "local_slopes", "slope"}]. The bottom
     panel marks the predicted slope and, with ``tol``, the accepted band; returns the two axes.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        An empty figure to draw on.
+    data : dict
+        The claim's data, as above.
+    heading : str, optional
+        The claim id and verdict; with it the figure gets a title (:func:`title_figure`). Default
+        ``""``: no title.
+    title : str, optional
+        The claim's title, wrapped below the heading (default ``""``).
+    tol : float or None, optional
+        Half-width of the accepted band around the predicted slope (default None: no band).
+
+    Returns
+    -------
+    tuple of matplotlib.axes.Axes
+        The top and bottom axes.
     """
     top, bot = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
     T = np.asarray(data.get("T", []), dtype=float)
@@ -666,6 +942,22 @@ def exact_plateau_figure(fig, data: dict, *, heading: str = "", title: str = "")
 
     ``data``: ``mode`` ("equal" or "tuned"), ``cells`` (each with ``regime``, ``ratio`` and
     ``gamma_L``/``eta`` or ``rule``). Unstable cells (infinite ratio) are listed in a note instead of drawn.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        An empty figure to draw on.
+    data : dict
+        The claim's data, as above.
+    heading : str, optional
+        The claim id and verdict; with it the figure gets a title (:func:`title_figure`). Default
+        ``""``: no title.
+    title : str, optional
+        The claim's title, wrapped below the heading (default ``""``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
     """
     ax = fig.add_subplot()
     cells = data.get("cells", [])
