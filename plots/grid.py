@@ -8,7 +8,7 @@ from plots.curves import X_LABELS, Y_LABELS, plot_curves
 
 __all__ = ["as_labelled", "plot_grid"]
 
-_COUNT = re.compile(r" \(n = \d+\)$")
+_COUNT = re.compile(r" \((n = \d+|\d+ seeds?)\)$")  # the seed count plot_curves appends
 
 
 def as_labelled(run, label: str) -> dict:

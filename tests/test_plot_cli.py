@@ -172,6 +172,16 @@ def test_plot_grid_marks_empty_cells_and_keeps_the_given_order():
         plot_grid(Figure(), runs, x="time")
 
 
+def test_plot_grid_has_one_legend_entry_per_method_whatever_each_cell_s_seed_count():
+    runs = [result(agg="cwtm", att="ipm", seed=s) for s in range(2)]
+    runs += [result(agg="cwtm", att="alie", seed=s) for s in range(3)]
+    fig = Figure()
+    plot_grid(fig, runs)
+    (legend,) = fig.legends
+    (text,) = [t.get_text() for t in legend.get_texts()]  # one method → one entry, with no seed count
+    assert text.startswith("Byz-DM21") and "seed" not in text
+
+
 SWEEP = """
 seed = [0, 1]
 n = 10
