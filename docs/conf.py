@@ -54,7 +54,7 @@ if os.environ.get("BYZREF_DOCS_MATHJAX"):
 NO_GALLERY = bool(os.environ.get("BYZREF_DOCS_NO_GALLERY"))
 if NO_GALLERY:
     extensions.remove("sphinx_gallery.gen_gallery")
-    exclude_patterns.append("auto_examples")
+    exclude_patterns += ["auto_examples", "sg_execution_times.rst"]
     suppress_warnings.append("toc.excluded")
     suppress_warnings.append("toc.not_readable")
     suppress_warnings.append("ref.doc")  # the index links the gallery; the full build checks it
@@ -90,11 +90,23 @@ html_show_sourcelink = False
 
 
 def _public_bases(app, name, obj, options, bases):
-    """Show a class's first public ancestors in "Bases:" instead of private helper bases."""
+    """Show a class's first public ancestors in "Bases:" instead of private helper bases.
+
+    A base is private when its name starts with "_"; one defined in a private module of another
+    package (e.g. concurrent.futures._base.Executor) is shown under the public module that exports it.
+    """
+    import importlib
+
     for i, base in enumerate(list(bases)):
         if base.__name__.startswith("_"):
-            public = next((b for b in base.__mro__[1:] if not b.__name__.startswith("_")), object)
-            bases[i] = public
+            bases[i] = next((b for b in base.__mro__[1:] if not b.__name__.startswith("_")), object)
+            continue
+        parts = base.__module__.split(".")
+        ours = ("byzref", "problems", "theory", "plots")
+        if any(p.startswith("_") for p in parts) and parts[0] not in ours:
+            public = ".".join(p for p in parts if not p.startswith("_"))
+            if getattr(importlib.import_module(public), base.__name__, None) is base:
+                bases[i] = f"{public}.{base.__name__}"
     seen = []
     for b in bases:
         if b not in seen:
