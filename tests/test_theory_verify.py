@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
@@ -103,22 +102,6 @@ def test_parallel_runs_are_bit_identical_to_serial():
     assert list(serial) == list(parallel) == [key(c) for c in longest_first]
     for k, rec in serial.items():
         assert rec["summary"] == parallel[k]["summary"] and rec["curves"] == parallel[k]["curves"]
-
-
-def test_readme_user_claims_example():
-    """The README's user-claims example, executed from README.md itself (so the two cannot drift)."""
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    (code,) = [b for b in re.findall(r"```python\n(.*?)```", readme, flags=re.S) if "RateClaim" in b]
-    ns: dict = {}
-    exec(compile(code, "README.md", "exec"), ns)
-    report, gd, descent_bound, BoundClaim = ns["report"], ns["gd"], ns["descent_bound"], ns["BoundClaim"]
-    assert report["my.dm21_identity"].verdict.verdict == PASS
-    assert report["my.gd_descent"].verdict.verdict == PASS
-    emp, bnd = report["my.gd_descent"].data["empirical"], report["my.gd_descent"].data["bound"]
-    assert 0 < emp <= bnd
-    # the same bound four times tighter is violated: the check has teeth
-    tight = BoundClaim("tight", "t", gd, bound=lambda p, c: descent_bound(p, c) / 4)
-    assert ns["verify"]([tight], scale="quick", workers=1)["tight"].verdict.verdict == FAIL
 
 
 @pytest.mark.slow
