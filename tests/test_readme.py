@@ -26,3 +26,6 @@ def test_readme_states_the_bad_input_count_the_suite_has():
     spec.loader.exec_module(mod)
     (stated,) = re.findall(r"`tests/test_bad_inputs.py` runs (\d+) such inputs", README.replace("\n  ", " "))
     assert int(stated) == len(mod.CASES)
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "guides" / "sweeps.rst").read_text()
+    (in_guide,) = re.findall(r"The test suite runs (\d+) such inputs", guide)
+    assert int(in_guide) == len(mod.CASES)
