@@ -131,9 +131,12 @@ class Labels:
         return tex_escape(s) if self.usetex else s
 
     def _lookup(self, category: str, name: str) -> str | None:
-        if name in self.table.get(category, {}):
+        # a scoped override, then an unscoped one, then the built-in display name
+        if (category, name) in self.overridden:
             return self.table[category][name]
-        return self.anywhere.get(name)
+        if name in self.anywhere:
+            return self.anywhere[name]
+        return self.table.get(category, {}).get(name)
 
     def key(self, key: str) -> str:
         """Display name of a key (``"algorithm.gamma"`` → ``"γ"``; unknown: its last dotted part).

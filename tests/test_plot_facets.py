@@ -202,6 +202,14 @@ def test_where_filters_and_labels_override(question_store, tmp_path):
                                                           "Byz-EF21-SGDM, Top-k (k=2)"]
 
 
+def test_an_unscoped_label_overrides_the_built_in_name_and_a_scoped_one_wins_over_it():
+    record = {"config": {"algorithm": {"name": "byz_dm21"}, "compressor": {"name": "identity"}}}
+    assert Labels().method(record) == "Byz-DM21"
+    assert load_labels(None, ["byz_dm21=Ours"]).method(record) == "Ours"
+    assert load_labels(None, ["byz_dm21=Ours", "algorithm.byz_dm21=Mine"]).method(record) == "Mine"
+    assert load_labels(None, ["byz_dm21=Ours"]).component("attack", "alie") == "ALIE"
+
+
 def test_display_names_and_tex_escaping():
     lab = Labels()
     assert lab.value("aggregator", "nnm+cwtm") == "NNM + CWTM"
