@@ -262,7 +262,8 @@ class ExactRateClaim(Claim):
 class ExactPlateauClaim(Claim):
     """Byz-DM21's σ²-driven plateau is smaller than Byz-EF21-SGDM's (module docstring).
 
-    Byz-EF21-SGDM is from Rammal, Gruntkowska, Fedin, Gorbunov, Richtárik (AISTATS 2024).
+    Byz-EF21-SGDM is from Liu, Li, Yi, Johansson (IEEE TNNLS 2026); Byz-EF21 from Rammal, Gruntkowska, Fedin,
+    Gorbunov, Richtárik (AISTATS 2024).
 
     Parameters
     ----------
