@@ -1,5 +1,6 @@
 """Sphinx configuration for the byzref documentation (``make -C docs html``)."""
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -9,6 +10,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent / "_ext"))
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("NUMBA_CACHE_DIR", str(ROOT / ".numba_cache"))
+# the gallery's mathtext asks for TeX fonts a bare machine lacks; matplotlib falls back to DejaVu
+# and would print one "findfont" line per font
+logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
 
 import byzref  # noqa: E402
 
