@@ -330,7 +330,7 @@ def _cmd_table(args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="byzref", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="byzref", description=__doc__.split("\n\n")[0].replace("``", ""))
     sub = p.add_subparsers(dest="command", required=True)
     info = sub.add_parser("info", help="list registered components and their theory constants")
     info.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -348,7 +348,8 @@ def _parser() -> argparse.ArgumentParser:
     ver.add_argument("--out", help="output directory for report.md, report.json, figures and the runs "
                      "(OUT/runs: a rerun resumes from them)")
     size = ver.add_mutually_exclusive_group()
-    size.add_argument("--quick", action="store_true", help="small horizons and seeds (CI, about 15 s)")
+    size.add_argument("--quick", action="store_true",
+                      help="small horizons and seeds (CI; about 20 s once its loops are compiled)")
     size.add_argument("--full", action="store_true", help="paper-scale horizons and seeds (slow)")
     ver.add_argument("--negative-controls", action="store_true",
                      help="also run deliberately broken variants that must FAIL")

@@ -91,3 +91,16 @@ def test_own_claim_guide_example():
     # the same bound four times tighter is violated: the check has teeth
     tight = BoundClaim("tight", "t", gd, bound=lambda p, c: descent_bound(p, c) / 4)
     assert ns["verify"]([tight], scale="quick", workers=1)["tight"].verdict.verdict == FAIL
+
+
+def test_quickstart_config_is_a_complete_valid_config():
+    import tomllib
+
+    from byzref.config import build
+
+    (block,) = [b for b in code_blocks("quickstart.rst", "toml") if b.startswith("seed")]
+    cfg = tomllib.loads(block)
+    spec = build(cfg)  # raises ConfigError on any missing or invalid field
+    assert spec.algorithm.name == "byz_dm21" and spec.problem.d == 100
+    assert (spec.cfg["T"], spec.cfg["n"], spec.cfg["f"], spec.cfg["aggregator"]["name"]) == (5000, 20, 4,
+                                                                                            "nnm+cwtm")

@@ -11,9 +11,13 @@ from sphinx.util.docutils import SphinxDirective
 
 
 def _summary(obj) -> str:
-    doc = (getattr(obj, "__doc__", None) or "").strip().splitlines()
-    line = doc[0].strip() if doc else ""
-    return line.replace("|", "\\|").replace("*", "\\*").replace("`", "'")
+    """The docstring's first paragraph on one line, without its pointer to the module docstring."""
+    import inspect
+
+    doc = inspect.getdoc(obj) or ""
+    text = " ".join(doc.split("\n\n")[0].split())
+    text = text.replace(" (module docstring)", "")
+    return text.replace("|", "\\|")
 
 
 def _families():
