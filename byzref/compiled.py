@@ -381,13 +381,16 @@ class CompiledRun:
         drawn = np.zeros(1, dtype=np.int64)
         shadow = sim.shadow is not None
         flip = shadow and sim.attack.name == "label_flip"
+        message = f > 0 and spec.target == "message"
 
         def block(rows_arr, lo, hi, rng_c, flip_rows):
             # the block's arrays: per-worker state S, two gradient buffers; the second also receives the
-            # block's messages (an algorithm reads its gradients before it compresses)
+            # block's messages (an algorithm reads its gradients before it compresses), or is one row
+            # when the algorithm streams its messages and nothing reads them
             nb = hi - lo
             S = np.zeros((ak_.n_state, nb, d))
-            b0, b1 = np.zeros((nb, d)), np.zeros((nb, d))
+            b0 = np.zeros((nb, d))
+            b1 = np.zeros((1 if ak_.row_messages and not message and nb > 1 else nb, d))
             ok = (pk_.params, pk_.samples, sim.oracle.rng, lo, hi, flip_rows, b0, b1, drawn)
             return (rows_arr, S, b1, ok, drawn, (ck_.params, rng_c))
 
@@ -399,7 +402,7 @@ class CompiledRun:
         self.attack = (att_.params, sim.rng_att, self.pk, np.zeros((f, d)), np.zeros((f, d)))
         self.alg = (ak_.params, sim.rng_alg)
         self.has_shadow = shadow
-        self.message = f > 0 and spec.target == "message"
+        self.message = message
         self.pp = pk_.params
         self.g_hat = np.zeros(d)
         self.x_new, self.gx = np.empty(d), np.empty(d)

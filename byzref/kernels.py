@@ -185,6 +185,12 @@ class AlgorithmKernel(NamedTuple):
         One iteration t ≥ 1 of one block, as ``step``; returns the uplink bits per worker.
     apply_message : function
         ``apply_message(ap, rows, B, g_hat)``, as ``apply_message``.
+    row_messages : bool, default False
+        True when ``init``/``step`` never call ``pair`` (so the block's second gradient buffer only
+        holds messages) and accept a one-row message buffer: given ``msg`` of shape (1, d) they
+        compress and apply the block row by row and keep no block messages. The engine passes such a
+        buffer when nothing reads the block's messages (the attack target is not "message"), which
+        saves an (m, d) array (the d = 10⁶ memory bound).
     """
 
     params: tuple
@@ -193,6 +199,7 @@ class AlgorithmKernel(NamedTuple):
     init: Any
     step: Any
     apply_message: Any
+    row_messages: bool = False
 
 
 def template(fn):

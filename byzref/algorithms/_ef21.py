@@ -28,16 +28,38 @@ def ef21_step(blk, target: np.ndarray, comp: Compressor) -> float:
 
 @template
 def ef21_step_kernel(ck, target, rows, diff, msg, bits):  # pragma: no cover - compiled
-    """diff = target − g, msg = C(diff), g += msg, on every row; returns ``bits``. ``compress`` is bound."""
+    """diff = target − g, msg = C(diff), g += msg, on every row; returns ``bits``. ``compress`` is bound.
+
+    With a one-row ``msg`` (m > 1; see ``AlgorithmKernel.row_messages``) the rows are compressed one
+    call at a time into it: every compressor maps each row on its own and draws its randomness row
+    after row, so the messages and the generator's state are those of one call on all rows.
+    """
     m, d = rows.shape
+    if msg.shape[0] == m:
+        for i in range(m):
+            for j in range(d):
+                diff[i, j] = target[i, j] - rows[i, j]
+        compress(ck, diff, msg)  # noqa: F821 - bound per run (byzref.kernels.bind)
+        for i in range(m):
+            for j in range(d):
+                rows[i, j] += msg[i, j]
+        return bits
     for i in range(m):
         for j in range(d):
             diff[i, j] = target[i, j] - rows[i, j]
-    compress(ck, diff, msg)  # noqa: F821 - bound per run (byzref.kernels.bind)
-    for i in range(m):
+        compress(ck, diff[i:i + 1], msg)  # noqa: F821 - bound per run
         for j in range(d):
-            rows[i, j] += msg[i, j]
+            rows[i, j] += msg[0, j]
     return bits
+
+
+@template
+def keep_messages(rows, msg):  # pragma: no cover - compiled
+    """msg[...] = rows when the block keeps its messages (msg has the block's m rows), else nothing."""
+    if msg.shape[0] == rows.shape[0]:
+        for i in range(rows.shape[0]):
+            for j in range(rows.shape[1]):
+                msg[i, j] = rows[i, j]
 
 
 @template

@@ -14,7 +14,7 @@ initialisation v⁰ = u⁰ = g⁰ = s_i (sent once uncompressed) and one compile
 
 from __future__ import annotations
 
-from byzref.algorithms._ef21 import copy_rows, ef21_step, ef21_step_kernel
+from byzref.algorithms._ef21 import ef21_step, ef21_step_kernel, keep_messages
 from byzref.algorithms.base import ALGORITHMS, Algorithm, float_bits, increment_message, no_setup
 from byzref.errors import check_choice, check_real
 from byzref.kernels import AlgorithmKernel, template
@@ -44,7 +44,7 @@ def _dm_init(ap, ok, ck, x0, rows, S, msg):  # pragma: no cover - compiled
             v[i, j] = s[i, j]
             u[i, j] = s[i, j]
             rows[i, j] = s[i, j]
-    copy_rows(rows, msg)
+    keep_messages(rows, msg)
     return bits_f
 
 
@@ -124,7 +124,8 @@ class _DoubleMomentum(Algorithm):
     def kernel(self, comp, n, d):
         self._check_kernel()  # init_batch > 1: the Python loop only
         ap = (float(self.eta), float(self.eta2), self._storm(), self._released_init(), *self._bits(comp, d))
-        return AlgorithmKernel(ap, 2, no_setup, _dm_init, _dm_step, increment_message)
+        return AlgorithmKernel(ap, 2, no_setup, _dm_init, _dm_step, increment_message,
+                               row_messages=not self._storm())
 
     def step(self, blk, x_new, x_old, g_hat, comp):
         v = self._first_momentum(blk, x_new, x_old)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from byzref.algorithms._ef21 import copy_rows, ef21_step, ef21_step_kernel
+from byzref.algorithms._ef21 import copy_rows, ef21_step, ef21_step_kernel, keep_messages
 from byzref.algorithms.base import (
     ALGORITHMS,
     Algorithm,
@@ -40,7 +40,7 @@ def _ef21_init(ap, ok, ck, x0, rows, S, msg):  # pragma: no cover - compiled
     """g⁰ = ∇f_i(x⁰) (or ∇f_i(x⁰; ξ⁰)), sent uncompressed."""
     stochastic, _eta, bits_f, _bits_c = ap
     copy_rows(_grad_kernel(stochastic, ok, x0), rows)
-    copy_rows(rows, msg)
+    keep_messages(rows, msg)
     return bits_f
 
 
@@ -59,7 +59,7 @@ def _sgdm_init(ap, ok, ck, x0, rows, S, msg):  # pragma: no cover - compiled
     s = stoch(ok, x0)  # noqa: F821 - bound per run
     copy_rows(s, S[0])
     copy_rows(s, rows)
-    copy_rows(rows, msg)
+    keep_messages(rows, msg)
     return bits_f
 
 
@@ -123,7 +123,8 @@ class ByzEF21(Algorithm):
             See :meth:`byzref.algorithms.base.Algorithm.kernel`.
         """
         ap = (bool(self.stochastic), 0.0, *self._bits(comp, d))
-        return AlgorithmKernel(ap, 0, no_setup, _ef21_init, _ef21_step, increment_message)
+        return AlgorithmKernel(ap, 0, no_setup, _ef21_init, _ef21_step, increment_message,
+                               row_messages=True)
 
     def init(self, blk, x0, comp):
         """g⁰ = ∇f_i(x⁰) (Byz-EF21-SGD: ∇f_i(x⁰; ξ⁰)), sent uncompressed.
@@ -306,7 +307,8 @@ class ByzEF21SGDM(Algorithm):
         """
         self._check_kernel()  # init_batch > 1: the Python loop only
         ap = (True, float(self.eta), *self._bits(comp, d))
-        return AlgorithmKernel(ap, 1, no_setup, _sgdm_init, _sgdm_step, increment_message)
+        return AlgorithmKernel(ap, 1, no_setup, _sgdm_init, _sgdm_step, increment_message,
+                               row_messages=True)
 
     def step(self, blk, x_new, x_old, g_hat, comp):
         """v ← (1 − η) v + η ∇f_i(x^{t+1}; ξ), then the EF21 step g ← g + C(v − g).
