@@ -57,9 +57,7 @@ def ef21_step_kernel(ck, target, rows, diff, msg, bits):  # pragma: no cover - c
 def keep_messages(rows, msg):  # pragma: no cover - compiled
     """msg[...] = rows when the block keeps its messages (msg has the block's m rows), else nothing."""
     if msg.shape[0] == rows.shape[0]:
-        for i in range(rows.shape[0]):
-            for j in range(rows.shape[1]):
-                msg[i, j] = rows[i, j]
+        copy_rows(rows, msg)
 
 
 @template

@@ -5,6 +5,8 @@ entry on its family page. Generated from the registries, so a new component appe
 
 from __future__ import annotations
 
+import inspect
+
 from docutils import nodes
 from docutils.statemachine import StringList
 from sphinx.util.docutils import SphinxDirective
@@ -12,8 +14,6 @@ from sphinx.util.docutils import SphinxDirective
 
 def _summary(obj) -> str:
     """The docstring's first paragraph on one line, without its pointer to the module docstring."""
-    import inspect
-
     doc = inspect.getdoc(obj) or ""
     text = " ".join(doc.split("\n\n")[0].split())
     text = text.replace(" (module docstring)", "")
