@@ -33,14 +33,12 @@ extensions = [
 
 exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py", "auto_examples/*.zip",
                     "auto_examples/*.md5", "auto_examples/*.pickle", "auto_examples/*.json"]
-templates_path = []
-nitpicky = False
+nitpicky = True  # every cross-reference must resolve (with -W: a broken one fails the build)
 suppress_warnings = []
 
 # autodoc and numpydoc
 autodoc_default_options = {"members": True, "show-inheritance": True, "member-order": "bysource"}
 autodoc_typehints = "none"
-autodoc_mock_imports = []
 numpydoc_show_class_members = False
 numpydoc_xref_param_type = False
 numpydoc_attributes_as_param_list = False
