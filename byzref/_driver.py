@@ -99,6 +99,14 @@ def write_byzantine(t, G, m, g_hat, good, shadow, attack, ap, has_shadow, messag
         alg_apply(ap, byz, B, g_hat)
 
 
+@njit(inline="always")
+def block_round(t, ap, blk, x, x_new, g_hat):  # pragma: no cover - compiled
+    """One block's round: its init at x⁰ (t = 0) or its step into xᵗ; returns the bits of one message."""
+    if t == 0:
+        return alg_init(ap, blk[3], blk[5], x, blk[0], blk[1], blk[2])
+    return alg_step(ap, blk[3], blk[5], x_new, x, g_hat, blk[0], blk[1], blk[2])
+
+
 @njit(cache=True)
 def advance(t_from, t_to, T, grad_every, diverge_at, gamma, down_bits, x, x_new, gx, G, m, g_hat, pp, ak,
             good, shadow, attack, alg, has_shadow, message, acc):  # pragma: no cover - compiled
@@ -113,22 +121,17 @@ def advance(t_from, t_to, T, grad_every, diverge_at, gamma, down_bits, x, x_new,
     """
     d = x.shape[0]
     ap, rng_alg = alg
-    blocks = (good, shadow)
-    n_blocks = 2 if has_shadow else 1
     for t in range(t_from, t_to + 1):
         if t > 0:
             for j in range(d):
                 x_new[j] = x[j] - gamma * g_hat[j]
         good[4][0] = 0  # a new iteration: samples not drawn yet (the flag is shared by both blocks)
         alg_setup(ap, rng_alg)
-        for b in range(n_blocks):
-            blk = blocks[b]
-            if t == 0:
-                bits = alg_init(ap, blk[3], blk[5], x, blk[0], blk[1], blk[2])
-            else:
-                bits = alg_step(ap, blk[3], blk[5], x_new, x, g_hat, blk[0], blk[1], blk[2])
-            if b == 0:
-                acc[_UP] += bits
+        # the blocks are named, not indexed: indexing the pair (good, shadow) by a loop variable copies
+        # a block's nested tuple, and its reference counting cost more than a small problem's arithmetic
+        acc[_UP] += block_round(t, ap, good, x, x_new, g_hat)
+        if has_shadow:
+            block_round(t, ap, shadow, x, x_new, g_hat)
         write_byzantine(t, G, m, g_hat, good, shadow, attack, ap, has_shadow, message)
         if t > 0:
             acc[_DOWN] += down_bits

@@ -93,6 +93,18 @@ def attack_probes(attack_cls, params: dict) -> int:
     return int(evals) if isinstance(evals, int) else 20
 _MARK = "# === body ===\n"
 
+#: a block streams its messages through a one-row buffer (``AlgorithmKernel.row_messages``) only when it
+#: holds at least this many entries (m·d): below it the saved memory is small and a compressor call per
+#: row costs more than the arithmetic (at n = 20, d = 20 a Byz-DM21 iteration took 7.2 µs streamed,
+#: 5.1 µs in one call)
+ROW_MESSAGES_MIN_ENTRIES = 1 << 16
+
+
+def stream_rows(allowed: bool, m: int, d: int) -> bool:
+    """Whether a block of m rows of length d keeps a one-row message buffer (``allowed``: the algorithm
+    streams its messages and nothing reads them)."""
+    return allowed and m > 1 and m * d >= ROW_MESSAGES_MIN_ENTRIES
+
 
 def cache_root() -> Path:
     """The folder that holds the generated loop modules (see the module docstring)."""
@@ -386,11 +398,11 @@ class CompiledRun:
         def block(rows_arr, lo, hi, rng_c, flip_rows):
             # the block's arrays: per-worker state S, two gradient buffers; the second also receives the
             # block's messages (an algorithm reads its gradients before it compresses), or is one row
-            # when the algorithm streams its messages and nothing reads them
+            # when the algorithm streams its messages, nothing reads them and the block is large
             nb = hi - lo
             S = np.zeros((ak_.n_state, nb, d))
             b0 = np.zeros((nb, d))
-            b1 = np.zeros((1 if ak_.row_messages and not message and nb > 1 else nb, d))
+            b1 = np.zeros((1 if stream_rows(ak_.row_messages and not message, nb, d) else nb, d))
             ok = (pk_.params, pk_.samples, sim.oracle.rng, lo, hi, flip_rows, b0, b1, drawn)
             return (rows_arr, S, b1, ok, drawn, (ck_.params, rng_c))
 

@@ -61,18 +61,22 @@ def _nc_grads(a, lam, shifts, x, samples, out):  # pragma: no cover - compiled
 # (n, 0, d) empty sample array, h1, h2 (d,) and z (k·d,) scratch. Samples: one uint64 seed (1,).
 
 @njit(cache=True)
-def _nc_noise_row(c, seed, i, z):  # pragma: no cover - compiled
-    """z (k·d,) ← worker i's noise as :meth:`NonconvexSynthetic.draw` stores it.
+def _nc_row_into(h, S, i, x, z, c, out, r):  # pragma: no cover - compiled
+    """out[r] ← h + S[i] + c₀z[:d] (+ (c₁z[d:2d])∘x when c has 2 entries), with z (k·d,) the raw normals.
 
-    z = row i of the standard normals seeded ``seed`` (k·d values), its plane p (entries p·d .. p·d + d − 1)
-    multiplied by c[p].
+    Row i of :func:`_nc_rows` for worker i's noise as :meth:`NonconvexSynthetic.draw` stores it: row i
+    of the standard normals of the draw's seed, plane p (entries p·d .. p·d + d − 1) times c[p]; each
+    value is scaled before it is used, so the floats are the stored samples' own.
     """
-    normal_row(seed, i, z)
-    d = z.shape[0] // c.shape[0]
-    for p in range(c.shape[0]):
-        cp = c[p]
-        for j in range(p * d, (p + 1) * d):
-            z[j] *= cp
+    d = x.shape[0]
+    k = c.shape[0]
+    for j in range(d):
+        v = h[j] + S[i, j]
+        if k >= 1:
+            v += z[j] * c[0]
+        if k == 2:
+            v += (z[d + j] * c[1]) * x[j]
+        out[r, j] = v
 
 
 @njit(cache=True)
@@ -80,28 +84,26 @@ def _nc_stoch(pp, x, smp, lo, hi, flip, out):  # pragma: no cover - compiled
     """out[:hi − lo] ← rows lo..hi − 1 of ``stoch_grads(x, samples)``, regenerating each row's noise.
 
     ∇f_i(x; ξ) = a∘x + λφ'(x) + s_i + ξ_i (+ D_i∘x); only the rows asked for are generated. No labels:
-    ``flip`` is ignored.
+    ``flip`` is ignored. The loop over rows creates no array views (at small d their reference
+    counting costs as much as the arithmetic).
     """
     a, lam, S, _, c, _, h, _, z = pp
-    k, d = c.shape[0], x.shape[0]
     _nc_base(a, lam, x, h)
     for i in range(lo, hi):
-        _nc_noise_row(c, smp[0], i, z)
-        _nc_rows(h, S[i:i + 1], x, z.reshape((1, k, d)), out[i - lo:i - lo + 1])
+        normal_row(smp[0], i, z)
+        _nc_row_into(h, S, i, x, z, c, out, i - lo)
 
 
 @njit(cache=True)
 def _nc_pair(pp, x_new, x_old, smp, lo, hi, flip, out_new, out_old):  # pragma: no cover - compiled
     """Rows lo..hi − 1 of ``stoch_grads_pair(x_new, x_old, samples)``: one noise row, two points."""
     a, lam, S, _, c, _, h1, h2, z = pp
-    k, d = c.shape[0], x_new.shape[0]
     _nc_base(a, lam, x_new, h1)
     _nc_base(a, lam, x_old, h2)
     for i in range(lo, hi):
-        _nc_noise_row(c, smp[0], i, z)
-        xi = z.reshape((1, k, d))
-        _nc_rows(h1, S[i:i + 1], x_new, xi, out_new[i - lo:i - lo + 1])
-        _nc_rows(h2, S[i:i + 1], x_old, xi, out_old[i - lo:i - lo + 1])
+        normal_row(smp[0], i, z)
+        _nc_row_into(h1, S, i, x_new, z, c, out_new, i - lo)
+        _nc_row_into(h2, S, i, x_old, z, c, out_old, i - lo)
 
 
 @njit(cache=True)

@@ -159,17 +159,17 @@ def _sift_down(hv, hi, pos, k):
 
 
 @njit(cache=True)
-def _heap_top_k(x, k, hv, hi):
-    """hi[:k] ← the top-k indices of x (largest |x|, ties → lowest index, NaN ranks lowest).
+def _heap_top_k_row(X, r, k, hv, hi):
+    """hi[:k] ← the top-k indices of row r of X (largest |x|, ties → lowest index, NaN ranks lowest).
 
     A min-heap (by rank: key |x| with NaN as −1, then index) of the best k entries seen so far;
     a later entry enters only when it outranks the heap's minimum. Afterwards hv[0] is the k-th
-    largest key. O(d log k), no allocation. x: (d,) with 1 ≤ k ≤ d; hv (float64), hi (int64):
+    largest key. O(d log k), no allocation. X: (m, d) with 1 ≤ k ≤ d; hv (float64), hi (int64):
     at least k entries each, mutated.
     """
-    d = x.shape[0]
+    d = X.shape[1]
     for j in range(d):
-        a = abs(x[j])
+        a = abs(X[r, j])
         if a != a:
             a = -1.0
         if j < k:
@@ -185,105 +185,142 @@ def _heap_top_k(x, k, hv, hi):
 
 
 @njit(cache=True)
-def _count_ge(x, t):
-    """#{j : |x_j| ≥ t} (NaN never counts); a branch-free pass that the compiler vectorises."""
+def _heap_top_k(x, k, hv, hi):
+    """:func:`_heap_top_k_row` on the 1-d array x."""
+    _heap_top_k_row(x.reshape((1, x.shape[0])), 0, k, hv, hi)
+
+
+@njit(cache=True)
+def _count_ge(X, r, t):
+    """#{j : |X[r, j]| ≥ t} (NaN never counts); a branch-free pass that the compiler vectorises."""
     c = 0
-    for j in range(x.shape[0]):
-        c += abs(x[j]) >= t
+    for j in range(X.shape[1]):
+        c += abs(X[r, j]) >= t
     return c
 
 
 @njit(cache=True)
-def _top_k_select(x, k, tau, i, hv, hi, cidx, cabs, work):
-    """hi[:k] ← the top-k indices of x (the set of :func:`_top_k_rows`), by threshold screening.
+def _sample_threshold_row(X, r, k, work):
+    """:func:`_sample_threshold` of row r of X."""
+    return _sample_threshold(X[r], k, work)
+
+
+@njit(cache=True)
+def _select_rows(X, k, tau, hv, hi, cidx, cabs, work, out):
+    """For each row r of X: hi[:k] ← its top-k indices (the set of :func:`_top_k_rows`), by threshold
+    screening; when ``out`` has rows, out[r] ← the row with all other entries zeroed.
 
     A threshold t with c = #{j : |x_j| ≥ t} ≥ k is sought; the k-th largest |x| is then ≥ t, so the
     whole top-k set (ties included) is among these c candidates, collected in index order.
 
     * Large rows (d ≥ _FAST_MIN_D and 8k ≤ d): t = :func:`_sample_threshold`, one pass collects
       the candidates.
-    * Otherwise t starts at tau[i] and is moved by vectorised counts (×0.85 while c < k; ×1.08 while
+    * Otherwise t starts at tau[r] and is moved by vectorised counts (×0.85 while c < k; ×1.08 while
       c > k + 2 and the count stays ≥ k, at most 3 times); one branch-free pass collects them.
 
     When c ≤ k + 8 the lowest-ranked candidates (smallest |x|, ties → larger index) are dropped one
     by one; otherwise the k-th largest candidate κ is found by quickselect and the candidates above
     κ, then those equal to κ in index order, are taken. When no such t is found (the sampled t
     leaves fewer than k candidates, or c < k after 8 steps down or at a t that is 0 or ∞, e.g. with
-    fewer than k non-NaN entries), a heap runs over all of x (:func:`_heap_top_k`). t decides only
-    the work, never the set; tau[i] becomes 0.9κ (0 when κ is not positive and finite), the start
-    of the next call for this row.
+    fewer than k non-NaN entries), a heap runs over the whole row (:func:`_heap_top_k_row`). t decides
+    only the work, never the set; tau[r] becomes 0.9κ (0 when κ is not positive and finite), the
+    start of the next call for this row.
 
-    x: (d,) float64, read only; 1 ≤ k ≤ d. tau: (≥ i+1,) float64 ≥ 0. hv (float64), hi (int64):
-    (≥ k,); cidx (int64), cabs, work (float64): (≥ d + 1,). Mutates tau[i], hv, hi and the scratch.
+    The rows are indexed in place, never taken as views, and the loop over them calls no function
+    with array arguments on its common path: at small d the reference counting of views and
+    arguments would cost as much as the selection.
+
+    X: (m, d) float64, read only; 1 ≤ k ≤ d. tau: (≥ m,) float64 ≥ 0. hv (float64), hi (int64):
+    (≥ k,); cidx (int64), cabs, work (float64): (≥ d + 1,). out: (m, d) or (0, ·) (not written).
+    Mutates tau[:m], hv, hi, out and the scratch.
     """
+    m, d = X.shape
+    large = d >= _FAST_MIN_D and 8 * k <= d
+    for r in range(m):
+        heap = False
+        if large:
+            t = _sample_threshold_row(X, r, k, work)
+            c = 0
+            for j in range(d):  # few entries pass: the branch is predictable
+                a = abs(X[r, j])
+                if a >= t:
+                    cidx[c] = j
+                    cabs[c] = a
+                    c += 1
+            if c < k:
+                _heap_top_k_row(X, r, k, hv, hi)
+                heap = True
+        else:
+            t = tau[r]
+            c = _count_ge(X, r, t)
+            down = 0
+            while c < k:
+                if down == 8 or not 0.0 < t < np.inf:
+                    _heap_top_k_row(X, r, k, hv, hi)
+                    kth = hv[0]
+                    tau[r] = 0.9 * kth if 0.0 < kth < np.inf else 0.0
+                    heap = True
+                    break
+                t *= 0.85
+                c = _count_ge(X, r, t)
+                down += 1
+            if not heap:
+                up = 0
+                while c > k + 2 and up < 3 and 0.0 < t < np.inf:
+                    c2 = _count_ge(X, r, t * 1.08)
+                    if c2 < k:
+                        break
+                    t *= 1.08
+                    c = c2
+                    up += 1
+                c = 0
+                for j in range(d):  # branch-free: cidx[c] is overwritten until an entry passes
+                    a = abs(X[r, j])
+                    cidx[c] = j
+                    cabs[c] = a
+                    c += a >= t
+        if not heap:
+            if c - k > 8:  # many candidates: κ by quickselect, then those > κ, then ties in index order
+                for p in range(c):
+                    work[p] = cabs[p]
+                kth = _kth_smallest(work, c, c - k, 64)
+                left = k
+                for p in range(c):
+                    left -= cabs[p] > kth
+                q = 0
+                for p in range(c):
+                    a = cabs[p]
+                    if a > kth or (a == kth and left > 0):
+                        left -= a == kth
+                        hi[q] = cidx[p]
+                        q += 1
+            else:
+                while c > k:  # drop the lowest-ranked candidate (smallest |x|, ties → larger index)
+                    best = 0
+                    for p in range(1, c):
+                        if cabs[p] < cabs[best] or (cabs[p] == cabs[best] and cidx[p] > cidx[best]):
+                            best = p
+                    c -= 1
+                    cabs[best] = cabs[c]
+                    cidx[best] = cidx[c]
+                kth = np.inf
+                for p in range(k):
+                    hi[p] = cidx[p]
+                    kth = min(kth, cabs[p])
+            tau[r] = 0.9 * kth if 0.0 < kth < np.inf else 0.0
+        if out.shape[0] > 0:
+            for j in range(d):
+                out[r, j] = 0.0
+            for p in range(k):
+                j = hi[p]
+                out[r, j] = X[r, j]
+
+
+@njit(cache=True)
+def _top_k_select(x, k, tau, i, hv, hi, cidx, cabs, work):
+    """hi[:k] ← the top-k indices of the 1-d x, by :func:`_select_rows` starting from tau[i] (updated)."""
     d = x.shape[0]
-    if d >= _FAST_MIN_D and 8 * k <= d:
-        t = _sample_threshold(x, k, work)
-        c = 0
-        for j in range(d):  # few entries pass: the branch is predictable
-            a = abs(x[j])
-            if a >= t:
-                cidx[c] = j
-                cabs[c] = a
-                c += 1
-        if c < k:
-            _heap_top_k(x, k, hv, hi)
-            return
-    else:
-        t = tau[i]
-        c = _count_ge(x, t)
-        down = 0
-        while c < k:
-            if down == 8 or not 0.0 < t < np.inf:
-                _heap_top_k(x, k, hv, hi)
-                kth = hv[0]
-                tau[i] = 0.9 * kth if 0.0 < kth < np.inf else 0.0
-                return
-            t *= 0.85
-            c = _count_ge(x, t)
-            down += 1
-        up = 0
-        while c > k + 2 and up < 3 and 0.0 < t < np.inf:
-            c2 = _count_ge(x, t * 1.08)
-            if c2 < k:
-                break
-            t *= 1.08
-            c = c2
-            up += 1
-        c = 0
-        for j in range(d):  # branch-free: cidx[c] is overwritten until an entry passes
-            a = abs(x[j])
-            cidx[c] = j
-            cabs[c] = a
-            c += a >= t
-    if c - k > 8:  # many candidates: κ by quickselect, then those > κ, then ties in index order
-        for p in range(c):
-            work[p] = cabs[p]
-        kth = _kth_smallest(work, c, c - k, 64)
-        left = k
-        for p in range(c):
-            left -= cabs[p] > kth
-        q = 0
-        for p in range(c):
-            a = cabs[p]
-            if a > kth or (a == kth and left > 0):
-                left -= a == kth
-                hi[q] = cidx[p]
-                q += 1
-    else:
-        while c > k:  # drop the lowest-ranked candidate (smallest |x|, ties → larger index)
-            best = 0
-            for p in range(1, c):
-                if cabs[p] < cabs[best] or (cabs[p] == cabs[best] and cidx[p] > cidx[best]):
-                    best = p
-            c -= 1
-            cabs[best] = cabs[c]
-            cidx[best] = cidx[c]
-        kth = np.inf
-        for p in range(k):
-            hi[p] = cidx[p]
-            kth = min(kth, cabs[p])
-    tau[i] = 0.9 * kth if 0.0 < kth < np.inf else 0.0
+    _select_rows(x.reshape((1, d)), k, tau[i:i + 1], hv, hi, cidx, cabs, work, np.empty((0, d)))
 
 
 @njit(cache=True)
@@ -293,19 +330,11 @@ def _top_k_kernel(params, X, rng, out):
     .. math:: C(x)_j = x_j\,\mathbf{1}[j \in S_k(x)]
 
     params = (k, tau, hv, hi, cidx, cabs, work) from :meth:`TopK.kernel`: tau (n,) holds each
-    row's screening threshold (work only, see :func:`_top_k_select`), the rest is scratch.
+    row's screening threshold (work only, see :func:`_select_rows`), the rest is scratch.
     X: (m, d) float64, m ≤ n, read only. out: (≥ m, d) float64; rows 0..m−1 are fully written.
     """
     k, tau, hv, hi, cidx, cabs, work = params
-    m = X.shape[0]
-    for r in range(m):
-        x = X[r]
-        o = out[r]
-        o[:] = 0.0
-        _top_k_select(x, k, tau, r, hv, hi, cidx, cabs, work)
-        for p in range(k):
-            j = hi[p]
-            o[j] = x[j]
+    _select_rows(X, k, tau, hv, hi, cidx, cabs, work, out[:X.shape[0]])
 
 
 @COMPRESSORS.register("top_k")
