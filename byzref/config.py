@@ -91,11 +91,12 @@ def _canonical_problem(table: dict) -> dict:
     """The problem table with every constructor default written out and numbers in one spelling."""
     import inspect
 
+    from byzref.registry import constructor_signature
     from problems import PROBLEMS
 
     cls = PROBLEMS.get(table["name"])
     out = {"name": PROBLEMS.canonical(table["name"])}  # a user problem by its import path
-    sig = inspect.signature(cls).parameters
+    sig = constructor_signature(cls).parameters
     for key, par in sig.items():
         if key in ("n", "f", "rng") or par.kind not in (par.POSITIONAL_OR_KEYWORD, par.KEYWORD_ONLY):
             continue
