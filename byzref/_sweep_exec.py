@@ -13,6 +13,7 @@ whichever executor ran them.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 import traceback
@@ -143,7 +144,8 @@ def _cost(cfg: dict) -> float:
 
 def run_sweep(configs: Iterable[dict], store_dir: str | os.PathLike, executor: Executor | None = None,
               workers: int | None = None,
-              progress: Callable[[int, int, int], None] | None = None) -> dict[str, Any]:
+              progress: Callable[[int, int, int], None] | None = None,
+              compile_all: bool = False) -> dict[str, Any]:
     """Run every config whose id is not yet in the store at ``store_dir``; return a summary.
 
     Parameters
@@ -160,6 +162,12 @@ def run_sweep(configs: Iterable[dict], store_dir: str | os.PathLike, executor: E
         Processes of the default pool (default ``os.cpu_count()``).
     progress : callable(done, total, failed), optional
         Called once at the start and after every finished run (of this call's runs).
+    compile_all : bool, optional
+        Compile every combination that has kernels, however short its runs (default False: under the
+        "auto" engine policy a combination never compiled on this machine is compiled only when the
+        sweep's runs of it would take longer in the Python loop than compiling it). For sweeps that are
+        run again and again, such as ``byzref verify``: compiling once per machine repays itself on
+        the second run.
 
     Returns
     -------
@@ -181,7 +189,7 @@ def run_sweep(configs: Iterable[dict], store_dir: str | os.PathLike, executor: E
         todo.setdefault(run_id(ncfg), ncfg)
     finished = store.finished_ids()
     pending = sorted(((r, c) for r, c in todo.items() if r not in finished), key=lambda p: -_cost(p[1]))
-    work = workloads(dict(pending))
+    work = {rid: math.inf for rid, _ in pending} if compile_all else workloads(dict(pending))
     summary = {"total": len(todo), "skipped": len(todo) - len(pending), "ran": 0, "ok": 0, "stalled": 0,
                "diverged": 0, "failed": 0, "wall_time": 0.0, "store": str(store.dir)}
     t0 = time.perf_counter()

@@ -265,7 +265,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         bar.close()
     kept = _keep_earlier_report(args.out) if args.out else []
     if args.out:
-        report.write(args.out, figures=not args.no_figures)
+        report.write(args.out, figures=not args.no_figures, workers=args.workers)
     print(report.table())
     if args.out:
         print(f"written: {args.out}/report.md, {args.out}/report.json"

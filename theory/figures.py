@@ -154,7 +154,14 @@ def claim_figure(r):
     return fig
 
 
-def make_figures(report, out: str | Path) -> tuple[list[str], str]:
+def _write_figure(r, path: str) -> str:
+    """Draw the figure of the decided claim ``r`` and save it at ``path`` (a task of the figure pool)."""
+    from plots.io import save
+
+    return str(save(claim_figure(r), path))
+
+
+def make_figures(report, out: str | Path, workers: int = 1) -> tuple[list[str], str]:
     """Write one figure per claim of ``report`` into ``out`` (``<claim id>.png``); returns (paths, note).
 
     Needs matplotlib; without it no figure is written and the note says why.
@@ -165,22 +172,29 @@ def make_figures(report, out: str | Path) -> tuple[list[str], str]:
         The decided claims.
     out : str or pathlib.Path
         The directory.
+    workers : int, optional
+        Processes that draw the figures (default 1: this process). Each figure is drawn by one
+        process from the same numbers, so the files do not depend on ``workers``.
 
     Returns
     -------
     paths : list of str
-        The written files.
+        The written files, in the order of the claims.
     note : str
         Empty, or why no figure was written.
     """
     try:
         import matplotlib  # noqa: F401
 
-        from plots.io import save
+        import plots.io  # noqa: F401
     except ImportError as exc:  # pragma: no cover - depends on the installation
         return [], f"figures skipped: {exc}"
     out = Path(out)
-    paths = []
-    for r in report.results:
-        paths.append(str(save(claim_figure(r), out / figure_name(r.id))))
-    return paths, ""
+    targets = [str(out / figure_name(r.id)) for r in report.results]
+    if workers <= 1 or len(targets) <= 1:
+        return [_write_figure(r, p) for r, p in zip(report.results, targets)], ""
+    from byzref._sweep_exec import process_pool
+
+    with process_pool(min(workers, len(targets))) as pool:
+        futures = [pool.submit(_write_figure, r, p) for r, p in zip(report.results, targets)]
+        return [f.result() for f in futures], ""

@@ -803,7 +803,7 @@ class Report:
             md += _section(r, self._figure_of(r.id))
         return "\n".join(md) + "\n"
 
-    def write(self, out: str | Path, figures: bool = True) -> Path:
+    def write(self, out: str | Path, figures: bool = True, workers: int = 1) -> Path:
         """Write report.json, report.md and (``figures``) one PNG per claim into ``out``.
 
         Parameters
@@ -812,6 +812,8 @@ class Report:
             The directory (created if needed).
         figures : bool, optional
             Also write the figures (default True; needs matplotlib).
+        workers : int, optional
+            Processes that draw the figures (default 1; see :func:`theory.figures.make_figures`).
 
         Returns
         -------
@@ -823,7 +825,7 @@ class Report:
         if figures:
             from theory.figures import make_figures
 
-            paths, self.figure_note = make_figures(self, out)
+            paths, self.figure_note = make_figures(self, out, workers=workers)
             self.figures = paths
         (out / "report.json").write_text(json.dumps(self.as_dict(), indent=2, default=str,
                                                     ensure_ascii=False, allow_nan=False))

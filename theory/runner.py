@@ -45,7 +45,7 @@ def _cost(cfg: dict) -> float:
 
 
 def run_all(configs: Iterable[dict], workers: int = 2, progress: Callable[[int, int], None] | None = None,
-            store_dir: str | os.PathLike | None = None) -> dict[str, dict]:
+            store_dir: str | os.PathLike | None = None, compile_all: bool = False) -> dict[str, dict]:
     """Run every distinct config once; returns {run id: record} (longest runs first).
 
     The runs go through :func:`byzref.sweep.run_sweep` (process pool of ``workers``; ≤ 1: serial) into a
@@ -62,6 +62,9 @@ def run_all(configs: Iterable[dict], workers: int = 2, progress: Callable[[int, 
         Called as ``progress(done, total)``.
     store_dir : str or os.PathLike or None, optional
         The results store to use and reuse; None: a temporary one.
+    compile_all : bool, optional
+        Compile every combination, however short its runs (see :func:`byzref.sweep.run_sweep`;
+        default False).
 
     Returns
     -------
@@ -79,7 +82,7 @@ def run_all(configs: Iterable[dict], workers: int = 2, progress: Callable[[int, 
     report = (lambda done, total, failed: progress(done, total)) if progress else None
     with contextlib.ExitStack() as stack:
         d = store_dir if store_dir is not None else stack.enter_context(tempfile.TemporaryDirectory())
-        summary = run_sweep(todo.values(), d, workers=workers, progress=report)
+        summary = run_sweep(todo.values(), d, workers=workers, progress=report, compile_all=compile_all)
         if summary["failed"]:
             raise RuntimeError(f"{summary['failed']} verification run(s) raised; see {d}/failures.jsonl")
         store = ResultStore(d)
