@@ -255,3 +255,41 @@ def test_run_ids_change_with_the_numerics_version(monkeypatch):
     monkeypatch.setattr(config_module, "NUMERICS", config_module.NUMERICS + 1)
     assert run_id(cfg) != before
     assert versions()["numerics"] == str(config_module.NUMERICS)
+
+
+# --- compile_all -------------------------------------------------------------------------------------
+def test_compile_all_asks_every_run_to_compile_and_the_default_weighs_the_sweep(tmp_path, monkeypatch):
+    import math
+
+    import byzref._sweep_exec as ex
+    from byzref.engine import run
+
+    seen = []
+
+    def recorder(cfg, workload=None):
+        seen.append(workload)
+        return run(cfg, fast=False)
+
+    monkeypatch.setattr(ex, "_run_one", recorder)
+    cfgs = [_base(seed=s) for s in range(3)]
+    run_sweep(cfgs, tmp_path / "all", workers=1, compile_all=True)
+    assert seen == [math.inf] * 3
+    seen.clear()
+    run_sweep(cfgs, tmp_path / "auto", workers=1)
+    assert len(seen) == 3 and all(0 < w < 1 for w in seen)  # 3 runs of 60 iterations: well under a second
+
+
+@pytest.mark.parametrize("scale,wanted", [("quick", False), ("default", True), ("full", True)])
+def test_verify_compiles_every_combination_except_at_the_quick_scale(scale, wanted, monkeypatch):
+    import importlib
+
+    tv = importlib.import_module("theory.verify")  # the module (theory.verify is also the function's name)
+    got = {}
+
+    def fake_run_all(cfgs, **kw):
+        got.update(kw)
+        return {}
+
+    monkeypatch.setattr(tv, "run_all", fake_run_all)
+    tv.verify(claims=[], scale=scale)
+    assert got["compile_all"] is wanted

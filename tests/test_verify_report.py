@@ -321,3 +321,19 @@ def test_fake_report_round_trip_of_data_values(tmp_path):
     md = (tmp_path / "report.md").read_text()
     assert "empirical (avg_grad_sq) = 0.1235" in md and "0.123456" not in md
     assert (tmp_path / "c.png").exists()
+
+
+def test_figures_drawn_by_two_processes_are_the_files_one_process_draws(report, tmp_path):
+    from theory.figures import make_figures
+
+    few = Report(report.scale, report.results[:3], 1.0, 0, {"byzref": "x"})
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    one, _ = make_figures(few, tmp_path / "one", workers=1)
+    two, _ = make_figures(few, tmp_path / "two", workers=2)
+    names = [figure_name(r.id) for r in few.results]
+    assert [p.split("/")[-1] for p in one] == names and [p.split("/")[-1] for p in two] == names
+    for a, b in zip(one, two, strict=True):
+        with open(a, "rb") as fa, open(b, "rb") as fb:
+            data = fa.read()
+            assert data[:8] == b"\x89PNG\r\n\x1a\n" and data == fb.read()

@@ -154,7 +154,7 @@ def claim_figure(r):
     return fig
 
 
-def _write_figure(r, path: str) -> str:
+def _write_figure(r, path: Path) -> str:
     """Draw the figure of the decided claim ``r`` and save it at ``path`` (a task of the figure pool)."""
     from plots.io import save
 
@@ -190,11 +190,11 @@ def make_figures(report, out: str | Path, workers: int = 1) -> tuple[list[str], 
     except ImportError as exc:  # pragma: no cover - depends on the installation
         return [], f"figures skipped: {exc}"
     out = Path(out)
-    targets = [str(out / figure_name(r.id)) for r in report.results]
+    targets = [out / figure_name(r.id) for r in report.results]
     if workers <= 1 or len(targets) <= 1:
-        return [_write_figure(r, p) for r, p in zip(report.results, targets)], ""
+        return [_write_figure(r, p) for r, p in zip(report.results, targets, strict=True)], ""
     from byzref._sweep_exec import process_pool
 
     with process_pool(min(workers, len(targets))) as pool:
-        futures = [pool.submit(_write_figure, r, p) for r, p in zip(report.results, targets)]
+        futures = [pool.submit(_write_figure, r, p) for r, p in zip(report.results, targets, strict=True)]
         return [f.result() for f in futures], ""
