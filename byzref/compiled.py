@@ -326,6 +326,25 @@ def _state_words(rng: np.random.Generator) -> np.ndarray:
     return np.ctypeslib.as_array((ctypes.c_uint64 * 5).from_address(bg.ctypes.state_address))
 
 
+_ENTRIES: dict[tuple, object] = {}
+
+
+def _fingerprint(obj) -> tuple | type:
+    """What Numba's typing of ``obj`` depends on: for arrays the dtype, dimensions, contiguity and flags,
+    for tuples their items', for NumPy scalars the dtype, for ints whether they fit in int64, for anything
+    else its Python type."""
+    if isinstance(obj, tuple):
+        return tuple(_fingerprint(o) for o in obj)
+    if isinstance(obj, np.ndarray):
+        fl = obj.flags
+        return (obj.dtype.str, obj.ndim, fl.c_contiguous, fl.f_contiguous, fl.writeable, fl.aligned)
+    if isinstance(obj, np.generic):
+        return ("scalar", obj.dtype.str)
+    if type(obj) is int:  # int64, or uint64 beyond its range
+        return (int, -(2**63) <= obj < 2**63)
+    return type(obj)
+
+
 class CompiledRun:
     """The arrays and kernels of one run on the compiled loop; advances it between checkpoints.
 
@@ -466,15 +485,23 @@ class CompiledRun:
                 self.x_new, self.gx, self.sim.G, self.m, self.g_hat, self.pp, self.ak, self.good, self.shadow,
                 self.attack, self.alg, self.has_shadow, self.message, self.acc)
         if self._entry is None or x is not self.sim.x or type(t_from) is not int or type(t_to) is not int:
-            # the first call types the arguments (nested tuples: milliseconds) and compiles or loads the
-            # loop; later calls of this run pass arguments of the same types straight to its entry point
-            disp = self.mod.advance
-            t, bad = disp(*args)
-            key = tuple(disp.typeof_pyval(a) for a in args)
-            self._entry = disp.overloads[key].entry_point if key in disp.overloads else disp
-            if self.name not in _READY:
-                _READY.add(self.name)
-                mark_compiled(self.name)
-        else:
-            t, bad = self._entry(*args)
+            # the first call of a run finds the loop's entry point for these argument types; typing the
+            # nested tuples costs milliseconds, so the entry is kept per loop and argument fingerprint
+            # (what Numba's typing reads: Python types, dtypes, dimensions, layouts, flags) and later
+            # runs of the same combination in this process skip it; later calls of this run reuse it
+            fp = (self.name, _fingerprint(args))
+            entry = _ENTRIES.get(fp)
+            if entry is None:
+                disp = self.mod.advance
+                t, bad = disp(*args)
+                key = tuple(disp.typeof_pyval(a) for a in args)
+                if key in disp.overloads:
+                    _ENTRIES[fp] = disp.overloads[key].entry_point
+                self._entry = _ENTRIES.get(fp, disp)
+                if self.name not in _READY:
+                    _READY.add(self.name)
+                    mark_compiled(self.name)
+                return int(t), bool(bad)
+            self._entry = entry
+        t, bad = self._entry(*args)
         return int(t), bool(bad)

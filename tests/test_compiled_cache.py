@@ -2,6 +2,7 @@
 
 import os
 
+import numpy as np
 import pytest
 
 import byzref.compiled as compiled
@@ -34,3 +35,42 @@ def test_an_unwritable_cache_folder_falls_back_to_one_folder_with_a_warning(tmp_
     with pytest.warns(RuntimeWarning, match=want):
         run = compiled.CompiledRun(sim)
     assert "byzref_loops_" in run.mod.__file__
+
+
+def test_runs_of_one_combination_share_the_entry_point_and_keep_their_numbers():
+    """The second run of a combination in a process skips typing its arguments (the entry point is kept
+    per loop and argument fingerprint) and still gives the numbers of a run typed afresh."""
+    import byzref.compiled as compiled
+    from byzref.engine import run
+
+    cfg = {"seed": 5, "n": 7, "f": 2, "T": 30, "record": {"every": 3},
+           "problem": {"name": "nonconvex_synthetic", "d": 6},
+           "algorithm": {"name": "byz_dm21", "gamma": 0.05, "eta": 0.3},
+           "compressor": {"name": "top_k", "k": 2}, "aggregator": "cwtm", "attack": "alie"}
+    first = run(cfg, fast=True)
+    kept = dict(compiled._ENTRIES)
+    assert kept, "the first run keeps its entry point"
+    second = run({**cfg, "seed": 6}, fast=True)
+    assert compiled._ENTRIES == kept  # no new entry: the fingerprint matched
+    compiled._ENTRIES.clear()
+    fresh = run({**cfg, "seed": 6}, fast=True)
+    assert second.summary == fresh.summary and first.summary != second.summary
+    for k in fresh.curves:
+        np.testing.assert_array_equal(second.curves[k], fresh.curves[k])
+
+
+def test_the_fingerprint_tells_apart_what_numba_types_apart():
+    from byzref.compiled import _fingerprint
+
+    a = np.zeros((3, 4))
+    ro = a.copy()
+    ro.flags.writeable = False
+    assert _fingerprint((a, 1, 2.0)) == _fingerprint((np.ones((5, 2)), 7, 0.5))
+    assert _fingerprint(a) != _fingerprint(ro)
+    assert _fingerprint(a) != _fingerprint(a.T)           # C versus F layout
+    assert _fingerprint(a) != _fingerprint(a[:, ::2])     # non-contiguous
+    assert _fingerprint(a) != _fingerprint(a.astype(np.float32))
+    assert _fingerprint(1) != _fingerprint(1.0) and _fingerprint(True) != _fingerprint(1)
+    assert _fingerprint(1) != _fingerprint(2**63)
+    assert _fingerprint((1, 2)) != _fingerprint((1, 2, 3))
+    assert _fingerprint(np.uint64(3)) != _fingerprint(np.int64(3))
