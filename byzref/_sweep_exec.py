@@ -145,7 +145,7 @@ def _cost(cfg: dict) -> float:
 def run_sweep(configs: Iterable[dict], store_dir: str | os.PathLike, executor: Executor | None = None,
               workers: int | None = None,
               progress: Callable[[int, int, int], None] | None = None,
-              compile_all: bool = False) -> dict[str, Any]:
+              compile_all: bool = False, on_result: Callable[[Any], None] | None = None) -> dict[str, Any]:
     """Run every config whose id is not yet in the store at ``store_dir``; return a summary.
 
     Parameters
@@ -168,6 +168,9 @@ def run_sweep(configs: Iterable[dict], store_dir: str | os.PathLike, executor: E
         sweep's runs of it would take longer in the Python loop than compiling it). For sweeps that are
         run again and again, such as ``byzref verify``: compiling once per machine repays itself on
         the second run.
+    on_result : callable(Result), optional
+        Called in this process with each finished run's :class:`~byzref.results.Result` once it is
+        stored (a caller that needs the results need not read them back from the store).
 
     Returns
     -------
@@ -226,6 +229,8 @@ def run_sweep(configs: Iterable[dict], store_dir: str | os.PathLike, executor: E
                 else:
                     store.append(res)
                     summary[res.status] = summary.get(res.status, 0) + 1
+                    if on_result is not None:
+                        on_result(res)
                 summary["ran"] += 1
                 if progress:
                     progress(summary["ran"], len(pending), summary["failed"])

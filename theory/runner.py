@@ -82,9 +82,12 @@ def run_all(configs: Iterable[dict], workers: int = 2, progress: Callable[[int, 
     report = (lambda done, total, failed: progress(done, total)) if progress else None
     with contextlib.ExitStack() as stack:
         d = store_dir if store_dir is not None else stack.enter_context(tempfile.TemporaryDirectory())
-        summary = run_sweep(todo.values(), d, workers=workers, progress=report, compile_all=compile_all)
+        fresh: dict[str, dict] = {}  # this call's runs, kept as they finish (not read back from the store)
+        summary = run_sweep(todo.values(), d, workers=workers, progress=report, compile_all=compile_all,
+                            on_result=lambda res: fresh.__setitem__(res.run_id, _record(res)))
         if summary["failed"]:
             raise RuntimeError(f"{summary['failed']} verification run(s) raised; see {d}/failures.jsonl")
         store = ResultStore(d)
-        out = {rec["run_id"]: _record(store.load(rec)) for rec in store.records() if rec["run_id"] in todo}
+        out = {rec["run_id"]: fresh.get(rec["run_id"]) or _record(store.load(rec))
+               for rec in store.records() if rec["run_id"] in todo}
     return {k: out[k] for k in order}

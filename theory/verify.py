@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from theory.claims.base import Claim, Scale
 from theory.report import Report
@@ -23,6 +24,10 @@ def verify(claims: list[Claim] | None = None, *, scale: str | Scale = "default",
            negative_controls: bool = False, progress: Callable[[int, int], None] | None = None,
            store_dir=None) -> Report:
     """Decide ``claims`` (default: the built-in claims; plus the negative controls if asked).
+
+    The claims' runs go through :func:`theory.runner.run_all`; a claim without runs (its ``configs``
+    empty: exact moments, component constants) is decided in a thread while they execute, with an
+    empty record table.
 
     Parameters
     ----------
@@ -62,10 +67,18 @@ def verify(claims: list[Claim] | None = None, *, scale: str | Scale = "default",
     if negative_controls:
         claims += negs()
     t0 = time.perf_counter()
-    cfgs = [c for claim in claims for c in claim.configs(scale)]
-    # the default and full scales compile every combination they run (once per machine: a rerun is
-    # then compiled throughout); the quick scale, a smoke test, leaves short combinations to the Python loop
-    records = run_all(cfgs, workers=workers, progress=progress, store_dir=store_dir,
-                      compile_all=scale.name != "quick")
-    results = [claim.evaluate(records, scale) for claim in claims]
+    per_claim = [claim.configs(scale) for claim in claims]
+    cfgs = [c for cs in per_claim for c in cs]
+    # claims without runs (exact moments, component constants) are decided in a thread while the runs go
+    # on: this process only waits for the workers then, and the claims' numbers do not depend on where
+    # they are computed
+    with ThreadPoolExecutor(1) as pool:
+        early = {i: pool.submit(claims[i].evaluate, {}, scale) for i, cs in enumerate(per_claim) if not cs}
+        # the default and full scales compile every combination they run (once per machine: a rerun is
+        # then compiled throughout); the quick scale, a smoke test, leaves short combinations to the
+        # Python loop
+        records = run_all(cfgs, workers=workers, progress=progress, store_dir=store_dir,
+                          compile_all=scale.name != "quick")
+        results = [early[i].result() if i in early else claim.evaluate(records, scale)
+                   for i, claim in enumerate(claims)]
     return Report(scale, results, time.perf_counter() - t0, len(records), versions())
