@@ -189,8 +189,9 @@ class AlgorithmKernel(NamedTuple):
         True when ``init``/``step`` never call ``pair`` (so the block's second gradient buffer only
         holds messages) and accept a one-row message buffer: given ``msg`` of shape (1, d) they
         compress and apply the block row by row and keep no block messages. The engine passes such a
-        buffer when nothing reads the block's messages (the attack target is not "message"), which
-        saves an (m, d) array (the d = 10⁶ memory bound).
+        buffer when nothing reads the block's messages (the attack target is not "message") and the
+        block holds at least ``byzref.compiled.ROW_MESSAGES_MIN_ENTRIES`` entries, which saves an
+        (m, d) array (the d = 10⁶ memory bound).
     """
 
     params: tuple
