@@ -93,14 +93,14 @@ def attack_probes(attack_cls, params: dict) -> int:
     return int(evals) if isinstance(evals, int) else 20
 _MARK = "# === body ===\n"
 
-#: a block streams its messages through a one-row buffer (``AlgorithmKernel.row_messages``) only when it
-#: holds at least this many entries (m·d): below it the saved memory is small and a compressor call per
-#: row costs more than the arithmetic (at n = 20, d = 20 a Byz-DM21 iteration took 7.2 µs streamed,
-#: 5.1 µs in one call)
+#: a block of more than one row streams its messages through a one-row buffer
+#: (``AlgorithmKernel.row_messages``) only when it holds at least this many entries (m·d): below it the
+#: saved memory is small and a compressor call per row costs more than the arithmetic (at n = 20, d = 20,
+#: before this session's other kernel changes, a Byz-DM21 iteration took 7.2 µs streamed, 5.1 µs in one call)
 ROW_MESSAGES_MIN_ENTRIES = 1 << 16
 
 
-def stream_rows(allowed: bool, m: int, d: int) -> bool:
+def _stream_rows(allowed: bool, m: int, d: int) -> bool:
     """Whether a block of m rows of length d keeps a one-row message buffer (``allowed``: the algorithm
     streams its messages and nothing reads them)."""
     return allowed and m > 1 and m * d >= ROW_MESSAGES_MIN_ENTRIES
@@ -329,20 +329,24 @@ def _state_words(rng: np.random.Generator) -> np.ndarray:
 _ENTRIES: dict[tuple, object] = {}
 
 
-def _fingerprint(obj) -> tuple | type:
-    """What Numba's typing of ``obj`` depends on: for arrays the dtype, dimensions, contiguity and flags,
-    for tuples their items', for NumPy scalars the dtype, for ints whether they fit in int64, for anything
-    else its Python type."""
+def _fingerprint(obj):
+    """What Numba's typing of ``obj`` depends on, cheaply for the common cases: for arrays the dtype,
+    dimensions, contiguity and flags, for tuples their class and items', for NumPy scalars the dtype, for
+    ints whether they fit in int64, for floats, bools, None and Generators the Python type; anything
+    else (a jitted function, a list, ...) by its Numba type."""
+    cls = type(obj)
     if isinstance(obj, tuple):
-        return tuple(_fingerprint(o) for o in obj)
+        return (cls, *(_fingerprint(o) for o in obj))
     if isinstance(obj, np.ndarray):
         fl = obj.flags
-        return (obj.dtype.str, obj.ndim, fl.c_contiguous, fl.f_contiguous, fl.writeable, fl.aligned)
+        return (cls, obj.dtype, obj.ndim, fl.c_contiguous, fl.f_contiguous, fl.writeable, fl.aligned)
     if isinstance(obj, np.generic):
-        return ("scalar", obj.dtype.str)
-    if type(obj) is int:  # int64, or uint64 beyond its range
+        return ("scalar", obj.dtype)
+    if cls is int:  # int64, or uint64 beyond its range
         return (int, -(2**63) <= obj < 2**63)
-    return type(obj)
+    if cls in (float, bool, type(None), np.random.Generator):
+        return cls
+    return ("numba", numba.typeof(obj))
 
 
 class CompiledRun:
@@ -421,7 +425,7 @@ class CompiledRun:
             nb = hi - lo
             S = np.zeros((ak_.n_state, nb, d))
             b0 = np.zeros((nb, d))
-            b1 = np.zeros((1 if stream_rows(ak_.row_messages and not message, nb, d) else nb, d))
+            b1 = np.zeros((1 if _stream_rows(ak_.row_messages and not message, nb, d) else nb, d))
             ok = (pk_.params, pk_.samples, sim.oracle.rng, lo, hi, flip_rows, b0, b1, drawn)
             return (rows_arr, S, b1, ok, drawn, (ck_.params, rng_c))
 

@@ -74,3 +74,13 @@ def test_the_fingerprint_tells_apart_what_numba_types_apart():
     assert _fingerprint(1) != _fingerprint(2**63)
     assert _fingerprint((1, 2)) != _fingerprint((1, 2, 3))
     assert _fingerprint(np.uint64(3)) != _fingerprint(np.int64(3))
+    rec_a, rec_b = np.dtype([("a", "f8"), ("b", "f8")]), np.dtype([("a", "i8"), ("b", "i8")])
+    assert _fingerprint(np.zeros(2, rec_a)) != _fingerprint(np.zeros(2, rec_b))  # same size, other fields
+    from collections import namedtuple
+
+    assert _fingerprint(namedtuple("P", "a b")(1, 2)) != _fingerprint((1, 2))
+    assert _fingerprint([1, 2]) != _fingerprint([1.0, 2.0])
+    from numba import njit
+
+    f1, f2 = njit(lambda v: v), njit(lambda v: v + 1)
+    assert _fingerprint((f1, 1)) != _fingerprint((f2, 1))   # each jitted function is its own Numba type

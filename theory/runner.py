@@ -88,6 +88,6 @@ def run_all(configs: Iterable[dict], workers: int = 2, progress: Callable[[int, 
         if summary["failed"]:
             raise RuntimeError(f"{summary['failed']} verification run(s) raised; see {d}/failures.jsonl")
         store = ResultStore(d)
-        out = {rec["run_id"]: fresh.get(rec["run_id"]) or _record(store.load(rec))
+        out = {rec["run_id"]: fresh[rec["run_id"]] if rec["run_id"] in fresh else _record(store.load(rec))
                for rec in store.records() if rec["run_id"] in todo}
     return {k: out[k] for k in order}

@@ -186,7 +186,7 @@ def _heap_top_k_row(X, r, k, hv, hi):
 
 @njit(cache=True)
 def _heap_top_k(x, k, hv, hi):
-    """:func:`_heap_top_k_row` on the 1-d array x."""
+    """:func:`_heap_top_k_row` on the contiguous 1-d array x."""
     _heap_top_k_row(x.reshape((1, x.shape[0])), 0, k, hv, hi)
 
 
@@ -318,7 +318,7 @@ def _select_rows(X, k, tau, hv, hi, cidx, cabs, work, out):
 
 @njit(cache=True)
 def _top_k_select(x, k, tau, i, hv, hi, cidx, cabs, work):
-    """hi[:k] ← the top-k indices of the 1-d x, by :func:`_select_rows` starting from tau[i] (updated)."""
+    """hi[:k] ← the top-k indices of the contiguous 1-d x, by :func:`_select_rows` from tau[i] (updated)."""
     d = x.shape[0]
     _select_rows(x.reshape((1, d)), k, tau[i:i + 1], hv, hi, cidx, cabs, work, np.empty((0, d)))
 

@@ -261,6 +261,9 @@ class Claim:
     def evaluate(self, records: dict[str, dict], scale: Scale) -> ClaimResult:
         """Decide the claim from the records of its runs.
 
+        A claim whose :meth:`configs` is empty is decided by :func:`theory.verify` in a thread while
+        the other claims' runs go on, with an empty ``records``: it must not read other claims' runs.
+
         Parameters
         ----------
         records : dict
