@@ -16,13 +16,13 @@ A dict ``{"name": <spec>, **params}`` passes ``params`` to the final aggregator.
 
 from __future__ import annotations
 
-import inspect
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from byzref.aggregators.base import AGGREGATORS, PRE_AGGREGATORS, Aggregator, PreAggregator
 from byzref.errors import ConfigError, show
+from byzref.registry import constructor_signature
 
 __all__ = ["Pipeline", "build_aggregator", "parse_spec"]
 
@@ -133,7 +133,7 @@ def _build_stage(registry, other, role: str, name, args, kwargs, f: int):
                           f"one aggregator (valid {role} names: {', '.join(registry.names())})")
     cls = registry.get(name)  # unknown name: the registry's error lists the valid names
     if args:
-        names = [p.name for p in inspect.signature(cls).parameters.values()
+        names = [p.name for p in constructor_signature(cls).parameters.values()
                  if p.name != "f" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
         if len(args) > len(names):
             raise ConfigError(f"{role} {name!r} takes at most {len(names)} positional argument(s) "
