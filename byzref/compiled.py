@@ -376,7 +376,9 @@ class CompiledRun:
         spec, cfg = sim.spec, sim.cfg
         n, f, d = sim.n, sim.f, sim.prob.d
         m = n - f
-        self.sim, self.n, self.f, self.m, self.d = sim, n, f, m, d
+        # the run's own arrays, not the run: a reference back to it would make a cycle that keeps every
+        # state array alive until the cyclic garbage collector runs (GBs at d = 10⁶)
+        self.G, self._x, self.n, self.f, self.m, self.d = sim.G, sim.x, n, f, m, d
         alg, comp, agg, prob = sim.alg, sim.comp, sim.agg, sim.prob
         attack = sim.attack
         if f == 0:  # the attack is never called; any kernel will do, and "none" compiles everywhere
@@ -486,9 +488,9 @@ class CompiledRun:
             Whether the run diverged at ``t``.
         """
         args = (t_from, t_to, T, self.grad_every, self.diverge_at, self.gamma, self.down_bits, x,
-                self.x_new, self.gx, self.sim.G, self.m, self.g_hat, self.pp, self.ak, self.good, self.shadow,
+                self.x_new, self.gx, self.G, self.m, self.g_hat, self.pp, self.ak, self.good, self.shadow,
                 self.attack, self.alg, self.has_shadow, self.message, self.acc)
-        if self._entry is None or x is not self.sim.x or type(t_from) is not int or type(t_to) is not int:
+        if self._entry is None or x is not self._x or type(t_from) is not int or type(t_to) is not int:
             # the first call of a run finds the loop's entry point for these argument types; typing the
             # nested tuples costs milliseconds, so the entry is kept per loop and argument fingerprint
             # (what Numba's typing reads: Python types, dtypes, dimensions, layouts, flags) and later
