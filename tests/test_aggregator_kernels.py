@@ -135,6 +135,39 @@ def test_gm_matches_reference(shape, data):
     np.testing.assert_allclose(z, z_ref, rtol=1e-9, atol=_atol(X, 1e-10))
 
 
+@pytest.mark.parametrize("n", [1, 3, 4, 5, 8, 9, 20])
+def test_gm_interleaved_distances_are_the_one_row_distances_bit_for_bit(n):
+    """gm's Weiszfeld step measures four rows per pass; each row's sum must still be the plain
+    in-order sum (a Python loop here), overflowing rows rescaled as the one-row kernel does, and
+    rows with a non-finite entry +inf."""
+    import math
+
+    from byzref.aggregators.gm import _dist, _dist2, _row_dists
+
+    rng = np.random.default_rng(n)
+    for d in (1, 7, 30, 101):
+        X = rng.standard_normal((n, d)) * 10.0 ** rng.integers(-3, 4, size=(n, 1))
+        z = rng.standard_normal(d)
+        ok = np.ones(n, dtype=np.bool_)
+        if n >= 3:
+            X[1] *= 1e200  # its plain sum overflows: the rescaled sum
+            X[2, 0], ok[2] = np.nan, False
+        r = np.empty(n)
+        _row_dists(X, ok, z, r)
+        for i in range(n):
+            if not ok[i]:
+                assert r[i] == np.inf
+                continue
+            assert r[i] == _dist(X[i], z)
+            if i != 1 or n < 3:
+                s = 0.0
+                for k in range(d):
+                    s += (X[i, k] - z[k]) * (X[i, k] - z[k])
+                assert r[i] == math.sqrt(s)
+        j = 1 if n >= 3 else n - 1  # an overflowing row when there is one
+        assert _dist2(X[0], z, X[j], z) == (_dist(X[0], z), _dist(X[j], z))
+
+
 @KERNEL_EXAMPLES
 @given(shapes, st.data())
 def test_cclip_matches_reference(shape, data):

@@ -40,6 +40,62 @@ def _dist(x, z):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
+def _row_dists(X, ok, z, r):  # pragma: no cover - compiled
+    """r[i] ← ‖x_i − z‖ for the rows with ok[i], each exactly as :func:`_dist` computes it, and +inf for
+    the others (rows with a non-finite entry, which :func:`_dist` must not see). Mutates ``r``.
+
+    Four rows share one pass over z: four independent running sums, each added in index order, so a
+    row's sum is the one :func:`_dist` forms, but a step no longer waits on one long chain of
+    additions (at d = 30 the chain's latency was the whole cost of a Weiszfeld step). A sum that
+    overflows is recomputed by :func:`_dist`.
+    """
+    n, d = X.shape
+    i = 0
+    while i + 4 <= n:
+        s0 = s1 = s2 = s3 = 0.0
+        for k in range(d):
+            zk = z[k]
+            t0 = X[i, k] - zk
+            t1 = X[i + 1, k] - zk
+            t2 = X[i + 2, k] - zk
+            t3 = X[i + 3, k] - zk
+            s0 += t0 * t0
+            s1 += t1 * t1
+            s2 += t2 * t2
+            s3 += t3 * t3
+        r[i] = _finish(s0, X, i, ok, z)
+        r[i + 1] = _finish(s1, X, i + 1, ok, z)
+        r[i + 2] = _finish(s2, X, i + 2, ok, z)
+        r[i + 3] = _finish(s3, X, i + 3, ok, z)
+        i += 4
+    while i < n:
+        r[i] = _dist(X[i], z) if ok[i] else np.inf
+        i += 1
+
+
+@njit(inline="always")
+def _finish(s, X, i, ok, z):  # pragma: no cover - compiled
+    """‖x_i − z‖ from its plain running sum s: √s, or :func:`_dist`'s rescaled sum when s overflowed."""
+    if not ok[i]:
+        return np.inf
+    return math.sqrt(s) if s < np.inf else _dist(X[i], z)
+
+
+@njit(cache=True)
+def _dist2(a, b, c, e):  # pragma: no cover - compiled
+    """(‖a − b‖, ‖c − e‖), each exactly as :func:`_dist` computes it, in one pass (two running sums)."""
+    s0 = s1 = 0.0
+    for k in range(a.shape[0]):
+        t0 = a[k] - b[k]
+        t1 = c[k] - e[k]
+        s0 += t0 * t0
+        s1 += t1 * t1
+    r0 = math.sqrt(s0) if s0 < np.inf else _dist(a, b)
+    r1 = math.sqrt(s1) if s1 < np.inf else _dist(c, e)
+    return r0, r1
+
+
+@njit(cache=True)
 def _dist_parts(x, z):  # pragma: no cover - compiled
     """‖x − z‖ as (mant, ex) with ‖x − z‖ = mant·2^ex, mant ∈ [0.5, 1) ((0.0, 0) when x = z).
 
@@ -131,8 +187,7 @@ def _small_step(znew, z, tol, origin):  # pragma: no cover - compiled
 
     ``origin`` is a zero vector of the same length (scratch, not modified).
     """
-    step = _dist(znew, z)
-    size = _dist(z, origin)
+    step, size = _dist2(znew, z, z, origin)
     if step < np.inf and size < np.inf:
         return step <= tol * (1.0 + size)
     m = 0.0
@@ -170,8 +225,7 @@ def _weiszfeld_into(X, z, from_mean, nu, med, max_iter, tol, w, ok, znew, origin
     if from_mean:
         _finite_mean(X, ok, n_ok, z)
     if nu <= 0.0:
-        for i in range(n):
-            w[i] = _dist(X[i], med) if ok[i] else np.inf
+        _row_dists(X, ok, med, w)
         w.sort()
         scale = w[(n + 1) // 2 - 1]
         if scale == 0.0:  # at least half the rows equal med: it is a geometric median
@@ -193,9 +247,10 @@ def _weiszfeld_into(X, z, from_mean, nu, med, max_iter, tol, w, ok, znew, origin
     for it in range(max_iter + 1):
         W = 0.0
         over = False
+        _row_dists(X, ok, z, w)  # the distances, then the weights in place
         for i in range(n):
             if ok[i]:
-                r = _dist(X[i], z)
+                r = w[i]
                 over = over or not r < np.inf
                 w[i] = 1.0 / max(nu, r)
             else:
