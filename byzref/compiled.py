@@ -292,7 +292,29 @@ def loop_module(kernels: dict[str, object], n_pre: int):
     module
         The imported loop module (its ``advance`` is the jitted loop).
     """
-    name, text = loop_name(kernels, n_pre)
+    return import_generated(*loop_name(kernels, n_pre))
+
+
+def import_generated(name: str, text: str):
+    """Import the generated module ``name`` with source ``text``, writing it to :func:`cache_root` first.
+
+    A module is written once and never replaced (Numba's on-disk cache keys on the file), so ``name``
+    must change whenever ``text`` does. When the cache folder cannot be written, a per-user folder
+    in the temporary directory is used, with a warning. Used for the loop modules and for kernels that
+    a component generates per size (cwtm's unrolled sorting network).
+
+    Parameters
+    ----------
+    name : str
+        Module name, a valid identifier that encodes a hash of ``text``.
+    text : str
+        The module's source.
+
+    Returns
+    -------
+    module
+        The imported module (kept for the life of the process).
+    """
     with _LOCK:
         if name in _MODULES:
             return _MODULES[name]
@@ -304,7 +326,7 @@ def loop_module(kernels: dict[str, object], n_pre: int):
             if not _WARNED:
                 _WARNED.append(True)
                 warnings.warn(f"byzref: cannot write compiled loops to {cache_root()} ({exc.strerror}); "
-                              f"using {fallback}", RuntimeWarning, stacklevel=3)
+                              f"using {fallback}", RuntimeWarning, stacklevel=4)
             path = _write_module(fallback, name, text)
         spec = importlib.util.spec_from_file_location(name, path)
         mod = importlib.util.module_from_spec(spec)
@@ -405,6 +427,9 @@ class CompiledRun:
         if not (compile_new or is_compiled(self.name)):
             raise NotCompiled(self.name)
         self.mod = loop_module(kernels, len(pre_kernels))
+        for k in (ck_, att_, final_, *(k for k, _ in pre_kernels)):
+            if getattr(k, "prepare", None) is not None:  # work only a compiled run repays
+                k.prepare()
 
         # the aggregator pipeline: (stream, params₀, buffer₀, …, final params), and the probe's copy
         ak = [sim.rng_agg]

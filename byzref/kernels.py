@@ -122,10 +122,16 @@ class Kernel(NamedTuple):
     params : tuple
         Non-empty tuple of scalars and arrays (scratch arrays and state included), passed as the
         first argument of every call of ``fn``.
+    prepare : callable or None, default None
+        Called once, with no argument, by the compiled engine when the run really goes compiled,
+        before the first call of ``fn``: the place for work that only the compiled run repays (cwtm
+        compiles its unrolled sorting network there and writes its address into ``params``). ``fn``
+        must give the same numbers whether or not ``prepare`` ran.
     """
 
     fn: Any
     params: tuple
+    prepare: Any = None
 
 
 class ProblemKernel(NamedTuple):

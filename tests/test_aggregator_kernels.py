@@ -63,6 +63,52 @@ def test_trimmed_mean_and_median_match_reference(shape, data):
     np.testing.assert_allclose(cwmed, ref.cwmed(X), rtol=1e-12, atol=_atol(X))
 
 
+def _hard_columns(rng, n, d):
+    """Columns with NaN, ±inf (sometimes more than any trim removes), signed zeros and ties."""
+    X = rng.standard_normal((n, d))
+    X[rng.random((n, d)) < 0.08] = np.nan
+    X[rng.random((n, d)) < 0.08] = np.inf
+    X[rng.random((n, d)) < 0.08] = -np.inf
+    X[:, 0] = 0.0
+    X[0, 0] = -0.0
+    X[:, -1] = np.round(X[:, -1])
+    return X
+
+
+@pytest.mark.parametrize("n, bs", [(2, [0]), (3, [0, 1]), (5, [0, 1, 2]), (8, [0, 3]), (20, [4, 9])])
+def test_the_unrolled_network_gives_the_trimmed_mean_bit_for_bit(n, bs):
+    """cwtm/cwmed's compiled kernel runs an unrolled copy of the sorting network once ``prepare`` ran;
+    its output must be the general kernel's byte for byte (NaN as +inf, signed zeros, ties)."""
+    from byzref.aggregators.cwtm import trim_kernel, unrolled_trim
+
+    rng = np.random.default_rng(n)
+    for b in bs:
+        for d in (1, 7, 600):
+            X = _hard_columns(rng, n, d)
+            k = trim_kernel(n, d, b)
+            assert k.params[4][0] == 0  # nothing compiled before prepare
+            k.prepare()
+            assert k.params[4][0] == unrolled_trim(n, b) != 0
+            out = np.full(d, 7.0)
+            k.fn(k.params, X, None, True, out)
+            assert out.tobytes() == trimmed_mean(X, b).tobytes()
+            with np.errstate(invalid="ignore"):  # inf − inf in a column with infinities on both sides
+                want = ref.cwtm(X, b)  # an independent sort
+            np.testing.assert_allclose(out, want, rtol=1e-12, atol=1e-14)
+
+
+def test_the_unrolled_network_is_only_for_small_row_counts_and_skips_other_layouts():
+    from byzref.aggregators.cwtm import UNROLL_MAX, trim_kernel, unrolled_trim
+
+    assert unrolled_trim(1, 0) == unrolled_trim(UNROLL_MAX + 1, 3) == unrolled_trim(4, 2) == 0
+    k = trim_kernel(5, 6, 1)
+    k.prepare()
+    out = np.empty(6)
+    Xf = np.asfortranarray(_hard_columns(np.random.default_rng(4), 5, 6))  # not C-contiguous
+    k.fn(k.params, Xf, None, True, out)
+    assert out.tobytes() == trimmed_mean(np.ascontiguousarray(Xf), 1).tobytes()
+
+
 @KERNEL_EXAMPLES
 @given(shapes, st.data())
 def test_meamed_matches_reference(shape, data):

@@ -85,6 +85,28 @@ def test_a_finished_compiled_run_frees_its_arrays_without_the_garbage_collector(
         gc.enable()
 
 
+def test_a_kernel_is_prepared_only_when_its_run_goes_compiled(monkeypatch):
+    """cwtm compiles its unrolled network in its kernel's ``prepare``: not for a Python-loop run, nor for
+    a run that ``auto`` leaves in Python (a combination not compiled yet), once for a compiled run."""
+    import byzref.aggregators.cwtm as cwtm
+    from byzref.engine import run
+
+    calls = []
+    real = cwtm.unrolled_trim
+    monkeypatch.setattr(cwtm, "unrolled_trim", lambda n, b: calls.append((n, b)) or real(n, b))
+    python = run(CFG, fast=False)
+    monkeypatch.setenv("BYZREF_ENGINE", "auto")
+    monkeypatch.setattr(compiled, "is_compiled", lambda name: False)  # a short run: auto stays in Python
+    auto = run(CFG)
+    assert calls == []
+    fast = run(CFG, fast=True)
+    assert calls == [(5, 1)]  # n = 5, cwtm with b = f = 1
+    for r in (auto, fast):
+        assert r.summary == python.summary
+        for k in python.curves:
+            np.testing.assert_array_equal(r.curves[k], python.curves[k])
+
+
 def test_the_fingerprint_tells_apart_what_numba_types_apart():
     from byzref.compiled import _fingerprint
 
