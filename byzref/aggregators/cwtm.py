@@ -185,7 +185,7 @@ _UNROLLED: dict[tuple[int, int], Any] = {}
 def unrolled_trim(n: int, b: int) -> int:
     """Address of the compiled trimmed mean of n rows with trim count b, its network unrolled; 0 if none.
 
-    The module of :func:`_unrolled_source` is written once to the compiled loops' folder
+    The generated module (one per (n, b)) is written once to the compiled loops' folder
     (:func:`byzref.compiled.cache_root`) and its function compiled once per machine (Numba's on-disk
     cache); the object is kept for the life of the process. 0 when n < 2, n > :data:`UNROLL_MAX` or
     2b ≥ n: the general kernel then runs.
