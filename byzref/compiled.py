@@ -38,8 +38,8 @@ import numpy as np
 
 from byzref import _driver
 
-__all__ = ["COMPILE_SECONDS", "CompiledRun", "NotCompiled", "cache_root", "is_compiled", "loop_module",
-           "loop_name", "python_seconds"]
+__all__ = ["COMPILE_SECONDS", "CompiledRun", "NotCompiled", "cache_root", "import_generated", "is_compiled",
+           "loop_module", "loop_name", "python_seconds"]
 
 _LOCK = threading.Lock()
 _MODULES: dict[str, object] = {}
@@ -300,8 +300,8 @@ def import_generated(name: str, text: str):
 
     A module is written once and never replaced (Numba's on-disk cache keys on the file), so ``name``
     must change whenever ``text`` does. When the cache folder cannot be written, a per-user folder
-    in the temporary directory is used, with a warning. Used for the loop modules and for kernels that
-    a component generates per size (cwtm's unrolled sorting network).
+    in the temporary directory is used, with a warning. Used for the loop modules and for code that a
+    component's kernel generates per size.
 
     Parameters
     ----------
@@ -429,7 +429,7 @@ class CompiledRun:
         self.mod = loop_module(kernels, len(pre_kernels))
         for k in (ck_, att_, final_, *(k for k, _ in pre_kernels)):
             if getattr(k, "prepare", None) is not None:  # work only a compiled run repays
-                k.prepare()
+                k.prepare(compile_new)
 
         # the aggregator pipeline: (stream, params₀, buffer₀, …, final params), and the probe's copy
         ak = [sim.rng_agg]

@@ -123,10 +123,11 @@ class Kernel(NamedTuple):
         Non-empty tuple of scalars and arrays (scratch arrays and state included), passed as the
         first argument of every call of ``fn``.
     prepare : callable or None, default None
-        Called once, with no argument, by the compiled engine when the run really goes compiled,
-        before the first call of ``fn``: the place for work that only the compiled run repays (cwtm
-        compiles its unrolled sorting network there and writes its address into ``params``). ``fn``
-        must give the same numbers whether or not ``prepare`` ran.
+        ``prepare(compile_new)``, called once by the compiled engine when the run really goes compiled,
+        before the first call of ``fn``: the place for work that only a compiled run repays (code
+        generated for this size, written into ``params``). ``compile_new`` is False when the run goes
+        compiled only because its loop already is (a short run under ``auto``): then ``prepare`` must
+        not compile anything new. ``fn`` must give the same numbers whether or not ``prepare`` ran.
     """
 
     fn: Any

@@ -109,6 +109,52 @@ def test_the_unrolled_network_is_only_for_small_row_counts_and_skips_other_layou
     assert out.tobytes() == trimmed_mean(np.ascontiguousarray(Xf), 1).tobytes()
 
 
+def test_the_unrolled_network_is_what_runs_once_prepared():
+    """The kernel really takes the unrolled path for C-contiguous inputs (and only then), and the
+    function at the address gives the general kernel's bytes when called on its own."""
+    import ctypes
+
+    from numba import njit
+
+    from byzref.aggregators.cwtm import _call_unrolled, trim_kernel
+
+    @njit
+    def unrolled(addr, X, out):
+        return _call_unrolled(addr, X, out)
+
+    n, d, b = 8, 37, 3
+    X = _hard_columns(np.random.default_rng(8), n, d)
+    k = trim_kernel(n, d, b)
+    k.prepare()
+    addr = int(k.params[4][0])
+    out = np.full(d, 7.0)
+    assert unrolled(addr, X, out) and out.tobytes() == trimmed_mean(X, b).tobytes()
+    assert not unrolled(0, X, out)
+    assert not unrolled(addr, np.asfortranarray(X), out)
+    fn = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_ssize_t, ctypes.c_void_p)(addr)
+    direct = np.full(d, 7.0)
+    fn(X.ctypes.data, d, direct.ctypes.data)
+    assert direct.tobytes() == trimmed_mean(X, b).tobytes()
+
+
+def test_a_short_run_does_not_compile_a_new_unrolled_network(tmp_path, monkeypatch):
+    """unrolled_trim(compile_new=False) gives 0 for an (n, b) never compiled on this machine (the
+    general kernel runs), and the address once it was compiled."""
+    import byzref.aggregators.cwtm as cwtm
+    import byzref.compiled as compiled
+
+    monkeypatch.setenv("BYZREF_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(cwtm, "_UNROLLED", {})
+    monkeypatch.setattr(compiled, "_MODULES", {})
+    assert cwtm.unrolled_trim(6, 1, compile_new=False) == 0
+    assert not list(tmp_path.glob("byzref_trim_6_1_*"))
+    addr = cwtm.unrolled_trim(6, 1)
+    assert addr != 0 and list(tmp_path.glob("byzref_trim_6_1_*.ready"))
+    monkeypatch.setattr(cwtm, "_UNROLLED", {})  # a new process: the marker says it is compiled
+    monkeypatch.setattr(compiled, "_MODULES", {})
+    assert cwtm.unrolled_trim(6, 1, compile_new=False) != 0
+
+
 @KERNEL_EXAMPLES
 @given(shapes, st.data())
 def test_meamed_matches_reference(shape, data):

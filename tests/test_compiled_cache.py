@@ -93,15 +93,22 @@ def test_a_kernel_is_prepared_only_when_its_run_goes_compiled(monkeypatch):
 
     calls = []
     real = cwtm.unrolled_trim
-    monkeypatch.setattr(cwtm, "unrolled_trim", lambda n, b: calls.append((n, b)) or real(n, b))
+    def recording(n, b, compile_new=True):
+        calls.append((n, b, compile_new))
+        return real(n, b, compile_new)
+
+    monkeypatch.setattr(cwtm, "unrolled_trim", recording)
     python = run(CFG, fast=False)
     monkeypatch.setenv("BYZREF_ENGINE", "auto")
     monkeypatch.setattr(compiled, "is_compiled", lambda name: False)  # a short run: auto stays in Python
     auto = run(CFG)
     assert calls == []
     fast = run(CFG, fast=True)
-    assert calls == [(5, 1)]  # n = 5, cwtm with b = f = 1
-    for r in (auto, fast):
+    assert calls == [(5, 1, True)]  # n = 5, cwtm with b = f = 1
+    monkeypatch.setattr(compiled, "is_compiled", lambda name: True)  # its loop is compiled: a short run goes
+    auto_compiled = run(CFG)  # compiled, but may not compile anything new
+    assert calls == [(5, 1, True), (5, 1, False)]
+    for r in (auto, fast, auto_compiled):
         assert r.summary == python.summary
         for k in python.curves:
             np.testing.assert_array_equal(r.curves[k], python.curves[k])

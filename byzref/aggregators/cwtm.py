@@ -182,13 +182,14 @@ def _unrolled_source(n: int, b: int) -> str:
 _UNROLLED: dict[tuple[int, int], Any] = {}
 
 
-def unrolled_trim(n: int, b: int) -> int:
+def unrolled_trim(n: int, b: int, compile_new: bool = True) -> int:
     """Address of the compiled trimmed mean of n rows with trim count b, its network unrolled; 0 if none.
 
     The generated module (one per (n, b)) is written once to the compiled loops' folder
     (:func:`byzref.compiled.cache_root`) and its function compiled once per machine (Numba's on-disk
-    cache); the object is kept for the life of the process. 0 when n < 2, n > :data:`UNROLL_MAX` or
-    2b ≥ n: the general kernel then runs.
+    cache, with a ``.ready`` marker as for the loops); the object is kept for the life of the
+    process. 0 when n < 2, n > :data:`UNROLL_MAX` or 2b ≥ n, or when ``compile_new`` is False and
+    this (n, b) was never compiled on this machine: the general kernel then runs.
 
     Parameters
     ----------
@@ -196,6 +197,8 @@ def unrolled_trim(n: int, b: int) -> int:
         Number of rows.
     b : int
         Trim count.
+    compile_new : bool, default True
+        Whether it may compile (about 4 s at n = 20) when this (n, b) is not compiled yet.
 
     Returns
     -------
@@ -205,11 +208,14 @@ def unrolled_trim(n: int, b: int) -> int:
     if not (2 <= n <= UNROLL_MAX and 0 <= 2 * b < n):
         return 0
     if (n, b) not in _UNROLLED:
-        from byzref.compiled import import_generated
+        from byzref.compiled import import_generated, is_compiled, mark_compiled
 
         text = _unrolled_source(n, b)
         name = f"byzref_trim_{n}_{b}_" + hashlib.sha256(text.encode()).hexdigest()[:16]
+        if not (compile_new or is_compiled(name)):
+            return 0
         _UNROLLED[(n, b)] = import_generated(name, text).trimmed_mean
+        mark_compiled(name)
     return int(_UNROLLED[(n, b)].address)
 
 
@@ -273,8 +279,8 @@ def trim_kernel(n: int, d: int, b: int) -> Kernel:
     """
     addr = np.zeros(1, dtype=np.int64)
 
-    def prepare() -> None:
-        addr[0] = unrolled_trim(int(n), int(b))
+    def prepare(compile_new: bool = True) -> None:
+        addr[0] = unrolled_trim(int(n), int(b), compile_new)
 
     return Kernel(_trim_fn, (int(b), sorting_network(n), np.empty((n, min(COLUMN_BLOCK, d))), int(n), addr),
                   prepare)
