@@ -86,9 +86,9 @@ def test_the_unrolled_network_gives_the_trimmed_mean_bit_for_bit(n, bs):
         for d in (1, 7, 600):
             X = _hard_columns(rng, n, d)
             k = trim_kernel(n, d, b)
-            assert k.params[4][0] == 0  # nothing compiled before prepare
+            assert k.params[3][0] == 0  # nothing compiled before prepare
             k.prepare()
-            assert k.params[4][0] == unrolled_trim(n, b) != 0
+            assert k.params[3][0] == unrolled_trim(n, b) != 0
             out = np.full(d, 7.0)
             k.fn(k.params, X, None, True, out)
             assert out.tobytes() == trimmed_mean(X, b).tobytes()
@@ -126,7 +126,7 @@ def test_the_unrolled_network_is_what_runs_once_prepared():
     X = _hard_columns(np.random.default_rng(8), n, d)
     k = trim_kernel(n, d, b)
     k.prepare()
-    addr = int(k.params[4][0])
+    addr = int(k.params[3][0])
     out = np.full(d, 7.0)
     assert unrolled(addr, X, out) and out.tobytes() == trimmed_mean(X, b).tobytes()
     assert not unrolled(0, X, out)

@@ -247,12 +247,12 @@ def _call_unrolled(typingctx, addr, X, out):  # pragma: no cover - compiled
 
 @njit(cache=True)
 def _trim_fn(params, X, rng, commit, out):  # pragma: no cover - compiled
-    """Kernel of cwtm and cwmed: ``params = (b, pairs, S, n, addr)`` (trim count, comparators, scratch,
-    the row count the kernel was made for, and the (1,) address of the unrolled network, 0 until the
-    kernel's ``prepare`` ran). The unrolled network when it is there, else :func:`trimmed_mean_into`;
-    the numbers are the same."""
-    b, pairs, S, n, addr = params
-    if X.shape[0] != n or not _call_unrolled(addr[0], X, out):
+    """Kernel of cwtm and cwmed: ``params = (b, pairs, S, addr)`` (trim count, comparators, the (n, ·)
+    scratch of the row count the kernel was made for, and the (1,) address of the unrolled network, 0
+    until the kernel's ``prepare`` ran). The unrolled network when it is there, else
+    :func:`trimmed_mean_into`; the numbers are the same."""
+    b, pairs, S, addr = params
+    if X.shape[0] != S.shape[0] or not _call_unrolled(addr[0], X, out):
         trimmed_mean_into(X, b, pairs, S, out)
 
 
@@ -273,17 +273,16 @@ def trim_kernel(n: int, d: int, b: int) -> Kernel:
     Returns
     -------
     byzref.kernels.Kernel
-        ``Kernel(fn, (b, pairs, S, n, addr), prepare)``: trim count, comparators, an (n, min(512, d))
-        scratch, n, and the address of the unrolled network (:func:`unrolled_trim`), which
-        ``prepare`` writes (the compiled engine calls it once it runs compiled).
+        ``Kernel(fn, (b, pairs, S, addr), prepare)``: trim count, comparators, an (n, min(512, d))
+        scratch, and the address of the unrolled network (:func:`unrolled_trim`), which ``prepare``
+        writes (the compiled engine calls it once it runs compiled).
     """
     addr = np.zeros(1, dtype=np.int64)
 
     def prepare(compile_new: bool = True) -> None:
         addr[0] = unrolled_trim(int(n), int(b), compile_new)
 
-    return Kernel(_trim_fn, (int(b), sorting_network(n), np.empty((n, min(COLUMN_BLOCK, d))), int(n), addr),
-                  prepare)
+    return Kernel(_trim_fn, (int(b), sorting_network(n), np.empty((n, min(COLUMN_BLOCK, d))), addr), prepare)
 
 
 def trimmed_mean(X: np.ndarray, b: int) -> np.ndarray:
