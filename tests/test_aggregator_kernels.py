@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from reference import aggregators as ref
 
@@ -225,6 +225,41 @@ def test_gm_matches_reference(shape, data):
     if tol > 0:  # with tol = 0 "converged" means an exact fixed point: decided by rounding
         assert (it, conv) == (it_ref, conv_ref)
     np.testing.assert_allclose(z, z_ref, rtol=1e-9, atol=_atol(X, 1e-10))
+
+
+@KERNEL_EXAMPLES
+@given(shapes, st.data())
+def test_gm_matches_reference_beyond_its_breakdown_point(shape, data):
+    # At least half the rows non-finite: the automatic ν takes its median and scale from the finite rows
+    # (this used to raise ZeroDivisionError or build ν from +inf).
+    seed, n, d = shape
+    assume(n >= 2)
+    X = _matrix(seed, n, d, n_bad=data.draw(st.integers(n // 2, n - 1)))
+    start = data.draw(st.sampled_from(["mean", "zero", "median"]))
+    tol = data.draw(st.sampled_from([1e-6, 1e-10]))
+    gm = AGGREGATORS.build({"name": "gm", "start": start, "tol": tol, "max_iter": 50})
+    z, it, conv = gm.solve(X)
+    z_ref, it_ref, conv_ref = ref.gm(X, start, None, 50, tol)
+    assert (it, conv) == (it_ref, conv_ref)
+    assert np.isfinite(z).all()
+    np.testing.assert_allclose(z, z_ref, rtol=1e-9, atol=_atol(X, 1e-10))
+
+
+@pytest.mark.parametrize("start", ["mean", "zero", "median"])
+def test_gm_with_one_finite_row_returns_it(start):
+    X = np.array([[1.0, 2.0], [np.nan, 0.0], [np.inf, 0.0]])
+    z, updates, converged = AGGREGATORS.build({"name": "gm", "start": start}).solve(X)
+    assert z.tolist() == [1.0, 2.0] and (updates, converged) == (0, True)
+
+
+@pytest.mark.parametrize("start", ["mean", "zero", "median"])
+def test_gm_median_of_huge_rows_does_not_overflow(start):
+    # n even: the midpoint of the two middle values overflows as (a + b)/2; any point of
+    # [1.6e308, 1.7e308] is a geometric median of these four points on a line. The stopping test
+    # (tol = 1e-10 relative to ‖z‖) leaves a returned point within 1e-9 relative of that segment.
+    X = np.array([[1.5e308], [1.6e308], [1.7e308], [1.8e308]])
+    z, _, converged = AGGREGATORS.build({"name": "gm", "start": start}).solve(X)
+    assert converged and 1.6e308 * (1 - 1e-9) <= z[0] <= 1.7e308
 
 
 @pytest.mark.parametrize("n", [1, 3, 4, 5, 8, 9, 20])

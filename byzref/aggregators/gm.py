@@ -198,14 +198,16 @@ def _small_step(znew, z, tol, origin):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _weiszfeld_into(X, z, from_mean, nu, med, max_iter, tol, w, ok, znew, origin, ex):  # pragma: no cover
+def _weiszfeld_into(X, z, from_mean, nu, med, rank, max_iter, tol,
+                    w, ok, znew, origin, ex):  # pragma: no cover - compiled
     """Smoothed Weiszfeld over the finite rows of X; writes the result into ``z``, returns the updates.
 
     Rows with a non-finite entry get weight 0. Start: the mean of the finite rows when
     ``from_mean`` (overflow-safe, :func:`_finite_mean`), else the given ``z``. ``nu ≤ 0`` means
-    ν = max(1e-8·scale, 1e-290), scale = the ⌈n/2⌉-th smallest of ‖x_i − med‖ (non-finite rows:
-    +inf; a norm beyond the float range is measured on data scaled by a power of two); if that is
-    0, z = med is returned at once (0 updates, converged). Each step computes
+    ν = max(1e-8·scale, 1e-290), scale = the ``rank``-th smallest of ‖x_i − med‖ (non-finite rows:
+    +inf; a norm beyond the float range is measured on data scaled by a power of two), with ``med``
+    and ``rank`` from :func:`_gm_median`; if that is 0, z = med is returned at once (0 updates,
+    converged). Each step computes
     w_i = 1/max(ν, ‖x_i − z‖) and T(z) = Σ w_i x_i / Σ w_i; if ‖T(z) − z‖ ≤ tol·(1 + ‖z‖) it
     stops and leaves z (the point the test certifies), else z ← T(z); at most ``max_iter`` updates.
     When a norm or T(z) overflows, that step is computed by :func:`_safe_step` (the same map,
@@ -227,7 +229,7 @@ def _weiszfeld_into(X, z, from_mean, nu, med, max_iter, tol, w, ok, znew, origin
     if nu <= 0.0:
         _row_dists(X, ok, med, w)
         w.sort()
-        scale = w[(n + 1) // 2 - 1]
+        scale = w[rank - 1]
         if scale == 0.0:  # at least half the rows equal med: it is a geometric median
             z[:] = med
             return 0
@@ -241,7 +243,7 @@ def _weiszfeld_into(X, z, from_mean, nu, med, max_iter, tol, w, ok, znew, origin
                 else:
                     w[i] = np.inf
             w.sort()
-            key = w[(n + 1) // 2 - 1]
+            key = w[rank - 1]
             e = math.floor(key)
             nu = max(math.ldexp(1e-8 * (key - e), int(e)), 1e-290)
     for it in range(max_iter + 1):
@@ -302,24 +304,74 @@ def _out_of_range(X, ok, colsum):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
+def _finite_median_into(X, ok, n_ok, buf, med):  # pragma: no cover - compiled
+    """med ← the coordinate-wise median of the rows with ok[i] (n_ok ≥ 1 of them, all finite).
+
+    Per column: the middle value, or for even n_ok the midpoint (a + b)/2 of the two middle values,
+    taken as a/2 + b/2 when a + b overflows. Scratch ``buf`` (n,). Mutates ``buf`` and ``med``.
+    """
+    n, d = X.shape
+    h = n_ok // 2
+    for k in range(d):
+        m = 0
+        for i in range(n):
+            if ok[i]:
+                buf[m] = X[i, k]
+                m += 1
+        v = np.sort(buf[:n_ok])
+        if n_ok % 2 == 1:
+            med[k] = v[h]
+        else:
+            s = v[h - 1] + v[h]
+            med[k] = s / 2 if np.isfinite(s) else v[h - 1] / 2 + v[h] / 2
+
+
+@njit(cache=True)
+def _gm_median(X, pairs, S, med, ok, buf):  # pragma: no cover - compiled
+    """med ← the coordinate-wise median m that gm starts from and scales ν by; returns the rank of ν's scale.
+
+    m is the median of all n rows, NaN ordered as +inf (:func:`cwtm.trimmed_mean_into` with
+    b = ⌊(n − 1)/2⌋), and the rank is ⌈n/2⌉. Each part has a fallback where it has no finite value:
+    if m has a non-finite entry (±inf among the middle values, or a midpoint that overflows), m is
+    the median of the n_ok finite rows (:func:`_finite_median_into`); if fewer than ⌈n/2⌉ rows are
+    finite, the rank is ⌈n_ok/2⌉ (the ⌈n/2⌉-th distance would be a non-finite row's +inf). Scratch:
+    ``pairs``, S, the boolean ``ok`` (n,) and ``buf`` (n,).
+    """
+    n = X.shape[0]
+    trimmed_mean_into(X, (n - 1) // 2, pairs, S, med)
+    finite_rows_into(X, ok)
+    n_ok = 0
+    for i in range(n):
+        n_ok += ok[i]
+    if n_ok == 0:
+        return (n + 1) // 2
+    for k in range(med.shape[0]):
+        if not np.isfinite(med[k]):
+            _finite_median_into(X, ok, n_ok, buf, med)
+            break
+    return (n + 1) // 2 if n_ok >= (n + 1) // 2 else (n_ok + 1) // 2
+
+
+@njit(cache=True)
 def _gm_solve(X, start, nu, max_iter, tol, pairs, S, med,
               z, w, ok, znew, origin, ex, colsum):  # pragma: no cover - compiled
     """z ← the geometric median of :class:`GM` (start 0 "mean", 1 "zero", 2 "median"; ν ≤ 0: automatic).
 
     Runs :func:`_weiszfeld_into` from the start and, when the mean-started run stops at max_iter
     without meeting the test, tol > 0 and the finite rows are out of range (:func:`_out_of_range`),
-    again from the coordinate-wise median. Returns (updates of both runs, whether the last
-    converged). Scratch: ``pairs`` and S of :func:`cwtm.trimmed_mean_into` (for the median),
-    ``med`` (d,) and those of :func:`_weiszfeld_into` and :func:`_out_of_range`. Mutates ``z``
-    and the scratch.
+    again from the coordinate-wise median. The median and the rank of ν's scale come from
+    :func:`_gm_median`. Returns (updates of both runs, whether the last converged). Scratch:
+    ``pairs`` and S of :func:`cwtm.trimmed_mean_into` (for the median), ``med`` (d,) and those of
+    :func:`_weiszfeld_into` and :func:`_out_of_range`. Mutates ``z`` and the scratch.
     """
     n, d = X.shape
     have_med = nu <= 0.0 or start == 2
+    rank = (n + 1) // 2
     if have_med:
-        trimmed_mean_into(X, (n - 1) // 2, pairs, S, med)
+        rank = _gm_median(X, pairs, S, med, ok, w)
     for k in range(d):
         z[k] = med[k] if start == 2 else 0.0
-    it = _weiszfeld_into(X, z, start == 0, nu, med, max_iter, tol, w, ok, znew, origin, ex)
+    it = _weiszfeld_into(X, z, start == 0, nu, med, rank, max_iter, tol, w, ok, znew, origin, ex)
     updates = it if it >= 0 else -1 - it
     if it < 0 and start == 0 and tol > 0.0:
         all_nan = True
@@ -329,10 +381,10 @@ def _gm_solve(X, start, nu, max_iter, tol, pairs, S, med,
                 break
         if not all_nan and _out_of_range(X, ok, colsum):
             if not have_med:
-                trimmed_mean_into(X, (n - 1) // 2, pairs, S, med)
+                rank = _gm_median(X, pairs, S, med, ok, w)
             for k in range(d):
                 z[k] = med[k]
-            it = _weiszfeld_into(X, z, False, nu, med, max_iter, tol, w, ok, znew, origin, ex)
+            it = _weiszfeld_into(X, z, False, nu, med, rank, max_iter, tol, w, ok, znew, origin, ex)
             updates += it if it >= 0 else -1 - it
     return updates, it >= 0
 
@@ -370,7 +422,9 @@ class GM(Aggregator):
         robust, so far-away Byzantine rows cost no iterations).
     nu : float or None, default None
         Smoothing ν > 0. None: 1e-8·scale (at least 1e-290), scale = the ⌈n/2⌉-th smallest
-        distance of a row to the coordinate-wise median m (non-finite rows count as +inf).
+        distance of a row to the coordinate-wise median m (non-finite rows count as +inf). Beyond
+        the breakdown point: if m has a non-finite entry, m is the median of the finite rows; with
+        fewer than ⌈n/2⌉ finite rows, scale is the ⌈n_ok/2⌉-th distance of the n_ok finite rows.
     max_iter : int, default 100
         Most Weiszfeld updates per call, 0 ≤ max_iter ≤ 10⁶ (``MAX_ITER``).
     tol : float, default 1e-10

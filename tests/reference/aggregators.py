@@ -102,7 +102,9 @@ def gm(X, start="mean", nu=None, max_iter=100, tol=1e-10):
     """Smoothed Weiszfeld on the finite rows; returns (z, updates, converged) (see byzref gm).
 
     Default ν = max(1e-8 · scale, 1e-290), scale = the ⌈n/2⌉-th smallest distance of a row to the
-    coordinate-wise median (non-finite rows: +inf); scale 0 returns the median at once.
+    coordinate-wise median (non-finite rows: +inf); scale 0 returns the median at once. Fallbacks:
+    a median with a non-finite entry is replaced by the median of the finite rows, and with fewer than
+    ⌈n/2⌉ finite rows the scale is the ⌈n_ok/2⌉-th smallest distance.
     Restart: when the mean start (tol > 0) stops at max_iter without meeting the test and the finite
     rows are beyond the float range (a column sum or a squared row norm is infinite), run again from
     the median with a fresh budget; report the updates of both runs.
@@ -117,17 +119,36 @@ def gm(X, start="mean", nu=None, max_iter=100, tol=1e-10):
     return z, it, conv
 
 
+def _gm_median(X, finite):
+    """The median gm uses: cwmed of all rows, or, if that has a non-finite entry, the per-column
+    middle value / midpoint of the finite rows (a/2 + b/2 when a + b overflows)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        med = cwmed(X)
+    if np.isfinite(med).all() or not finite.any():
+        return med
+    Y = np.sort(X[finite], axis=0)
+    m = len(Y)
+    if m % 2:
+        return Y[m // 2].copy()
+    a, b = Y[m // 2 - 1], Y[m // 2]
+    with np.errstate(over="ignore"):
+        s = a + b
+    return np.where(np.isfinite(s), s / 2, a / 2 + b / 2)
+
+
 def _weiszfeld(X, start, nu, max_iter, tol):
     finite = np.isfinite(X).all(axis=1)
     Y = X[finite]
-    med = cwmed(X)
+    med = _gm_median(X, finite)
     with np.errstate(over="ignore"):
         mean = Y.mean(axis=0)
     mean = np.where(np.isfinite(mean), mean, (Y / len(Y)).sum(axis=0))  # a sum that overflows
     z = {"mean": mean, "zero": np.zeros(X.shape[1]), "median": med}[start]
     if nu is None:
         dist = sorted(norm(x - med) if ok else np.inf for x, ok in zip(X, finite, strict=True))
-        scale = dist[(len(dist) + 1) // 2 - 1]
+        n_ok = int(finite.sum())
+        rank = (len(dist) + 1) // 2 if n_ok >= (len(dist) + 1) // 2 else (n_ok + 1) // 2
+        scale = dist[rank - 1]
         if scale == 0:
             return med, 0, True
         nu = max(1e-8 * scale, 1e-290)
