@@ -269,7 +269,7 @@ def test_gm_interleaved_distances_are_the_one_row_distances_bit_for_bit(n):
     rows with a non-finite entry +inf."""
     import math
 
-    from byzref.aggregators.gm import _dist, _dist2, _row_dists
+    from byzref.aggregators.gm import _dist, _dist2, _row_dists, _row_dists_t
 
     rng = np.random.default_rng(n)
     for d in (1, 7, 30, 101):
@@ -281,6 +281,9 @@ def test_gm_interleaved_distances_are_the_one_row_distances_bit_for_bit(n):
             X[2, 0], ok[2] = np.nan, False
         r = np.empty(n)
         _row_dists(X, ok, z, r)
+        rt = np.empty(n)
+        _row_dists_t(np.ascontiguousarray(X.T), X, ok, z, rt)
+        assert rt.tobytes() == r.tobytes()  # the transposed pass: the same sums
         for i in range(n):
             if not ok[i]:
                 assert r[i] == np.inf
@@ -293,6 +296,46 @@ def test_gm_interleaved_distances_are_the_one_row_distances_bit_for_bit(n):
                 assert r[i] == math.sqrt(s)
         j = 1 if n >= 3 else n - 1  # an overflowing row when there is one
         assert _dist2(X[0], z, X[j], z) == (_dist(X[0], z), _dist(X[j], z))
+
+
+@pytest.mark.parametrize("n", [1, 3, 4, 5, 8, 9, 20])
+def test_gm_weighted_sum_adds_the_rows_in_index_order(n):
+    from byzref.aggregators.gm import _weighted_sum
+
+    rng = np.random.default_rng(n)
+    for d in (1, 7, 30):
+        X = rng.standard_normal((n, d)) * 10.0 ** rng.integers(-3, 4, size=(n, 1))
+        w = rng.random(n)
+        ok = rng.random(n) < 0.8
+        X[~ok, 0] = np.nan  # a dropped row must not reach the sum
+        want = np.zeros(d)
+        for i in range(n):
+            if ok[i]:
+                for k in range(d):
+                    want[k] += w[i] * X[i, k]
+        got = np.empty(d)
+        _weighted_sum(X, ok, w, got)
+        assert got.tobytes() == want.tobytes()
+
+
+@KERNEL_EXAMPLES
+@given(shapes, st.data())
+def test_gm_transposed_and_row_distances_give_the_same_bytes(shape, data):
+    # XT of shape (d, n) makes the solver measure distances on Xᵀ, (0, n) on X (large n·d).
+    from byzref.aggregators.gm import _gm_solve
+
+    seed, n, d = shape
+    X = _matrix(seed, n, d, n_bad=data.draw(st.integers(0, n)))
+    with np.errstate(over="ignore", invalid="ignore"):
+        X[: data.draw(st.integers(0, n))] *= data.draw(st.sampled_from([1.0, 1e200, 1e307]))
+    gm = AGGREGATORS.build({"name": "gm", "start": data.draw(st.sampled_from(["mean", "zero", "median"])),
+                            "max_iter": data.draw(st.integers(0, 60))})
+    p = gm._scratch(n, d)
+    assert p[-1].shape == (d, n)
+    z1, z2 = np.empty(d), np.empty(d)
+    r1 = _gm_solve(X, *p[:7], z1, *p[7:])
+    r2 = _gm_solve(X, *p[:7], z2, *p[7:-1], np.empty((0, n)))
+    assert r1 == r2 and z1.tobytes() == z2.tobytes()
 
 
 @KERNEL_EXAMPLES

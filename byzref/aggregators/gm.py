@@ -73,6 +73,62 @@ def _row_dists(X, ok, z, r):  # pragma: no cover - compiled
         i += 1
 
 
+@njit(cache=True)
+def _weighted_sum(X, ok, w, out):  # pragma: no cover - compiled
+    """out ← Σ_{i: ok[i]} w_i x_i, the rows added in index order, four rows per pass over ``out``
+    (the same additions in the same order as one row per pass). Mutates ``out``."""
+    n, d = X.shape
+    for k in range(d):
+        out[k] = 0.0
+    i = 0
+    while i + 4 <= n:
+        if ok[i] and ok[i + 1] and ok[i + 2] and ok[i + 3]:
+            w0, w1, w2, w3 = w[i], w[i + 1], w[i + 2], w[i + 3]
+            for k in range(d):
+                out[k] = (((out[k] + w0 * X[i, k]) + w1 * X[i + 1, k]) + w2 * X[i + 2, k]) + w3 * X[i + 3, k]
+        else:
+            for j in range(i, i + 4):
+                if ok[j]:
+                    for k in range(d):
+                        out[k] += w[j] * X[j, k]
+        i += 4
+    for j in range(i, n):
+        if ok[j]:
+            for k in range(d):
+                out[k] += w[j] * X[j, k]
+
+
+#: gm transposes its input for the distances when n·d is at most this (a (d, n) scratch of ≤ 512 kB).
+TRANSPOSE_MAX = 1 << 16
+
+
+@njit(cache=True)
+def _row_dists_t(XT, X, ok, z, r):  # pragma: no cover - compiled
+    """:func:`_row_dists` from XT = Xᵀ (d, n): the same numbers, faster for small d.
+
+    One pass over z updates all n running sums, the rows side by side in vector lanes; each row's
+    sum still adds its squares in index order. Rows that are not ok get +inf; a sum that overflows
+    is recomputed by :func:`_dist`. Mutates ``r``.
+    """
+    d, n = XT.shape
+    for i in range(n):
+        r[i] = 0.0
+    for k in range(d):
+        zk = z[k]
+        for i in range(n):
+            t = XT[k, i] - zk
+            r[i] += t * t
+    redo = False
+    for i in range(n):
+        s = r[i]
+        r[i] = math.sqrt(s) if ok[i] and s < np.inf else np.inf
+        redo = redo or (ok[i] and not s < np.inf)
+    if redo:
+        for i in range(n):
+            if ok[i] and not r[i] < np.inf:
+                r[i] = _dist(X[i], z)
+
+
 @njit(inline="always")
 def _finish(s, X, i, ok, z):  # pragma: no cover - compiled
     """‖x_i − z‖ from its plain running sum s: √s, or :func:`_dist`'s rescaled sum when s overflowed."""
@@ -199,7 +255,7 @@ def _small_step(znew, z, tol, origin):  # pragma: no cover - compiled
 
 @njit(cache=True)
 def _weiszfeld_into(X, z, from_mean, nu, med, rank, max_iter, tol,
-                    w, ok, znew, origin, ex):  # pragma: no cover - compiled
+                    w, ok, znew, origin, ex, XT):  # pragma: no cover - compiled
     """Smoothed Weiszfeld over the finite rows of X; writes the result into ``z``, returns the updates.
 
     Rows with a non-finite entry get weight 0. Start: the mean of the finite rows when
@@ -214,9 +270,16 @@ def _weiszfeld_into(X, z, from_mean, nu, med, rank, max_iter, tol,
     with norms held as mantissa and exponent and normalised weights); on ordinary data it never runs.
     Returns −1 − updates when it stopped at max_iter without meeting the test (and −1 with
     z = NaN when no row is finite). Scratch: ``w`` (n,), the boolean ``ok`` (n,), ``znew`` (d,),
-    ``origin`` (d,, zeros, not modified) and the int64 ``ex`` (n,). Mutates ``z`` and the scratch.
+    ``origin`` (d,, zeros, not modified), the int64 ``ex`` (n,) and XT: (d, n) to measure the
+    distances on Xᵀ (:func:`_row_dists_t`), or (0, n) to measure them on X. Mutates ``z`` and the
+    scratch.
     """
     n, d = X.shape
+    transposed = XT.shape[0] == d
+    if transposed:
+        for i in range(n):
+            for k in range(d):
+                XT[k, i] = X[i, k]
     finite_rows_into(X, ok)
     n_ok = 0
     for i in range(n):
@@ -227,7 +290,10 @@ def _weiszfeld_into(X, z, from_mean, nu, med, rank, max_iter, tol,
     if from_mean:
         _finite_mean(X, ok, n_ok, z)
     if nu <= 0.0:
-        _row_dists(X, ok, med, w)
+        if transposed:
+            _row_dists_t(XT, X, ok, med, w)
+        else:
+            _row_dists(X, ok, med, w)
         w.sort()
         scale = w[rank - 1]
         if scale == 0.0:  # at least half the rows equal med: it is a geometric median
@@ -249,7 +315,10 @@ def _weiszfeld_into(X, z, from_mean, nu, med, rank, max_iter, tol,
     for it in range(max_iter + 1):
         W = 0.0
         over = False
-        _row_dists(X, ok, z, w)  # the distances, then the weights in place
+        if transposed:  # the distances, then the weights in place
+            _row_dists_t(XT, X, ok, z, w)
+        else:
+            _row_dists(X, ok, z, w)
         for i in range(n):
             if ok[i]:
                 r = w[i]
@@ -259,12 +328,7 @@ def _weiszfeld_into(X, z, from_mean, nu, med, rank, max_iter, tol,
                 w[i] = 0.0
             W += w[i]
         if not over:
-            for k in range(d):
-                znew[k] = 0.0
-            for i in range(n):
-                if ok[i]:
-                    for k in range(d):
-                        znew[k] += w[i] * X[i, k]
+            _weighted_sum(X, ok, w, znew)
             for k in range(d):
                 znew[k] /= W
                 over = over or not np.isfinite(znew[k])
@@ -354,7 +418,7 @@ def _gm_median(X, pairs, S, med, ok, buf):  # pragma: no cover - compiled
 
 @njit(cache=True)
 def _gm_solve(X, start, nu, max_iter, tol, pairs, S, med,
-              z, w, ok, znew, origin, ex, colsum):  # pragma: no cover - compiled
+              z, w, ok, znew, origin, ex, colsum, XT):  # pragma: no cover - compiled
     """z ← the geometric median of :class:`GM` (start 0 "mean", 1 "zero", 2 "median"; ν ≤ 0: automatic).
 
     Runs :func:`_weiszfeld_into` from the start and, when the mean-started run stops at max_iter
@@ -362,7 +426,7 @@ def _gm_solve(X, start, nu, max_iter, tol, pairs, S, med,
     again from the coordinate-wise median. The median and the rank of ν's scale come from
     :func:`_gm_median`. Returns (updates of both runs, whether the last converged). Scratch:
     ``pairs`` and S of :func:`cwtm.trimmed_mean_into` (for the median), ``med`` (d,) and those of
-    :func:`_weiszfeld_into` and :func:`_out_of_range`. Mutates ``z`` and the scratch.
+    :func:`_weiszfeld_into` (XT) and :func:`_out_of_range`. Mutates ``z`` and the scratch.
     """
     n, d = X.shape
     have_med = nu <= 0.0 or start == 2
@@ -371,7 +435,7 @@ def _gm_solve(X, start, nu, max_iter, tol, pairs, S, med,
         rank = _gm_median(X, pairs, S, med, ok, w)
     for k in range(d):
         z[k] = med[k] if start == 2 else 0.0
-    it = _weiszfeld_into(X, z, start == 0, nu, med, rank, max_iter, tol, w, ok, znew, origin, ex)
+    it = _weiszfeld_into(X, z, start == 0, nu, med, rank, max_iter, tol, w, ok, znew, origin, ex, XT)
     updates = it if it >= 0 else -1 - it
     if it < 0 and start == 0 and tol > 0.0:
         all_nan = True
@@ -384,7 +448,7 @@ def _gm_solve(X, start, nu, max_iter, tol, pairs, S, med,
                 rank = _gm_median(X, pairs, S, med, ok, w)
             for k in range(d):
                 z[k] = med[k]
-            it = _weiszfeld_into(X, z, False, nu, med, rank, max_iter, tol, w, ok, znew, origin, ex)
+            it = _weiszfeld_into(X, z, False, nu, med, rank, max_iter, tol, w, ok, znew, origin, ex, XT)
             updates += it if it >= 0 else -1 - it
     return updates, it >= 0
 
@@ -392,9 +456,9 @@ def _gm_solve(X, start, nu, max_iter, tol, pairs, S, med,
 @njit(cache=True)
 def _gm_fn(params, X, rng, commit, out):  # pragma: no cover - compiled
     """Kernel of :class:`GM`: ``params = (start, nu, max_iter, tol, pairs, S, med, w, ok, znew,
-    origin, ex, colsum)`` (see :func:`_gm_solve`)."""
-    start, nu, max_iter, tol, pairs, S, med, w, ok, znew, origin, ex, colsum = params
-    _gm_solve(X, start, nu, max_iter, tol, pairs, S, med, out, w, ok, znew, origin, ex, colsum)
+    origin, ex, colsum, XT)`` (see :func:`_gm_solve`)."""
+    start, nu, max_iter, tol, pairs, S, med, w, ok, znew, origin, ex, colsum, XT = params
+    _gm_solve(X, start, nu, max_iter, tol, pairs, S, med, out, w, ok, znew, origin, ex, colsum, XT)
 
 
 _STARTS = ("mean", "zero", "median")
@@ -507,7 +571,7 @@ class GM(Aggregator):
         return (_STARTS.index(self.start), -1.0 if self.nu is None else float(self.nu), int(self.max_iter),
                 float(self.tol), sorting_network(n), np.empty((n, min(COLUMN_BLOCK, d))), np.empty(d),
                 np.empty(n), np.empty(n, dtype=np.bool_), np.empty(d), np.zeros(d),
-                np.zeros(n, dtype=np.int64), np.empty(d))
+                np.zeros(n, dtype=np.int64), np.empty(d), np.empty((d if n * d <= TRANSPOSE_MAX else 0, n)))
 
     def kernel(self, n: int, d: int) -> Kernel:
         """The compiled rule, the same solver as :meth:`solve` with preallocated scratch.
@@ -528,7 +592,7 @@ class GM(Aggregator):
         return Kernel(_gm_fn, self._scratch(n, d))
 
     def memory(self, n: int, d: int) -> float:
-        """Peak bytes: the column sort of the median plus the weights, iterates and column sums.
+        """Peak bytes: the median's column sort, the weights, iterates, column sums and Xᵀ (small n·d).
 
         Parameters
         ----------
@@ -542,7 +606,8 @@ class GM(Aggregator):
         float
             Estimated peak bytes beyond the input.
         """
-        return network_bytes(n, d) + 8.0 * (3 * n + 5 * d)  # the median, weights, iterates, column sums
+        xt = n * d if n * d <= TRANSPOSE_MAX else 0  # the transposed input for small n·d
+        return network_bytes(n, d) + 8.0 * (3 * n + 5 * d + xt)  # the median, weights, iterates, column sums
 
     def _aggregate(self, X, rng):
         return self.solve(X)[0]
