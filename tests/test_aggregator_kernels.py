@@ -209,6 +209,37 @@ def test_krum_multikrum_nnm_match_reference(shape, data):
     np.testing.assert_allclose(got, ref.nnm(X, f), rtol=1e-12, atol=_atol(X))
 
 
+@pytest.mark.parametrize(("n", "f"), [(3, 0), (6, 1), (13, 4), (20, 4), (25, 1)])
+def test_nnm_output_is_the_in_order_sum_of_the_neighbours_bit_for_bit(n, f):
+    """NNM adds up to eight neighbour rows per pass over a column block; each output entry must still
+    be the plain sum of its finite neighbours in increasing index order (a Python loop here), / k."""
+    from byzref.aggregators.nnm import _nnm_into, _nnm_scratch
+
+    rng = np.random.default_rng(n)
+    k = n - f
+    for d in (1, 30, 1500):  # 1500: two column blocks
+        X = rng.standard_normal((n, d)) * 10.0 ** rng.integers(-3, 4, size=(n, 1))
+        if f:
+            X[rng.integers(n), 0] = np.nan  # a non-finite row: never summed, copies the centre's output
+        p = _nnm_scratch(n, k)
+        out = np.empty((n, d))
+        _nnm_into(X, *p, out)
+        finite, near = p[2], p[5]
+        centre = None
+        for i in range(n):
+            src = i
+            if not finite[i]:
+                centre = centre if centre is not None else int(np.argmin(np.where(finite == 1, p[4], np.inf)))
+                src = centre
+            assert list(near[src]) == sorted(near[src])
+            want = np.zeros(d)
+            for j in near[src]:
+                if finite[j]:
+                    for c in range(d):
+                        want[c] += X[j, c]
+            assert out[i].tobytes() == (want / k).tobytes()
+
+
 @KERNEL_EXAMPLES
 @given(shapes, st.data())
 def test_gm_matches_reference(shape, data):

@@ -16,7 +16,7 @@ __all__ = ["NNM"]
 
 
 @njit(cache=True)
-def _nnm_into(X, k, D, finite, key, radius, near, out):  # pragma: no cover - compiled
+def _nnm_into(X, k, D, finite, key, radius, near, use, out):  # pragma: no cover - compiled
     """out[i] ← (1/k) Σ_{j ∈ N_i} x_j, N_i the k rows nearest to x_i (ties → lowest index).
 
     D[i, j] = ‖x_i − x_j‖² (:func:`_pairwise._sq_dists_kernel`); a non-finite row j is farther
@@ -24,8 +24,9 @@ def _nnm_into(X, k, D, finite, key, radius, near, out):  # pragma: no cover - co
     near[i, :] lists N_i in increasing index order and radius[i] = Σ of its k distances, added
     in ascending order. A non-finite row i takes N_{c} of the finite row c of smallest radius
     (ties → lowest index). Each output row sums its finite neighbours in increasing index
-    order, column block by column block, and divides by k. Scratch: D (n, n), finite (n,) int64,
-    key and radius (n,), near (n, k) int64; mutates them and ``out`` (n, d).
+    order, column block by column block (eight neighbours per pass over the block, each added in
+    turn), and divides by k. Scratch: D (n, n), finite (n,) int64, key and radius (n,), near (n, k)
+    and use (k,) int64; mutates them and ``out`` (n, d).
     """
     n, d = X.shape
     _sq_dists_kernel(X, D, finite)
@@ -65,29 +66,50 @@ def _nnm_into(X, k, D, finite, key, radius, near, out):  # pragma: no cover - co
         w = j1 - j0
         for i in range(n):
             src = i if finite[i] == 1 else centre
-            yi = out[i, j0:j1]  # slices indexed from 0: the loops below compile to vector code
-            for c in range(w):
-                yi[c] = 0.0
+            m = 0  # the finite neighbours of src, in increasing index order
             for r in range(k):
                 j = near[src, r]
                 if finite[j] == 1:
-                    xj = X[j, j0:j1]
-                    for c in range(w):
-                        yi[c] += xj[c]
+                    use[m] = j
+                    m += 1
+            yi = out[i, j0:j1]  # slices indexed from 0: the loops below compile to vector code
+            for c in range(w):
+                yi[c] = 0.0
+            r = 0
+            while r + 8 <= m:  # eight rows per pass over yi, added one after another as below
+                xa, xb = X[use[r], j0:j1], X[use[r + 1], j0:j1]
+                xc, xd = X[use[r + 2], j0:j1], X[use[r + 3], j0:j1]
+                xe, xf = X[use[r + 4], j0:j1], X[use[r + 5], j0:j1]
+                xg, xh = X[use[r + 6], j0:j1], X[use[r + 7], j0:j1]
+                for c in range(w):
+                    s = (((yi[c] + xa[c]) + xb[c]) + xc[c]) + xd[c]
+                    yi[c] = (((s + xe[c]) + xf[c]) + xg[c]) + xh[c]
+                r += 8
+            while r + 4 <= m:
+                xa, xb = X[use[r], j0:j1], X[use[r + 1], j0:j1]
+                xc, xd = X[use[r + 2], j0:j1], X[use[r + 3], j0:j1]
+                for c in range(w):
+                    yi[c] = (((yi[c] + xa[c]) + xb[c]) + xc[c]) + xd[c]
+                r += 4
+            while r < m:
+                xa = X[use[r], j0:j1]
+                for c in range(w):
+                    yi[c] += xa[c]
+                r += 1
             for c in range(w):
                 yi[c] /= k
 
 
 @njit(cache=True)
 def _nnm_fn(params, X, rng, out):  # pragma: no cover - compiled
-    """Kernel of :class:`NNM`: ``params = (k, D, finite, key, radius, near)`` (k = n − f, scratch)."""
-    k, D, finite, key, radius, near = params
-    _nnm_into(X, k, D, finite, key, radius, near, out)
+    """Kernel of :class:`NNM`: ``params = (k, D, finite, key, radius, near, use)`` (k = n − f, scratch)."""
+    k, D, finite, key, radius, near, use = params
+    _nnm_into(X, k, D, finite, key, radius, near, use, out)
 
 
 def _nnm_scratch(n: int, k: int) -> tuple:
     return (k, np.empty((n, n)), np.empty(n, dtype=np.int64), np.empty(n), np.empty(n),
-            np.empty((n, k), dtype=np.int64))
+            np.empty((n, k), dtype=np.int64), np.empty(k, dtype=np.int64))
 
 
 @PRE_AGGREGATORS.register("nnm")
