@@ -194,7 +194,7 @@ def test_base_attack_has_no_kernel():
 
 
 @pytest.mark.parametrize("m", [2, 3, 7, 8, 9, 15, 16, 17, 127, 128, 129, 135, 256, 257, 300, 1000, 5003])
-@pytest.mark.parametrize("d", [1, 2, 3])
+@pytest.mark.parametrize("d", [1, 2, 3, 30])
 def test_column_statistics_match_numpy(m, d):
     # d = 1 is NumPy's pairwise summation (8 partial sums up to 128 values, halves above)
     data = np.random.default_rng(m * 10 + d)

@@ -26,9 +26,14 @@ def col_mean(H, mu):  # pragma: no cover - compiled
         return
     for j in range(d):
         mu[j] = 0.0
-    for i in range(m):
+    i = 0
+    while i + 4 <= m:  # four rows per pass over mu, added one after another
         for j in range(d):
-            mu[j] += H[i, j]
+            mu[j] = (((mu[j] + H[i, j]) + H[i + 1, j]) + H[i + 2, j]) + H[i + 3, j]
+        i += 4
+    for r in range(i, m):
+        for j in range(d):
+            mu[j] += H[r, j]
     for j in range(d):
         mu[j] /= m
 
@@ -49,9 +54,16 @@ def col_std(H, mu, sd):  # pragma: no cover - compiled
         return
     for j in range(d):
         sd[j] = 0.0
-    for i in range(m):
+    i = 0
+    while i + 4 <= m:  # four rows per pass over sd, added one after another
         for j in range(d):
-            v = H[i, j] - mu[j]
+            u = mu[j]
+            v0, v1, v2, v3 = H[i, j] - u, H[i + 1, j] - u, H[i + 2, j] - u, H[i + 3, j] - u
+            sd[j] = (((sd[j] + v0 * v0) + v1 * v1) + v2 * v2) + v3 * v3
+        i += 4
+    for r in range(i, m):
+        for j in range(d):
+            v = H[r, j] - mu[j]
             sd[j] += v * v
     for j in range(d):
         sd[j] = np.sqrt(sd[j] / (m - 1))
