@@ -49,6 +49,42 @@ def _dot(A, j, x):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
+def _dot4(A, j, x):  # pragma: no cover - compiled
+    """(a_jᵀx, a_{j+1}ᵀx, a_{j+2}ᵀx, a_{j+3}ᵀx), each exactly as :func:`_dot` forms it, in one pass
+    over x (sixteen independent running sums instead of four)."""
+    d = x.shape[0]
+    a0 = a1 = a2 = a3 = b0 = b1 = b2 = b3 = 0.0
+    c0 = c1 = c2 = c3 = e0 = e1 = e2 = e3 = 0.0
+    k = 0
+    while k + 4 <= d:
+        x0, x1, x2, x3 = x[k], x[k + 1], x[k + 2], x[k + 3]
+        a0 += A[j, k] * x0
+        a1 += A[j, k + 1] * x1
+        a2 += A[j, k + 2] * x2
+        a3 += A[j, k + 3] * x3
+        b0 += A[j + 1, k] * x0
+        b1 += A[j + 1, k + 1] * x1
+        b2 += A[j + 1, k + 2] * x2
+        b3 += A[j + 1, k + 3] * x3
+        c0 += A[j + 2, k] * x0
+        c1 += A[j + 2, k + 1] * x1
+        c2 += A[j + 2, k + 2] * x2
+        c3 += A[j + 2, k + 3] * x3
+        e0 += A[j + 3, k] * x0
+        e1 += A[j + 3, k + 1] * x1
+        e2 += A[j + 3, k + 2] * x2
+        e3 += A[j + 3, k + 3] * x3
+        k += 4
+    while k < d:
+        a0 += A[j, k] * x[k]
+        b0 += A[j + 1, k] * x[k]
+        c0 += A[j + 2, k] * x[k]
+        e0 += A[j + 3, k] * x[k]
+        k += 1
+    return (a0 + a1) + (a2 + a3), (b0 + b1) + (b2 + b3), (c0 + c1) + (c2 + c3), (e0 + e1) + (e2 + e3)
+
+
+@njit(cache=True)
 def _coef(z, yj, loss_kind):  # pragma: no cover - compiled
     """d/dz of the per-sample loss: logistic −y σ(−y z) (overflow-safe), squares z − y."""
     if loss_kind == 1:
@@ -77,7 +113,9 @@ def _reg(x, lam, reg_kind, r):  # pragma: no cover - compiled
 def fs_full_rows(A, y, offsets, x, lam, loss_kind, reg_kind, ysign, r, out):  # pragma: no cover - compiled
     """out[i] ← ∇f_i(x) for the first out.shape[0] workers, one pass over their rows; r: (d,) scratch.
 
-    ∇f_i(x) = (1/m_i) Σ_{j∈D_i} ℓ'(a_jᵀx; y_j) a_j + ∇r(x), summed in row order. Writes out and r.
+    ∇f_i(x) = (1/m_i) Σ_{j∈D_i} ℓ'(a_jᵀx; y_j) a_j + ∇r(x), summed in row order. Four rows are taken
+    per pass (their dot products together, :func:`_dot4`, and their terms added in turn), with the
+    numbers of the one-row loop. Writes out and r.
     """
     d = x.shape[0]
     _reg(x, lam, reg_kind, r)
@@ -85,10 +123,21 @@ def fs_full_rows(A, y, offsets, x, lam, loss_kind, reg_kind, ysign, r, out):  # 
         lo, hi = offsets[i], offsets[i + 1]
         for k in range(d):
             out[i, k] = 0.0
-        for j in range(lo, hi):
-            c = _coef(_dot(A, j, x), ysign * y[j], loss_kind)
+        j = lo
+        while j + 4 <= hi:  # four rows per pass over out[i], added one after another
+            z0, z1, z2, z3 = _dot4(A, j, x)
+            c0 = _coef(z0, ysign * y[j], loss_kind)
+            c1 = _coef(z1, ysign * y[j + 1], loss_kind)
+            c2 = _coef(z2, ysign * y[j + 2], loss_kind)
+            c3 = _coef(z3, ysign * y[j + 3], loss_kind)
             for k in range(d):
-                out[i, k] += c * A[j, k]
+                v = ((out[i, k] + c0 * A[j, k]) + c1 * A[j + 1, k]) + c2 * A[j + 2, k]
+                out[i, k] = v + c3 * A[j + 3, k]
+            j += 4
+        for jj in range(j, hi):
+            c = _coef(_dot(A, jj, x), ysign * y[jj], loss_kind)
+            for k in range(d):
+                out[i, k] += c * A[jj, k]
         inv = 1.0 / (hi - lo)
         for k in range(d):
             out[i, k] = out[i, k] * inv + r[k]

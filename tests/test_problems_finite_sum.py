@@ -2,6 +2,7 @@
 constants from data, exact σ² by enumeration, label flip, from_arrays validation."""
 
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -52,6 +53,56 @@ def test_kernels_match_reference(counts, d, batch, lam, seed, cls, ysign):
     np.testing.assert_allclose(out, want, rtol=1e-11, atol=1e-13)
     np.testing.assert_allclose(out2, ref.stoch_grads(A, y, c, idx, x2, lam, kind, reg, ysign), rtol=1e-11,
                                atol=1e-13)
+
+
+def _dot_in_order(a, x):
+    """a·x with the kernel's four running sums (k mod 4, the tail in the first), combined (s0+s1)+(s2+s3)."""
+    s = [0.0, 0.0, 0.0, 0.0]
+    d = len(x)
+    k = 0
+    while k + 4 <= d:
+        for lane in range(4):
+            s[lane] += float(a[k + lane]) * float(x[k + lane])
+        k += 4
+    for kk in range(k, d):
+        s[0] += float(a[kk]) * float(x[kk])
+    return (s[0] + s[1]) + (s[2] + s[3])
+
+
+def _coef_in_order(z, yj, loss_kind):
+    if loss_kind == 1:
+        return z - yj
+    t = yj * z
+    if t >= 0.0:
+        e = math.exp(-t)
+        return -yj * e / (1.0 + e)
+    return -yj / (1.0 + math.exp(t))
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+@pytest.mark.parametrize("d", [1, 3, 4, 7, 30])
+def test_full_gradients_add_the_rows_in_order_bit_for_bit(cls, d):
+    # fs_full_grads takes four rows at a time (their dot products in one pass, their terms added in
+    # turn); every number must be the plain loop's: Σ_j c_j a_j in row order, then ·1/m_i + ∇r.
+    counts = [1, 4, 5, 9, 3]
+    A, y, c = data(d, counts, d)
+    off = np.concatenate([[0], np.cumsum(c)]).astype(np.int64)
+    x = np.random.default_rng(d).standard_normal(d) * 3.0
+    lam = 0.3
+    out = np.empty((len(counts), d))
+    fs_full_grads(A, y, off, x, lam, cls.loss_kind, cls.reg_kind, -1.0, out)
+    for i in range(len(counts)):
+        acc = [0.0] * d
+        for j in range(off[i], off[i + 1]):
+            cj = _coef_in_order(_dot_in_order(A[j], x), -1.0 * float(y[j]), cls.loss_kind)
+            for k in range(d):
+                acc[k] += cj * float(A[j, k])
+        inv = 1.0 / (off[i + 1] - off[i])
+        for k in range(d):
+            xk = float(x[k])
+            q = 1.0 + xk * xk
+            r = {0: 0.0, 1: lam * xk, 2: lam * 2.0 * xk / (q * q)}[cls.reg_kind]
+            assert out[i, k] == acc[k] * inv + r
 
 
 def test_logistic_kernel_is_overflow_safe():
