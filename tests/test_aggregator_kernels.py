@@ -42,6 +42,25 @@ def test_sorting_network_sorts_every_zero_one_input(n):
     assert (np.diff(A, axis=1) >= 0).all()
 
 
+@pytest.mark.parametrize("m", range(41))
+def test_sort_prefix_gives_the_values_of_np_sort(m):
+    # m ≤ 32 without NaN: a comparator network; with NaN: insertion sort; above 32: Numba's sort.
+    from byzref.aggregators._pairwise import sort_prefix
+
+    rng = np.random.default_rng(m)
+    for kind in ("distinct", "ties", "inf", "nan"):
+        a = rng.standard_normal(m + 3)
+        if kind == "ties":
+            a = rng.integers(0, 3, m + 3).astype(float)
+        elif kind == "inf" and m:
+            a[rng.integers(m)] = np.inf
+        elif kind == "nan" and m:
+            a[rng.integers(m, size=2)] = np.nan
+        want = np.concatenate([np.sort(a[:m]), a[m:]])
+        sort_prefix(a, m)
+        assert np.array_equal(a, want, equal_nan=True)
+
+
 @pytest.mark.parametrize("n", [15, 20, 33, 64, 100])
 def test_sorting_network_sorts_random_keys(n):
     rng = np.random.default_rng(n)

@@ -9,6 +9,8 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from byzref.aggregators.cwtm import sorting_network
+
 __all__ = ["finite_rows", "finite_rows_into", "pairwise_bytes", "pairwise_sq_dists", "sort_prefix"]
 
 
@@ -20,14 +22,42 @@ def pairwise_bytes(n: int, d: int) -> float:
 _BLOCK = 1024  # columns per pass; an (n, 1024) slab of X stays in cache while all pairs use it
 
 
+def _network_table(m_max: int) -> tuple[np.ndarray, np.ndarray]:
+    """The comparators of :func:`cwtm.sorting_network` for m = 0 … m_max keys, one (·, 2) int64 table,
+    and offsets: the network for m keys is rows off[m] … off[m + 1] − 1."""
+    nets = [sorting_network(m).reshape(-1, 2) for m in range(m_max + 1)]
+    off = np.zeros(m_max + 2, dtype=np.int64)
+    off[1:] = np.cumsum([len(p) for p in nets])
+    return np.ascontiguousarray(np.concatenate(nets), dtype=np.int64), off
+
+
+_NET_MAX = 32
+_NETS, _NET_OFF = _network_table(_NET_MAX)  # compiled into sort_prefix as constants (about 40 kB)
+
+
 @njit(cache=True)
 def sort_prefix(a, m):  # pragma: no cover - compiled
     """Sort a[:m] ascending in place, NaN last (the values of ``np.sort``). Mutates ``a``.
 
-    Insertion sort for short runs (the n − 1 distances of a row), Numba's sort above 32.
+    Short runs (m ≤ 32: the n − 1 distances of a row) without NaN go through the comparators of
+    :func:`cwtm.sorting_network` for m keys, compare-exchanges without branches (a sort whose
+    branches depend on the data mispredicts about once per key); with a NaN, insertion sort.
+    Numba's sort above 32. Equal keys (+0.0 and −0.0) may end up in either order: every caller
+    only adds or compares the sorted values.
     """
-    if m > 32:
+    if m > _NET_MAX:
         a[:m].sort()
+        return
+    nan = False
+    for i in range(m):
+        nan |= a[i] != a[i]
+    if not nan:
+        for c in range(_NET_OFF[m], _NET_OFF[m + 1]):
+            i, j = _NETS[c, 0], _NETS[c, 1]
+            x, y = a[i], a[j]
+            lt = x < y
+            a[i] = x if lt else y
+            a[j] = y if lt else x
         return
     for i in range(1, m):
         x = a[i]
