@@ -82,6 +82,8 @@ def ziggurat_tables(r: float = ZIGGURAT_R, v: float = ZIGGURAT_V):
 
 
 _X, _F, _K, _W = ziggurat_tables()
+_KI = _K.astype(np.int64)  # K < 2⁵³: the fast test on signed integers (a cheaper conversion and compare)
+_SIGN = np.array([1.0, -1.0])  # x·(±1) is exactly ±x: the sign without a branch
 
 
 @njit(cache=True, inline="always")
@@ -167,13 +169,13 @@ def normal_row(seed, row, out):  # pragma: no cover - compiled
     s1 = _mix64(z + np.uint64(2) * _GAMMA)
     s2 = _mix64(z + np.uint64(3) * _GAMMA)
     s3 = _mix64(z + _U4 * _GAMMA)
+    KI, SIGN = _KI, _SIGN
     for j in range(out.shape[0]):
         u, s0, s1, s2, s3 = _next(s0, s1, s2, s3)
         i = np.int64(u & _MASK8)
-        m = u >> _U11
-        if m < K[i]:
-            x = np.float64(m) * W[i]
-            out[j] = -x if (u >> _U8) & _U1 else x
+        m = np.int64(u >> _U11)  # < 2⁵³, exact as int64 and as float64
+        if m < KI[i]:
+            out[j] = (np.float64(m) * W[i]) * SIGN[np.int64((u >> _U8) & _U1)]
         else:
             out[j], s0, s1, s2, s3 = _slow(u, s0, s1, s2, s3, X, F, K, W)
 
