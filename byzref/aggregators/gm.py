@@ -296,12 +296,12 @@ def _weiszfeld_into(X, z, from_mean, nu, med, rank, max_iter, tol,
             _row_dists(X, ok, med, w)
         w.sort()
         scale = w[rank - 1]
-        if scale == 0.0:  # at least half the rows equal med: it is a geometric median
+        if scale == 0.0:  # half the (finite) rows equal med: a geometric median of the finite rows
             z[:] = med
             return 0
         if scale < np.inf:
             nu = max(1e-8 * scale, 1e-290)
-        else:  # the ⌈n/2⌉-th distance is beyond the float range: sort mant·2^ex by the key ex + mant
+        else:  # the rank-th distance is beyond the float range: sort mant·2^ex by the key ex + mant
             for i in range(n):
                 if ok[i]:
                     m, e = _dist_parts(X[i], med)
