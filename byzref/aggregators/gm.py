@@ -102,6 +102,11 @@ def _weighted_sum(X, ok, w, out):  # pragma: no cover - compiled
 TRANSPOSE_MAX = 1 << 16
 
 
+def _xt_rows(n: int, d: int) -> int:
+    """Rows of gm's transposed scratch XT (d, n): d when n·d ≤ ``TRANSPOSE_MAX``, else 0 (no transpose)."""
+    return d if n * d <= TRANSPOSE_MAX else 0
+
+
 @njit(cache=True)
 def _row_dists_t(XT, X, ok, z, r):  # pragma: no cover - compiled
     """:func:`_row_dists` from XT = Xᵀ (d, n): the same numbers, faster for small d.
@@ -127,6 +132,16 @@ def _row_dists_t(XT, X, ok, z, r):  # pragma: no cover - compiled
         for i in range(n):
             if ok[i] and not r[i] < np.inf:
                 r[i] = _dist(X[i], z)
+
+
+@njit(cache=True)
+def _dists(XT, X, ok, z, r):  # pragma: no cover - compiled
+    """r[i] ← ‖x_i − z‖ (+inf for rows not ok): :func:`_row_dists_t` when XT holds Xᵀ (shape (d, n)),
+    else :func:`_row_dists`; the same numbers either way. Mutates ``r``."""
+    if XT.shape[0] == X.shape[1]:
+        _row_dists_t(XT, X, ok, z, r)
+    else:
+        _row_dists(X, ok, z, r)
 
 
 @njit(inline="always")
@@ -275,8 +290,7 @@ def _weiszfeld_into(X, z, from_mean, nu, med, rank, max_iter, tol,
     scratch.
     """
     n, d = X.shape
-    transposed = XT.shape[0] == d
-    if transposed:
+    if XT.shape[0] == d:
         for i in range(n):
             for k in range(d):
                 XT[k, i] = X[i, k]
@@ -290,10 +304,7 @@ def _weiszfeld_into(X, z, from_mean, nu, med, rank, max_iter, tol,
     if from_mean:
         _finite_mean(X, ok, n_ok, z)
     if nu <= 0.0:
-        if transposed:
-            _row_dists_t(XT, X, ok, med, w)
-        else:
-            _row_dists(X, ok, med, w)
+        _dists(XT, X, ok, med, w)
         w.sort()
         scale = w[rank - 1]
         if scale == 0.0:  # half the (finite) rows equal med: a geometric median of the finite rows
@@ -315,10 +326,7 @@ def _weiszfeld_into(X, z, from_mean, nu, med, rank, max_iter, tol,
     for it in range(max_iter + 1):
         W = 0.0
         over = False
-        if transposed:  # the distances, then the weights in place
-            _row_dists_t(XT, X, ok, z, w)
-        else:
-            _row_dists(X, ok, z, w)
+        _dists(XT, X, ok, z, w)  # the distances, then the weights in place
         for i in range(n):
             if ok[i]:
                 r = w[i]
@@ -571,7 +579,7 @@ class GM(Aggregator):
         return (_STARTS.index(self.start), -1.0 if self.nu is None else float(self.nu), int(self.max_iter),
                 float(self.tol), sorting_network(n), np.empty((n, min(COLUMN_BLOCK, d))), np.empty(d),
                 np.empty(n), np.empty(n, dtype=np.bool_), np.empty(d), np.zeros(d),
-                np.zeros(n, dtype=np.int64), np.empty(d), np.empty((d if n * d <= TRANSPOSE_MAX else 0, n)))
+                np.zeros(n, dtype=np.int64), np.empty(d), np.empty((_xt_rows(n, d), n)))
 
     def kernel(self, n: int, d: int) -> Kernel:
         """The compiled rule, the same solver as :meth:`solve` with preallocated scratch.
@@ -606,7 +614,7 @@ class GM(Aggregator):
         float
             Estimated peak bytes beyond the input.
         """
-        xt = n * d if n * d <= TRANSPOSE_MAX else 0  # the transposed input for small n·d
+        xt = n * _xt_rows(n, d)  # the transposed input for small n·d
         return network_bytes(n, d) + 8.0 * (3 * n + 5 * d + xt)  # the median, weights, iterates, column sums
 
     def _aggregate(self, X, rng):
