@@ -178,7 +178,7 @@ def _module_text(kernels: dict[str, object], n_pre: int) -> str:
     agg = ["", "", "@njit(inline=\"always\")",
            "def agg_eval(ak, X, commit, out):  # pragma: no cover - compiled",
            '    """The aggregator pipeline: pre-aggregators in order, then the final rule (one stream)."""',
-           "    rng = ak[0]", "    Y = X"]
+           "    rng = as_generator(ak[0])", "    Y = X"]
     for i in range(n_pre):
         agg += [f"    pre_{i}(ak[{2 * i + 1}], Y, rng, ak[{2 * i + 2}])", f"    Y = ak[{2 * i + 2}]"]
     agg += [f"    agg_final(ak[{2 * n_pre + 1}], Y, rng, commit, out)", "", "",
@@ -432,13 +432,15 @@ class CompiledRun:
                 k.prepare(compile_new)
 
         # the aggregator pipeline: (stream, params₀, buffer₀, …, final params), and the probe's copy
-        ak = [sim.rng_agg]
+        # the streams go in as bit generators (the loop rebuilds each Generator: byzref.kernels.as_generator)
+        ak = [sim.rng_agg.bit_generator]
         for k, out_rows in pre_kernels:
             ak += [k.params, np.empty((out_rows, d))]
         ak.append(final_.params)
         self.ak = tuple(ak)
         self._probe_rng = np.random.Generator(np.random.SFC64(0))
-        self.pk = ((self._probe_rng, *ak[1:]), _state_words(sim.rng_agg), _state_words(self._probe_rng))
+        self.pk = ((self._probe_rng.bit_generator, *ak[1:]), _state_words(sim.rng_agg),
+                   _state_words(self._probe_rng))
 
         drawn = np.zeros(1, dtype=np.int64)
         shadow = sim.shadow is not None
@@ -453,16 +455,16 @@ class CompiledRun:
             S = np.zeros((ak_.n_state, nb, d))
             b0 = np.zeros((nb, d))
             b1 = np.zeros((1 if _stream_rows(ak_.row_messages and not message, nb, d) else nb, d))
-            ok = (pk_.params, pk_.samples, sim.oracle.rng, lo, hi, flip_rows, b0, b1, drawn)
-            return (rows_arr, S, b1, ok, drawn, (ck_.params, rng_c))
+            ok = (pk_.params, pk_.samples, sim.oracle.rng.bit_generator, lo, hi, flip_rows, b0, b1, drawn)
+            return (rows_arr, S, b1, ok, drawn, (ck_.params, rng_c.bit_generator))
 
         self.good = block(sim.G[:m], 0, m, sim.good.rng, False)
         if shadow:
             self.shadow = block(sim.shadow.rows, m, n, sim.shadow.rng, flip)
         else:
             self.shadow = block(np.zeros((0, d)), m, m, sim.good.rng, False)
-        self.attack = (att_.params, sim.rng_att, self.pk, np.zeros((f, d)), np.zeros((f, d)))
-        self.alg = (ak_.params, sim.rng_alg)
+        self.attack = (att_.params, sim.rng_att.bit_generator, self.pk, np.zeros((f, d)), np.zeros((f, d)))
+        self.alg = (ak_.params, sim.rng_alg.bit_generator)
         self.has_shadow = shadow
         self.message = message
         self.pp = pk_.params

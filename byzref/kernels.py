@@ -57,14 +57,16 @@ differ) says why next to its code; the conformance tests then compare within 1e-
 
 from __future__ import annotations
 
-import types
+import types as pytypes
 from typing import Any, NamedTuple
 
-from numba import njit
+from numba import njit, types
+from numba.core import cgutils
 from numba.core.registry import CPUDispatcher
+from numba.extending import intrinsic
 
-__all__ = ["NUMERIC_METHODS", "AlgorithmKernel", "Kernel", "ProblemKernel", "bind", "is_template",
-           "kernel_covers", "template"]
+__all__ = ["NUMERIC_METHODS", "AlgorithmKernel", "Kernel", "ProblemKernel", "as_generator", "bind",
+           "is_template", "keep_nrt", "kernel_covers", "template"]
 
 #: the methods whose numbers a component's kernel reproduces, per family (base-class names)
 NUMERIC_METHODS = {
@@ -210,6 +212,43 @@ class AlgorithmKernel(NamedTuple):
     row_messages: bool = False
 
 
+@intrinsic
+def as_generator(typingctx, bitgen):  # pragma: no cover - compiled
+    """The ``numpy.random.Generator`` over the bit generator ``bitgen``, inside compiled code.
+
+    The compiled loop receives its streams as bit generators (``rng.bit_generator``): Numba's
+    unboxing of a Generator allocates a record that only a caller with reference counting releases,
+    and the loop has none. This builds the Generator's native value from the bit generator (the same
+    state, drawn in place) with no owner record: it must not leave compiled code.
+    """
+    if not isinstance(bitgen, types.NumPyRandomBitGeneratorType):
+        return None
+    gen_t = types.NumPyRandomGeneratorType("Generator")
+
+    def codegen(context, builder, signature, args):
+        gen = cgutils.create_struct_proxy(gen_t)(context, builder)
+        gen.bit_generator = args[0]
+        gen.meminfo = cgutils.get_null_value(gen.meminfo.type)
+        gen.parent = cgutils.get_null_value(gen.parent.type)
+        return gen._getvalue()
+
+    return gen_t(bitgen), codegen
+
+
+def keep_nrt(fn) -> None:
+    """Make the jitted function ``fn`` compile with Numba's reference counting, whoever calls it first.
+
+    No effect on anything else, or on a function that already chose (``_nrt=`` in its decorator).
+
+    Parameters
+    ----------
+    fn : object
+        Any object; only a ``numba`` CPU dispatcher is changed.
+    """
+    if isinstance(fn, CPUDispatcher):
+        fn.targetoptions.setdefault("_nrt", True)
+
+
 def template(fn):
     """Mark ``fn`` as a kernel template: compiled only through :func:`bind`, with its free names bound.
 
@@ -261,15 +300,26 @@ def bind(fn, **names):
     -------
     function
         A ``numba.njit(inline="always")`` dispatcher of a copy of ``fn`` with its globals replaced.
+
+    Notes
+    -----
+    The loop that calls the bound functions is compiled without reference counting (``_nrt=False``,
+    see :mod:`byzref._driver`), and Numba lets a jitted function that does not choose inherit that
+    setting from the caller that compiles it. So every jitted function the loop calls directly (``fn``
+    itself, or the jitted functions a template names) is set to keep reference counting: it then
+    compiles the same way whoever calls it first, may allocate, and stays safe to call from Python.
     """
     if isinstance(fn, CPUDispatcher) or not is_template(fn):
+        keep_nrt(fn)
         return fn
     glb = dict(fn.__globals__)
     for name in fn.__code__.co_names:
         dep = glb.get(name)
         if dep is not fn and is_template(dep):
             glb[name] = bind(dep, **names)
+        else:
+            keep_nrt(dep)
     glb.update(names)
-    clone = types.FunctionType(fn.__code__, glb, fn.__name__, fn.__defaults__, fn.__closure__)
+    clone = pytypes.FunctionType(fn.__code__, glb, fn.__name__, fn.__defaults__, fn.__closure__)
     clone.__qualname__ = fn.__qualname__
     return njit(inline="always")(clone)

@@ -4,10 +4,12 @@ import os
 
 import numpy as np
 import pytest
+from numba import njit
 
 import byzref.compiled as compiled
 from byzref.config import build
 from byzref.engine import _Simulation
+from byzref.kernels import bind, template
 
 CFG = {"seed": 1, "n": 5, "f": 1, "T": 10, "record": {"every": 1},
        "problem": {"name": "nonconvex_synthetic", "d": 4},
@@ -139,3 +141,68 @@ def test_the_fingerprint_tells_apart_what_numba_types_apart():
 
     f1, f2 = njit(lambda v: v), njit(lambda v: v + 1)
     assert _fingerprint((f1, 1)) != _fingerprint((f2, 1))   # each jitted function is its own Numba type
+
+
+_NRT_PROBE = """
+import json, sys
+import numpy as np
+from numba.core.runtime import rtsys
+from byzref.engine import run
+cfg = json.loads(sys.argv[1])
+run({**cfg, "T": 5}, fast=True)  # compiles (or loads) the loop and every kernel
+out = []
+for T in (20, 400):
+    before = rtsys.get_allocation_stats()
+    run({**cfg, "T": T}, fast=True)
+    after = rtsys.get_allocation_stats()
+    out.append([(after.alloc - after.free) - (before.alloc - before.free),
+                (after.mi_alloc - after.mi_free) - (before.mi_alloc - before.mi_free)])
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize("cfg", [
+    CFG,
+    {"seed": 2, "n": 9, "f": 2, "T": 10, "record": {"every": 1},
+     "problem": {"name": "logreg_nonconvex", "data": "synthetic", "d": 5, "samples_per_worker": 6},
+     "algorithm": {"name": "byz_dm21", "gamma": 0.05, "eta": 0.2}, "compressor": {"name": "top_k", "k": 2},
+     "aggregator": "nnm+cwtm", "attack": "label_flip"},
+])
+def test_the_loop_without_reference_counting_leaks_nothing(cfg):
+    """The loop is compiled without reference counting (byzref._driver.advance, ``_nrt=False``): an
+    array that a kernel allocated and handed back to it would never be freed. Numba's own counts of
+    allocations and frees must balance over a run, for 20 iterations as for 400."""
+    import json
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NUMBA_NRT_STATS": "1"}
+    res = subprocess.run([sys.executable, "-c", _NRT_PROBE, json.dumps(cfg)], capture_output=True, text=True,
+                         env=env, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert json.loads(res.stdout.strip().splitlines()[-1]) == [[0, 0], [0, 0]]
+
+
+@njit
+def _helper(x):  # pragma: no cover - compiled
+    return x[1:]
+
+
+@njit
+def _kernel(x):  # pragma: no cover - compiled
+    return x[0]
+
+
+@template
+def _template(x):  # pragma: no cover - compiled
+    return _helper(x)[0]
+
+
+def test_bind_keeps_reference_counting_in_what_the_loop_calls():
+    """Numba lets a jitted function inherit the no-reference-counting setting of the loop that compiles
+    it; bind must pin every jitted function the loop calls directly (a kernel, or those a template
+    names) to keep it, or a helper that allocates or returns a view would be compiled unsafely."""
+    assert "_nrt" not in _helper.targetoptions and "_nrt" not in _kernel.targetoptions
+    assert bind(_kernel) is _kernel and _kernel.targetoptions["_nrt"] is True
+    bind(_template)
+    assert _helper.targetoptions["_nrt"] is True

@@ -9,12 +9,15 @@ is picked up without editing this file (an aggregator outside the families below
 
 from __future__ import annotations
 
+import gc
 import itertools
 import os
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pytest
+from numba.core.runtime import _nrt_python as _nrt
+from numba.core.runtime import rtsys
 
 from byzref.aggregators.base import AGGREGATORS, PRE_AGGREGATORS
 from byzref.algorithms.base import ALGORITHMS
@@ -176,12 +179,23 @@ def _same(a, b):
     return a == b or (isinstance(a, float) and isinstance(b, float) and np.isnan(a) and np.isnan(b))
 
 
+def _held():
+    """Numba's allocations not yet freed (counted only while its statistics are on)."""
+    gc.collect()
+    s = rtsys.get_allocation_stats()
+    return s.alloc - s.free, s.mi_alloc - s.mi_free
+
+
 @pytest.mark.parametrize("cfg", [c for _, c in MATRIX], ids=[i for i, _ in MATRIX])
 def test_compiled_equals_reference(cfg, compiled_loops):
-    """Same config, same seed: the compiled loop's curves, status and summary equal the reference's."""
+    """Same config, same seed: the compiled loop's curves, status and summary equal the reference's,
+    and the compiled run frees every allocation it made (the loop runs without reference counting)."""
     spec = build(cfg)
     ref = run(build(cfg), fast=False)
+    _nrt.memsys_enable_stats()
+    held = _held()
     fast = run(spec, fast=True)
+    assert _held() == held
     assert fast.status == ref.status
     assert fast.diverged_at == ref.diverged_at
     assert fast.curves.keys() == ref.curves.keys()
