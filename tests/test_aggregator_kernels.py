@@ -61,6 +61,30 @@ def test_sort_prefix_gives_the_values_of_np_sort(m):
         assert np.array_equal(a, want, equal_nan=True)
 
 
+@pytest.mark.parametrize("m", range(33))
+def test_sort_columns_leaves_each_column_as_sort_prefix_leaves_it(m):
+    # every column must end byte for byte as sort_prefix leaves it alone (same network): ties, +inf
+    # and +0.0 / −0.0 (which the network may order either way, but the same way in both)
+    from byzref.aggregators._pairwise import sort_columns, sort_prefix
+
+    rng = np.random.default_rng(100 + m)
+    for kind in ("distinct", "ties", "inf", "zeros"):
+        K = rng.standard_normal((m + 2, 7))
+        if kind == "ties":
+            K = rng.integers(0, 3, (m + 2, 7)).astype(float)
+        elif kind == "inf":
+            K[rng.random(K.shape) < 0.2] = np.inf
+        elif kind == "zeros":
+            K = np.where(rng.random(K.shape) < 0.5, 0.0, -0.0) * rng.integers(0, 2, K.shape)
+        want = K.copy()
+        for i in range(K.shape[1]):
+            col = np.ascontiguousarray(want[:, i])
+            sort_prefix(col, m)
+            want[:, i] = col
+        sort_columns(K, m)
+        assert K.tobytes() == want.tobytes()
+
+
 @pytest.mark.parametrize("n", [15, 20, 33, 64, 100])
 def test_sorting_network_sorts_random_keys(n):
     rng = np.random.default_rng(n)
@@ -257,6 +281,66 @@ def test_nnm_output_is_the_in_order_sum_of_the_neighbours_bit_for_bit(n, f):
                     for c in range(d):
                         want[c] += X[j, c]
             assert out[i].tobytes() == (want / k).tobytes()
+
+
+@pytest.mark.parametrize(("n", "f"), [(2, 0), (5, 2), (13, 4), (20, 8), (32, 5), (33, 5), (40, 10)])
+def test_nnm_radii_and_neighbours_follow_the_definition_bit_for_bit(n, f):
+    """Up to 32 finite rows NNM sorts all rows' distances together (sort_columns), beyond per row: the
+    radius (the k smallest distances added in ascending order), the k-th distance and the neighbours
+    (the k nearest, ties → lowest index) must be the definition's, written out here with np.sort."""
+    from byzref.aggregators._pairwise import pairwise_sq_dists
+    from byzref.aggregators.nnm import _nnm_into, _nnm_scratch
+
+    rng = np.random.default_rng(n + f)
+    k = n - f
+    for trial in range(4):
+        X = rng.standard_normal((n, 9))
+        if trial >= 1:  # identical rows (as ALIE sends): tied distances, exact zeros
+            X[n - f:] = X[0] if trial == 1 else rng.integers(0, 2, (f, 9))
+        if trial == 3:
+            X = rng.integers(0, 2, (n, 9)).astype(float)  # many ties at every rank
+        p = _nnm_scratch(n, k)
+        _nnm_into(X, *p, np.empty((n, 9)))
+        D = pairwise_sq_dists(X)[0]
+        for i in range(n):
+            srt = np.sort(D[i])
+            s = 0.0
+            for r in range(k):
+                s += float(srt[r])
+            assert p[4][i].tobytes() == np.float64(s).tobytes()
+            assert p[8][i] == srt[k - 1]
+            order = sorted(range(n), key=lambda j: (D[i, j], j))
+            assert list(p[5][i]) == sorted(order[:k])
+
+
+@pytest.mark.parametrize("n", [3, 5, 20, 32, 33])
+def test_krum_scores_add_each_rows_smallest_distances_in_ascending_order_bit_for_bit(n):
+    """Up to 32 rows, distance matrices (zero diagonal, no negative entry) are scored with all rows
+    sorted together, their diagonal 0 skipped; other matrices row by row without the diagonal. Both
+    must add the m_nb smallest off-diagonal entries in ascending order from 0.0, written out here."""
+    from byzref.aggregators._pairwise import pairwise_sq_dists
+    from byzref.aggregators.krum import krum_scores
+
+    rng = np.random.default_rng(n)
+    for trial in range(5):
+        X = rng.standard_normal((n, 7)) * 10.0 ** rng.integers(-3, 4, size=(n, 1))
+        if trial == 1:
+            X[n // 2:] = X[0]  # identical rows: tied distances and exact zeros off the diagonal
+        D = pairwise_sq_dists(X)[0]
+        if trial == 2:
+            D = D + 1.0  # a non-zero diagonal (krum_scores takes any matrix)
+        elif trial == 3:
+            D[0, n - 1] = -1.0  # a negative entry: 0 is not the smallest
+        elif trial == 4:
+            D = np.abs(rng.standard_normal((n, n)))  # not symmetric
+            np.fill_diagonal(D, 0.0)
+        for m_nb in sorted({1, n // 2, n - 1}):
+            got = krum_scores(D, m_nb)
+            for i in range(n):
+                s = 0.0
+                for v in np.sort(np.delete(D[i], i))[:m_nb]:
+                    s += float(v)
+                assert got[i].tobytes() == np.float64(s).tobytes(), (trial, m_nb, i)
 
 
 @KERNEL_EXAMPLES

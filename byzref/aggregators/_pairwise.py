@@ -11,7 +11,8 @@ from numba.extending import intrinsic
 
 from byzref.aggregators.cwtm import sorting_network
 
-__all__ = ["finite_rows", "finite_rows_into", "pairwise_bytes", "pairwise_sq_dists", "sort_prefix"]
+__all__ = ["finite_rows", "finite_rows_into", "pairwise_bytes", "pairwise_sq_dists", "sort_columns",
+           "sort_prefix"]
 
 
 def pairwise_bytes(n: int, d: int) -> float:
@@ -31,7 +32,7 @@ def _network_table(m_max: int) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(np.concatenate(nets), dtype=np.int64), off
 
 
-_NET_MAX = 32
+_NET_MAX = 32  # the longest key list that sort_prefix and sort_columns sort with a network
 _NETS, _NET_OFF = _network_table(_NET_MAX)  # compiled into sort_prefix as constants (about 40 kB)
 
 
@@ -67,6 +68,24 @@ def sort_prefix(a, m):  # pragma: no cover - compiled
                 a[j + 1] = a[j]
                 j -= 1
         a[j + 1] = x
+
+
+@njit(cache=True)
+def sort_columns(K, m):  # pragma: no cover - compiled
+    """Sort every column of K[:m, :] ascending in place; K a C-contiguous 2-D array, m ≤ 32, no NaN.
+
+    Each column goes through exactly the compare-exchanges that :func:`sort_prefix` applies to m
+    keys without NaN, so it ends as ``sort_prefix`` would leave it; the columns share the
+    comparator table and advance side by side (vector code). Mutates ``K``.
+    """
+    w = K.shape[1]
+    for c in range(_NET_OFF[m], _NET_OFF[m + 1]):
+        a, b = K[_NETS[c, 0]], K[_NETS[c, 1]]
+        for i in range(w):
+            x, y = a[i], b[i]
+            lt = x < y
+            a[i] = x if lt else y
+            b[i] = y if lt else x
 
 
 @njit(cache=True)

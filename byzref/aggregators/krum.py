@@ -7,7 +7,14 @@ from typing import Any, ClassVar
 import numpy as np
 from numba import njit
 
-from byzref.aggregators._pairwise import _sq_dists_kernel, pairwise_bytes, pairwise_sq_dists, sort_prefix
+from byzref.aggregators._pairwise import (
+    _NET_MAX,
+    _sq_dists_kernel,
+    pairwise_bytes,
+    pairwise_sq_dists,
+    sort_columns,
+    sort_prefix,
+)
 from byzref.aggregators.base import AGGREGATORS, Aggregator
 from byzref.errors import ConfigError, check_int
 from byzref.kernels import Kernel
@@ -16,12 +23,17 @@ __all__ = ["Krum", "argmin_first", "krum_scores", "krum_scores_into"]
 
 
 @njit(cache=True)
-def krum_scores_into(D, m_nb, buf, scores):  # pragma: no cover - compiled
+def krum_scores_into(D, m_nb, buf, scores, K):  # pragma: no cover - compiled
     """scores[i] ← Σ of the m_nb smallest D[i, j], j ≠ i, added in ascending order from 0.0.
 
     A fixed order of summation (NumPy's partition leaves the selected values in an order that
-    depends on the CPU's sort kernel) makes the scores reproducible. Mutates ``buf`` and
-    ``scores`` (compiled; shared by krum and multikrum).
+    depends on the CPU's sort kernel) makes the scores reproducible. When n ≤ 32, every diagonal
+    entry is 0 and no entry is negative or NaN (distances of finite rows), all rows are sorted
+    together: column i of K holds row i with its diagonal, :func:`_pairwise.sort_columns` sorts the
+    columns, and the 0 of the diagonal, the smallest value, comes first and is skipped, so the
+    values added are those of the row without it, in the same order. Otherwise each row without
+    its diagonal is sorted by :func:`_pairwise.sort_prefix`. Mutates ``buf``, ``scores`` and ``K``
+    (compiled; shared by krum and multikrum).
 
     Parameters
     ----------
@@ -33,8 +45,28 @@ def krum_scores_into(D, m_nb, buf, scores):  # pragma: no cover - compiled
         Float64 scratch of shape (n,).
     scores : numpy.ndarray
         The (n,) float64 output.
+    K : numpy.ndarray
+        Float64 scratch of shape (n, n).
     """
     n = D.shape[0]
+    together = n <= _NET_MAX
+    for i in range(n):
+        together &= D[i, i] == 0.0
+    if together:
+        for r in range(n):
+            for i in range(n):
+                v = D[i, r]
+                together &= v >= 0.0
+                K[r, i] = v
+    if together:
+        sort_columns(K, n)
+        for i in range(n):
+            scores[i] = 0.0
+        for r in range(1, m_nb + 1):
+            kr = K[r]
+            for i in range(n):
+                scores[i] += kr[i]
+        return
     for i in range(n):
         c = 0
         for j in range(n):
@@ -92,16 +124,17 @@ def krum_scores(D: np.ndarray, m_nb: int) -> np.ndarray:
     """
     n = D.shape[0]
     scores = np.empty(n)
-    krum_scores_into(np.ascontiguousarray(D, dtype=np.float64), int(m_nb), np.empty(n), scores)
+    krum_scores_into(np.ascontiguousarray(D, dtype=np.float64), int(m_nb), np.empty(n), scores,
+                     np.empty((n, n)))
     return scores
 
 
 @njit(cache=True)
 def _krum_fn(params, X, rng, commit, out):  # pragma: no cover - compiled
-    """Kernel of :class:`Krum`: ``params = (m_nb, D, finite, buf, scores)`` (neighbours, scratch)."""
-    m_nb, D, finite, buf, scores = params
+    """Kernel of :class:`Krum`: ``params = (m_nb, D, finite, buf, scores, K)`` (neighbours, scratch)."""
+    m_nb, D, finite, buf, scores, K = params
     _sq_dists_kernel(X, D, finite)
-    krum_scores_into(D, m_nb, buf, scores)
+    krum_scores_into(D, m_nb, buf, scores, K)
     row = X[argmin_first(scores)]
     for k in range(out.shape[0]):
         out[k] = row[k]
@@ -145,8 +178,9 @@ class _KrumFamily(Aggregator):
                               f"[1, n − f − 1 = {hi}]", field="m_nb")
 
     def _scratch(self, n: int) -> tuple:
-        """``(m_nb, D, finite, buf, scores)``: the neighbour count and the scratch of a score kernel."""
-        return (self.neighbours(n), np.empty((n, n)), np.empty(n, dtype=np.int64), np.empty(n), np.empty(n))
+        """``(m_nb, D, finite, buf, scores, K)``: the neighbour count and the scratch of a score kernel."""
+        return (self.neighbours(n), np.empty((n, n)), np.empty(n, dtype=np.int64), np.empty(n), np.empty(n),
+                np.empty((n, n)))
 
     def scores(self, X: np.ndarray) -> np.ndarray:
         """Krum score of every row of X (validated (n, d) float64 array)."""

@@ -42,10 +42,10 @@ def lowest_in_order(a, m, buf, idx):  # pragma: no cover - compiled
 
 @njit(cache=True)
 def _multikrum_fn(params, X, rng, commit, out):  # pragma: no cover - compiled
-    """Kernel of :class:`MultiKrum`: ``params = (m_nb, D, finite, buf, scores, m, idx)``."""
-    m_nb, D, finite, buf, scores, m, idx = params
+    """Kernel of :class:`MultiKrum`: ``params = (m_nb, D, finite, buf, scores, K, m, idx)``."""
+    m_nb, D, finite, buf, scores, K, m, idx = params
     _sq_dists_kernel(X, D, finite)
-    krum_scores_into(D, m_nb, buf, scores)
+    krum_scores_into(D, m_nb, buf, scores, K)
     lowest_in_order(scores, m, buf, idx)
     mean_rows(X, idx, m, out)
 

@@ -7,7 +7,14 @@ from typing import Any, ClassVar
 import numpy as np
 from numba import njit
 
-from byzref.aggregators._pairwise import _BLOCK, _sq_dists_kernel, pairwise_bytes, sort_prefix
+from byzref.aggregators._pairwise import (
+    _BLOCK,
+    _NET_MAX,
+    _sq_dists_kernel,
+    pairwise_bytes,
+    sort_columns,
+    sort_prefix,
+)
 from byzref.aggregators.base import PRE_AGGREGATORS, PreAggregator
 from byzref.aggregators.krum import argmin_first
 from byzref.kernels import Kernel
@@ -16,29 +23,55 @@ __all__ = ["NNM"]
 
 
 @njit(cache=True)
-def _nnm_into(X, k, D, finite, key, radius, near, use, out):  # pragma: no cover - compiled
+def _nnm_into(X, k, D, finite, key, radius, near, use, K, kth, out):  # pragma: no cover - compiled
     """out[i] ← (1/k) Σ_{j ∈ N_i} x_j, N_i the k rows nearest to x_i (ties → lowest index).
 
     D[i, j] = ‖x_i − x_j‖² (:func:`_pairwise._sq_dists_kernel`); a non-finite row j is farther
-    than every other row (its column is ranked after all others, as NaN). For every row,
-    near[i, :] lists N_i in increasing index order and radius[i] = Σ of its k distances, added
-    in ascending order. A non-finite row i takes N_{c} of the finite row c of smallest radius
-    (ties → lowest index). Each output row sums its finite neighbours in increasing index
-    order, column block by column block (eight neighbours per pass over the block, each added in
-    turn), and divides by k. Scratch: D (n, n), finite (n,) int64, key and radius (n,), near (n, k)
-    and use (k,) int64; mutates them and ``out`` (n, d).
+    than every other row (its column is ranked after all others, as NaN). Each row's distances are
+    sorted ascending (NaN last), radius[i] = Σ of the k smallest, added in ascending order, and
+    kth[i] = the k-th smallest. When every row is finite and n ≤ 32, the rows of D are sorted
+    together (D is symmetric: column i of K = D holds row i's distances) by
+    :func:`_pairwise.sort_columns`, which leaves each exactly as :func:`_pairwise.sort_prefix`
+    leaves it on its own. For every row, near[i, :] lists N_i in increasing index order. A
+    non-finite row i takes N_{c} of the finite row c of smallest radius (ties → lowest index).
+    Each output row sums its finite neighbours in increasing index order, column block by column
+    block (eight neighbours per pass over the block, each added in turn), and divides by k.
+    Scratch: D and K (n, n), finite (n,) int64, key, radius and kth (n,), near (n, k) and use (k,)
+    int64; mutates them and ``out`` (n, d).
     """
     n, d = X.shape
     _sq_dists_kernel(X, D, finite)
+    together = n <= _NET_MAX
     for i in range(n):
-        for j in range(n):
-            key[j] = D[i, j] if finite[j] == 1 else np.nan
-        sort_prefix(key, n)  # ascending, NaN last
-        s = 0.0
+        together &= finite[i] == 1
+    if together:
+        for r in range(n):
+            for i in range(n):
+                v = D[r, i]
+                together &= v == v
+                K[r, i] = v
+    if together:
+        sort_columns(K, n)
+        for i in range(n):
+            radius[i] = 0.0
         for r in range(k):
-            s += key[r]
-        radius[i] = s
-        t = key[k - 1]
+            kr = K[r]
+            for i in range(n):
+                radius[i] += kr[i]
+        for i in range(n):
+            kth[i] = K[k - 1, i]
+    else:
+        for i in range(n):
+            for j in range(n):
+                key[j] = D[i, j] if finite[j] == 1 else np.nan
+            sort_prefix(key, n)  # ascending, NaN last
+            s = 0.0
+            for r in range(k):
+                s += key[r]
+            radius[i] = s
+            kth[i] = key[k - 1]
+    for i in range(n):
+        t = kth[i]
         ties = k  # how many entries equal to the k-th smallest (or NaN) are still to take
         for j in range(n):
             v = D[i, j] if finite[j] == 1 else np.nan
@@ -102,14 +135,14 @@ def _nnm_into(X, k, D, finite, key, radius, near, use, out):  # pragma: no cover
 
 @njit(cache=True)
 def _nnm_fn(params, X, rng, out):  # pragma: no cover - compiled
-    """Kernel of :class:`NNM`: ``params = (k, D, finite, key, radius, near, use)`` (k = n − f, scratch)."""
-    k, D, finite, key, radius, near, use = params
-    _nnm_into(X, k, D, finite, key, radius, near, use, out)
+    """Kernel of :class:`NNM`: ``params = (k, D, finite, key, radius, near, use, K, kth)`` (k = n − f)."""
+    k, D, finite, key, radius, near, use, K, kth = params
+    _nnm_into(X, k, D, finite, key, radius, near, use, K, kth, out)
 
 
 def _nnm_scratch(n: int, k: int) -> tuple:
     return (k, np.empty((n, n)), np.empty(n, dtype=np.int64), np.empty(n), np.empty(n),
-            np.empty((n, k), dtype=np.int64), np.empty(k, dtype=np.int64))
+            np.empty((n, k), dtype=np.int64), np.empty(k, dtype=np.int64), np.empty((n, n)), np.empty(n))
 
 
 @PRE_AGGREGATORS.register("nnm")
