@@ -9,8 +9,8 @@ The ``*_rows`` kernels take their scratch vectors as arguments (no allocation); 
 ``fs_stoch_grads_pair`` and ``fs_full_grads`` allocate them and call those. ``fs_draw``, ``fs_stoch``,
 ``fs_pair``, ``fs_full`` and ``fs_grad`` are the problem kernels of the compiled engine
 (:class:`byzref.kernels.ProblemKernel`, built by ``FiniteSumProblem.kernel``); their parameters are
-``pp = (A, y, offsets, counts, lam, loss_kind, reg_kind, r1, r2, W)`` with scratch vectors r1, r2 (d,)
-and W (|G|, d).
+``pp = (A, y, offsets, counts, lam, loss_kind, reg_kind, r1, r2, W, AT, S, z)`` with the transposed
+data AT (d, N) and scratch: vectors r1, r2 (d,), W (|G|, d), S (4, MARGIN_CHUNK) and z (N,).
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from numba.np.random.random_methods import bounded_lemire_uint64, buffered_bound
 
 from byzref._pairwise_sum import pairwise_sum
 
-__all__ = ["LOGISTIC", "REG_L2", "REG_NC", "REG_NONE", "SQUARES", "fs_draw", "fs_full", "fs_full_grads",
-           "fs_full_rows", "fs_grad", "fs_pair", "fs_pair_rows", "fs_stoch", "fs_stoch_grads",
-           "fs_stoch_grads_pair", "fs_stoch_rows"]
+__all__ = ["LOGISTIC", "MARGIN_CHUNK", "REG_L2", "REG_NC", "REG_NONE", "SQUARES", "fs_draw", "fs_full",
+           "fs_full_grads", "fs_full_rows", "fs_grad", "fs_pair", "fs_pair_rows", "fs_stoch",
+           "fs_stoch_grads", "fs_stoch_grads_pair", "fs_stoch_rows"]
 
 LOGISTIC, SQUARES = 0, 1          # per-sample losses log(1 + exp(−y z)) and ½ (z − y)²
 REG_NONE, REG_L2, REG_NC = 0, 1, 2  # 0, (λ/2)‖x‖², λ Σ x_k²/(1 + x_k²)
@@ -48,52 +48,61 @@ def _dot(A, j, x):  # pragma: no cover - compiled
     return (s0 + s1) + (s2 + s3)
 
 
+MARGIN_CHUNK = 256  # rows per pass of :func:`_margins`: its four (256,) running sums stay in L1 cache
+
+
 @njit(cache=True)
-def _dot4(A, j, x):  # pragma: no cover - compiled
-    """(a_jᵀx, a_{j+1}ᵀx, a_{j+2}ᵀx, a_{j+3}ᵀx), each exactly as :func:`_dot` forms it, in one pass
-    over x (sixteen independent running sums instead of four)."""
+def _margins(AT, x, lo, hi, S, z):  # pragma: no cover - compiled
+    """z[p − lo] ← a_pᵀx for the rows p = lo..hi − 1, each exactly as :func:`_dot` forms it.
+
+    Reads the transposed data AT (d, N), so that one pass over a column block of AT advances the
+    running sums of up to ``MARGIN_CHUNK`` rows side by side (vector code); each row still keeps
+    its four sums (k mod 4, the tail in the first), combined as (s0 + s1) + (s2 + s3).
+    S: (4, MARGIN_CHUNK) scratch. Writes S and z[:hi − lo].
+    """
     d = x.shape[0]
-    a0 = a1 = a2 = a3 = b0 = b1 = b2 = b3 = 0.0
-    c0 = c1 = c2 = c3 = e0 = e1 = e2 = e3 = 0.0
-    k = 0
-    while k + 4 <= d:
-        x0, x1, x2, x3 = x[k], x[k + 1], x[k + 2], x[k + 3]
-        a0 += A[j, k] * x0
-        a1 += A[j, k + 1] * x1
-        a2 += A[j, k + 2] * x2
-        a3 += A[j, k + 3] * x3
-        b0 += A[j + 1, k] * x0
-        b1 += A[j + 1, k + 1] * x1
-        b2 += A[j + 1, k + 2] * x2
-        b3 += A[j + 1, k + 3] * x3
-        c0 += A[j + 2, k] * x0
-        c1 += A[j + 2, k + 1] * x1
-        c2 += A[j + 2, k + 2] * x2
-        c3 += A[j + 2, k + 3] * x3
-        e0 += A[j + 3, k] * x0
-        e1 += A[j + 3, k + 1] * x1
-        e2 += A[j + 3, k + 2] * x2
-        e3 += A[j + 3, k + 3] * x3
-        k += 4
-    while k < d:
-        a0 += A[j, k] * x[k]
-        b0 += A[j + 1, k] * x[k]
-        c0 += A[j + 2, k] * x[k]
-        e0 += A[j + 3, k] * x[k]
-        k += 1
-    return (a0 + a1) + (a2 + a3), (b0 + b1) + (b2 + b3), (c0 + c1) + (c2 + c3), (e0 + e1) + (e2 + e3)
+    for c0 in range(lo, hi, MARGIN_CHUNK):
+        c1 = min(hi, c0 + MARGIN_CHUNK)
+        m = c1 - c0
+        s0, s1, s2, s3 = S[0, :m], S[1, :m], S[2, :m], S[3, :m]
+        for p in range(m):
+            s0[p] = 0.0
+            s1[p] = 0.0
+            s2[p] = 0.0
+            s3[p] = 0.0
+        k = 0
+        while k + 4 <= d:
+            a0, a1, a2, a3 = AT[k, c0:c1], AT[k + 1, c0:c1], AT[k + 2, c0:c1], AT[k + 3, c0:c1]
+            x0, x1, x2, x3 = x[k], x[k + 1], x[k + 2], x[k + 3]
+            for p in range(m):
+                s0[p] += a0[p] * x0
+                s1[p] += a1[p] * x1
+                s2[p] += a2[p] * x2
+                s3[p] += a3[p] * x3
+            k += 4
+        while k < d:
+            a0 = AT[k, c0:c1]
+            x0 = x[k]
+            for p in range(m):
+                s0[p] += a0[p] * x0
+            k += 1
+        zc = z[c0 - lo:c1 - lo]
+        for p in range(m):
+            zc[p] = (s0[p] + s1[p]) + (s2[p] + s3[p])
 
 
 @njit(cache=True)
 def _coef(z, yj, loss_kind):  # pragma: no cover - compiled
-    """d/dz of the per-sample loss: logistic −y σ(−y z) (overflow-safe), squares z − y."""
+    """d/dz of the per-sample loss: logistic −y σ(−y z) (overflow-safe), squares z − y.
+
+    Logistic, with t = y z: −y e/(1 + e), e = exp(−t), when t ≥ 0, else −y/(1 + e), e = exp(t).
+    """
     if loss_kind == 1:
         return z - yj
     t = yj * z
-    if t >= 0.0:
-        e = np.exp(-t)
-        return -yj * e / (1.0 + e)
-    return -yj / (1.0 + np.exp(t))
+    e = np.exp(-abs(t))  # exp(−t) for t ≥ 0, exp(t) otherwise; no branch (its sign is data-dependent)
+    num = -yj * e if t >= 0.0 else -yj
+    return num / (1.0 + e)
 
 
 @njit(cache=True)
@@ -110,32 +119,35 @@ def _reg(x, lam, reg_kind, r):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def fs_full_rows(A, y, offsets, x, lam, loss_kind, reg_kind, ysign, r, out):  # pragma: no cover - compiled
-    """out[i] ← ∇f_i(x) for the first out.shape[0] workers, one pass over their rows; r: (d,) scratch.
+def fs_full_rows(A, AT, y, offsets, x, lam, loss_kind, reg_kind, ysign, r, S, z, out):  # pragma: no cover
+    """out[i] ← ∇f_i(x) for the first out.shape[0] workers, one pass over their rows.
 
-    ∇f_i(x) = (1/m_i) Σ_{j∈D_i} ℓ'(a_jᵀx; y_j) a_j + ∇r(x), summed in row order. Four rows are taken
-    per pass (their dot products together, :func:`_dot4`, and their terms added in turn), with the
-    numbers of the one-row loop. Writes out and r.
+    ∇f_i(x) = (1/m_i) Σ_{j∈D_i} ℓ'(a_jᵀx; y_j) a_j + ∇r(x), summed in row order. The margins a_jᵀx of
+    all these rows come first, from the transposed data AT (:func:`_margins`), then their
+    coefficients ℓ'(a_jᵀx; y_j) in z; then four rows per pass over out[i], their terms added one
+    after another: the numbers of the one-row loop. Scratch: r (d,), S (4, MARGIN_CHUNK), z (≥ rows,).
+    Writes out, r, S and z.
     """
     d = x.shape[0]
     _reg(x, lam, reg_kind, r)
-    for i in range(out.shape[0]):
+    nw = out.shape[0]
+    base, top = offsets[0], offsets[nw]
+    _margins(AT, x, base, top, S, z)
+    for p in range(top - base):
+        z[p] = _coef(z[p], ysign * y[base + p], loss_kind)
+    for i in range(nw):
         lo, hi = offsets[i], offsets[i + 1]
         for k in range(d):
             out[i, k] = 0.0
         j = lo
         while j + 4 <= hi:  # four rows per pass over out[i], added one after another
-            z0, z1, z2, z3 = _dot4(A, j, x)
-            c0 = _coef(z0, ysign * y[j], loss_kind)
-            c1 = _coef(z1, ysign * y[j + 1], loss_kind)
-            c2 = _coef(z2, ysign * y[j + 2], loss_kind)
-            c3 = _coef(z3, ysign * y[j + 3], loss_kind)
+            c0, c1, c2, c3 = z[j - base], z[j + 1 - base], z[j + 2 - base], z[j + 3 - base]
             for k in range(d):
                 v = ((out[i, k] + c0 * A[j, k]) + c1 * A[j + 1, k]) + c2 * A[j + 2, k]
                 out[i, k] = v + c3 * A[j + 3, k]
             j += 4
         for jj in range(j, hi):
-            c = _coef(_dot(A, jj, x), ysign * y[jj], loss_kind)
+            c = z[jj - base]
             for k in range(d):
                 out[i, k] += c * A[jj, k]
         inv = 1.0 / (hi - lo)
@@ -144,9 +156,11 @@ def fs_full_rows(A, y, offsets, x, lam, loss_kind, reg_kind, ysign, r, out):  # 
 
 
 @njit(cache=True)
-def fs_full_grads(A, y, offsets, x, lam, loss_kind, reg_kind, ysign, out):  # pragma: no cover - compiled
-    """out[i] ← ∇f_i(x) for the first out.shape[0] workers, one pass over their rows; writes out."""
-    fs_full_rows(A, y, offsets, x, lam, loss_kind, reg_kind, ysign, np.empty(x.shape[0]), out)
+def fs_full_grads(A, AT, y, offsets, x, lam, loss_kind, reg_kind, ysign, out):  # pragma: no cover - compiled
+    """out[i] ← ∇f_i(x) for the first out.shape[0] workers (AT = Aᵀ, C-contiguous); writes out."""
+    rows = offsets[out.shape[0]] - offsets[0]
+    fs_full_rows(A, AT, y, offsets, x, lam, loss_kind, reg_kind, ysign, np.empty(x.shape[0]),
+                 np.empty((4, MARGIN_CHUNK)), np.empty(rows), out)
 
 
 @njit(cache=True)
@@ -263,14 +277,14 @@ def fs_draw(pp, rng, smp):  # pragma: no cover - compiled
 @njit(cache=True)
 def fs_stoch(pp, x, smp, lo, hi, flip, out):  # pragma: no cover - compiled
     """out[:hi − lo] ← rows lo..hi − 1 of ``stoch_grads(x, smp)`` (``flipped_stoch_grads`` when flip)."""
-    A, y, off, _, lam, lk, rk, r1, _, _ = pp
+    A, y, off, _, lam, lk, rk, r1 = pp[:8]
     fs_stoch_rows(A, y, off[lo:hi + 1], smp[lo:hi], x, lam, lk, rk, -1.0 if flip else 1.0, r1, out[:hi - lo])
 
 
 @njit(cache=True)
 def fs_pair(pp, x_new, x_old, smp, lo, hi, flip, out_new, out_old):  # pragma: no cover - compiled
     """Rows lo..hi − 1 of ``stoch_grads_pair`` (flip: ``flipped_stoch_grads`` at x_new and at x_old)."""
-    A, y, off, _, lam, lk, rk, r1, r2, _ = pp
+    A, y, off, _, lam, lk, rk, r1, r2 = pp[:9]
     fs_pair_rows(A, y, off[lo:hi + 1], smp[lo:hi], x_new, x_old, lam, lk, rk, -1.0 if flip else 1.0, r1, r2,
                  out_new[:hi - lo], out_old[:hi - lo])
 
@@ -278,8 +292,8 @@ def fs_pair(pp, x_new, x_old, smp, lo, hi, flip, out_new, out_old):  # pragma: n
 @njit(cache=True)
 def fs_full(pp, x, lo, hi, flip, out):  # pragma: no cover - compiled
     """out[:hi − lo] ← rows lo..hi − 1 of ``worker_grads(x)`` (``flipped_worker_grads`` when flip)."""
-    A, y, off, _, lam, lk, rk, r1, _, _ = pp
-    fs_full_rows(A, y, off[lo:hi + 1], x, lam, lk, rk, -1.0 if flip else 1.0, r1, out[:hi - lo])
+    A, y, off, _, lam, lk, rk, r1, _, _, AT, S, z = pp
+    fs_full_rows(A, AT, y, off[lo:hi + 1], x, lam, lk, rk, -1.0 if flip else 1.0, r1, S, z, out[:hi - lo])
 
 
 @njit(cache=True)
@@ -290,9 +304,9 @@ def fs_grad(pp, x, out):  # pragma: no cover - compiled
     d ≥ 2; with d = 1 the column is contiguous and NumPy sums it pairwise (byzref._pairwise_sum).
     Then it divides by |G|.
     """
-    A, y, off, _, lam, lk, rk, r1, _, W = pp
+    A, y, off, _, lam, lk, rk, r1, _, W, AT, S, z = pp
     g, d = W.shape
-    fs_full_rows(A, y, off[:g + 1], x, lam, lk, rk, 1.0, r1, W)
+    fs_full_rows(A, AT, y, off[:g + 1], x, lam, lk, rk, 1.0, r1, S, z, W)
     if d == 1:
         out[0] = (0.0 + pairwise_sum(W[:g, 0])) / g
         return

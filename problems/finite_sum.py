@@ -20,6 +20,7 @@ import numpy as np
 from byzref.errors import ConfigError, check_choice, check_int, check_real
 from byzref.kernels import ProblemKernel
 from problems._fs_kernels import (
+    MARGIN_CHUNK,
     fs_draw,
     fs_full,
     fs_full_grads,
@@ -38,9 +39,9 @@ __all__ = ["FiniteSumProblem"]
 
 
 def _fs_bytes(N: int, d: int, n: int) -> float:
-    """Peak bytes of a finite-sum problem: the data and its copies (5·N·d), the per-worker matrices
-    A_iᵀA_i/m_i and their eigenvalue workspace (2·n·d²) and a few d × d matrices, float64."""
-    return 8.0 * (5.0 * N * d + 2.0 * n * d * d + 8.0 * d * d)
+    """Peak bytes of a finite-sum problem: the data, its transpose and their copies (6·N·d), the per-worker
+    matrices A_iᵀA_i/m_i and their eigenvalue workspace (2·n·d²) and a few d × d matrices, float64."""
+    return 8.0 * (6.0 * N * d + 2.0 * n * d * d + 8.0 * d * d)
 
 
 class FiniteSumProblem(Problem):
@@ -177,6 +178,7 @@ class FiniteSumProblem(Problem):
         self.n, self.f = check_workers(counts.size, f)
         self._check_labels(y)
         self._A, self._y = np.ascontiguousarray(A), np.ascontiguousarray(y)
+        self._AT = np.ascontiguousarray(self._A.T)  # the full gradients' margins read the columns
         self._counts = np.ascontiguousarray(counts, dtype=np.int64)
         self._off = np.concatenate([[0], np.cumsum(self._counts)]).astype(np.int64)
         self._lam = check_real("lam", self.default_lam if lam is None else lam, 0.0, MAX_SCALE,
@@ -290,8 +292,8 @@ class FiniteSumProblem(Problem):
         return self._x0.copy()
 
     def _full(self, x, out, ysign, rows):
-        fs_full_grads(self._A, self._y, self._off[: rows + 1], x, self._lam, self.loss_kind, self.reg_kind,
-                      ysign, out)
+        fs_full_grads(self._A, self._AT, self._y, self._off[: rows + 1], x, self._lam, self.loss_kind,
+                      self.reg_kind, ysign, out)
         return out
 
     def grad(self, x) -> np.ndarray:
@@ -442,9 +444,9 @@ class FiniteSumProblem(Problem):
 
         Samples: the (n, batch) int64 row indices, drawn in place by ``fs_draw`` exactly as :meth:`draw`
         consumes the generator; the gradients are the kernels the methods call (``fs_*_rows``) on the
-        workers lo..hi − 1, with labels flipped (y → −y) when ``flip``. Kernel parameters: the data, the
-        regulariser and scratch vectors (two of size d, one (n − f, d) for :meth:`grad`), so no call
-        allocates.
+        workers lo..hi − 1, with labels flipped (y → −y) when ``flip``. Kernel parameters: the data and
+        its transpose, the regulariser and scratch (two vectors of size d, one (n − f, d) array for
+        :meth:`grad`, the full gradients' running sums and margins), so no call allocates.
 
         Parameters
         ----------
@@ -458,6 +460,7 @@ class FiniteSumProblem(Problem):
         b = check_int("batch", batch, 1)
         d = self.d
         params = (self._A, self._y, self._off, self._counts, float(self._lam), int(self.loss_kind),
-                  int(self.reg_kind), np.empty(d), np.empty(d), np.empty((self.n - self.f, d)))
+                  int(self.reg_kind), np.empty(d), np.empty(d), np.empty((self.n - self.f, d)), self._AT,
+                  np.empty((4, MARGIN_CHUNK)), np.empty(self._A.shape[0]))
         samples = np.zeros((self.n, b), dtype=np.int64)
         return ProblemKernel(params, samples, fs_draw, fs_stoch, fs_pair, fs_full, fs_grad)

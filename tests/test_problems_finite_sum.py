@@ -12,7 +12,7 @@ from reference import problems as ref
 
 from byzref.errors import ConfigError
 from problems import build_problem
-from problems._fs_kernels import fs_full_grads, fs_stoch_grads, fs_stoch_grads_pair
+from problems._fs_kernels import _coef, fs_full_grads, fs_stoch_grads, fs_stoch_grads_pair
 from problems.least_squares import LeastSquares
 from problems.logreg_l2 import LogregL2
 from problems.logreg_nonconvex import LogregNonconvex
@@ -43,7 +43,7 @@ def test_kernels_match_reference(counts, d, batch, lam, seed, cls, ysign):
     n = c.size
     idx = rng.integers(0, c[:, None], size=(n, batch))
     out, out2 = np.empty((n, d)), np.empty((n, d))
-    fs_full_grads(A, y, off, x, lam, cls.loss_kind, cls.reg_kind, ysign, out)
+    fs_full_grads(A, np.ascontiguousarray(A.T), y, off, x, lam, cls.loss_kind, cls.reg_kind, ysign, out)
     want = ref.worker_grads(A, y, c, x, lam, kind, reg, ysign)
     np.testing.assert_allclose(out, want, rtol=1e-11, atol=1e-13)
     assert fs_stoch_grads(A, y, off, idx, x, lam, cls.loss_kind, cls.reg_kind, ysign, out) == 0
@@ -80,17 +80,20 @@ def _coef_in_order(z, yj, loss_kind):
 
 
 @pytest.mark.parametrize("cls", CLASSES)
-@pytest.mark.parametrize("d", [1, 3, 4, 7, 30])
-def test_full_gradients_add_the_rows_in_order_bit_for_bit(cls, d):
-    # fs_full_grads takes four rows at a time (their dot products in one pass, their terms added in
-    # turn); every number must be the plain loop's: Σ_j c_j a_j in row order, then ·1/m_i + ∇r.
-    counts = [1, 4, 5, 9, 3]
+@pytest.mark.parametrize(("d", "counts"), [(1, [1, 4, 5, 9, 3]), (3, [1, 4, 5, 9, 3]), (4, [1, 4, 5, 9, 3]),
+                                           (7, [1, 4, 5, 9, 3]), (30, [1, 4, 5, 9, 3]),
+                                           (9, [3, 250, 2, 300, 7])])
+def test_full_gradients_add_the_rows_in_order_bit_for_bit(cls, d, counts):
+    # fs_full_grads forms the margins a_jᵀx from the transposed data, many rows side by side in chunks
+    # of MARGIN_CHUNK rows (the second set of counts crosses chunk and worker boundaries), and adds
+    # four rows per pass; every number must be the plain loop's: Σ_j c_j a_j in row order, then
+    # ·1/m_i + ∇r, with the one-row dot product and the coefficient written out below.
     A, y, c = data(d, counts, d)
     off = np.concatenate([[0], np.cumsum(c)]).astype(np.int64)
     x = np.random.default_rng(d).standard_normal(d) * 3.0
     lam = 0.3
     out = np.empty((len(counts), d))
-    fs_full_grads(A, y, off, x, lam, cls.loss_kind, cls.reg_kind, -1.0, out)
+    fs_full_grads(A, np.ascontiguousarray(A.T), y, off, x, lam, cls.loss_kind, cls.reg_kind, -1.0, out)
     for i in range(len(counts)):
         acc = [0.0] * d
         for j in range(off[i], off[i + 1]):
@@ -105,12 +108,37 @@ def test_full_gradients_add_the_rows_in_order_bit_for_bit(cls, d):
             assert out[i, k] == acc[k] * inv + r
 
 
+def test_full_gradients_of_a_block_of_workers_equal_the_rows_of_all():
+    # the engine asks for workers lo..hi − 1 alone (the Byzantine block starts at n − f): offsets that do
+    # not start at 0, and margins indexed from the block's first row
+    counts = [5, 300, 7, 4, 9]
+    A, y, c = data(7, counts, 11)
+    AT = np.ascontiguousarray(A.T)
+    off = np.concatenate([[0], np.cumsum(c)]).astype(np.int64)
+    x = np.random.default_rng(3).standard_normal(11)
+    every = np.empty((5, 11))
+    fs_full_grads(A, AT, y, off, x, 0.2, 0, 2, 1.0, every)
+    for lo in range(1, 5):
+        part = np.empty((5 - lo, 11))
+        fs_full_grads(A, AT, y, off[lo:], x, 0.2, 0, 2, 1.0, part)
+        assert np.array_equal(part, every[lo:])
+
+
+@pytest.mark.parametrize("yj", [1.0, -1.0])
+def test_logistic_coefficient_without_branches_is_the_two_branch_formula(yj):
+    zs = [0.0, -0.0, 1e-300, -1e-300, 0.3, -0.3, 5.0, -5.0, 700.0, -700.0, 800.0, -800.0, np.inf, -np.inf,
+          np.nan]
+    for z in zs:
+        got, want = np.float64(_coef(z, yj, 0)), np.float64(_coef_in_order(z, yj, 0))
+        assert (np.isnan(got) and np.isnan(want)) or got.tobytes() == want.tobytes(), z
+
+
 def test_logistic_kernel_is_overflow_safe():
     A = np.array([[1.0], [1.0]])
     y = np.array([1.0, -1.0])
     off = np.array([0, 2], dtype=np.int64)
     out = np.empty((1, 1))
-    fs_full_grads(A, y, off, np.array([1e4]), 0.0, 0, 0, 1.0, out)
+    fs_full_grads(A, np.ascontiguousarray(A.T), y, off, np.array([1e4]), 0.0, 0, 0, 1.0, out)
     assert out[0, 0] == pytest.approx(0.5)  # sample 1: gradient 0, sample 2: +1
 
 
