@@ -304,7 +304,7 @@ def bind(fn, **names):
     Notes
     -----
     The loop that calls the bound functions is compiled without reference counting (``_nrt=False``,
-    see :mod:`byzref._driver`), and Numba lets a jitted function that does not choose inherit that
+    see ``byzref/_driver.py``), and Numba lets a jitted function that does not choose inherit that
     setting from the caller that compiles it. So every jitted function the loop calls directly (``fn``
     itself, or the jitted functions a template names) is set to keep reference counting: it then
     compiles the same way whoever calls it first, may allocate, and stays safe to call from Python.

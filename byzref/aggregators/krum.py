@@ -29,10 +29,10 @@ def krum_scores_into(D, m_nb, buf, scores, K):  # pragma: no cover - compiled
     A fixed order of summation (NumPy's partition leaves the selected values in an order that
     depends on the CPU's sort kernel) makes the scores reproducible. When n ≤ 32, every diagonal
     entry is 0 and no entry is negative or NaN (distances of finite rows), all rows are sorted
-    together: column i of K holds row i with its diagonal, :func:`_pairwise.sort_columns` sorts the
+    together: column i of K holds row i with its diagonal, ``_pairwise.sort_columns`` sorts the
     columns, and the 0 of the diagonal, the smallest value, comes first and is skipped, so the
     values added are those of the row without it, in the same order. Otherwise each row without
-    its diagonal is sorted by :func:`_pairwise.sort_prefix`. Mutates ``buf``, ``scores`` and ``K``
+    its diagonal is sorted by ``_pairwise.sort_prefix``. Mutates ``buf``, ``scores`` and ``K``
     (compiled; shared by krum and multikrum).
 
     Parameters
