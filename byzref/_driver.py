@@ -125,7 +125,9 @@ def advance(t_from, t_to, T, grad_every, diverge_at, gamma, down_bits, x, x_new,
     array it touches belongs to the caller for the whole call, so the atomic increments and
     decrements that Numba would otherwise emit around each use of the nested parameter tuples (about
     15 % of an iteration at n = 20, d = 30) are not needed. Inlined code that allocates fails to
-    compile instead of leaking; the kernels it calls keep reference counting (:func:`byzref.kernels.bind`).
+    compile; the kernels it calls keep reference counting (:func:`byzref.kernels.bind`) and may
+    allocate inside, but an array one of them returned here would never be freed (the conformance
+    tests check that Numba's allocation counts balance over every run).
     The random streams arrive as bit generators and become Generators here (:func:`as_generator`):
     Numba's unboxing of a Generator allocates a record that only reference counting would release.
     """
@@ -138,7 +140,7 @@ def advance(t_from, t_to, T, grad_every, diverge_at, gamma, down_bits, x, x_new,
         good[4][0] = 0  # a new iteration: samples not drawn yet (the flag is shared by both blocks)
         alg_setup(ap, as_generator(rng_alg))
         # the blocks are named, not indexed: indexing the pair (good, shadow) by a loop variable copies
-        # a block's nested tuple, and its reference counting cost more than a small problem's arithmetic
+        # a block's nested tuple on every iteration
         acc[_UP] += block_round(t, ap, good, x, x_new, g_hat)
         if has_shadow:
             block_round(t, ap, shadow, x, x_new, g_hat)

@@ -354,8 +354,9 @@ _ENTRIES: dict[tuple, object] = {}
 def _fingerprint(obj):
     """What Numba's typing of ``obj`` depends on, cheaply for the common cases: for arrays the dtype,
     dimensions, contiguity and flags, for tuples their class and items', for NumPy scalars the dtype, for
-    ints whether they fit in int64, for floats, bools, None and Generators the Python type; anything
-    else (a jitted function, a list, ...) by its Numba type."""
+    ints whether they fit in int64, for floats, bools and None the Python type, for bit generators (one
+    Numba type for every kind) a constant; anything else (a jitted function, a list, ...) by its Numba
+    type."""
     cls = type(obj)
     if isinstance(obj, tuple):
         return (cls, *(_fingerprint(o) for o in obj))
@@ -366,8 +367,10 @@ def _fingerprint(obj):
         return ("scalar", obj.dtype)
     if cls is int:  # int64, or uint64 beyond its range
         return (int, -(2**63) <= obj < 2**63)
-    if cls in (float, bool, type(None), np.random.Generator):
+    if cls in (float, bool, type(None)):
         return cls
+    if isinstance(obj, np.random.BitGenerator):
+        return "bit_generator"
     return ("numba", numba.typeof(obj))
 
 

@@ -235,6 +235,37 @@ def as_generator(typingctx, bitgen):  # pragma: no cover - compiled
     return gen_t(bitgen), codegen
 
 
+def _names(code) -> set[str]:
+    """The global and attribute names a code object uses, nested functions and comprehensions included."""
+    out = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, pytypes.CodeType):
+            out |= _names(const)
+    return out
+
+
+def _keep_nrt_reached(obj, code, seen=None) -> None:
+    """:func:`keep_nrt` on ``obj``, on the jitted attributes ``code`` names of a module ``obj``, and on
+    what an ``inline="always"`` jitted function reaches (it is inlined, so its callees are the caller's)."""
+    seen = set() if seen is None else seen
+    if id(obj) in seen:
+        return
+    seen.add(id(obj))
+    if isinstance(obj, pytypes.ModuleType):
+        for attr in _names(code):
+            dep = getattr(obj, attr, None)
+            if isinstance(dep, CPUDispatcher):
+                _keep_nrt_reached(dep, code, seen)
+        return
+    if not isinstance(obj, CPUDispatcher):
+        return
+    keep_nrt(obj)
+    if obj.targetoptions.get("inline", "never") != "never":
+        inner = obj.py_func
+        for name in _names(inner.__code__):
+            _keep_nrt_reached(inner.__globals__.get(name), inner.__code__, seen)
+
+
 def keep_nrt(fn) -> None:
     """Make the jitted function ``fn`` compile with Numba's reference counting, whoever calls it first.
 
@@ -313,12 +344,12 @@ def bind(fn, **names):
         keep_nrt(fn)
         return fn
     glb = dict(fn.__globals__)
-    for name in fn.__code__.co_names:
+    for name in _names(fn.__code__):
         dep = glb.get(name)
         if dep is not fn and is_template(dep):
             glb[name] = bind(dep, **names)
         else:
-            keep_nrt(dep)
+            _keep_nrt_reached(dep, fn.__code__)
     glb.update(names)
     clone = pytypes.FunctionType(fn.__code__, glb, fn.__name__, fn.__defaults__, fn.__closure__)
     clone.__qualname__ = fn.__qualname__

@@ -100,8 +100,9 @@ def _coef(z, yj, loss_kind):  # pragma: no cover - compiled
     if loss_kind == 1:
         return z - yj
     t = yj * z
-    e = np.exp(-abs(t))  # exp(−t) for t ≥ 0, exp(t) otherwise; no branch (its sign is data-dependent)
-    num = -yj * e if t >= 0.0 else -yj
+    pos = t >= 0.0
+    e = np.exp(-t if pos else t)  # selects, not branches: the sign of t is data-dependent
+    num = -yj * e if pos else -yj
     return num / (1.0 + e)
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from numba import njit
 
+import byzref.attacks._kernels as _attack_kernels
 import byzref.compiled as compiled
 from byzref.config import build
 from byzref.engine import _Simulation
@@ -193,16 +194,29 @@ def _kernel(x):  # pragma: no cover - compiled
     return x[0]
 
 
+@njit
+def _deep(x):  # pragma: no cover - compiled
+    return x[:1]
+
+
+@njit(inline="always")
+def _inlined(x):  # pragma: no cover - compiled
+    return _deep(x)[0]
+
+
 @template
 def _template(x):  # pragma: no cover - compiled
-    return _helper(x)[0]
+    return _helper(x)[0] + _inlined(x) + _attack_kernels.col_mean(x)
 
 
 def test_bind_keeps_reference_counting_in_what_the_loop_calls():
     """Numba lets a jitted function inherit the no-reference-counting setting of the loop that compiles
-    it; bind must pin every jitted function the loop calls directly (a kernel, or those a template
-    names) to keep it, or a helper that allocates or returns a view would be compiled unsafely."""
-    assert "_nrt" not in _helper.targetoptions and "_nrt" not in _kernel.targetoptions
+    it; bind must pin every jitted function the loop calls directly (a kernel, those a template names,
+    and those an inlined function names) to keep it, or a helper that allocates or returns a view would
+    be compiled unsafely and then reused by callers that count references."""
+    for fn in (_helper, _kernel, _deep, _inlined, _attack_kernels.col_mean):
+        fn.targetoptions.pop("_nrt", None)
     assert bind(_kernel) is _kernel and _kernel.targetoptions["_nrt"] is True
     bind(_template)
-    assert _helper.targetoptions["_nrt"] is True
+    assert _helper.targetoptions["_nrt"] is True and _deep.targetoptions["_nrt"] is True
+    assert _attack_kernels.col_mean.targetoptions["_nrt"] is True  # through a module attribute

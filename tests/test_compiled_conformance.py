@@ -179,6 +179,16 @@ def _same(a, b):
     return a == b or (isinstance(a, float) and isinstance(b, float) and np.isnan(a) and np.isnan(b))
 
 
+@pytest.fixture(scope="module")
+def nrt_stats():
+    """Numba's allocation statistics on for this module's tests, as they were afterwards."""
+    was = _nrt.memsys_stats_enabled()
+    _nrt.memsys_enable_stats()
+    yield
+    if not was:
+        _nrt.memsys_disable_stats()
+
+
 def _held():
     """Numba's allocations not yet freed (counted only while its statistics are on)."""
     gc.collect()
@@ -187,12 +197,11 @@ def _held():
 
 
 @pytest.mark.parametrize("cfg", [c for _, c in MATRIX], ids=[i for i, _ in MATRIX])
-def test_compiled_equals_reference(cfg, compiled_loops):
+def test_compiled_equals_reference(cfg, compiled_loops, nrt_stats):
     """Same config, same seed: the compiled loop's curves, status and summary equal the reference's,
     and the compiled run frees every allocation it made (the loop runs without reference counting)."""
     spec = build(cfg)
     ref = run(build(cfg), fast=False)
-    _nrt.memsys_enable_stats()
     held = _held()
     fast = run(spec, fast=True)
     assert _held() == held

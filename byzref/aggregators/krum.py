@@ -22,6 +22,11 @@ from byzref.kernels import Kernel
 __all__ = ["Krum", "argmin_first", "krum_scores", "krum_scores_into"]
 
 
+def _column_scratch(n: int) -> np.ndarray:
+    """The (n, n) scratch of the sort of all rows at once, or (0, 0) when n > 32 rows never use it."""
+    return np.empty((n, n) if n <= _NET_MAX else (0, 0))
+
+
 @njit(cache=True)
 def krum_scores_into(D, m_nb, buf, scores, K):  # pragma: no cover - compiled
     """scores[i] ← Σ of the m_nb smallest D[i, j], j ≠ i, added in ascending order from 0.0.
@@ -46,10 +51,11 @@ def krum_scores_into(D, m_nb, buf, scores, K):  # pragma: no cover - compiled
     scores : numpy.ndarray
         The (n,) float64 output.
     K : numpy.ndarray
-        Float64 scratch of shape (n, n).
+        Float64 scratch of shape (n, n) for n ≤ 32 (``_column_scratch``); a smaller array sends
+        every row through the per-row path.
     """
     n = D.shape[0]
-    together = n <= _NET_MAX
+    together = n <= _NET_MAX and m_nb < n and K.shape[0] >= n
     for i in range(n):
         together &= D[i, i] == 0.0
     if together:
@@ -125,7 +131,7 @@ def krum_scores(D: np.ndarray, m_nb: int) -> np.ndarray:
     n = D.shape[0]
     scores = np.empty(n)
     krum_scores_into(np.ascontiguousarray(D, dtype=np.float64), int(m_nb), np.empty(n), scores,
-                     np.empty((n, n)))
+                     _column_scratch(n))
     return scores
 
 
@@ -180,7 +186,7 @@ class _KrumFamily(Aggregator):
     def _scratch(self, n: int) -> tuple:
         """``(m_nb, D, finite, buf, scores, K)``: the neighbour count and the scratch of a score kernel."""
         return (self.neighbours(n), np.empty((n, n)), np.empty(n, dtype=np.int64), np.empty(n), np.empty(n),
-                np.empty((n, n)))
+                _column_scratch(n))
 
     def scores(self, X: np.ndarray) -> np.ndarray:
         """Krum score of every row of X (validated (n, d) float64 array)."""

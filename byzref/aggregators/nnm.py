@@ -16,7 +16,7 @@ from byzref.aggregators._pairwise import (
     sort_prefix,
 )
 from byzref.aggregators.base import PRE_AGGREGATORS, PreAggregator
-from byzref.aggregators.krum import argmin_first
+from byzref.aggregators.krum import _column_scratch, argmin_first
 from byzref.kernels import Kernel
 
 __all__ = ["NNM"]
@@ -41,7 +41,7 @@ def _nnm_into(X, k, D, finite, key, radius, near, use, K, kth, out):  # pragma: 
     """
     n, d = X.shape
     _sq_dists_kernel(X, D, finite)
-    together = n <= _NET_MAX
+    together = n <= _NET_MAX and K.shape[0] >= n
     for i in range(n):
         together &= finite[i] == 1
     if together:
@@ -142,7 +142,7 @@ def _nnm_fn(params, X, rng, out):  # pragma: no cover - compiled
 
 def _nnm_scratch(n: int, k: int) -> tuple:
     return (k, np.empty((n, n)), np.empty(n, dtype=np.int64), np.empty(n), np.empty(n),
-            np.empty((n, k), dtype=np.int64), np.empty(k, dtype=np.int64), np.empty((n, n)), np.empty(n))
+            np.empty((n, k), dtype=np.int64), np.empty(k, dtype=np.int64), _column_scratch(n), np.empty(n))
 
 
 @PRE_AGGREGATORS.register("nnm")
@@ -184,7 +184,8 @@ class NNM(PreAggregator):
     test_config: ClassVar[dict[str, Any]] = {}
 
     def memory(self, n: int, d: int) -> float:
-        """Peak bytes: the (n, n) distance matrix, a second (n, n) array and the (n, d) output.
+        """Peak bytes: the (n, n) distance matrix, a second (n, n) array, the (n, n − f) neighbour
+        lists and the (n, d) output.
 
         Parameters
         ----------
@@ -198,7 +199,7 @@ class NNM(PreAggregator):
         float
             Estimated peak bytes beyond the input.
         """
-        return pairwise_bytes(n, d)
+        return pairwise_bytes(n, d) + 8.0 * n * (n - self.f)
 
     def _apply(self, X, rng):
         n, d = X.shape
