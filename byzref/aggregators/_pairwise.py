@@ -11,8 +11,8 @@ from numba.extending import intrinsic
 
 from byzref.aggregators.cwtm import sorting_network
 
-__all__ = ["finite_rows", "finite_rows_into", "pairwise_bytes", "pairwise_sq_dists", "sort_columns",
-           "sort_prefix"]
+__all__ = ["column_sums", "finite_rows", "finite_rows_into", "pairwise_bytes", "pairwise_sq_dists",
+           "sort_columns", "sort_prefix", "sorted_distance_columns"]
 
 
 def pairwise_bytes(n: int, d: int) -> float:
@@ -86,6 +86,41 @@ def sort_columns(K, m):  # pragma: no cover - compiled
             lt = x < y
             a[i] = x if lt else y
             b[i] = y if lt else x
+
+
+@njit(cache=True)
+def sorted_distance_columns(D, K):  # pragma: no cover - compiled
+    """Column i of K ← row i of the (n, n) distances D sorted ascending, all rows at once; returns whether.
+
+    Only when n ≤ 32, K holds (n, n), every diagonal entry is 0 and no entry is negative or NaN (the
+    distances of finite rows): K[r, i] = D[i, r], then :func:`sort_columns`, so column i ends as
+    :func:`sort_prefix` leaves row i, its diagonal 0 first. Otherwise returns False (K unspecified).
+    Mutates ``K``.
+    """
+    n = D.shape[0]
+    ok = n <= _NET_MAX and K.shape[0] >= n
+    for i in range(n):
+        ok &= D[i, i] == 0.0
+    if ok:
+        for r in range(n):
+            for i in range(n):
+                v = D[i, r]
+                ok &= v >= 0.0
+                K[r, i] = v
+    if ok:
+        sort_columns(K, n)
+    return ok
+
+
+@njit(cache=True)
+def column_sums(K, r0, r1, out):  # pragma: no cover - compiled
+    """out[i] ← Σ_{r=r0}^{r1−1} K[r, i], added in increasing r from 0.0, all columns side by side."""
+    for i in range(out.shape[0]):
+        out[i] = 0.0
+    for r in range(r0, r1):
+        kr = K[r]
+        for i in range(out.shape[0]):
+            out[i] += kr[i]
 
 
 @njit(cache=True)

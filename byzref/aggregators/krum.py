@@ -10,10 +10,11 @@ from numba import njit
 from byzref.aggregators._pairwise import (
     _NET_MAX,
     _sq_dists_kernel,
+    column_sums,
     pairwise_bytes,
     pairwise_sq_dists,
-    sort_columns,
     sort_prefix,
+    sorted_distance_columns,
 )
 from byzref.aggregators.base import AGGREGATORS, Aggregator
 from byzref.errors import ConfigError, check_int
@@ -34,8 +35,8 @@ def krum_scores_into(D, m_nb, buf, scores, K):  # pragma: no cover - compiled
     A fixed order of summation (NumPy's partition leaves the selected values in an order that
     depends on the CPU's sort kernel) makes the scores reproducible. When n ≤ 32, every diagonal
     entry is 0 and no entry is negative or NaN (distances of finite rows), all rows are sorted
-    together: column i of K holds row i with its diagonal, ``_pairwise.sort_columns`` sorts the
-    columns, and the 0 of the diagonal, the smallest value, comes first and is skipped, so the
+    together: column i of K holds row i with its diagonal (``_pairwise.sorted_distance_columns``),
+    and the 0 of the diagonal, the smallest value, comes first and is skipped, so the
     values added are those of the row without it, in the same order. Otherwise each row without
     its diagonal is sorted by ``_pairwise.sort_prefix``. Mutates ``buf``, ``scores`` and ``K``
     (compiled; shared by krum and multikrum).
@@ -55,23 +56,8 @@ def krum_scores_into(D, m_nb, buf, scores, K):  # pragma: no cover - compiled
         every row through the per-row path.
     """
     n = D.shape[0]
-    together = n <= _NET_MAX and m_nb < n and K.shape[0] >= n
-    for i in range(n):
-        together &= D[i, i] == 0.0
-    if together:
-        for r in range(n):
-            for i in range(n):
-                v = D[i, r]
-                together &= v >= 0.0
-                K[r, i] = v
-    if together:
-        sort_columns(K, n)
-        for i in range(n):
-            scores[i] = 0.0
-        for r in range(1, m_nb + 1):
-            kr = K[r]
-            for i in range(n):
-                scores[i] += kr[i]
+    if m_nb < n and sorted_distance_columns(D, K):
+        column_sums(K, 1, m_nb + 1, scores)  # row 0 holds the diagonal's 0
         return
     for i in range(n):
         c = 0

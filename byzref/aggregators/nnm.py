@@ -9,11 +9,11 @@ from numba import njit
 
 from byzref.aggregators._pairwise import (
     _BLOCK,
-    _NET_MAX,
     _sq_dists_kernel,
+    column_sums,
     pairwise_bytes,
-    sort_columns,
     sort_prefix,
+    sorted_distance_columns,
 )
 from byzref.aggregators.base import PRE_AGGREGATORS, PreAggregator
 from byzref.aggregators.krum import _column_scratch, argmin_first
@@ -30,10 +30,10 @@ def _nnm_into(X, k, D, finite, key, radius, near, use, K, kth, out):  # pragma: 
     than every other row (its column is ranked after all others, as NaN). Each row's distances are
     sorted ascending (NaN last), radius[i] = Σ of the k smallest, added in ascending order, and
     kth[i] = the k-th smallest. When every row is finite and n ≤ 32, the rows of D are sorted
-    together (D is symmetric: column i of K = D holds row i's distances) by
-    :func:`_pairwise.sort_columns`, which leaves each exactly as :func:`_pairwise.sort_prefix`
-    leaves it on its own. For every row, near[i, :] lists N_i in increasing index order. A
-    non-finite row i takes N_{c} of the finite row c of smallest radius (ties → lowest index).
+    together (:func:`_pairwise.sorted_distance_columns`: column i of K holds row i's distances),
+    each exactly as :func:`_pairwise.sort_prefix` leaves it on its own. For every row, near[i, :]
+    lists N_i in increasing index order. A non-finite row i takes N_{c} of the finite row c of
+    smallest radius (ties → lowest index).
     Each output row sums its finite neighbours in increasing index order, column block by column
     block (eight neighbours per pass over the block, each added in turn), and divides by k.
     Scratch: D and K (n, n), finite (n,) int64, key, radius and kth (n,), near (n, k) and use (k,)
@@ -41,23 +41,8 @@ def _nnm_into(X, k, D, finite, key, radius, near, use, K, kth, out):  # pragma: 
     """
     n, d = X.shape
     _sq_dists_kernel(X, D, finite)
-    together = n <= _NET_MAX and K.shape[0] >= n
-    for i in range(n):
-        together &= finite[i] == 1
-    if together:
-        for r in range(n):
-            for i in range(n):
-                v = D[r, i]
-                together &= v == v
-                K[r, i] = v
-    if together:
-        sort_columns(K, n)
-        for i in range(n):
-            radius[i] = 0.0
-        for r in range(k):
-            kr = K[r]
-            for i in range(n):
-                radius[i] += kr[i]
+    if sorted_distance_columns(D, K):  # not with a non-finite row (its D[i, i] is +inf)
+        column_sums(K, 0, k, radius)
         for i in range(n):
             kth[i] = K[k - 1, i]
     else:
