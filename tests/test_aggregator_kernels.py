@@ -252,23 +252,28 @@ def test_krum_multikrum_nnm_match_reference(shape, data):
     np.testing.assert_allclose(got, ref.nnm(X, f), rtol=1e-12, atol=_atol(X))
 
 
-@pytest.mark.parametrize(("n", "f"), [(3, 0), (6, 1), (13, 4), (20, 4), (25, 1)])
+@pytest.mark.parametrize(("n", "f"), [(3, 0), (6, 1), (13, 4), (20, 4), (20, 8), (25, 1), (64, 20), (70, 20)])
 def test_nnm_output_is_the_in_order_sum_of_the_neighbours_bit_for_bit(n, f):
-    """NNM adds up to eight neighbour rows per pass over a column block; each output entry must still
-    be the plain sum of its finite neighbours in increasing index order (a Python loop here), / k."""
+    """NNM adds up to eight neighbour rows per pass over a column block, and for n ≤ 64 a row with the
+    finite neighbours of an earlier row copies its output; each output entry must still be the plain
+    sum of its own finite neighbours in increasing index order (a Python loop here), / k."""
     from byzref.aggregators.nnm import _nnm_into, _nnm_scratch
 
-    rng = np.random.default_rng(n)
+    rng = np.random.default_rng(n + f)
     k = n - f
+    shared = seen_before = 0
     for d in (1, 30, 1500):  # 1500: two column blocks
         X = rng.standard_normal((n, d)) * 10.0 ** rng.integers(-3, 4, size=(n, 1))
+        if f >= 2:  # identical rows (as ALIE sends) at the end and in the middle: shared neighbour sets
+            X[n - f:] = X[n - f]
+            X[n // 3] = X[n // 3 + 1]
         if f:
             X[rng.integers(n), 0] = np.nan  # a non-finite row: never summed, copies the centre's output
         p = _nnm_scratch(n, k)
         out = np.empty((n, d))
         _nnm_into(X, *p, out)
         finite, near = p[2], p[5]
-        centre = None
+        centre, sets = None, []
         for i in range(n):
             src = i
             if not finite[i]:
@@ -281,6 +286,12 @@ def test_nnm_output_is_the_in_order_sum_of_the_neighbours_bit_for_bit(n, f):
                     for c in range(d):
                         want[c] += X[j, c]
             assert out[i].tobytes() == (want / k).tobytes()
+            own = {int(j) for j in near[src] if finite[j]}
+            seen_before += own in sets
+            sets.append(own)
+            shared += int(p[10][i] != i)
+    # the copy path ran exactly for the rows whose neighbours an earlier row has (none beyond 64 rows)
+    assert shared == (seen_before if n <= 64 else 0) and (n > 64 or f < 2 or shared > 0)
 
 
 @pytest.mark.parametrize(("n", "f"), [(2, 0), (5, 2), (13, 4), (20, 8), (32, 5), (33, 5), (40, 10)])

@@ -23,7 +23,7 @@ __all__ = ["NNM"]
 
 
 @njit(cache=True)
-def _nnm_into(X, k, D, finite, key, radius, near, use, K, kth, out):  # pragma: no cover - compiled
+def _nnm_into(X, k, D, finite, key, radius, near, use, K, kth, sets, first, out):  # pragma: no cover
     """out[i] ← (1/k) Σ_{j ∈ N_i} x_j, N_i the k rows nearest to x_i (ties → lowest index).
 
     D[i, j] = ‖x_i − x_j‖² (:func:`_pairwise._sq_dists_kernel`); a non-finite row j is farther
@@ -35,9 +35,12 @@ def _nnm_into(X, k, D, finite, key, radius, near, use, K, kth, out):  # pragma: 
     lists N_i in increasing index order. A non-finite row i takes N_{c} of the finite row c of
     smallest radius (ties → lowest index).
     Each output row sums its finite neighbours in increasing index order, column block by column
-    block (eight neighbours per pass over the block, each added in turn), and divides by k.
+    block (eight neighbours per pass over the block, each added in turn), and divides by k. For
+    n ≤ 64 a row whose finite neighbours are those of an earlier row (sets[i], a bit mask of them,
+    equals sets[first[i]]) copies that row's output, the same sum of the same rows: identical rows,
+    as ALIE and IPM send, and rows with a common neighbourhood are mixed once.
     Scratch: D and K (n, n), finite (n,) int64, key, radius and kth (n,), near (n, k) and use (k,)
-    int64; mutates them and ``out`` (n, d).
+    int64, sets (n,) uint64, first (n,) int64; mutates them and ``out`` (n, d).
     """
     n, d = X.shape
     _sq_dists_kernel(X, D, finite)
@@ -63,6 +66,7 @@ def _nnm_into(X, k, D, finite, key, radius, near, use, K, kth, out):  # pragma: 
             if v < t or (t != t and v == v):
                 ties -= 1
         c = 0
+        mask = np.uint64(0)
         for j in range(n):
             v = D[i, j] if finite[j] == 1 else np.nan
             take = v < t or (t != t and v == v)
@@ -72,6 +76,9 @@ def _nnm_into(X, k, D, finite, key, radius, near, use, K, kth, out):  # pragma: 
             if take:
                 near[i, c] = j
                 c += 1
+                if finite[j] == 1 and j < 64:
+                    mask |= np.uint64(1) << np.uint64(j)
+        sets[i] = mask
     centre = 0
     for i in range(n):
         if finite[i] == 0:
@@ -79,10 +86,26 @@ def _nnm_into(X, k, D, finite, key, radius, near, use, K, kth, out):  # pragma: 
                 key[j] = radius[j] if finite[j] == 1 else np.inf
             centre = argmin_first(key)
             break
+    for i in range(n):
+        first[i] = i
+    if n <= 64:  # sets[i]: the finite neighbours of row i (of the centre for a non-finite row) as bits
+        for i in range(n):
+            if finite[i] == 0:
+                sets[i] = sets[centre]
+            mask = sets[i]
+            for e in range(i):
+                if sets[e] == mask:
+                    first[i] = e
+                    break
     for j0 in range(0, d, _BLOCK):
         j1 = min(d, j0 + _BLOCK)
         w = j1 - j0
         for i in range(n):
+            e = first[i]
+            if e != i:  # the same neighbours as row e, whose block is done
+                for c in range(w):
+                    out[i, j0 + c] = out[e, j0 + c]
+                continue
             src = i if finite[i] == 1 else centre
             m = 0  # the finite neighbours of src, in increasing index order
             for r in range(k):
@@ -120,14 +143,16 @@ def _nnm_into(X, k, D, finite, key, radius, near, use, K, kth, out):  # pragma: 
 
 @njit(cache=True)
 def _nnm_fn(params, X, rng, out):  # pragma: no cover - compiled
-    """Kernel of :class:`NNM`: ``params = (k, D, finite, key, radius, near, use, K, kth)`` (k = n − f)."""
-    k, D, finite, key, radius, near, use, K, kth = params
-    _nnm_into(X, k, D, finite, key, radius, near, use, K, kth, out)
+    """Kernel of :class:`NNM`: ``params = (k, D, finite, key, radius, near, use, K, kth, sets, first)``
+    (k = n − f)."""
+    k, D, finite, key, radius, near, use, K, kth, sets, first = params
+    _nnm_into(X, k, D, finite, key, radius, near, use, K, kth, sets, first, out)
 
 
 def _nnm_scratch(n: int, k: int) -> tuple:
     return (k, np.empty((n, n)), np.empty(n, dtype=np.int64), np.empty(n), np.empty(n),
-            np.empty((n, k), dtype=np.int64), np.empty(k, dtype=np.int64), _column_scratch(n), np.empty(n))
+            np.empty((n, k), dtype=np.int64), np.empty(k, dtype=np.int64), _column_scratch(n), np.empty(n),
+            np.empty(n, dtype=np.uint64), np.empty(n, dtype=np.int64))
 
 
 @PRE_AGGREGATORS.register("nnm")
@@ -170,7 +195,7 @@ class NNM(PreAggregator):
 
     def memory(self, n: int, d: int) -> float:
         """Peak bytes: the (n, n) distance matrix, a second (n, n) array, the (n, n − f) neighbour
-        lists and the (n, d) output.
+        lists, two (n,) arrays of neighbour sets and the (n, d) output.
 
         Parameters
         ----------
@@ -184,7 +209,7 @@ class NNM(PreAggregator):
         float
             Estimated peak bytes beyond the input.
         """
-        return pairwise_bytes(n, d) + 8.0 * n * (n - self.f)
+        return pairwise_bytes(n, d) + 8.0 * n * (n - self.f + 2)
 
     def _apply(self, X, rng):
         n, d = X.shape
