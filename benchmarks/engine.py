@@ -250,8 +250,8 @@ TINY = float(np.finfo(np.float64).tiny)
 
 
 def underflow_from(res) -> int | None:
-    """First checkpoint iteration with ‖∇f(xᵗ)‖² < TINY (the gradient's squares underflow: from there on
-    a noise-free run that converges to 0 computes with subnormal numbers), or None."""
+    """First checkpoint iteration with ‖∇f(xᵗ)‖² < TINY, or None. By then the gradient's squares have
+    underflowed: a run that converges to exactly 0 computes with subnormal numbers."""
     g, it = np.asarray(res.curves["grad_sq"]), np.asarray(res.curves["iteration"])
     hit = np.nonzero(g < TINY)[0]
     return int(it[hit[0]]) if hit.size else None
@@ -517,8 +517,8 @@ def _print_table(out: dict) -> None:
               f"{_rate(e['reference_it_per_s']):>10} {e['ratio']:>6.1f}x {target:>7}  {verdict[e['pass']]}")
     under = [(r, out[r]["underflow_from"]) for r in rows if out[r].get("underflow_from") is not None]
     if under:
-        print("‖∇f‖² below the smallest normal double (2.2e-308), i.e. subnormal arithmetic, from iteration "
-              + ", ".join(f"{r}: {t:,} of {out[r]['T']:,}" for r, t in under)
+        print("‖∇f‖² below the smallest normal double (2.2e-308), i.e. subnormal arithmetic, by the "
+              "checkpoint at " + ", ".join(f"{r}: {t:,} of {out[r]['T']:,}" for r, t in under)
               + " (slow on many Intel processors, in both loops)")
 
 
