@@ -252,7 +252,7 @@ def _keep_nrt_reached(obj, code, seen=None) -> None:
         return
     seen.add(id(obj))
     if isinstance(obj, pytypes.ModuleType):
-        for attr in _names(code):
+        for attr in _names(code) if code is not None else ():
             dep = getattr(obj, attr, None)
             if isinstance(dep, CPUDispatcher):
                 _keep_nrt_reached(dep, code, seen)
@@ -341,7 +341,7 @@ def bind(fn, **names):
     compiles the same way whoever calls it first, may allocate, and stays safe to call from Python.
     """
     if isinstance(fn, CPUDispatcher) or not is_template(fn):
-        keep_nrt(fn)
+        _keep_nrt_reached(fn, None)
         return fn
     glb = dict(fn.__globals__)
     for name in _names(fn.__code__):

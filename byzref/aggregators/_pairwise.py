@@ -88,6 +88,11 @@ def sort_columns(K, m):  # pragma: no cover - compiled
             b[i] = y if lt else x
 
 
+def _column_scratch(n: int) -> np.ndarray:
+    """The (n, n) scratch K of :func:`sorted_distance_columns`, or (0, 0) when n > 32 rows never use it."""
+    return np.empty((n, n) if n <= _NET_MAX else (0, 0))
+
+
 @njit(cache=True)
 def sorted_distance_columns(D, K):  # pragma: no cover - compiled
     """Column i of K ← row i of the (n, n) distances D sorted ascending, all rows at once; returns whether.

@@ -8,7 +8,7 @@ import numpy as np
 from numba import njit
 
 from byzref.aggregators._pairwise import (
-    _NET_MAX,
+    _column_scratch,
     _sq_dists_kernel,
     column_sums,
     pairwise_bytes,
@@ -21,11 +21,6 @@ from byzref.errors import ConfigError, check_int
 from byzref.kernels import Kernel
 
 __all__ = ["Krum", "argmin_first", "krum_scores", "krum_scores_into"]
-
-
-def _column_scratch(n: int) -> np.ndarray:
-    """The (n, n) scratch of the sort of all rows at once, or (0, 0) when n > 32 rows never use it."""
-    return np.empty((n, n) if n <= _NET_MAX else (0, 0))
 
 
 @njit(cache=True)
@@ -52,7 +47,7 @@ def krum_scores_into(D, m_nb, buf, scores, K):  # pragma: no cover - compiled
     scores : numpy.ndarray
         The (n,) float64 output.
     K : numpy.ndarray
-        Float64 scratch of shape (n, n) for n ≤ 32 (``_column_scratch``); a smaller array sends
+        Float64 scratch of shape (n, n) for n ≤ 32 (``_pairwise._column_scratch``); a smaller array sends
         every row through the per-row path.
     """
     n = D.shape[0]

@@ -9,6 +9,7 @@ from numba import njit
 
 from byzref.aggregators._pairwise import (
     _BLOCK,
+    _column_scratch,
     _sq_dists_kernel,
     column_sums,
     pairwise_bytes,
@@ -16,7 +17,7 @@ from byzref.aggregators._pairwise import (
     sorted_distance_columns,
 )
 from byzref.aggregators.base import PRE_AGGREGATORS, PreAggregator
-from byzref.aggregators.krum import _column_scratch, argmin_first
+from byzref.aggregators.krum import argmin_first
 from byzref.kernels import Kernel
 
 __all__ = ["NNM"]
